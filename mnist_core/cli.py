@@ -1,0 +1,143 @@
+"""`python -m mnist_core ...`: the engine without a browser.
+
+    python -m mnist_core fetch [--force]
+    python -m mnist_core train --model linear --epochs 5 --batch-size 100 --learning-rate 0.01 --optimizer adam
+    python -m mnist_core runs
+
+Each command parses its arguments, makes one call into the engine and prints the result. The train
+flags are generated from TrainConfig's fields, so a new hyperparameter gets its flag and help text
+for free. Bad arguments print one line and exit with code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import signal
+import sys
+
+from .data import MnistDataError, provision_mnist
+
+USAGE_ERROR = 2
+
+
+class OneLineErrorParser(argparse.ArgumentParser):
+    """argparse, but a mistake is reported in one line (no usage dump) with exit code 2."""
+
+    def error(self, message):
+        self.exit(USAGE_ERROR, f"{self.prog}: error: {message}\n")
+
+
+def format_epoch(result) -> str:
+    """The classic one-line epoch report, every label next to its own value."""
+    return (f"epoch={result.epoch:3d}, train_loss={result.train_loss:.4f}, train_acc={result.train_acc:.4f}, "
+            f"val_loss={result.val_loss:.4f}, val_acc={result.val_acc:.4f}, seconds={result.seconds:.2f}")
+
+
+def add_config_flags(parser: argparse.ArgumentParser) -> None:
+    """One flag per TrainConfig field. Defaults are left unset so the model's preset fills them in."""
+    from .training import TrainConfig
+
+    for field in dataclasses.fields(TrainConfig):
+        flag = "--" + field.name.replace("_", "-")
+        help_text = f"{field.metadata['why']} (default: the model's preset)"
+        if field.type == "bool":
+            parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=None, help=help_text)
+        else:
+            value_type = {"str": str, "float": float, "int": int, "int | None": int}[field.type]
+            parser.add_argument(flag, type=value_type, default=None, help=help_text)
+
+
+def command_fetch(arguments) -> int:
+    path = provision_mnist(force=arguments.force)
+    print(f"MNIST is ready and verified: {path}")
+    return 0
+
+
+def command_train(arguments) -> int:
+    from .data import load_mnist, split_dataset
+    from .models import evaluate
+    from .runs import start_run
+    from .training import TrainConfig, train
+
+    overrides = {name: value for name, value in vars(arguments).items()
+                 if name in {field.name for field in dataclasses.fields(TrainConfig)} and value is not None}
+    model = overrides.pop("model")
+    try:
+        config = TrainConfig.for_model(model, **overrides)
+    except ValueError as error:
+        return usage_error(arguments.prog, error)
+
+    dataset = load_mnist()
+    try:
+        split = split_dataset(dataset, validation_fraction=config.validation_fraction, train_subset_size=config.train_subset_size,
+                              label_noise=config.label_noise, seed=config.seed)
+        recorder = None if arguments.no_save else start_run(config, name=arguments.name)
+        # Ctrl-C asks the loop to stop between steps, so the finished epochs are saved, not lost.
+        stop = {"requested": False}
+        signal.signal(signal.SIGINT, lambda signum, frame: stop.update(requested=True))
+        training = train(config, split=split, stop_requested=lambda: stop["requested"], recorder=recorder)
+    except ValueError as error:
+        return usage_error(arguments.prog, error)
+
+    print(f"model={config.model}, parameters={training.parameter_count}, train={len(split.train_labels)}, "
+          f"validation={len(split.validation_labels)}, steps_per_epoch={training.steps_per_epoch}", flush=True)
+    for result in training:
+        print(format_epoch(result), flush=True)
+    print(f"status={training.status}: {training.message}")
+    if recorder is not None:
+        print(f"saved run {recorder.run_id} in {recorder.folder}")
+    if arguments.evaluate_test and training.history:
+        test_loss, test_acc = evaluate(training.model, split.test_images, split.test_labels)
+        print(f"test_loss={test_loss:.4f}, test_acc={test_acc:.4f}")
+    return 0 if training.status != "diverged" else 1
+
+
+def command_runs(arguments) -> int:
+    from .runs import list_runs
+
+    runs, damaged = list_runs()
+    if not runs and not damaged:
+        print("No runs yet: start one with `python -m mnist_core train`.")
+    for run in runs:
+        best = run.history[run.best_epoch - 1] if run.best_epoch else None
+        best_text = f"best epoch {best.epoch}: val_acc={best.val_acc:.4f}" if best else "no finished epoch"
+        print(f"{run.run_id}  {run.config.model:6s} {run.status:13s} {len(run.history):3d} epoch(s), {best_text}")
+    for message in damaged:
+        print(f"damaged, skipped: {message}")
+    return 0
+
+
+def usage_error(prog: str, error: Exception) -> int:
+    print(f"{prog}: error: {error}", file=sys.stderr)
+    return USAGE_ERROR
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = OneLineErrorParser(prog="python -m mnist_core", description="MNIST Lab's engine from the command line.")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=OneLineErrorParser)
+
+    fetch = commands.add_parser("fetch", help="provision and verify the MNIST data")
+    fetch.add_argument("--force", action="store_true", help="fetch again even if a file exists (repairs a damaged one)")
+    fetch.set_defaults(handler=command_fetch)
+
+    train = commands.add_parser("train", help="train a model and print one line per epoch")
+    add_config_flags(train)
+    train.set_defaults(model="linear")
+    train.add_argument("--evaluate-test", action="store_true", help="after training, sit the final exam on the test set")
+    train.add_argument("--name", default=None, help="a name for the saved run")
+    train.add_argument("--no-save", action="store_true", help="do not save the run to the runs folder")
+    train.set_defaults(handler=command_train, prog=train.prog)
+
+    runs = commands.add_parser("runs", help="list the saved runs")
+    runs.set_defaults(handler=command_runs)
+    return parser
+
+
+def main(argv=None) -> int:
+    arguments = build_parser().parse_args(argv)
+    try:
+        return arguments.handler(arguments)
+    except MnistDataError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1

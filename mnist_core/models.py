@@ -1,0 +1,214 @@
+"""The three models a student can pick, each built from a TrainConfig.
+
+Every model takes a batch of 28x28 float images in [0, 1] and returns logits (scores before the
+softmax): the loss is computed `from_logits=True`, which is more accurate than taking the log of a
+softmax. `predict_probabilities()` applies the softmax for people to read.
+
+Initial weights come from seeded initializers, so the same seed gives the same starting point.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+
+import numpy as np
+
+from .data import IMAGE_SIZE, NUM_CLASSES
+
+
+@contextlib.contextmanager
+def stderr_silenced():
+    """Send the process's stderr (file descriptor 2, where C++ logs go) to /dev/null for a moment."""
+    sys.stderr.flush()
+    saved, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 2)
+    try:
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
+# TensorFlow's C++ start-up prints a screenful of notes on stderr (no CUDA driver, oneDNN, CPU
+# flags) that alarm students and bury real messages. TF_CPP_MIN_LOG_LEVEL set from Python does not
+# catch them all, so stderr is silenced while TensorFlow loads and probes for devices. Python
+# exceptions still propagate normally.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+with stderr_silenced():
+    import keras
+    import tensorflow as tf
+
+    tf.config.list_physical_devices()
+
+PIXELS = IMAGE_SIZE * IMAGE_SIZE
+MODEL_NAMES = ("linear", "mlp", "cnn")
+
+
+class LinearSoftmax(keras.layers.Layer):
+    """The classic first model: prediction = softmax(x @ W + b), W is 784x10 and b is 10.
+
+    Both start at zero, as in the original TensorFlow tutorial: with a single layer there is no
+    symmetry to break, so random initial weights would only add noise to the lesson.
+    """
+
+    def build(self, input_shape):
+        self.W = self.add_weight(name="W", shape=(PIXELS, NUM_CLASSES), initializer="zeros")
+        self.b = self.add_weight(name="b", shape=(NUM_CLASSES,), initializer="zeros")
+
+    def call(self, flat_images):
+        return keras.ops.matmul(flat_images, self.W) + self.b
+
+
+def build_linear(config) -> keras.Model:
+    return keras.Sequential([keras.Input((IMAGE_SIZE, IMAGE_SIZE)), keras.layers.Flatten(), LinearSoftmax(name="linear_softmax")], name="linear")
+
+
+def build_mlp(config) -> keras.Model:
+    regularizer = keras.regularizers.L2(config.l2) if config.l2 else None
+    layers = [keras.Input((IMAGE_SIZE, IMAGE_SIZE)), keras.layers.Flatten()]
+    for index in range(config.hidden_layers):
+        layers.append(keras.layers.Dense(
+            config.hidden_units, activation="relu", kernel_regularizer=regularizer,
+            kernel_initializer=keras.initializers.HeUniform(seed=config.seed + index), name=f"hidden_{index + 1}"))
+        if config.dropout:
+            layers.append(keras.layers.Dropout(config.dropout, seed=config.seed + 100 + index))
+    layers.append(keras.layers.Dense(
+        NUM_CLASSES, kernel_regularizer=regularizer,
+        kernel_initializer=keras.initializers.GlorotUniform(seed=config.seed + 99), name="output"))
+    return keras.Sequential(layers, name="mlp")
+
+
+def build_cnn(config) -> keras.Model:
+    """Two convolution + max-pool blocks, then a small dense layer: LeNet's shape, sized so it passes
+    99% test accuracy in seconds on a laptop's CPU."""
+    regularizer = keras.regularizers.L2(config.l2) if config.l2 else None
+    filters = config.cnn_filters
+
+    def convolution(width, index):
+        return keras.layers.Conv2D(
+            width, 3, padding="same", activation="relu", kernel_regularizer=regularizer,
+            kernel_initializer=keras.initializers.HeUniform(seed=config.seed + index), name=f"conv_{index}")
+
+    layers = [
+        keras.Input((IMAGE_SIZE, IMAGE_SIZE)),
+        keras.layers.Reshape((IMAGE_SIZE, IMAGE_SIZE, 1)),
+        convolution(filters, 1),
+        keras.layers.MaxPooling2D(2),
+        convolution(2 * filters, 2),
+        keras.layers.MaxPooling2D(2),
+        keras.layers.Flatten(),
+    ]
+    if config.dropout:
+        layers.append(keras.layers.Dropout(config.dropout, seed=config.seed + 100))
+    layers.append(keras.layers.Dense(
+        config.hidden_units, activation="relu", kernel_regularizer=regularizer,
+        kernel_initializer=keras.initializers.HeUniform(seed=config.seed + 3), name="dense"))
+    if config.dropout:
+        layers.append(keras.layers.Dropout(config.dropout, seed=config.seed + 101))
+    layers.append(keras.layers.Dense(
+        NUM_CLASSES, kernel_regularizer=regularizer,
+        kernel_initializer=keras.initializers.GlorotUniform(seed=config.seed + 4), name="output"))
+    return keras.Sequential(layers, name="cnn")
+
+
+BUILDERS = {"linear": build_linear, "mlp": build_mlp, "cnn": build_cnn}
+
+
+def build_model(config) -> keras.Model:
+    """The model named by `config.model`, with its variables created."""
+    return BUILDERS[config.model](config)
+
+
+def count_parameters(model: keras.Model) -> int:
+    return int(sum(np.prod(variable.shape) for variable in model.trainable_variables))
+
+
+def make_optimizer(config, steps_per_epoch: int) -> keras.optimizers.Optimizer:
+    """A fresh optimizer for one run (its moment estimates belong to that run alone).
+
+    With the "cosine" schedule the learning rate glides from `learning_rate` down to zero over all
+    the run's steps: big steps early to get close, small steps late to settle into the minimum.
+    """
+    rate = config.learning_rate
+    if config.learning_rate_schedule == "cosine":
+        rate = keras.optimizers.schedules.CosineDecay(config.learning_rate, decay_steps=config.epochs * steps_per_epoch)
+    return {
+        "sgd": lambda: keras.optimizers.SGD(rate),
+        "momentum": lambda: keras.optimizers.SGD(rate, momentum=config.momentum),
+        "adam": lambda: keras.optimizers.Adam(rate),
+        "rmsprop": lambda: keras.optimizers.RMSprop(rate),
+        "adagrad": lambda: keras.optimizers.Adagrad(rate),
+    }[config.optimizer]()
+
+
+def images_to_input(images) -> tf.Tensor:
+    """uint8 (or float) 28x28 images -> the float32 [0, 1] tensor the models take.
+
+    uint8 is scaled by 1/255; float images are taken to be in [0, 1] already (the canvas output).
+    """
+    images = tf.convert_to_tensor(images)
+    if images.dtype == tf.uint8:
+        return tf.cast(images, tf.float32) / 255.0
+    return tf.cast(images, tf.float32)
+
+
+def predict_probabilities(model: keras.Model, images, batch_size: int = 2000) -> np.ndarray:
+    """Class probabilities, shape (N, 10), for a batch of 28x28 images (uint8 or float in [0, 1])."""
+    images = np.asarray(images)
+    if images.ndim == 2:
+        images = images[np.newaxis]
+    batches = [tf.nn.softmax(model(images_to_input(images[start:start + batch_size]), training=False)).numpy()
+               for start in range(0, len(images), batch_size)]
+    return np.concatenate(batches) if batches else np.zeros((0, NUM_CLASSES), np.float32)
+
+
+EVALUATION_BATCH_SIZE = 2000  # big batches for measuring: no gradients to keep, so memory allows it
+
+
+def make_measure(model: keras.Model):
+    """A function (images, labels) -> (mean cross-entropy, accuracy) over a whole set, dropout off.
+
+    The per-batch part is compiled once per model; uint8 images are scaled inside the graph.
+    """
+
+    @tf.function(input_signature=[tf.TensorSpec([None, IMAGE_SIZE, IMAGE_SIZE], tf.uint8), tf.TensorSpec([None], tf.int32)])
+    def loss_and_correct_sums(images, labels):
+        logits = model(images_to_input(images), training=False)
+        losses = tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=logits)
+        correct = tf.equal(tf.argmax(logits, axis=1, output_type=tf.int32), labels)
+        return tf.reduce_sum(losses), tf.reduce_sum(tf.cast(correct, tf.float32))
+
+    def measure(images: np.ndarray, labels: np.ndarray) -> tuple[float, float]:
+        loss_sum = correct = 0.0
+        for start in range(0, len(labels), EVALUATION_BATCH_SIZE):
+            batch_loss, batch_correct = loss_and_correct_sums(
+                images[start:start + EVALUATION_BATCH_SIZE], labels[start:start + EVALUATION_BATCH_SIZE].astype(np.int32))
+            loss_sum += float(batch_loss)
+            correct += float(batch_correct)
+        return loss_sum / len(labels), correct / len(labels)
+
+    return measure
+
+
+def evaluate(model: keras.Model, images: np.ndarray, labels: np.ndarray) -> tuple[float, float]:
+    """(mean cross-entropy, accuracy) of `model` on uint8 `images` with true `labels`."""
+    return make_measure(model)(images, labels)
+
+
+def get_weights(model: keras.Model) -> dict[str, np.ndarray]:
+    """Every variable of the model by its path (e.g. 'linear_softmax/W'), as numpy arrays."""
+    return {variable.path: variable.numpy() for variable in model.weights}
+
+
+def set_weights(model: keras.Model, weights: dict[str, np.ndarray]) -> None:
+    """Load weights saved by get_weights(). The names and shapes must match exactly."""
+    variables = {variable.path: variable for variable in model.weights}
+    if set(variables) != set(weights):
+        raise ValueError(f"The saved weights are for a different model (expected {sorted(variables)}, got {sorted(weights)}).")
+    for path, value in weights.items():
+        if tuple(variables[path].shape) != tuple(value.shape):
+            raise ValueError(f"The saved weight '{path}' has shape {value.shape}, the model expects {tuple(variables[path].shape)}.")
+        variables[path].assign(value)

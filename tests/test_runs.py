@@ -1,0 +1,87 @@
+"""Runs on disk: saved as they go, loaded back identically, damage reported rather than crashing."""
+
+import json
+
+import numpy as np
+import pytest
+
+from mnist_core import STOPPED, TrainConfig, predict_probabilities, split_dataset, train
+from mnist_core.runs import DamagedRunError, list_runs, load_run, run_folder, start_run
+
+
+def train_and_save(sample_dataset, runs_root, **overrides):
+    config = TrainConfig.for_model(overrides.pop("model", "linear"), **{"epochs": 2, "batch_size": 50, **overrides})
+    recorder = start_run(config, runs_root)
+    training = train(config, sample_dataset, recorder=recorder)
+    list(training)
+    return training, recorder.run_id
+
+
+@pytest.mark.parametrize("model_name", ["linear", "cnn"])
+def test_a_saved_run_loads_back_with_identical_predictions(sample_dataset, runs_root, model_name):
+    training, run_id = train_and_save(sample_dataset, runs_root, model=model_name)
+    saved = load_run(run_id, runs_root)
+    assert saved.config == training.config
+    assert saved.history == training.history
+    assert saved.status == training.status and saved.best_epoch == training.best_epoch
+    (_, _), (test_images, _) = sample_dataset
+    np.testing.assert_array_equal(predict_probabilities(saved.load_model(), test_images),
+                                  predict_probabilities(training.model, test_images))
+
+
+def test_every_epoch_is_on_disk_before_the_next_begins(sample_dataset, runs_root):
+    config = TrainConfig(epochs=3, batch_size=50)
+    recorder = start_run(config, runs_root)
+    epochs_on_disk = []
+    for result in train(config, sample_dataset, recorder=recorder):
+        saved = load_run(recorder.run_id, runs_root)
+        epochs_on_disk.append((result.epoch, len(saved.history), saved.status))
+    assert epochs_on_disk == [(1, 1, "running"), (2, 2, "running"), (3, 3, "running")]
+    assert load_run(recorder.run_id, runs_root).status == "completed"
+
+
+def test_a_stopped_run_is_saved_as_stopped_with_its_epochs(sample_dataset, runs_root):
+    config = TrainConfig(epochs=5, batch_size=50)
+    recorder = start_run(config, runs_root)
+    training = train(config, sample_dataset, recorder=recorder)
+    next(training)
+    training.close()
+    saved = load_run(recorder.run_id, runs_root)
+    assert saved.status == STOPPED and len(saved.history) == 1
+
+
+def test_a_refused_run_leaves_no_folder(sample_dataset, runs_root):
+    config = TrainConfig(batch_size=5000)
+    with pytest.raises(ValueError):
+        train(config, sample_dataset, recorder=start_run(config, runs_root))
+    assert list_runs(runs_root) == ([], [])
+
+
+@pytest.mark.parametrize("damage, words", [
+    (lambda folder: (folder / "metrics.csv").write_text("epoch,train_loss,train_acc,val_loss,val_acc,seconds,iterations\n1,0.5,0.9\n"),
+     "metrics.csv is damaged"),
+    (lambda folder: (folder / "config.json").write_text("{not json"), "config.json is damaged"),
+    (lambda folder: (folder / "config.json").write_text(json.dumps({"epochs": -3})), "config.json is damaged"),
+    (lambda folder: (folder / "run.json").write_text("[]"), "run.json is damaged"),
+    (lambda folder: (folder / "weights.npz").unlink(), "weights.npz is missing"),
+])
+def test_a_damaged_run_is_named_and_skipped(sample_dataset, runs_root, damage, words):
+    _, good = train_and_save(sample_dataset, runs_root)
+    _, bad = train_and_save(sample_dataset, runs_root)
+    damage(runs_root / bad)
+    runs, damaged = list_runs(runs_root)
+    assert [run.run_id for run in runs] == [good]
+    assert len(damaged) == 1 and bad in damaged[0] and words in damaged[0]
+
+
+def test_unreadable_weights_are_reported_when_the_model_is_loaded(sample_dataset, runs_root):
+    _, run_id = train_and_save(sample_dataset, runs_root)
+    (runs_root / run_id / "weights.npz").write_bytes(b"garbage")
+    with pytest.raises(DamagedRunError, match="weights.npz cannot be read"):
+        load_run(run_id, runs_root).load_model()
+
+
+@pytest.mark.parametrize("run_id", ["../outside", "a/b", "..", ".hidden", "", "x" * 200, "/etc"])
+def test_run_identifiers_cannot_escape_the_runs_folder(run_id, runs_root):
+    with pytest.raises(ValueError, match="not a valid run identifier"):
+        run_folder(run_id, runs_root)

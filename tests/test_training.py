@@ -1,0 +1,140 @@
+"""The training loop on real digits: it learns, it stops, it diverges honestly, it repeats itself."""
+
+import dataclasses
+import json
+import math
+
+import numpy as np
+import pytest
+
+from mnist_core import COMPLETED, DIVERGED, EARLY_STOPPED, STOPPED, EpochResult, TrainConfig, split_dataset, train
+from mnist_core.models import evaluate, get_weights
+
+
+def quick_config(**overrides):
+    return TrainConfig.for_model(overrides.pop("model", "linear"), **{"epochs": 3, "batch_size": 50, **overrides})
+
+
+def test_the_loss_falls_and_each_epoch_reports_plain_numbers(sample_dataset):
+    training = train(quick_config(), sample_dataset)
+    history = list(training)
+    assert training.status == COMPLETED
+    assert [result.epoch for result in history] == [1, 2, 3]
+    assert history[-1].train_loss < history[0].train_loss
+    assert history[-1].val_loss < history[0].val_loss
+    assert history[-1].val_acc > 0.6
+    steps_per_epoch = math.ceil(1080 / 50)
+    assert [result.iterations for result in history] == [steps_per_epoch, 2 * steps_per_epoch, 3 * steps_per_epoch]
+    for result in history:
+        for field in dataclasses.fields(EpochResult):
+            assert type(getattr(result, field.name)) in (int, float), field.name
+
+
+def test_training_metrics_are_measured_at_the_end_of_the_epoch_with_the_final_weights(sample_dataset):
+    config = quick_config(epochs=1, train_metrics_sample=100000)
+    split = split_dataset(sample_dataset, validation_fraction=config.validation_fraction, seed=config.seed)
+    training = train(config, split=split)
+    (result,) = list(training)
+    train_loss, train_acc = evaluate(training.model, split.train_images, split.train_labels)
+    val_loss, val_acc = evaluate(training.model, split.validation_images, split.validation_labels)
+    assert result.train_acc == pytest.approx(train_acc) and result.train_loss == pytest.approx(train_loss, rel=1e-5)
+    assert result.val_acc == pytest.approx(val_acc) and result.val_loss == pytest.approx(val_loss, rel=1e-5)
+
+
+def test_progress_is_reported_inside_each_epoch(sample_dataset):
+    reports = []
+    training = train(quick_config(epochs=2, batch_size=10), sample_dataset, on_progress=lambda *report: reports.append(report))
+    list(training)
+    assert reports[-1] == (2, 108, 108)
+    first_epoch_steps = [step for epoch, step, total in reports if epoch == 1]
+    assert first_epoch_steps == sorted(first_epoch_steps) and first_epoch_steps[-1] == 108 and len(first_epoch_steps) > 1
+
+
+@pytest.mark.parametrize("model_name", ["linear", "mlp", "cnn"])
+def test_same_seed_and_config_give_the_same_numbers(sample_dataset, model_name):
+    config = quick_config(model=model_name, epochs=2, dropout=0.2 if model_name != "linear" else 0.0)
+
+    def metrics():
+        return [(r.train_loss, r.train_acc, r.val_loss, r.val_acc) for r in train(config, sample_dataset)]
+
+    assert metrics() == metrics()
+    other_seed = [(r.train_loss, r.val_loss) for r in train(dataclasses.replace(config, seed=1), sample_dataset)]
+    assert other_seed != [(loss, val) for loss, _, val, _ in metrics()]
+
+
+def test_stop_keeps_the_finished_epochs_and_their_weights(sample_dataset):
+    progress = []
+    training = train(quick_config(epochs=5, batch_size=10), sample_dataset,
+                     on_progress=lambda epoch, step, total: progress.append(epoch),
+                     stop_requested=lambda: bool(progress) and progress[-1] == 3)
+    weights_after_each_epoch = []
+    for _ in training:
+        weights_after_each_epoch.append(get_weights(training.model))
+    assert training.status == STOPPED
+    assert [result.epoch for result in training.history] == [1, 2]
+    assert "epoch 3" in training.message
+    for name, value in get_weights(training.model).items():
+        np.testing.assert_array_equal(value, weights_after_each_epoch[-1][name])
+
+
+def test_closing_the_generator_counts_as_a_stop(sample_dataset):
+    training = train(quick_config(epochs=4), sample_dataset)
+    next(training)
+    training.close()
+    assert training.status == STOPPED
+    assert len(training.history) == 1
+
+
+def test_a_huge_learning_rate_ends_as_diverged_without_nan_in_the_history(sample_dataset):
+    training = train(quick_config(model="mlp", optimizer="sgd", learning_rate=90.0, epochs=3), sample_dataset)
+    history = list(training)
+    assert training.status == DIVERGED
+    assert "learning rate" in training.message and "try 9" in training.message
+    assert all(math.isfinite(value) for result in history for value in (result.train_loss, result.val_loss))
+    assert all(np.all(np.isfinite(value)) for value in get_weights(training.model).values())
+
+
+def test_early_stopping_restores_the_best_weights(sample_dataset):
+    # A big model on 100 digits with a fast optimizer overfits within a few epochs.
+    config = quick_config(model="mlp", train_subset_size=100, batch_size=10, epochs=40, learning_rate=0.01,
+                          learning_rate_schedule="constant", dropout=0.0, early_stopping_patience=2)
+    split = split_dataset(sample_dataset, train_subset_size=100, seed=config.seed)
+    training = train(config, split=split)
+    history = list(training)
+    assert training.status == EARLY_STOPPED
+    assert len(history) < 40
+    best = min(history, key=lambda result: result.val_loss)
+    assert training.best_epoch == best.epoch and len(history) == best.epoch + 2
+    val_loss, _ = evaluate(training.model, split.validation_images, split.validation_labels)
+    assert val_loss == pytest.approx(best.val_loss, rel=1e-5)
+
+
+def test_a_batch_larger_than_the_training_set_is_refused_with_a_clear_message(sample_dataset):
+    with pytest.raises(ValueError, match=r"batch size \(500\) is larger than the training set \(300 examples\)"):
+        train(quick_config(batch_size=500, train_subset_size=300), sample_dataset)
+
+
+def test_the_config_round_trips_through_json():
+    config = TrainConfig.for_model("cnn", label_noise=0.1, train_subset_size=500)
+    assert TrainConfig.from_json(config.to_json()) == config
+    assert json.loads(config.to_json())["model"] == "cnn"
+
+
+@pytest.mark.parametrize("field, value", [
+    ("epochs", 0), ("epochs", 2.5), ("batch_size", -1), ("learning_rate", 0.0), ("learning_rate", float("nan")),
+    ("optimizer", "magic"), ("model", "transformer"), ("dropout", 1.0), ("label_noise", -0.1),
+    ("validation_fraction", 1.0), ("train_subset_size", 0), ("restore_best_weights", "yes"),
+])
+def test_bad_values_raise_a_message_naming_the_setting(field, value):
+    with pytest.raises(ValueError, match=field):
+        TrainConfig(**{field: value})
+
+
+def test_unknown_settings_in_json_are_reported():
+    with pytest.raises(ValueError, match="Unknown setting"):
+        TrainConfig.from_dict({"epochs": 3, "learnig_rate": 0.1})
+
+
+def test_every_setting_says_why_it_has_its_default():
+    for field in dataclasses.fields(TrainConfig):
+        assert len(TrainConfig.reason(field.name)) > 20, field.name
