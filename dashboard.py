@@ -2,8 +2,10 @@
 
 import streamlit as st
 
-st.set_page_config(page_title="MNIST Lab", page_icon="✏️", layout="wide")
+st.set_page_config(page_title="MNIST Lab", page_icon=":material/draw:", layout="wide")
+st.session_state["navigation_ready"] = True  # see pages/common.py: require_navigation()
 navigation = st.navigation([
-    st.Page("pages/overview.py", title="Overview", icon="🔢", default=True),
+    st.Page("pages/overview.py", title="Overview", icon=":material/grid_view:", default=True),
+    st.Page("pages/train.py", title="Train", icon=":material/show_chart:"),
 ])
 navigation.run()

@@ -51,7 +51,7 @@ class TrainConfig:
     epochs: int = hyperparameter(5, "a handful of passes is enough for the linear model to level off")
     batch_size: int = hyperparameter(100, "the classic MNIST batch: small enough for many updates per epoch, big enough to be quick")
     validation_fraction: float = hyperparameter(0.1, "6,000 validation digits measure accuracy to about +-0.3%")
-    train_subset_size: int | None = hyperparameter(None, "None trains on every training example; a few hundred provoke overfitting")
+    train_subset_size: int | None = hyperparameter(None, "all training examples by default (None); a few hundred provoke overfitting")
     label_noise: float = hyperparameter(0.0, "clean labels by default; noise shows a big model memorising mistakes")
     hidden_units: int = hyperparameter(128, "MLP and CNN: width of the dense layer, plenty for MNIST")
     hidden_layers: int = hyperparameter(1, "MLP only: one hidden layer already passes 98%")

@@ -1,8 +1,30 @@
-"""What every page shares: the one read-only copy of MNIST in this server process."""
+"""What the pages share: the one copy of MNIST, the current settings and their widgets."""
+
+import math
 
 import streamlit as st
 
-from mnist_core import MnistDataError, load_mnist
+from mnist_core import MnistDataError, TrainConfig, load_mnist, split_dataset
+from mnist_core.jobs import TrainingJob
+from mnist_core.training import OPTIMIZER_NAMES
+
+MODEL_LABELS = {"linear": "Linear (softmax of xW + b)", "mlp": "MLP (hidden layers)", "cnn": "CNN (convolutions)"}
+OPTIMIZER_LABELS = {"sgd": "SGD", "momentum": "SGD with momentum", "adam": "Adam", "rmsprop": "RMSprop", "adagrad": "Adagrad"}
+LEARNING_RATES = [1e-5, 3e-5, 1e-4, 3e-4, 1e-3, 2e-3, 3e-3, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0]
+BATCH_SIZES = [1, 8, 16, 32, 64, 100, 128, 256, 512, 1024, 4096]
+SUBSET_SIZES = [100, 300, 500, 1000, 2000, 5000, 10000, 20000, None]  # None: all of the training part
+L2_STRENGTHS = [0.0, 1e-5, 1e-4, 1e-3, 1e-2]
+
+
+def require_navigation() -> None:
+    """Make sure the page runs inside dashboard.py's navigation.
+
+    Streamlit still honours its legacy "pages/ folder" mode until the entry script has run once:
+    the first request after a server (re)start that asks for a page's URL directly runs that file
+    on its own, with no navigation or page set-up. Such a visitor is sent through dashboard.py.
+    """
+    if not st.session_state.get("navigation_ready"):
+        st.switch_page("dashboard.py")
 
 
 @st.cache_resource(show_spinner="Loading and verifying MNIST...")
@@ -25,3 +47,117 @@ def dataset_or_stop():
     except MnistDataError as error:
         st.error(f"MNIST could not be loaded.\n\n{error}")
         st.stop()
+
+
+# -- settings: one dict per browser session, shared by every page ---------------------------------
+#
+# Streamlit forgets a widget's value when a page without that widget runs, so the settings live in
+# their own session-state entry and each widget is initialised from it.
+
+def settings() -> dict:
+    if "settings" not in st.session_state:
+        st.session_state["settings"] = TrainConfig().to_dict()
+    return st.session_state["settings"]
+
+
+def apply_settings(values: dict) -> None:
+    """Replace settings (a preset, say) and make the widgets show the new values."""
+    settings().update(values)
+    for name in values:
+        st.session_state.pop(f"widget_{name}", None)
+
+
+def current_config() -> TrainConfig:
+    return TrainConfig.from_dict(settings())
+
+
+def setting_widget(name: str, widget, **options):
+    """Draw `widget` for the setting `name`, starting from the stored value, and store what it shows."""
+    key = f"widget_{name}"
+    if key not in st.session_state:
+        st.session_state[key] = settings()[name]
+    value = widget(key=key, help=TrainConfig.reason(name).capitalize() + ".", **options)
+    settings()[name] = value
+    return value
+
+
+# A change of model resets the model's and optimiser's settings to its preset, not the data's.
+DATA_SETTINGS = ("validation_fraction", "train_subset_size", "label_noise", "seed")
+
+
+def switch_model() -> None:
+    """A new model starts from its own recommended preset; the data settings are kept."""
+    model = st.session_state["widget_model"]
+    kept = {name: settings()[name] for name in DATA_SETTINGS}
+    apply_settings({**TrainConfig.for_model(model).to_dict(), **kept})
+
+
+def learning_rate_label(rate: float) -> str:
+    return f"{rate:g}"
+
+
+def settings_sidebar() -> None:
+    """Every hyperparameter as a widget in the sidebar."""
+    sidebar = st.sidebar
+    sidebar.header("Model")
+    model = setting_widget("model", sidebar.selectbox, label="Model", options=list(MODEL_LABELS),
+                           format_func=MODEL_LABELS.get, on_change=switch_model)
+    if model in ("mlp", "cnn"):
+        setting_widget("hidden_units", sidebar.select_slider, label="Dense layer width", options=[16, 32, 64, 128, 256, 512, 1024])
+    if model == "mlp":
+        setting_widget("hidden_layers", sidebar.slider, label="Hidden layers", min_value=1, max_value=4)
+    if model == "cnn":
+        setting_widget("cnn_filters", sidebar.select_slider, label="Filters in the first convolution", options=[4, 8, 16, 32, 64])
+    if model in ("mlp", "cnn"):
+        setting_widget("dropout", sidebar.slider, label="Dropout", min_value=0.0, max_value=0.8, step=0.05)
+    setting_widget("l2", sidebar.select_slider, label="L2 weight penalty", options=L2_STRENGTHS, format_func=lambda value: f"{value:g}")
+
+    sidebar.header("Optimisation")
+    setting_widget("optimizer", sidebar.selectbox, label="Optimizer", options=list(OPTIMIZER_NAMES), format_func=OPTIMIZER_LABELS.get)
+    ensure_option("learning_rate", LEARNING_RATES)
+    setting_widget("learning_rate", sidebar.select_slider, label="Learning rate (log scale)", options=LEARNING_RATES,
+                   format_func=learning_rate_label)
+    setting_widget("learning_rate_schedule", sidebar.radio, label="Learning-rate schedule", options=["constant", "cosine"], horizontal=True)
+    if settings()["optimizer"] == "momentum":
+        setting_widget("momentum", sidebar.slider, label="Momentum", min_value=0.0, max_value=0.99, step=0.01)
+    setting_widget("epochs", sidebar.slider, label="Epochs", min_value=1, max_value=100)
+    ensure_option("batch_size", BATCH_SIZES)
+    setting_widget("batch_size", sidebar.select_slider, label="Batch size", options=BATCH_SIZES)
+    setting_widget("early_stopping_patience", sidebar.slider, label="Early stopping patience (0 = off)", min_value=0, max_value=20)
+
+    sidebar.header("Data")
+    setting_widget("validation_fraction", sidebar.slider, label="Validation fraction", min_value=0.05, max_value=0.5, step=0.05)
+    setting_widget("train_subset_size", sidebar.select_slider, label="Training examples used", options=SUBSET_SIZES,
+                   format_func=lambda size: "all" if size is None else f"{size:,}")
+    setting_widget("label_noise", sidebar.slider, label="Label noise (training only)", min_value=0.0, max_value=0.8, step=0.05)
+    setting_widget("seed", sidebar.number_input, label="Seed", min_value=0, max_value=2**31 - 1, step=1)
+
+
+def ensure_option(name: str, options: list) -> None:
+    """A value set elsewhere (the CLI's config, a preset) may fall between the slider's stops: add it."""
+    value = settings()[name]
+    if value not in options:
+        options.append(value)
+        options.sort()
+
+
+def current_split(dataset, config: TrainConfig):
+    return split_dataset(dataset, validation_fraction=config.validation_fraction, train_subset_size=config.train_subset_size,
+                         label_noise=config.label_noise, seed=config.seed)
+
+
+def iterations_per_epoch(examples: int, batch_size: int) -> int:
+    return math.ceil(examples / batch_size)
+
+
+# -- the session's training jobs ------------------------------------------------------------------
+
+def current_job() -> TrainingJob | None:
+    return st.session_state.get("job")
+
+
+def start_job(config: TrainConfig, name: str | None = None) -> TrainingJob:
+    """Start training `config` in the background as this session's current run."""
+    job = TrainingJob(config, dataset_or_stop(), name=name).start()
+    st.session_state["job"] = job
+    return job

@@ -5,7 +5,7 @@ import streamlit as st
 
 from mnist_core import split_dataset
 from mnist_core.training import TrainConfig
-from pages.common import dataset_or_stop
+from pages.common import dataset_or_stop, require_navigation
 
 
 def sample_grid(images: np.ndarray, labels: np.ndarray, per_class: int = 2) -> None:
@@ -32,4 +32,5 @@ def overview_page() -> None:
     sample_grid(split.train_images, split.train_labels)
 
 
+require_navigation()
 overview_page()

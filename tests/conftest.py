@@ -55,11 +55,17 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def app_url(tmp_path_factory):
+def app_runs_root(tmp_path_factory):
+    """The runs folder of the app that the browser tests start."""
+    return tmp_path_factory.mktemp("browser-runs")
+
+
+@pytest.fixture(scope="session")
+def app_url(tmp_path_factory, app_runs_root):
     """Start the app with `streamlit run` on a free port, as `make run` does; stop it afterwards."""
     port = free_port()
     log_path = tmp_path_factory.mktemp("streamlit") / "server.log"
-    environment = {**os.environ, "MNIST_LAB_RUNS_DIR": str(tmp_path_factory.mktemp("browser-runs"))}
+    environment = {**os.environ, "MNIST_LAB_RUNS_DIR": str(app_runs_root)}
     with open(log_path, "w") as log:
         server = subprocess.Popen(
             [sys.executable, "-m", "streamlit", "run", "dashboard.py", "--server.port", str(port),

@@ -1,6 +1,26 @@
 """Browser tests: the app as a student sees it, in a real Chromium against a real `streamlit run`."""
 
+import re
+
 from playwright.sync_api import expect
+
+from mnist_core.runs import list_runs
+
+
+def open_train_page(page, app_url):
+    page.goto(app_url)
+    page.get_by_role("link", name="Train").click()
+    expect(page.get_by_role("heading", name="Train a model")).to_be_visible()
+
+
+def choose(page, label, option):
+    """Pick `option` in the Streamlit selectbox labelled `label`."""
+    page.get_by_role("combobox", name=label, exact=True).click()
+    page.get_by_role("option", name=option).click()
+
+
+def points_in_first_chart(page) -> int:
+    return page.locator(".js-plotly-plot").first.evaluate("plot => plot.data[0].x.length")
 
 
 def test_the_app_opens_on_the_overview_with_real_data(app_url, page):
@@ -9,3 +29,29 @@ def test_the_app_opens_on_the_overview_with_real_data(app_url, page):
     expect(page.get_by_text("54,000")).to_be_visible()
     expect(page.get_by_text("Test digits")).to_be_visible()
     expect(page.get_by_text("label 7").first).to_be_visible()
+
+
+def test_a_run_trains_and_its_chart_gains_a_point_per_epoch(app_url, page):
+    open_train_page(page, app_url)
+    page.get_by_role("button", name="Train", exact=True).click()
+    expect(page.get_by_text("Finished all 5 epoch(s).")).to_be_visible(timeout=120_000)
+    assert points_in_first_chart(page) == 5
+    expect(page.locator(".js-plotly-plot")).to_have_count(2)
+
+
+def test_stop_during_a_longer_run_keeps_the_finished_epochs(app_url, app_runs_root, page):
+    open_train_page(page, app_url)
+    choose(page, "Model", "CNN (convolutions)")
+    page.get_by_role("button", name="Train", exact=True).click()
+    # The chart appears after the first epoch and gains a point with the second.
+    expect(page.locator(".js-plotly-plot").first).to_be_visible(timeout=120_000)
+    page.wait_for_function("() => document.querySelector('.js-plotly-plot').data[0].x.length >= 2", timeout=120_000)
+    page.get_by_role("button", name="Stop", exact=True).click()
+    message = page.get_by_text(re.compile(r"Stopped during epoch \d+; the \d+ finished epoch\(s\) are kept\."))
+    expect(message).to_be_visible(timeout=60_000)
+    finished = int(re.search(r"the (\d+) finished", message.inner_text()).group(1))
+    assert finished >= 2
+    assert points_in_first_chart(page) == finished
+    # The run history (and the runs folder behind it) keeps the stopped run with its epochs.
+    (stopped_run,) = [run for run in list_runs(app_runs_root)[0] if run.config.model == "cnn"]
+    assert stopped_run.status == "stopped" and len(stopped_run.history) == finished

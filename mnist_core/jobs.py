@@ -1,0 +1,167 @@
+"""Training in the background, so a page can rerun, switch or close while a run goes on.
+
+A Streamlit page reruns its script on every click. A training loop inside the script would be cut
+off by the rerun, so each run trains in a `TrainingJob`: a thread that iterates `train()` and keeps
+what it learns (epochs, progress, status) where the page can read it on every rerun.
+
+A laptop has few cores. Two trainings at once each get half the machine and both take twice as
+long, plus the cost of fighting over caches; forty would crawl. So jobs wait for one of a fixed
+number of *training slots* (`MNIST_LAB_TRAINING_SLOTS`, by default one per two cores) and show
+their place in the queue while they wait.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import os
+import threading
+from pathlib import Path
+
+from .runs import start_run
+from .training import RUNNING, EpochResult, TrainConfig, train
+
+logger = logging.getLogger(__name__)
+
+WAITING, FAILED = "waiting", "failed"
+
+
+def default_slot_count() -> int:
+    configured = os.environ.get("MNIST_LAB_TRAINING_SLOTS")
+    if configured:
+        return max(1, int(configured))
+    return max(1, (os.cpu_count() or 2) // 2)
+
+
+class TrainingSlots:
+    """A first-come, first-served queue in front of a fixed number of concurrent trainings."""
+
+    def __init__(self, count: int):
+        self.count = count
+        self._condition = threading.Condition()
+        self._running = 0
+        self._waiting: list[object] = []
+
+    def position(self, job) -> int:
+        """1 for the next job to start, 2 for the one after...; 0 if `job` is not waiting."""
+        with self._condition:
+            return self._waiting.index(job) + 1 if job in self._waiting else 0
+
+    def acquire(self, job, cancelled) -> bool:
+        """Wait for a slot. Returns False, without a slot, if `cancelled()` becomes true first."""
+        with self._condition:
+            self._waiting.append(job)
+            try:
+                while self._running >= self.count or self._waiting[0] is not job:
+                    if cancelled():
+                        return False
+                    self._condition.wait(timeout=0.2)
+                self._running += 1
+                return True
+            finally:
+                self._waiting.remove(job)
+                self._condition.notify_all()
+
+    def release(self) -> None:
+        with self._condition:
+            self._running -= 1
+            self._condition.notify_all()
+
+
+# One queue for the whole server process: every browser tab shares the same cores.
+training_slots = TrainingSlots(default_slot_count())
+
+
+@dataclasses.dataclass(frozen=True)
+class JobSnapshot:
+    """A consistent view of a job at one moment, for a page to render."""
+
+    status: str
+    message: str
+    history: tuple[EpochResult, ...]
+    epoch: int               # the epoch in progress (or last finished)
+    step: int                # steps done in that epoch
+    steps_per_epoch: int
+    queue_position: int      # 0 unless waiting for a slot
+    best_epoch: int | None
+    run_id: str | None
+
+    @property
+    def finished(self) -> bool:
+        return self.status not in (WAITING, RUNNING)
+
+
+class TrainingJob:
+    """One training run on a background thread. Start it, poll `snapshot()`, `stop()` it any time."""
+
+    def __init__(self, config: TrainConfig, dataset, runs_root: Path | None = None, name: str | None = None,
+                 slots: TrainingSlots | None = None):
+        config.validate()
+        self.config = config
+        self.name = name
+        self._dataset = dataset
+        self._runs_root = runs_root
+        self._slots = slots or training_slots
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+        self._history: list[EpochResult] = []
+        self._progress = (0, 0, 0)
+        self._status, self._message = WAITING, ""
+        self._best_epoch: int | None = None
+        self.run_id: str | None = None
+        self.model = None  # the trained model (weights of the last finished epoch), once training started
+        self._thread = threading.Thread(target=self._work, name=f"training-{config.model}", daemon=True)
+
+    def start(self) -> "TrainingJob":
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Ask the run to stop between steps; finished epochs and their weights are kept."""
+        self._stop.set()
+
+    def join(self, timeout: float | None = None) -> bool:
+        """Wait for the job to end; True if it did."""
+        self._thread.join(timeout)
+        return not self._thread.is_alive()
+
+    def snapshot(self) -> JobSnapshot:
+        with self._lock:
+            epoch, step, steps_per_epoch = self._progress
+            return JobSnapshot(status=self._status, message=self._message, history=tuple(self._history),
+                               epoch=epoch, step=step, steps_per_epoch=steps_per_epoch,
+                               queue_position=self._slots.position(self) if self._status == WAITING else 0,
+                               best_epoch=self._best_epoch, run_id=self.run_id)
+
+    def _set(self, **fields) -> None:
+        with self._lock:
+            for name, value in fields.items():
+                setattr(self, name, value)
+
+    def _on_progress(self, epoch: int, step: int, steps_per_epoch: int) -> None:
+        self._set(_progress=(epoch, step, steps_per_epoch))
+
+    def _work(self) -> None:
+        if not self._slots.acquire(self, self._stop.is_set):
+            self._set(_status="stopped", _message="Stopped before it started: no epoch was trained.")
+            return
+        try:
+            recorder = start_run(self.config, self._runs_root, self.name)
+            training = train(self.config, self._dataset, stop_requested=self._stop.is_set,
+                             on_progress=self._on_progress, recorder=recorder)
+            self.run_id, self.model = recorder.run_id, training.model
+            self._set(_status=RUNNING, _progress=(1, 0, training.steps_per_epoch))
+            for result in training:
+                with self._lock:
+                    self._history.append(result)
+                    self._best_epoch = training.best_epoch
+            self._set(_status=training.status, _message=training.message, _best_epoch=training.best_epoch)
+        except ValueError as error:  # a setting that makes no sense for this data: say which
+            self._set(_status=FAILED, _message=str(error))
+        except Exception as error:  # noqa: BLE001  a page must show this, not lose it in a thread
+            logger.exception("training job failed")
+            self._set(_status=FAILED, _message=f"Training failed unexpectedly: {type(error).__name__}: {error}")
+        finally:
+            # A finished job keeps its metrics and model, not the 50 MB of training data.
+            self._dataset = None
+            self._slots.release()

@@ -1,0 +1,47 @@
+"""Plotly figures for learning curves. Rendering only: the numbers come from mnist_core."""
+
+import plotly.graph_objects as go
+
+TRAIN_COLOUR, VALIDATION_COLOUR = "#1f77b4", "#d62728"
+
+
+def learning_curves(history, best_epoch=None) -> tuple[go.Figure, go.Figure]:
+    """Loss and accuracy against epoch, training and validation on the same axes.
+
+    The shaded band between the two loss curves is the generalisation gap; the dotted line marks
+    the epoch with the lowest validation loss.
+    """
+    epochs = [result.epoch for result in history]
+    loss = go.Figure()
+    loss.add_trace(go.Scatter(x=epochs, y=[r.train_loss for r in history], name="training loss",
+                              mode="lines+markers", line={"color": TRAIN_COLOUR}))
+    loss.add_trace(go.Scatter(x=epochs, y=[r.val_loss for r in history], name="validation loss",
+                              mode="lines+markers", line={"color": VALIDATION_COLOUR},
+                              fill="tonexty", fillcolor="rgba(214, 39, 40, 0.12)"))
+    accuracy = go.Figure()
+    accuracy.add_trace(go.Scatter(x=epochs, y=[r.train_acc for r in history], name="training accuracy",
+                                  mode="lines+markers", line={"color": TRAIN_COLOUR}))
+    accuracy.add_trace(go.Scatter(x=epochs, y=[r.val_acc for r in history], name="validation accuracy",
+                                  mode="lines+markers", line={"color": VALIDATION_COLOUR}))
+    for figure, title, axis in ((loss, "Loss (shaded: generalisation gap)", "cross-entropy"),
+                                (accuracy, "Accuracy", "accuracy")):
+        if best_epoch:
+            figure.add_vline(x=best_epoch, line_dash="dot", line_color="grey",
+                             annotation_text=f"best validation epoch ({best_epoch})", annotation_position="top left")
+        figure.update_layout(title=title, xaxis_title="epoch", yaxis_title=axis, height=360,
+                             margin={"l": 10, "r": 10, "t": 50, "b": 10}, legend={"orientation": "h", "y": -0.25})
+        figure.update_xaxes(rangemode="tozero" if len(epochs) < 2 else "normal", dtick=max(1, len(epochs) // 10))
+    accuracy.update_yaxes(tickformat=".0%")
+    return loss, accuracy
+
+
+def overlay(curves: dict[str, tuple[list[int], list[float]]], metric_label: str) -> go.Figure:
+    """One line per run: `curves` maps a run's label to (epochs, values)."""
+    figure = go.Figure()
+    for label, (epochs, values) in curves.items():
+        figure.add_trace(go.Scatter(x=epochs, y=values, name=label, mode="lines+markers"))
+    figure.update_layout(xaxis_title="epoch", yaxis_title=metric_label, height=420,
+                         margin={"l": 10, "r": 10, "t": 30, "b": 10}, legend={"orientation": "h", "y": -0.2})
+    if "acc" in metric_label:
+        figure.update_yaxes(tickformat=".1%")
+    return figure

@@ -1,0 +1,59 @@
+"""Background training jobs and the queue of training slots."""
+
+import time
+
+from mnist_core import TrainConfig
+from mnist_core.jobs import FAILED, WAITING, TrainingJob, TrainingSlots
+from mnist_core.runs import load_run
+
+
+def wait_until(condition, seconds=60):
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
+
+
+def test_a_job_trains_in_the_background_and_saves_its_run(sample_dataset, runs_root):
+    job = TrainingJob(TrainConfig(epochs=2, batch_size=50), sample_dataset, slots=TrainingSlots(1)).start()
+    assert job.join(120)
+    snapshot = job.snapshot()
+    assert snapshot.status == "completed" and snapshot.finished
+    assert [result.epoch for result in snapshot.history] == [1, 2]
+    assert load_run(snapshot.run_id).history == list(snapshot.history)
+    assert job.model is not None
+
+
+def test_jobs_beyond_the_slots_wait_in_order_and_none_is_lost(sample_dataset, runs_root):
+    slots = TrainingSlots(1)
+    config = TrainConfig(epochs=3, batch_size=10)
+    first = TrainingJob(config, sample_dataset, slots=slots).start()
+    wait_until(lambda: first.snapshot().status == "running")
+    second = TrainingJob(config, sample_dataset, slots=slots).start()
+    third = TrainingJob(config, sample_dataset, slots=slots).start()
+    wait_until(lambda: third.snapshot().queue_position == 2)
+    assert second.snapshot().status == WAITING and second.snapshot().queue_position == 1
+    for job in (first, second, third):
+        assert job.join(120)
+        assert job.snapshot().status == "completed" and len(job.snapshot().history) == 3
+
+
+def test_stopping_a_waiting_job_ends_it_without_training(sample_dataset, runs_root):
+    slots = TrainingSlots(1)
+    running = TrainingJob(TrainConfig(epochs=20, batch_size=10), sample_dataset, slots=slots).start()
+    wait_until(lambda: running.snapshot().status == "running")
+    waiting = TrainingJob(TrainConfig(epochs=2), sample_dataset, slots=slots).start()
+    wait_until(lambda: waiting.snapshot().queue_position == 1)
+    waiting.stop()
+    assert waiting.join(30)
+    assert waiting.snapshot().status == "stopped" and waiting.snapshot().history == ()
+    running.stop()
+    assert running.join(30) and running.snapshot().status == "stopped"
+
+
+def test_a_setting_that_does_not_fit_the_data_fails_with_its_message(sample_dataset, runs_root):
+    job = TrainingJob(TrainConfig(batch_size=4096), sample_dataset, slots=TrainingSlots(1)).start()
+    assert job.join(60)
+    snapshot = job.snapshot()
+    assert snapshot.status == FAILED and "batch size (4096) is larger than the training set" in snapshot.message
+    assert not runs_root.exists() or not any(runs_root.iterdir())
