@@ -7,5 +7,6 @@ st.session_state["navigation_ready"] = True  # see pages/common.py: require_navi
 navigation = st.navigation([
     st.Page("pages/overview.py", title="Overview", icon=":material/grid_view:", default=True),
     st.Page("pages/train.py", title="Train", icon=":material/show_chart:"),
+    st.Page("pages/compare.py", title="Compare", icon=":material/compare_arrows:"),
 ])
 navigation.run()

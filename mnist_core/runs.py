@@ -75,6 +75,17 @@ def metrics_csv(history: list[EpochResult]) -> str:
     return buffer.getvalue()
 
 
+def runs_metrics_csv(runs) -> str:
+    """The per-epoch metrics of several runs in one CSV, each row naming its run."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=("run_id", "name", *METRIC_COLUMNS), lineterminator="\n")
+    writer.writeheader()
+    for run in runs:
+        for result in run.history:
+            writer.writerow({"run_id": run.run_id, "name": run.name, **result.to_dict()})
+    return buffer.getvalue()
+
+
 class RunRecorder:
     """Saves one run while it trains. Pass it to train(..., recorder=...).
 

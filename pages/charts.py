@@ -40,8 +40,24 @@ def overlay(curves: dict[str, tuple[list[int], list[float]]], metric_label: str)
     figure = go.Figure()
     for label, (epochs, values) in curves.items():
         figure.add_trace(go.Scatter(x=epochs, y=values, name=label, mode="lines+markers"))
+    figure.update_xaxes(dtick=max(1, max((len(epochs) for epochs, _ in curves.values()), default=1) // 10))
     figure.update_layout(xaxis_title="epoch", yaxis_title=metric_label, height=420,
                          margin={"l": 10, "r": 10, "t": 30, "b": 10}, legend={"orientation": "h", "y": -0.2})
     if "acc" in metric_label:
         figure.update_yaxes(tickformat=".1%")
+    return figure
+
+
+def class_histograms(parts: dict[str, "np.ndarray"]) -> go.Figure:
+    """How many digits of each class each part holds, one panel per part."""
+    from plotly.subplots import make_subplots
+
+    figure = make_subplots(rows=1, cols=len(parts), subplot_titles=list(parts), shared_yaxes=False)
+    for column, (name, labels) in enumerate(parts.items(), start=1):
+        counts = [int((labels == digit).sum()) for digit in range(10)]
+        figure.add_trace(go.Bar(x=list(range(10)), y=counts, name=name, showlegend=False,
+                                hovertemplate="digit %{x}: %{y:,} examples<extra>" + name + "</extra>"), row=1, col=column)
+        figure.update_xaxes(title_text="digit", dtick=1, row=1, col=column)
+    figure.update_yaxes(title_text="examples", row=1, col=1)
+    figure.update_layout(height=300, margin={"l": 10, "r": 10, "t": 40, "b": 10})
     return figure

@@ -1,11 +1,11 @@
-"""Overview: what MNIST is and how it is split into training, validation and test sets."""
+"""Overview: what MNIST is, how it is split, and what an epoch, a batch and an iteration are."""
 
 import numpy as np
 import streamlit as st
 
-from mnist_core import split_dataset
-from mnist_core.training import TrainConfig
-from pages.common import dataset_or_stop, require_navigation
+from pages.charts import class_histograms
+from pages.common import (current_config, current_split, dataset_or_stop, iterations_per_epoch, require_navigation,
+                          settings_sidebar)
 
 
 def sample_grid(images: np.ndarray, labels: np.ndarray, per_class: int = 2) -> None:
@@ -18,16 +18,48 @@ def sample_grid(images: np.ndarray, labels: np.ndarray, per_class: int = 2) -> N
 
 def overview_page() -> None:
     st.title("MNIST Lab")
-    st.write("Teach a computer to read handwritten digits, and watch how it learns, one epoch at a time.")
+    st.write("Teach a computer to read handwritten digits, and watch how it learns, one epoch at a time. "
+             "MNIST holds 70,000 handwritten digits, each a 28x28 grey image with the digit it shows as its label.")
     dataset = dataset_or_stop()
-    defaults = TrainConfig()
-    split = split_dataset(dataset, validation_fraction=defaults.validation_fraction, seed=defaults.seed)
+    settings_sidebar()
+    try:
+        config = current_config()
+        split = current_split(dataset, config)
+    except ValueError as error:
+        st.error(f"These settings cannot split the data: {error}")
+        st.stop()
     sizes = split.sizes
+
+    st.subheader("Three sets, three jobs")
     training_column, validation_column, test_column = st.columns(3)
-    training_column.metric("Training digits", f"{sizes['train']:,}", help="These fit the weights.")
-    validation_column.metric("Validation digits", f"{sizes['validation']:,}",
-                             help="Carved out of the training set: these pick hyperparameters and reveal overfitting.")
-    test_column.metric("Test digits", f"{sizes['test']:,}", help="The final exam: never used to train or tune anything.")
+    training_column.metric("Training digits", f"{sizes['train']:,}")
+    training_column.write("**Training** fits the weights: the model sees these digits and their labels and adjusts "
+                          "itself to get them right.")
+    validation_column.metric("Validation digits", f"{sizes['validation']:,}")
+    validation_column.write("**Validation** is held back from training. Its accuracy tells how well the model does on "
+                            "digits it has not seen: we use it to pick hyperparameters and to spot overfitting.")
+    test_column.metric("Test digits", f"{sizes['test']:,}")
+    test_column.write("**Test** is the final exam. It never trains or tunes anything; looking at it while choosing "
+                      "settings would make its score an over-optimistic guess.")
+    flipped = int((split.train_labels != split.train_labels_clean).sum())
+    if flipped:
+        st.warning(f"Label noise is on: {flipped:,} training labels ({config.label_noise:.0%}) are replaced by a wrong "
+                   "digit. Validation and test labels stay correct.")
+    st.plotly_chart(class_histograms({"training": split.train_labels, "validation": split.validation_labels,
+                                      "test": split.test_labels}), key="class_histograms")
+    st.caption("The validation set is drawn class by class (stratified), so every set has about the same mix of digits.")
+
+    st.subheader("Epochs, batches and iterations")
+    per_epoch = iterations_per_epoch(sizes["train"], config.batch_size)
+    st.markdown(
+        f"- An **epoch** is one pass over the training set: the model sees each of the **{sizes['train']:,}** training "
+        f"digits once.\n"
+        f"- It sees them in **batches** of **{config.batch_size:,}** digits and updates its weights once per batch: "
+        f"one **iteration**.\n"
+        f"- So one epoch is ceil({sizes['train']:,} / {config.batch_size:,}) = **{per_epoch:,} iterations**, and "
+        f"**{config.epochs}** epochs are **{per_epoch * config.epochs:,} iterations** in all.")
+    st.caption("Change the batch size, epochs or training examples in the sidebar and watch these numbers follow.")
+
     st.subheader("Some training digits")
     sample_grid(split.train_images, split.train_labels)
 

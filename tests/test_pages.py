@@ -68,3 +68,53 @@ def test_changing_the_model_loads_its_preset():
     assert not app.exception
     assert app.select_slider(key="widget_batch_size").value == 64
     assert app.slider(key="widget_dropout").value == 0.25
+
+
+def train_two_runs(runs_root):
+    """Two real runs on disk that differ in their optimizer, as the Compare page would find them."""
+    from mnist_core import TrainConfig, train
+    from mnist_core.data import load_mnist
+    from mnist_core.runs import start_run
+
+    for optimizer in ("sgd", "adam"):
+        config = TrainConfig(optimizer=optimizer, epochs=2, train_subset_size=300, batch_size=50)
+        list(train(config, load_mnist(), recorder=start_run(config, runs_root)))
+
+
+def test_the_compare_page_overlays_two_runs_and_highlights_what_differs(runs_root):
+    train_two_runs(runs_root)
+    app = open_page("pages/compare.py")
+    assert not app.exception
+    assert len(app.multiselect(key="compare_runs").value) == 2
+    chart = json.loads(app.get("plotly_chart")[0].proto.spec)
+    assert [len(trace["x"]) for trace in chart["data"]] == [2, 2]
+    assert {trace["name"].split(" · ")[1] for trace in chart["data"]} == {"linear, SGD, lr 0.003", "linear, Adam, lr 0.003"}
+    settings = app.dataframe[0].value
+    assert settings.index[0] == "optimizer"  # the one setting that differs comes first
+    assert app.get("download_button")
+
+
+def test_the_optimizer_race_overlays_one_curve_per_optimizer(runs_root):
+    app = open_page("pages/compare.py")
+    app.select_slider(key="widget_train_subset_size").set_value(300)
+    app.slider(key="widget_epochs").set_value(2)
+    app.multiselect(key="race_optimizers").set_value(["sgd", "adam"])
+    app.run()
+    next(button for button in app.button if button.label == "Start the race").click().run()
+    rerun_until(app, lambda page: any("SGD: completed · Adam: completed" in caption.value for caption in page.caption))
+    race_chart = json.loads(app.get("plotly_chart")[-1].proto.spec)
+    assert sorted(trace["name"] for trace in race_chart["data"]) == ["Adam (lr 0.001)", "SGD (lr 0.1)"]
+    assert all(len(trace["x"]) == 2 for trace in race_chart["data"])
+
+
+def test_the_overfitting_preset_trains_a_run_that_overfits(runs_root):
+    app = open_page("pages/compare.py")
+    next(button for button in app.button if button.label == "Set up and train the overfitting run").click().run()
+    assert app.title[0].value == "Train a model"
+    app.switch_page("pages/train.py")  # AppTest does not follow st.switch_page on its next run; a browser does
+    rerun_until(app, lambda page: page.success or page.error)
+    assert app.success[0].value == "Finished all 40 epoch(s)."
+    metrics = {metric.label: metric.value for metric in app.metric}
+    assert metrics["Training accuracy"] == "100.00%"
+    assert float(metrics["Validation accuracy"].rstrip("%")) < 92
+    assert float(metrics["Generalisation gap"]) > 0.3

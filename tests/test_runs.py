@@ -1,12 +1,14 @@
 """Runs on disk: saved as they go, loaded back identically, damage reported rather than crashing."""
 
+import csv
+import io
 import json
 
 import numpy as np
 import pytest
 
 from mnist_core import STOPPED, TrainConfig, predict_probabilities, split_dataset, train
-from mnist_core.runs import DamagedRunError, list_runs, load_run, run_folder, start_run
+from mnist_core.runs import DamagedRunError, list_runs, load_run, run_folder, runs_metrics_csv, start_run
 
 
 def train_and_save(sample_dataset, runs_root, **overrides):
@@ -85,3 +87,14 @@ def test_unreadable_weights_are_reported_when_the_model_is_loaded(sample_dataset
 def test_run_identifiers_cannot_escape_the_runs_folder(run_id, runs_root):
     with pytest.raises(ValueError, match="not a valid run identifier"):
         run_folder(run_id, runs_root)
+
+
+def test_several_runs_export_to_one_csv(sample_dataset, runs_root):
+    train_and_save(sample_dataset, runs_root)
+    train_and_save(sample_dataset, runs_root, optimizer="sgd")
+    runs, _ = list_runs(runs_root)
+    rows = list(csv.DictReader(io.StringIO(runs_metrics_csv(runs))))
+    assert len(rows) == 4
+    assert {row["run_id"] for row in rows} == {run.run_id for run in runs}
+    first = next(run for run in runs if run.run_id == rows[0]["run_id"])
+    assert float(rows[0]["val_acc"]) == first.history[0].val_acc and rows[0]["epoch"] == "1"

@@ -1,0 +1,133 @@
+"""Compare: overlay runs from the history, race optimizers, provoke overfitting on purpose."""
+
+import pandas as pd
+import streamlit as st
+
+from mnist_core import TrainConfig
+from mnist_core.jobs import TrainingJob
+from mnist_core.runs import list_runs, runs_metrics_csv
+from mnist_core.training import OPTIMIZER_NAMES, OVERFITTING_PRESET, USUAL_LEARNING_RATES
+from pages.charts import overlay
+from pages.common import (OPTIMIZER_LABELS, apply_settings, current_config, dataset_or_stop, require_navigation,
+                          settings_sidebar, start_job)
+
+METRICS = {"val_acc": "validation accuracy", "val_loss": "validation loss", "train_acc": "training accuracy",
+           "train_loss": "training loss", "generalisation_gap": "generalisation gap (val loss - train loss)"}
+POLL_SECONDS = 1.0
+
+
+def run_label(run) -> str:
+    config = run.config
+    return f"{run.name} · {config.model}, {OPTIMIZER_LABELS[config.optimizer]}, lr {config.learning_rate:g}"
+
+
+def curve(history, metric: str) -> tuple[list[int], list[float]]:
+    return [result.epoch for result in history], [getattr(result, metric) for result in history]
+
+
+def settings_table(runs) -> "pd.io.formats.style.Styler":
+    """One column per run, one row per setting; the settings that differ between runs are highlighted."""
+    table = pd.DataFrame({run_label(run): {name: str(value) for name, value in run.config.to_dict().items()} for run in runs})
+    differs = table.nunique(axis=1) > 1
+    table = pd.concat([table[differs], table[~differs]])  # what differs first: that is what the curves compare
+    return table.style.apply(lambda row: ["background-color: #fff3b0" if differs[row.name] else "" for _ in row], axis=1)
+
+
+def compare_history() -> None:
+    st.subheader("Overlay runs")
+    runs, damaged = list_runs()
+    for message in damaged:
+        st.warning(f"A damaged run folder was skipped: {message}")
+    runs = [run for run in runs if run.history]
+    if not runs:
+        st.info("No finished epochs to compare yet: train a run or two on the Train page, or start a race below.")
+        return
+    labels = {run_label(run): run for run in runs}
+    chosen = st.multiselect("Runs", list(labels), default=list(labels)[:2], key="compare_runs")
+    metric = st.selectbox("Metric", list(METRICS), format_func=METRICS.get, key="compare_metric")
+    if not chosen:
+        st.caption("Choose at least one run.")
+        return
+    selected = [labels[label] for label in chosen]
+    st.plotly_chart(overlay({run_label(run): curve(run.history, metric) for run in selected}, METRICS[metric]),
+                    key="compare_chart")
+    st.caption("Highlighted: the settings that differ between the chosen runs.")
+    st.dataframe(settings_table(selected))
+    st.download_button("Download the chosen runs' metrics (CSV)", runs_metrics_csv(selected), file_name="mnist-lab-runs.csv",
+                       mime="text/csv", icon=":material/download:")
+
+
+def show_race(jobs, rendered_while_running: bool) -> None:
+    snapshots = [(job, job.snapshot()) for job in jobs]
+    states = []
+    for job, snapshot in snapshots:
+        name = OPTIMIZER_LABELS[job.config.optimizer]
+        if snapshot.status == "waiting":
+            states.append(f"{name}: waiting (number {snapshot.queue_position} in the queue)")
+        elif snapshot.status == "running":
+            states.append(f"{name}: epoch {snapshot.epoch} of {job.config.epochs}")
+        else:
+            states.append(f"{name}: {snapshot.status}" + (f" ({snapshot.message})" if snapshot.status in ("diverged", "failed") else ""))
+    st.caption(" · ".join(states))
+    curves = {f"{OPTIMIZER_LABELS[job.config.optimizer]} (lr {job.config.learning_rate:g})": curve(snapshot.history, "val_loss")
+              for job, snapshot in snapshots if snapshot.history}
+    if curves:
+        st.plotly_chart(overlay(curves, "validation loss"), key="race_chart")
+    if rendered_while_running and all(snapshot.finished for _, snapshot in snapshots):
+        st.rerun()
+
+
+def optimizer_race() -> None:
+    st.subheader("Optimizer race")
+    config = current_config()
+    st.write(f"Train the same model on the same data ({config.model}, {config.epochs} epochs, batch {config.batch_size}: "
+             "the sidebar's settings) once per optimizer, and overlay their validation loss.")
+    optimizers = st.multiselect("Optimizers", list(OPTIMIZER_NAMES), default=["sgd", "momentum", "adam"],
+                                format_func=OPTIMIZER_LABELS.get, key="race_optimizers")
+    usual_rates = st.toggle("Give each optimizer its usual learning rate", value=True, key="race_usual_rates",
+                            help=f"Off: every optimizer uses the Train page's learning rate ({config.learning_rate:g}). "
+                                 "On: " + ", ".join(f"{OPTIMIZER_LABELS[name]} {rate:g}" for name, rate in USUAL_LEARNING_RATES.items()))
+    jobs = st.session_state.get("race_jobs", [])
+    racing = any(not job.snapshot().finished for job in jobs)
+    if st.button("Start the race", disabled=racing or not optimizers, icon=":material/sports_score:"):
+        dataset = dataset_or_stop()
+        jobs = [TrainingJob(TrainConfig.from_dict({**config.to_dict(), "optimizer": name,
+                                                   "learning_rate": USUAL_LEARNING_RATES[name] if usual_rates else config.learning_rate}),
+                            dataset, name=f"race-{name}").start()
+                for name in optimizers]
+        st.session_state["race_jobs"] = jobs
+        racing = True
+    if jobs:
+        if racing and st.button("Stop the race", icon=":material/stop:"):
+            for job in jobs:
+                job.stop()
+        st.fragment(show_race, run_every=POLL_SECONDS if racing else None)(jobs, racing)
+
+
+def overfitting_preset() -> None:
+    st.subheader("Overfit on purpose")
+    st.write("One click sets up a run that overfits: a big MLP (two layers of 256 units) trained on only 500 digits, "
+             "with no dropout and no weight penalty, for 40 epochs.")
+    st.markdown("**What to look for:** training accuracy climbs to 100% within about ten epochs while validation accuracy "
+                "stalls well below it. Training loss keeps falling towards zero, but validation loss stops falling and turns "
+                "upward: the shaded gap between them widens. The model is memorising its 500 digits, not learning to read. "
+                "Then try more training digits, dropout, or an L2 penalty, and watch the gap close.")
+    if st.button("Set up and train the overfitting run", icon=":material/trending_up:"):
+        apply_settings(OVERFITTING_PRESET)
+        start_job(current_config(), name="overfitting-demo")
+        st.switch_page("pages/train.py")
+
+
+def compare_page() -> None:
+    st.title("Compare runs")
+    dataset_or_stop()
+    settings_sidebar()
+    compare_history()
+    st.divider()
+    optimizer_race()
+    st.divider()
+    overfitting_preset()
+
+
+require_navigation()
+compare_page()
