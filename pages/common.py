@@ -51,8 +51,10 @@ def dataset_or_stop():
 
 # -- settings: one dict per browser session, shared by every page ---------------------------------
 #
-# Streamlit forgets a widget's value when a page without that widget runs, so the settings live in
-# their own session-state entry and each widget is initialised from it.
+# Streamlit treats a widget on another page as a new widget, even with the same key, and would
+# show its default. So the settings live in their own session-state entry: each widget is set from
+# it before it is drawn, and a change the student makes is copied back by the widget's callback
+# (callbacks run before the script, so the page then draws the new value).
 
 def settings() -> dict:
     if "settings" not in st.session_state:
@@ -61,24 +63,26 @@ def settings() -> dict:
 
 
 def apply_settings(values: dict) -> None:
-    """Replace settings (a preset, say) and make the widgets show the new values."""
+    """Replace settings (a preset, say); the widgets show the new values on the next draw."""
     settings().update(values)
-    for name in values:
-        st.session_state.pop(f"widget_{name}", None)
 
 
 def current_config() -> TrainConfig:
     return TrainConfig.from_dict(settings())
 
 
-def setting_widget(name: str, widget, **options):
-    """Draw `widget` for the setting `name`, starting from the stored value, and store what it shows."""
+def store_setting(name: str, then=None) -> None:
+    settings()[name] = st.session_state[f"widget_{name}"]
+    if then:
+        then()
+
+
+def setting_widget(name: str, widget, on_change=None, **options):
+    """Draw `widget` for the setting `name`, showing the stored value; a change is stored at once."""
     key = f"widget_{name}"
-    if key not in st.session_state:
-        st.session_state[key] = settings()[name]
-    value = widget(key=key, help=TrainConfig.reason(name).capitalize() + ".", **options)
-    settings()[name] = value
-    return value
+    st.session_state[key] = settings()[name]
+    return widget(key=key, help=TrainConfig.reason(name).capitalize() + ".", on_change=store_setting,
+                  args=(name, on_change), **options)
 
 
 # A change of model resets the model's and optimiser's settings to its preset, not the data's.
@@ -87,7 +91,7 @@ DATA_SETTINGS = ("validation_fraction", "train_subset_size", "label_noise", "see
 
 def switch_model() -> None:
     """A new model starts from its own recommended preset; the data settings are kept."""
-    model = st.session_state["widget_model"]
+    model = settings()["model"]
     kept = {name: settings()[name] for name in DATA_SETTINGS}
     apply_settings({**TrainConfig.for_model(model).to_dict(), **kept})
 

@@ -66,7 +66,8 @@ def run_history() -> None:
         rows.append({"run": run.name, "model": run.config.model, "status": run.status, "epochs": len(run.history),
                      "best val acc": best.val_acc if best else None, "optimizer": run.config.optimizer,
                      "learning rate": run.config.learning_rate, "batch": run.config.batch_size,
-                     "training examples": run.config.train_subset_size or "all", "label noise": run.config.label_noise})
+                     "training examples": f"{run.config.train_subset_size:,}" if run.config.train_subset_size else "all",
+                     "label noise": run.config.label_noise})
     st.dataframe(pd.DataFrame(rows), hide_index=True, column_config={
         "best val acc": st.column_config.NumberColumn(format="percent")})
 

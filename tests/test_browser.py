@@ -19,15 +19,17 @@ def choose(page, label, option):
     page.get_by_role("option", name=option).click()
 
 
-def points_in_first_chart(page) -> int:
-    return page.locator(".js-plotly-plot").first.evaluate("plot => plot.data[0].x.length")
+def wait_for_chart_points(page, count: int) -> None:
+    """Wait until the first chart's first series holds `count` points (the chart redraws after the text)."""
+    page.wait_for_function(f"() => document.querySelector('.js-plotly-plot')?.data?.[0]?.x?.length === {count}",
+                           timeout=60_000)
 
 
 def test_the_app_opens_on_the_overview_with_real_data(app_url, page):
     page.goto(app_url)
     expect(page.get_by_role("heading", name="MNIST Lab")).to_be_visible()
-    expect(page.get_by_text("54,000")).to_be_visible()
-    expect(page.get_by_text("Test digits")).to_be_visible()
+    expect(page.get_by_test_id("stMetric").filter(has_text="Training digits")).to_contain_text("54,000")
+    expect(page.get_by_test_id("stMetric").filter(has_text="Test digits")).to_contain_text("10,000")
     expect(page.get_by_text("label 7").first).to_be_visible()
 
 
@@ -35,7 +37,7 @@ def test_a_run_trains_and_its_chart_gains_a_point_per_epoch(app_url, page):
     open_train_page(page, app_url)
     page.get_by_role("button", name="Train", exact=True).click()
     expect(page.get_by_text("Finished all 5 epoch(s).")).to_be_visible(timeout=120_000)
-    assert points_in_first_chart(page) == 5
+    wait_for_chart_points(page, 5)
     expect(page.locator(".js-plotly-plot")).to_have_count(2)
 
 
@@ -51,7 +53,19 @@ def test_stop_during_a_longer_run_keeps_the_finished_epochs(app_url, app_runs_ro
     expect(message).to_be_visible(timeout=60_000)
     finished = int(re.search(r"the (\d+) finished", message.inner_text()).group(1))
     assert finished >= 2
-    assert points_in_first_chart(page) == finished
+    wait_for_chart_points(page, finished)
     # The run history (and the runs folder behind it) keeps the stopped run with its epochs.
     (stopped_run,) = [run for run in list_runs(app_runs_root)[0] if run.config.model == "cnn"]
     assert stopped_run.status == "stopped" and len(stopped_run.history) == finished
+
+
+def test_settings_follow_the_student_from_page_to_page(app_url, page):
+    page.goto(app_url)
+    expect(page.get_by_role("heading", name="MNIST Lab")).to_be_visible()
+    choose(page, "Model", "MLP (hidden layers)")
+    expect(page.get_by_text("Hidden layers")).to_be_visible()
+    page.get_by_role("link", name="Train").click()
+    expect(page.get_by_role("heading", name="Train a model")).to_be_visible()
+    expect(page.get_by_role("combobox", name="Model", exact=True)).to_have_value("MLP (hidden layers)")
+    epochs = page.locator("[data-testid=stSlider]").filter(has_text="Epochs")
+    expect(epochs).to_contain_text("10")  # the MLP preset's epochs, not the slider's minimum

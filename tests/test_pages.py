@@ -118,3 +118,17 @@ def test_the_overfitting_preset_trains_a_run_that_overfits(runs_root):
     assert metrics["Training accuracy"] == "100.00%"
     assert float(metrics["Validation accuracy"].rstrip("%")) < 92
     assert float(metrics["Generalisation gap"]) > 0.3
+
+
+def test_leaving_the_page_while_training_does_not_lose_the_run(runs_root):
+    app = open_page("pages/train.py")
+    app.select_slider(key="widget_train_subset_size").set_value(1000)
+    app.slider(key="widget_epochs").set_value(30)
+    app.button[0].click().run()
+    app.switch_page("pages/overview.py").run()  # the student wanders off mid-run...
+    app.slider(key="widget_label_noise").set_value(0.1).run()  # ...and clicks a widget
+    assert not app.exception
+    app.switch_page("pages/train.py").run()  # the run went on in the background; the charts catch up
+    rerun_until(app, lambda page: page.success or page.error)
+    assert app.success[0].value == "Finished all 30 epoch(s)."
+    assert chart_points(app)["validation accuracy"] == 30
