@@ -17,8 +17,9 @@ test: $(DEV_INSTALLED) $(MNIST_FILE)
 fetch: $(RUNTIME_INSTALLED)
 	$(BIN)/python -m mnist_core fetch
 
-benchmark: $(RUNTIME_INSTALLED) $(MNIST_FILE)
+benchmark: $(DEV_INSTALLED) $(MNIST_FILE)
 	$(BIN)/python benchmarks/training_speed.py
+	$(BIN)/python benchmarks/page_vs_cli.py
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)

@@ -2,6 +2,9 @@
 
 import streamlit as st
 
+from pages.common import stop_streamlit_clearing_keras
+
+stop_streamlit_clearing_keras()
 st.set_page_config(page_title="MNIST Lab", page_icon=":material/draw:", layout="wide")
 st.session_state["navigation_ready"] = True  # see pages/common.py: require_navigation()
 navigation = st.navigation([

@@ -61,3 +61,4 @@ def class_histograms(parts: dict[str, "np.ndarray"]) -> go.Figure:
     figure.update_yaxes(title_text="examples", row=1, col=1)
     figure.update_layout(height=300, margin={"l": 10, "r": 10, "t": 40, "b": 10})
     return figure
+

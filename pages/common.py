@@ -8,12 +8,26 @@ from mnist_core import MnistDataError, TrainConfig, load_mnist, split_dataset
 from mnist_core.jobs import TrainingJob
 from mnist_core.training import OPTIMIZER_NAMES
 
+POLL_SECONDS = 2.0  # how often a page looks at running jobs: often enough to feel live, rare enough to cost little
 MODEL_LABELS = {"linear": "Linear (softmax of xW + b)", "mlp": "MLP (hidden layers)", "cnn": "CNN (convolutions)"}
 OPTIMIZER_LABELS = {"sgd": "SGD", "momentum": "SGD with momentum", "adam": "Adam", "rmsprop": "RMSprop", "adagrad": "Adagrad"}
 LEARNING_RATES = [1e-5, 3e-5, 1e-4, 3e-4, 1e-3, 2e-3, 3e-3, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0]
 BATCH_SIZES = [1, 8, 16, 32, 64, 100, 128, 256, 512, 1024, 4096]
 SUBSET_SIZES = [100, 300, 500, 1000, 2000, 5000, 10000, 20000, None]  # None: all of the training part
 L2_STRENGTHS = [0.0, 1e-5, 1e-4, 1e-3, 1e-2]
+
+
+def stop_streamlit_clearing_keras() -> None:
+    """Stop Streamlit from calling keras.backend.clear_session() after every script run.
+
+    Streamlit does that to free memory in apps that build a model per rerun. Here models train on
+    background threads while the page reruns every second to show progress: each clear_session()
+    resets Keras' global state under a running model and forces a full garbage collection, which
+    was measured to make a CNN epoch trained from the page take twice as long as from the CLI.
+    """
+    from streamlit.runtime.scriptrunner import script_runner
+
+    script_runner._clean_problem_modules = lambda: None
 
 
 def require_navigation() -> None:
@@ -165,3 +179,4 @@ def start_job(config: TrainConfig, name: str | None = None) -> TrainingJob:
     job = TrainingJob(config, dataset_or_stop(), name=name).start()
     st.session_state["job"] = job
     return job
+

@@ -8,12 +8,11 @@ from mnist_core.jobs import TrainingJob
 from mnist_core.runs import list_runs, runs_metrics_csv
 from mnist_core.training import OPTIMIZER_NAMES, OVERFITTING_PRESET, USUAL_LEARNING_RATES
 from pages.charts import overlay
-from pages.common import (OPTIMIZER_LABELS, apply_settings, current_config, dataset_or_stop, require_navigation,
+from pages.common import (OPTIMIZER_LABELS, POLL_SECONDS, apply_settings, current_config, dataset_or_stop, require_navigation,
                           settings_sidebar, start_job)
 
 METRICS = {"val_acc": "validation accuracy", "val_loss": "validation loss", "train_acc": "training accuracy",
            "train_loss": "training loss", "generalisation_gap": "generalisation gap (val loss - train loss)"}
-POLL_SECONDS = 1.0
 
 
 def run_label(run) -> str:

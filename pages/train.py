@@ -7,9 +7,8 @@ from mnist_core.jobs import FAILED, WAITING
 from mnist_core.runs import list_runs
 from mnist_core.training import COMPLETED, DIVERGED, EARLY_STOPPED, RUNNING, STOPPED
 from pages.charts import learning_curves
-from pages.common import require_navigation, current_config, current_job, dataset_or_stop, settings_sidebar, start_job
+from pages.common import POLL_SECONDS, require_navigation, current_config, current_job, dataset_or_stop, settings_sidebar, start_job
 
-POLL_SECONDS = 1.0  # how often the page looks at a running job; cheap next to an epoch
 
 
 def show_job(job, rendered_while_running: bool) -> None:
