@@ -20,6 +20,7 @@ fetch: $(RUNTIME_INSTALLED)
 benchmark: $(DEV_INSTALLED) $(MNIST_FILE)
 	$(BIN)/python benchmarks/training_speed.py
 	$(BIN)/python benchmarks/page_vs_cli.py
+	$(BIN)/python benchmarks/drawn_digits.py
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)

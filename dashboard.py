@@ -11,5 +11,7 @@ navigation = st.navigation([
     st.Page("pages/overview.py", title="Overview", icon=":material/grid_view:", default=True),
     st.Page("pages/train.py", title="Train", icon=":material/show_chart:"),
     st.Page("pages/compare.py", title="Compare", icon=":material/compare_arrows:"),
+    st.Page("pages/exam.py", title="Exam", icon=":material/school:"),
+    st.Page("pages/draw.py", title="Draw", icon=":material/draw:"),
 ])
 navigation.run()

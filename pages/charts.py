@@ -1,5 +1,6 @@
 """Plotly figures for learning curves. Rendering only: the numbers come from mnist_core."""
 
+import numpy as np
 import plotly.graph_objects as go
 
 TRAIN_COLOUR, VALIDATION_COLOUR = "#1f77b4", "#d62728"
@@ -48,7 +49,7 @@ def overlay(curves: dict[str, tuple[list[int], list[float]]], metric_label: str)
     return figure
 
 
-def class_histograms(parts: dict[str, "np.ndarray"]) -> go.Figure:
+def class_histograms(parts: dict[str, np.ndarray]) -> go.Figure:
     """How many digits of each class each part holds, one panel per part."""
     from plotly.subplots import make_subplots
 
@@ -62,3 +63,27 @@ def class_histograms(parts: dict[str, "np.ndarray"]) -> go.Figure:
     figure.update_layout(height=300, margin={"l": 10, "r": 10, "t": 40, "b": 10})
     return figure
 
+
+
+def confusion_heatmap(matrix, normalised: bool) -> go.Figure:
+    """Rows: the true digit; columns: the model's answer. The diagonal holds the right answers."""
+    text = [[f"{value:.1%}" if normalised else f"{value:,}" for value in row] for row in matrix]
+    figure = go.Figure(go.Heatmap(z=np.asarray(matrix).tolist(), x=list(range(10)), y=list(range(10)), text=text, texttemplate="%{text}",
+                                  colorscale="Blues", hovertemplate="true %{y}, predicted %{x}: %{text}<extra></extra>"))
+    figure.update_layout(xaxis_title="predicted digit", yaxis_title="true digit", height=520,
+                         margin={"l": 10, "r": 10, "t": 30, "b": 10})
+    figure.update_xaxes(dtick=1, side="top")
+    figure.update_yaxes(dtick=1, autorange="reversed")
+    return figure
+
+
+def digit_bars(values, title: str, axis_title: str, highlight: int | None = None) -> go.Figure:
+    """One bar per digit 0-9 (probabilities, per-class accuracy)."""
+    colours = ["#d62728" if digit == highlight else "#1f77b4" for digit in range(10)]
+    figure = go.Figure(go.Bar(x=list(range(10)), y=list(values), marker_color=colours,
+                              hovertemplate="digit %{x}: %{y:.1%}<extra></extra>"))
+    figure.update_layout(title=title, xaxis_title="digit", yaxis_title=axis_title, height=300,
+                         margin={"l": 10, "r": 10, "t": 40, "b": 10})
+    figure.update_xaxes(dtick=1)
+    figure.update_yaxes(tickformat=".0%", range=[0, 1])
+    return figure

@@ -6,6 +6,7 @@ import streamlit as st
 
 from mnist_core import MnistDataError, TrainConfig, load_mnist, split_dataset
 from mnist_core.jobs import TrainingJob
+from mnist_core.runs import DamagedRunError, list_runs
 from mnist_core.training import OPTIMIZER_NAMES
 
 POLL_SECONDS = 2.0  # how often a page looks at running jobs: often enough to feel live, rare enough to cost little
@@ -180,3 +181,38 @@ def start_job(config: TrainConfig, name: str | None = None) -> TrainingJob:
     st.session_state["job"] = job
     return job
 
+
+
+# -- choosing a trained model -----------------------------------------------------------------------
+
+def trained_runs():
+    """Runs with at least one finished epoch, best validation accuracy first (damaged ones skipped)."""
+    runs, _ = list_runs()
+    runs = [run for run in runs if run.history]
+    return sorted(runs, key=lambda run: -max(result.val_acc for result in run.history))
+
+
+def run_choice_label(run) -> str:
+    best = max(result.val_acc for result in run.history)
+    return f"{run.name} · {run.config.model} · {len(run.history)} epoch(s) · best validation accuracy {best:.2%}"
+
+
+def pick_run(label: str, key: str):
+    """A selectbox of trained runs, the best first. None if there is none."""
+    runs = trained_runs()
+    if not runs:
+        return None
+    return st.selectbox(label, runs, format_func=run_choice_label, key=key)
+
+
+def model_of(run):
+    """The run's model with its saved weights, loaded once per session (each person's models are their own)."""
+    models = st.session_state.setdefault("loaded_models", {})
+    stamp = (run.run_id, len(run.history), run.status)
+    if stamp not in models:
+        try:
+            models[stamp] = run.load_model()
+        except DamagedRunError as error:
+            st.error(f"This run cannot be loaded: {error}")
+            st.stop()
+    return models[stamp]

@@ -1,5 +1,6 @@
 """Browser tests: the app as a student sees it, in a real Chromium against a real `streamlit run`."""
 
+import math
 import re
 
 from playwright.sync_api import expect
@@ -47,7 +48,7 @@ def test_stop_during_a_longer_run_keeps_the_finished_epochs(app_url, app_runs_ro
     page.get_by_role("button", name="Train", exact=True).click()
     # The chart appears after the first epoch and gains a point with the second.
     expect(page.locator(".js-plotly-plot").first).to_be_visible(timeout=120_000)
-    page.wait_for_function("() => document.querySelector('.js-plotly-plot').data[0].x.length >= 2", timeout=120_000)
+    page.wait_for_function("() => document.querySelector('.js-plotly-plot')?.data?.[0]?.x?.length >= 2", timeout=120_000)
     page.get_by_role("button", name="Stop", exact=True).click()
     message = page.get_by_text(re.compile(r"Stopped during epoch \d+; the \d+ finished epoch\(s\) are kept\."))
     expect(message).to_be_visible(timeout=60_000)
@@ -69,3 +70,49 @@ def test_settings_follow_the_student_from_page_to_page(app_url, page):
     expect(page.get_by_role("combobox", name="Model", exact=True)).to_have_value("MLP (hidden layers)")
     epochs = page.locator("[data-testid=stSlider]").filter(has_text="Epochs")
     expect(epochs).to_contain_text("10")  # the MLP preset's epochs, not the slider's minimum
+
+
+def stroke(page, points):
+    """Draw one pen stroke through `points` (canvas pixels) with the mouse."""
+    box = page.locator("canvas").first.bounding_box()
+    page.mouse.move(box["x"] + points[0][0], box["y"] + points[0][1])
+    page.mouse.down()
+    for x, y in points[1:]:
+        page.mouse.move(box["x"] + x, box["y"] + y, steps=2)
+    page.mouse.up()
+
+
+def reading(page):
+    return page.get_by_test_id("stMetric").filter(has_text="The model reads")
+
+
+def test_a_digit_drawn_with_the_mouse_is_read_and_a_cleared_canvas_shows_no_prediction(app_url, app_runs_root, page):
+    from mnist_core import TrainConfig, load_mnist, train
+    from mnist_core.runs import start_run
+
+    config = TrainConfig.for_model("cnn", epochs=1)  # a model good at drawn digits, for this test's own run
+    list(train(config, load_mnist(), recorder=start_run(config, app_runs_root, name="browser-draw-cnn")))
+    page.goto(app_url)
+    page.get_by_role("link", name="Draw").click()
+    expect(page.get_by_text("Draw a digit on the black square")).to_be_visible()
+    expect(reading(page)).to_have_count(0)
+
+    stroke(page, [(140, 40 + 10 * step) for step in range(21)])  # a vertical bar: a one
+    expect(reading(page)).to_contain_text("1")
+
+    page.get_by_role("button", name="Clear the canvas").click()
+    expect(page.get_by_text("Draw a digit on the black square")).to_be_visible()
+    expect(reading(page)).to_have_count(0)
+
+    loop = [(140 + 70 * math.sin(angle / 20 * 2 * math.pi), 140 - 105 * math.cos(angle / 20 * 2 * math.pi)) for angle in range(22)]
+    stroke(page, loop)  # a closed oval: a zero
+    expect(reading(page)).to_contain_text("0")
+
+
+def test_the_exam_shows_the_confusion_matrix(app_url, page):
+    page.goto(app_url)
+    page.get_by_role("link", name="Exam").click()
+    page.get_by_role("button", name="Sit the final exam on the 10,000 test digits").click()
+    expect(page.get_by_role("heading", name="Confusion matrix")).to_be_visible()
+    expect(page.get_by_test_id("stMetric").filter(has_text="Test accuracy")).to_contain_text("%")
+    page.wait_for_function("() => [...document.querySelectorAll('.js-plotly-plot')].some(p => p.data?.[0]?.type === 'heatmap')")

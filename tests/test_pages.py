@@ -132,3 +132,34 @@ def test_leaving_the_page_while_training_does_not_lose_the_run(runs_root):
     rerun_until(app, lambda page: page.success or page.error)
     assert app.success[0].value == "Finished all 30 epoch(s)."
     assert chart_points(app)["validation accuracy"] == 30
+
+
+def test_the_exam_and_draw_pages_without_any_run_point_the_way(runs_root):
+    app = open_page("pages/exam.py")
+    assert not app.exception and "No trained run yet" in app.info[0].value
+    app.switch_page("pages/draw.py").run()
+    assert not app.exception
+    assert any(button.label.startswith("Quick-train a CNN") for button in app.button)
+
+
+def test_the_exam_page_marks_the_test_set_with_a_confusion_matrix(runs_root):
+    train_two_runs(runs_root)
+    app = open_page("pages/exam.py")
+    assert not app.exception
+    next(button for button in app.button if button.label.startswith("Sit the final exam")).click().run()
+    assert not app.exception
+    metrics = {metric.label: metric.value for metric in app.metric}
+    assert 0.5 < float(metrics["Test accuracy"].rstrip("%")) / 100 <= 1.0
+    heatmap = json.loads(app.get("plotly_chart")[0].proto.spec)["data"][0]
+    assert heatmap["type"] == "heatmap" and sum(map(sum, heatmap["z"])) == 10000
+    app.toggle(key="exam_normalised").set_value(True).run()
+    heatmap = json.loads(app.get("plotly_chart")[0].proto.spec)["data"][0]
+    assert all(abs(sum(row) - 1) < 1e-9 for row in heatmap["z"])
+
+
+def test_the_draw_page_with_a_run_waits_for_a_digit(runs_root):
+    train_two_runs(runs_root)
+    app = open_page("pages/draw.py")
+    assert not app.exception
+    assert "Draw a digit" in app.info[0].value
+    assert not app.metric  # no prediction for a blank canvas

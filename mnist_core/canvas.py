@@ -1,0 +1,102 @@
+"""From a digit drawn on a canvas to the 28x28 input a model expects, every step kept for display.
+
+MNIST's digits were not just shrunk: each was cropped to its ink, scaled so its longer side is 20
+pixels (keeping its proportions), placed in a 28x28 frame and shifted so its centre of mass sits in
+the middle. A model trained on MNIST has only ever seen digits prepared that way, so a drawn digit
+must be prepared the same way. `preprocess_canvas(..., method="naive")` shrinks the whole canvas
+instead, so students can see why that fails for a small or off-centre digit.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+from PIL import Image
+
+from .data import IMAGE_SIZE
+
+DIGIT_BOX = 20             # MNIST's digits fit a 20x20 box inside the 28x28 frame
+INK_THRESHOLD = 0.1        # a pixel at least this bright counts as ink
+MINIMUM_INK_PIXELS = 4     # fewer inked pixels than this is a blank canvas (a stray click)
+METHODS = ("mnist", "naive")
+
+
+@dataclasses.dataclass(frozen=True)
+class PreprocessingSteps:
+    """Each intermediate image, float32 in [0, 1] (ink bright on black), for a page to show."""
+
+    grey: np.ndarray                  # the canvas as one grey channel
+    cropped: np.ndarray | None = None  # the ink's bounding box
+    scaled: np.ndarray | None = None   # longer side 20 px, proportions kept
+    framed: np.ndarray | None = None   # centred by its box in 28x28
+    centred: np.ndarray | None = None  # shifted so the centre of mass is in the middle: the model's input
+
+
+def canvas_to_grey(image: np.ndarray) -> np.ndarray:
+    """An RGBA, RGB or grey uint8 canvas -> float32 grey in [0, 1], ink bright.
+
+    The canvas draws white ink on black. Where the image has an alpha channel, unpainted (transparent)
+    pixels count as black whatever their colour.
+    """
+    array = np.asarray(image)
+    if array.ndim == 2:
+        grey = array.astype(np.float32)
+    elif array.ndim == 3 and array.shape[2] in (3, 4):
+        grey = array[..., :3].astype(np.float32).mean(axis=2)
+        if array.shape[2] == 4:
+            grey *= array[..., 3].astype(np.float32) / 255.0
+    else:
+        raise ValueError(f"Expected a canvas image of shape (H, W), (H, W, 3) or (H, W, 4), got {array.shape}.")
+    return grey / 255.0 if array.dtype == np.uint8 else np.clip(grey, 0.0, 1.0)
+
+
+def resize(image: np.ndarray, width: int, height: int) -> np.ndarray:
+    """Resize a float image with an antialiasing filter, as MNIST's own downscaling did."""
+    return np.asarray(Image.fromarray(image.astype(np.float32), mode="F").resize((width, height), Image.Resampling.LANCZOS)).clip(0, 1)
+
+
+def centre_of_mass(image: np.ndarray) -> tuple[float, float]:
+    rows, columns = np.indices(image.shape)
+    total = image.sum()
+    return float((rows * image).sum() / total), float((columns * image).sum() / total)
+
+
+def shift(image: np.ndarray, rows: int, columns: int) -> np.ndarray:
+    """Move the image by whole pixels, filling with black (no wrap-around)."""
+    shifted = np.zeros_like(image)
+    height, width = image.shape
+    source_rows = slice(max(0, -rows), min(height, height - rows))
+    target_rows = slice(max(0, rows), min(height, height + rows))
+    source_columns = slice(max(0, -columns), min(width, width - columns))
+    target_columns = slice(max(0, columns), min(width, width + columns))
+    shifted[target_rows, target_columns] = image[source_rows, source_columns]
+    return shifted
+
+
+def preprocess_canvas(image: np.ndarray, method: str = "mnist") -> tuple[np.ndarray | None, PreprocessingSteps]:
+    """(the 28x28 float32 input in [0, 1], or None for a blank canvas; the steps that led there)."""
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {', '.join(METHODS)} (got {method!r}).")
+    grey = canvas_to_grey(image)
+    ink = grey >= INK_THRESHOLD
+    if ink.sum() < MINIMUM_INK_PIXELS:
+        return None, PreprocessingSteps(grey=grey)
+    if method == "naive":
+        resized = resize(grey, IMAGE_SIZE, IMAGE_SIZE)
+        return resized, PreprocessingSteps(grey=grey, centred=resized)
+
+    rows, columns = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
+    cropped = grey[rows[0]:rows[-1] + 1, columns[0]:columns[-1] + 1]
+    height, width = cropped.shape
+    factor = DIGIT_BOX / max(height, width)
+    scaled = resize(cropped, max(1, round(width * factor)), max(1, round(height * factor)))
+    framed = np.zeros((IMAGE_SIZE, IMAGE_SIZE), np.float32)
+    top, left = (IMAGE_SIZE - scaled.shape[0]) // 2, (IMAGE_SIZE - scaled.shape[1]) // 2
+    framed[top:top + scaled.shape[0], left:left + scaled.shape[1]] = scaled
+    if framed.sum() == 0:  # a scribble so thin the antialiasing erased it: nothing to centre
+        return None, PreprocessingSteps(grey=grey, cropped=cropped, scaled=scaled, framed=framed)
+    row_mass, column_mass = centre_of_mass(framed)
+    middle = (IMAGE_SIZE - 1) / 2
+    centred = shift(framed, round(middle - row_mass), round(middle - column_mass)).astype(np.float32)
+    return centred, PreprocessingSteps(grey=grey, cropped=cropped, scaled=scaled, framed=framed, centred=centred)

@@ -1,0 +1,62 @@
+"""The final exam: a trained model against the untouched test set.
+
+The test set is for this moment only. Choosing settings by their test score would tune the model
+to these 10,000 digits, and the score would no longer say how it does on digits it has never seen.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from .data import IMAGE_SIZE, NUM_CLASSES
+from .models import predict_probabilities
+
+
+@dataclasses.dataclass(frozen=True)
+class ExamResult:
+    loss: float                # mean cross-entropy on the test set
+    accuracy: float
+    confusion: np.ndarray      # (10, 10) counts: row = true digit, column = predicted digit
+    predictions: np.ndarray    # predicted digit per test image
+    confidences: np.ndarray    # the probability the model gave its prediction
+
+    @property
+    def row_normalised(self) -> np.ndarray:
+        """Each row divided by its total: the share of each true digit given each prediction."""
+        return self.confusion / np.maximum(self.confusion.sum(axis=1, keepdims=True), 1)
+
+    @property
+    def per_class_accuracy(self) -> np.ndarray:
+        return np.diag(self.row_normalised)
+
+    def mistakes(self, labels: np.ndarray, true_digit: int | None = None, predicted_digit: int | None = None) -> np.ndarray:
+        """Indices of misclassified test images, most confident mistakes first, optionally for one cell."""
+        wrong = self.predictions != labels
+        if true_digit is not None:
+            wrong &= labels == true_digit
+        if predicted_digit is not None:
+            wrong &= self.predictions == predicted_digit
+        indices = np.flatnonzero(wrong)
+        return indices[np.argsort(-self.confidences[indices], kind="stable")]
+
+
+def sit_exam(model, test_images: np.ndarray, test_labels: np.ndarray) -> ExamResult:
+    probabilities = predict_probabilities(model, test_images)
+    predictions = probabilities.argmax(axis=1)
+    labels = np.asarray(test_labels, dtype=np.int64)
+    true_class_probability = np.clip(probabilities[np.arange(len(labels)), labels], 1e-12, 1.0)
+    confusion = np.zeros((NUM_CLASSES, NUM_CLASSES), np.int64)
+    np.add.at(confusion, (labels, predictions), 1)
+    return ExamResult(loss=float(-np.log(true_class_probability).mean()), accuracy=float((predictions == labels).mean()),
+                      confusion=confusion, predictions=predictions,
+                      confidences=probabilities[np.arange(len(labels)), predictions])
+
+
+def linear_weight_images(model) -> np.ndarray | None:
+    """The linear model's 10 columns of W as 28x28 images (what each digit 'looks for'); None for other models."""
+    weights = {variable.name: variable for variable in model.weights}
+    if model.name != "linear" or "W" not in weights:
+        return None
+    return weights["W"].numpy().T.reshape(NUM_CLASSES, IMAGE_SIZE, IMAGE_SIZE)

@@ -1,0 +1,80 @@
+"""Exam: the final test of a trained model on the 10,000 test digits it has never seen."""
+
+import numpy as np
+import streamlit as st
+
+from mnist_core.exam import linear_weight_images, sit_exam
+from pages.charts import confusion_heatmap, digit_bars
+from pages.common import dataset_or_stop, model_of, pick_run, require_navigation
+
+GALLERY_SIZE = 40
+
+
+def show_weights(model) -> None:
+    weights = linear_weight_images(model)
+    if weights is None:
+        return
+    st.subheader("What each digit looks for")
+    st.write("The linear model gives each digit one 28x28 template (a column of W). Bright pixels vote for the digit, "
+             "dark ones against it: you can often make out the digit's shape.")
+    limit = float(np.abs(weights).max()) or 1.0
+    columns = st.columns(10)
+    for digit, column in enumerate(columns):
+        column.image((weights[digit] / limit + 1) / 2, caption=str(digit), width=64, clamp=True)
+
+
+def show_mistakes(result, images, labels) -> None:
+    st.subheader("The digits it got wrong")
+    choices = ["any"] + list(range(10))
+    true_column, predicted_column = st.columns(2)
+    true_digit = true_column.selectbox("True digit", choices, key="exam_true_digit")
+    predicted_digit = predicted_column.selectbox("Predicted digit", choices, key="exam_predicted_digit")
+    indices = result.mistakes(labels, None if true_digit == "any" else true_digit,
+                              None if predicted_digit == "any" else predicted_digit)
+    st.caption(f"{len(indices):,} mistake(s) in this cell of the matrix; the most confident first"
+               + (f", showing {GALLERY_SIZE}" if len(indices) > GALLERY_SIZE else "") + ".")
+    columns = st.columns(10)
+    for position, index in enumerate(indices[:GALLERY_SIZE]):
+        columns[position % 10].image(images[index], width=64,
+                                     caption=f"true {labels[index]}, said {result.predictions[index]} ({result.confidences[index]:.0%})")
+
+
+def exam_page() -> None:
+    st.title("Final exam")
+    st.write("The test set is the final exam: 10,000 digits that no run has trained on or been tuned with. Sit it once "
+             "you have chosen your model with the validation set. Using the test score to pick settings would quietly "
+             "tune the model to these very digits, and the score would no longer tell how it reads new handwriting.")
+    dataset = dataset_or_stop()
+    (_, _), (test_images, test_labels) = dataset
+    run = pick_run("Model to examine", key="exam_run")
+    if run is None:
+        st.info("No trained run yet: train one on the Train page first.")
+        return
+    exams = st.session_state.setdefault("exams", {})
+    if st.button("Sit the final exam on the 10,000 test digits", type="primary", icon=":material/school:"):
+        with st.spinner("Marking 10,000 digits..."):
+            exams[run.run_id] = sit_exam(model_of(run), test_images, test_labels)
+    result = exams.get(run.run_id)
+    if result is None:
+        st.caption("The exam has not been sat with this model yet.")
+        show_weights(model_of(run))
+        return
+
+    accuracy_column, loss_column, errors_column = st.columns(3)
+    accuracy_column.metric("Test accuracy", f"{result.accuracy:.2%}")
+    loss_column.metric("Test loss", f"{result.loss:.4f}")
+    errors_column.metric("Mistakes", f"{int((result.predictions != test_labels).sum()):,} of {len(test_labels):,}")
+    best_validation = max(epoch.val_acc for epoch in run.history)
+    st.caption(f"Its best validation accuracy was {best_validation:.2%}: a test score close to it means validation was "
+               "an honest guide.")
+
+    st.subheader("Confusion matrix")
+    normalised = st.toggle("Show each row as shares of the true digit", key="exam_normalised")
+    st.plotly_chart(confusion_heatmap(result.row_normalised if normalised else result.confusion, normalised), key="confusion")
+    st.plotly_chart(digit_bars(result.per_class_accuracy, "Accuracy per digit", "accuracy"), key="per_class")
+    show_mistakes(result, test_images, test_labels)
+    show_weights(model_of(run))
+
+
+require_navigation()
+exam_page()

@@ -1,0 +1,100 @@
+"""Canvas preprocessing (drawn digit -> MNIST-style input) and the final exam, on real data."""
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw
+
+from mnist_core import TrainConfig, predict_probabilities, train
+from mnist_core.canvas import preprocess_canvas
+from mnist_core.exam import linear_weight_images, sit_exam
+from mnist_core.models import build_model, evaluate
+
+
+def canvas_with(draw, size=280) -> np.ndarray:
+    """An RGBA canvas like the page's (white ink on opaque black) with `draw(pencil)` applied."""
+    image = Image.new("RGBA", (size, size), (0, 0, 0, 255))
+    draw(ImageDraw.Draw(image))
+    return np.asarray(image)
+
+
+def ink_box(image: np.ndarray) -> tuple[int, int]:
+    rows, columns = np.flatnonzero((image > 0.1).any(axis=1)), np.flatnonzero((image > 0.1).any(axis=0))
+    return rows[-1] - rows[0] + 1, columns[-1] - columns[0] + 1
+
+
+def centre_of_mass(image: np.ndarray) -> tuple[float, float]:
+    rows, columns = np.indices(image.shape)
+    return (rows * image).sum() / image.sum(), (columns * image).sum() / image.sum()
+
+
+def test_a_blank_canvas_gives_no_input():
+    digit, steps = preprocess_canvas(canvas_with(lambda pencil: None))
+    assert digit is None and steps.grey.shape == (280, 280)
+    transparent = np.zeros((280, 280, 4), np.uint8)
+    transparent[..., :3] = 255  # white but fully transparent: nothing was drawn
+    assert preprocess_canvas(transparent)[0] is None
+
+
+@pytest.mark.parametrize("left, top, width, height, pen", [
+    (10, 10, 40, 90, 8),        # small, top-left corner
+    (150, 120, 110, 150, 22),   # large, bottom-right
+    (100, 30, 40, 220, 16),     # tall and thin, like a "1"
+    (20, 200, 240, 60, 12),     # wide and flat
+])
+def test_a_digit_anywhere_at_any_size_comes_out_centred_with_its_longer_side_20_px(left, top, width, height, pen):
+    canvas = canvas_with(lambda pencil: pencil.rectangle((left, top, left + width, top + height), outline="white", width=pen))
+    digit, steps = preprocess_canvas(canvas)
+    assert digit.shape == (28, 28) and digit.dtype == np.float32
+    assert digit.min() >= 0.0 and digit.max() <= 1.0 and digit.max() > 0.5
+    assert max(ink_box(digit)) in (19, 20, 21)
+    row, column = centre_of_mass(digit)
+    assert abs(row - 13.5) <= 1.0 and abs(column - 13.5) <= 1.0
+    assert steps.cropped.shape == (height + 1, width + 1)
+
+
+def test_the_naive_resize_leaves_a_small_corner_digit_small_and_off_centre():
+    canvas = canvas_with(lambda pencil: pencil.line((30, 20, 30, 80), fill="white", width=10))
+    naive, _ = preprocess_canvas(canvas, method="naive")
+    mnist_style, _ = preprocess_canvas(canvas, method="mnist")
+    assert max(ink_box(naive)) < 10 and max(ink_box(mnist_style)) >= 19
+    assert centre_of_mass(naive)[1] < 6
+
+
+def test_an_all_ink_canvas_and_a_dot_get_an_answer_not_a_crash(sample_dataset):
+    model = build_model(TrainConfig.for_model("linear"))
+    for canvas in (canvas_with(lambda pencil: pencil.rectangle((0, 0, 279, 279), fill="white")),
+                   canvas_with(lambda pencil: pencil.ellipse((100, 100, 110, 110), fill="white"))):
+        digit, _ = preprocess_canvas(canvas)
+        probabilities = predict_probabilities(model, digit)
+        assert probabilities.shape == (1, 10) and np.isclose(probabilities.sum(), 1.0)
+
+
+def test_an_unknown_method_is_refused():
+    with pytest.raises(ValueError, match="method"):
+        preprocess_canvas(np.zeros((28, 28), np.uint8), method="magic")
+
+
+def test_the_exam_counts_every_test_digit_once(sample_dataset):
+    training = train(TrainConfig(epochs=2, batch_size=50), sample_dataset)
+    list(training)
+    (_, _), (test_images, test_labels) = sample_dataset
+    result = sit_exam(training.model, test_images, test_labels)
+    assert result.confusion.sum() == len(test_labels)
+    assert result.confusion.sum(axis=1).tolist() == np.bincount(test_labels, minlength=10).tolist()
+    loss, accuracy = evaluate(training.model, test_images, test_labels)
+    assert result.accuracy == pytest.approx(accuracy) and result.loss == pytest.approx(loss, rel=1e-4)
+    assert np.trace(result.confusion) == round(accuracy * len(test_labels))
+    np.testing.assert_allclose(result.per_class_accuracy, np.diag(result.confusion) / np.bincount(test_labels))
+    mistakes = result.mistakes(test_labels)
+    assert len(mistakes) == len(test_labels) - np.trace(result.confusion)
+    assert np.all(np.diff(result.confidences[mistakes]) <= 0)  # most confident mistakes first
+    true_digit, predicted_digit = np.unravel_index(np.argmax(result.confusion - np.diag(np.diag(result.confusion))), (10, 10))
+    cell = result.mistakes(test_labels, int(true_digit), int(predicted_digit))
+    assert len(cell) == result.confusion[true_digit, predicted_digit]
+    assert np.all(test_labels[cell] == true_digit) and np.all(result.predictions[cell] == predicted_digit)
+
+
+def test_the_linear_model_shows_its_weights_as_ten_images():
+    linear = build_model(TrainConfig.for_model("linear"))
+    assert linear_weight_images(linear).shape == (10, 28, 28)
+    assert linear_weight_images(build_model(TrainConfig.for_model("cnn"))) is None
