@@ -32,7 +32,7 @@ def test_train_prints_one_classic_line_per_epoch_and_saves_the_run(runs_root):
     (run_folder,) = runs_root.iterdir()
     with open(run_folder / "metrics.csv") as file:
         saved = list(csv.DictReader(file))
-    for match, row in zip(epoch_lines, saved):
+    for match, row in zip(epoch_lines, saved, strict=True):
         epoch, train_loss, train_acc, val_loss, val_acc, _ = match.groups()
         assert int(epoch) == int(row["epoch"])
         for printed, name in [(train_loss, "train_loss"), (train_acc, "train_acc"), (val_loss, "val_loss"), (val_acc, "val_acc")]:

@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from mnist_core import STOPPED, TrainConfig, predict_probabilities, split_dataset, train
+from mnist_core import STOPPED, TrainConfig, predict_probabilities, train
 from mnist_core.runs import DamagedRunError, list_runs, load_run, run_folder, runs_metrics_csv, start_run
 
 
