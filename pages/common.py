@@ -5,9 +5,9 @@ import math
 import streamlit as st
 
 from mnist_core import MnistDataError, TrainConfig, load_mnist, split_dataset
-from mnist_core.jobs import TrainingJob
+from mnist_core.jobs import WAITING, TrainingJob
 from mnist_core.runs import DamagedRunError, list_runs
-from mnist_core.training import OPTIMIZER_NAMES
+from mnist_core.training import OPTIMIZER_NAMES, RUNNING
 
 POLL_SECONDS = 2.0  # how often a page looks at running jobs: often enough to feel live, rare enough to cost little
 MODEL_LABELS = {"linear": "Linear (softmax of xW + b)", "mlp": "MLP (hidden layers)", "cnn": "CNN (convolutions)"}
@@ -173,6 +173,18 @@ def iterations_per_epoch(examples: int, batch_size: int) -> int:
 
 def current_job() -> TrainingJob | None:
     return st.session_state.get("job")
+
+
+def show_progress(job: TrainingJob, snapshot) -> None:
+    """A waiting job's place in the queue, or a running job's progress over all its iterations."""
+    if snapshot.status == WAITING:
+        st.info(f"Waiting for a free training slot: number {snapshot.queue_position} in the queue. "
+                "Other runs on this computer are training; this one starts as soon as one finishes.")
+    elif snapshot.status == RUNNING:
+        epochs = job.config.epochs
+        done = (snapshot.epoch - 1) * snapshot.steps_per_epoch + snapshot.step
+        st.progress(min(done / max(epochs * snapshot.steps_per_epoch, 1), 1.0),
+                    text=f"Epoch {snapshot.epoch} of {epochs}: iteration {snapshot.step:,} of {snapshot.steps_per_epoch:,}")
 
 
 def start_job(config: TrainConfig, name: str | None = None) -> TrainingJob:

@@ -8,7 +8,7 @@ from mnist_core import TrainConfig, predict_probabilities
 from mnist_core.canvas import preprocess_canvas
 from pages.charts import digit_bars
 from pages.common import (POLL_SECONDS, current_job, dataset_or_stop, model_of, pick_run, require_navigation,
-                          start_job)
+                          show_progress, start_job)
 
 CANVAS_SIZE = 280   # ten times MNIST's 28 pixels
 STROKE_WIDTH = 22   # scaled down with the digit to 20 px, about MNIST's 2-pixel pen
@@ -32,13 +32,8 @@ def quick_training() -> None:
 
 def show_quick_progress(job, rendered_while_running: bool) -> None:
     snapshot = job.snapshot()
-    if snapshot.status == "running":
-        total = job.config.epochs * max(snapshot.steps_per_epoch, 1)
-        done = (snapshot.epoch - 1) * snapshot.steps_per_epoch + snapshot.step
-        st.progress(min(done / total, 1.0), text=f"Training: epoch {snapshot.epoch} of {job.config.epochs}")
-    elif snapshot.status == "waiting":
-        st.info(f"Waiting for a free training slot: number {snapshot.queue_position} in the queue.")
-    elif snapshot.finished and not snapshot.history:
+    show_progress(job, snapshot)
+    if snapshot.finished and not snapshot.history:
         st.error(snapshot.message)
     if rendered_while_running and snapshot.finished:
         st.rerun()

@@ -3,27 +3,20 @@
 import pandas as pd
 import streamlit as st
 
-from mnist_core.jobs import FAILED, WAITING
+from mnist_core.jobs import FAILED
 from mnist_core.runs import list_runs
 from mnist_core.training import COMPLETED, DIVERGED, EARLY_STOPPED, RUNNING, STOPPED
 from pages.charts import learning_curves
-from pages.common import POLL_SECONDS, require_navigation, current_config, current_job, dataset_or_stop, settings_sidebar, start_job
+from pages.common import (POLL_SECONDS, current_config, current_job, dataset_or_stop, require_navigation, settings_sidebar,
+                          show_progress, start_job)
 
 
 
 def show_job(job, rendered_while_running: bool) -> None:
     """Status, progress and learning curves of this session's current run."""
     snapshot = job.snapshot()
-    config = job.config
-    if snapshot.status == WAITING:
-        st.info(f"Waiting for a free training slot: number {snapshot.queue_position} in the queue. "
-                "Other runs on this computer are training; yours starts as soon as one finishes.")
-    elif snapshot.status == RUNNING:
-        total_steps = config.epochs * max(snapshot.steps_per_epoch, 1)
-        done = (snapshot.epoch - 1) * snapshot.steps_per_epoch + snapshot.step
-        st.progress(min(done / total_steps, 1.0),
-                    text=f"Epoch {snapshot.epoch} of {config.epochs}: iteration {snapshot.step:,} of {snapshot.steps_per_epoch:,}")
-    elif snapshot.status == COMPLETED:
+    show_progress(job, snapshot)
+    if snapshot.status == COMPLETED:
         st.success(snapshot.message)
     elif snapshot.status in (STOPPED, EARLY_STOPPED):
         st.info(snapshot.message)

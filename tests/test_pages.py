@@ -163,3 +163,11 @@ def test_the_draw_page_with_a_run_waits_for_a_digit(runs_root):
     assert not app.exception
     assert "Draw a digit" in app.info[0].value
     assert not app.metric  # no prediction for a blank canvas
+
+
+def test_quick_training_on_the_draw_page_leads_to_a_model_ready_to_read(runs_root):
+    app = open_page("pages/draw.py")
+    next(button for button in app.button if button.label.startswith("Quick-train a CNN")).click().run()
+    rerun_until(app, lambda page: any("Draw a digit on the black square" in info.value for info in page.info), seconds=300)
+    assert not app.exception
+    assert app.selectbox(key="draw_run").value.config.model == "cnn"
