@@ -55,10 +55,10 @@ def command_fetch(arguments) -> int:
 
 
 def command_train(arguments) -> int:
-    from .data import load_mnist, split_dataset
+    from .data import load_mnist
     from .models import evaluate
     from .runs import start_run
-    from .training import TrainConfig, train
+    from .training import TrainConfig, split_for_config, train
 
     overrides = {name: value for name, value in vars(arguments).items()
                  if name in {field.name for field in dataclasses.fields(TrainConfig)} and value is not None}
@@ -70,8 +70,7 @@ def command_train(arguments) -> int:
 
     dataset = load_mnist()
     try:
-        split = split_dataset(dataset, validation_fraction=config.validation_fraction, train_subset_size=config.train_subset_size,
-                              label_noise=config.label_noise, seed=config.seed)
+        split = split_for_config(dataset, config)
         recorder = None if arguments.no_save else start_run(config, name=arguments.name)
         # Ctrl-C asks the loop to stop between steps, so the finished epochs are saved, not lost.
         stop = {"requested": False}
@@ -100,7 +99,7 @@ def command_runs(arguments) -> int:
     if not runs and not damaged:
         print("No runs yet: start one with `python -m mnist_core train`.")
     for run in runs:
-        best = run.history[run.best_epoch - 1] if run.best_epoch else None
+        best = run.best_result
         best_text = f"best epoch {best.epoch}: val_acc={best.val_acc:.4f}" if best else "no finished epoch"
         print(f"{run.run_id}  {run.config.model:6s} {run.status:13s} {len(run.history):3d} epoch(s), {best_text}")
     for message in damaged:

@@ -144,6 +144,13 @@ class SavedRun:
     name: str
     created: float
 
+    @property
+    def best_result(self) -> EpochResult | None:
+        """The epoch with the best validation loss (the one early stopping keeps), if it was recorded."""
+        if self.best_epoch is None or not 1 <= self.best_epoch <= len(self.history):
+            return None
+        return self.history[self.best_epoch - 1]
+
     def load_model(self):
         """Rebuild the model from the config and load the saved weights."""
         from .models import build_model, set_weights  # TensorFlow is only needed once a model is wanted.

@@ -196,6 +196,12 @@ class EpochResult:
         return dataclasses.asdict(self)
 
 
+def split_for_config(dataset, config: TrainConfig) -> DatasetSplit:
+    """The split a run with `config` trains on (the config's data settings applied to `dataset`)."""
+    return split_dataset(dataset, validation_fraction=config.validation_fraction, train_subset_size=config.train_subset_size,
+                         label_noise=config.label_noise, seed=config.seed)
+
+
 # How a run ended. RUNNING while it trains.
 RUNNING, COMPLETED, STOPPED, EARLY_STOPPED, DIVERGED = "running", "completed", "stopped", "early_stopped", "diverged"
 
@@ -215,10 +221,7 @@ class Training:
         config.validate()
         self.config = config
         if split is None:
-            split = split_dataset(dataset if dataset is not None else load_mnist(),
-                                  validation_fraction=config.validation_fraction,
-                                  train_subset_size=config.train_subset_size,
-                                  label_noise=config.label_noise, seed=config.seed)
+            split = split_for_config(dataset if dataset is not None else load_mnist(), config)
         training_examples = len(split.train_labels)
         if config.batch_size > training_examples:
             raise ValueError(

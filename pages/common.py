@@ -4,7 +4,7 @@ import math
 
 import streamlit as st
 
-from mnist_core import MnistDataError, TrainConfig, load_mnist, split_dataset
+from mnist_core import MnistDataError, TrainConfig, load_mnist
 from mnist_core.jobs import WAITING, TrainingJob
 from mnist_core.runs import DamagedRunError, list_runs
 from mnist_core.training import OPTIMIZER_NAMES, RUNNING
@@ -160,11 +160,6 @@ def ensure_option(name: str, options: list) -> None:
         options.sort()
 
 
-def current_split(dataset, config: TrainConfig):
-    return split_dataset(dataset, validation_fraction=config.validation_fraction, train_subset_size=config.train_subset_size,
-                         label_noise=config.label_noise, seed=config.seed)
-
-
 def iterations_per_epoch(examples: int, batch_size: int) -> int:
     return math.ceil(examples / batch_size)
 
@@ -198,15 +193,14 @@ def start_job(config: TrainConfig, name: str | None = None) -> TrainingJob:
 # -- choosing a trained model -----------------------------------------------------------------------
 
 def trained_runs():
-    """Runs with at least one finished epoch, best validation accuracy first (damaged ones skipped)."""
+    """Runs with a recorded best epoch, best validation accuracy first (damaged ones skipped)."""
     runs, _ = list_runs()
-    runs = [run for run in runs if run.history]
-    return sorted(runs, key=lambda run: -max(result.val_acc for result in run.history))
+    return sorted((run for run in runs if run.best_result), key=lambda run: -run.best_result.val_acc)
 
 
 def run_choice_label(run) -> str:
-    best = max(result.val_acc for result in run.history)
-    return f"{run.name} · {run.config.model} · {len(run.history)} epoch(s) · best validation accuracy {best:.2%}"
+    return (f"{run.name} · {run.config.model} · {len(run.history)} epoch(s) · "
+            f"validation accuracy {run.best_result.val_acc:.2%} at its best epoch")
 
 
 def pick_run(label: str, key: str):

@@ -4,9 +4,9 @@ import pandas as pd
 import streamlit as st
 
 from mnist_core import TrainConfig
-from mnist_core.jobs import TrainingJob
+from mnist_core.jobs import FAILED, WAITING, TrainingJob
 from mnist_core.runs import list_runs, runs_metrics_csv
-from mnist_core.training import OPTIMIZER_NAMES, OVERFITTING_PRESET, USUAL_LEARNING_RATES
+from mnist_core.training import DIVERGED, OPTIMIZER_NAMES, OVERFITTING_PRESET, RUNNING, USUAL_LEARNING_RATES
 from pages.charts import overlay
 from pages.common import (OPTIMIZER_LABELS, POLL_SECONDS, apply_settings, current_config, dataset_or_stop, require_navigation,
                           settings_sidebar, start_job)
@@ -61,12 +61,12 @@ def show_race(jobs, rendered_while_running: bool) -> None:
     states = []
     for job, snapshot in snapshots:
         name = OPTIMIZER_LABELS[job.config.optimizer]
-        if snapshot.status == "waiting":
+        if snapshot.status == WAITING:
             states.append(f"{name}: waiting (number {snapshot.queue_position} in the queue)")
-        elif snapshot.status == "running":
+        elif snapshot.status == RUNNING:
             states.append(f"{name}: epoch {snapshot.epoch} of {job.config.epochs}")
         else:
-            states.append(f"{name}: {snapshot.status}" + (f" ({snapshot.message})" if snapshot.status in ("diverged", "failed") else ""))
+            states.append(f"{name}: {snapshot.status}" + (f" ({snapshot.message})" if snapshot.status in (DIVERGED, FAILED) else ""))
     st.caption(" · ".join(states))
     curves = {f"{OPTIMIZER_LABELS[job.config.optimizer]} (lr {job.config.learning_rate:g})": curve(snapshot.history, "val_loss")
               for job, snapshot in snapshots if snapshot.history}

@@ -64,8 +64,7 @@ def exam_page() -> None:
     accuracy_column.metric("Test accuracy", f"{result.accuracy:.2%}")
     loss_column.metric("Test loss", f"{result.loss:.4f}")
     errors_column.metric("Mistakes", f"{int((result.predictions != test_labels).sum()):,} of {len(test_labels):,}")
-    best_validation = max(epoch.val_acc for epoch in run.history)
-    st.caption(f"Its best validation accuracy was {best_validation:.2%}: a test score close to it means validation was "
+    st.caption(f"At its best epoch its validation accuracy was {run.best_result.val_acc:.2%}: a test score close to it means validation was "
                "an honest guide.")
 
     st.subheader("Confusion matrix")

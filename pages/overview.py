@@ -4,7 +4,8 @@ import numpy as np
 import streamlit as st
 
 from pages.charts import class_histograms
-from pages.common import (current_config, current_split, dataset_or_stop, iterations_per_epoch, require_navigation,
+from mnist_core.training import split_for_config
+from pages.common import (current_config, dataset_or_stop, iterations_per_epoch, require_navigation,
                           settings_sidebar)
 
 
@@ -24,7 +25,7 @@ def overview_page() -> None:
     settings_sidebar()
     try:
         config = current_config()
-        split = current_split(dataset, config)
+        split = split_for_config(dataset, config)
     except ValueError as error:
         st.error(f"These settings cannot split the data: {error}")
         st.stop()

@@ -11,7 +11,6 @@ from pages.common import (POLL_SECONDS, current_config, current_job, dataset_or_
                           show_progress, start_job)
 
 
-
 def show_job(job, rendered_while_running: bool) -> None:
     """Status, progress and learning curves of this session's current run."""
     snapshot = job.snapshot()
@@ -54,7 +53,7 @@ def run_history() -> None:
         return
     rows = []
     for run in runs:
-        best = run.history[run.best_epoch - 1] if run.best_epoch and run.best_epoch <= len(run.history) else None
+        best = run.best_result
         rows.append({"run": run.name, "model": run.config.model, "status": run.status, "epochs": len(run.history),
                      "best val acc": best.val_acc if best else None, "optimizer": run.config.optimizer,
                      "learning rate": run.config.learning_rate, "batch": run.config.batch_size,
