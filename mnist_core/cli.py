@@ -57,7 +57,7 @@ def command_fetch(arguments) -> int:
 def command_train(arguments) -> int:
     from .data import load_mnist
     from .models import evaluate
-    from .runs import start_run
+    from .runs import SHARED_WORKSPACE, start_run
     from .training import TrainConfig, split_for_config, train
 
     overrides = {name: value for name, value in vars(arguments).items()
@@ -71,7 +71,8 @@ def command_train(arguments) -> int:
     dataset = load_mnist()
     try:
         split = split_for_config(dataset, config)
-        recorder = None if arguments.no_save else start_run(config, name=arguments.name)
+        recorder = None if arguments.no_save else start_run(config, name=arguments.name,
+                                                            workspace=arguments.workspace or SHARED_WORKSPACE)
         # Ctrl-C asks the loop to stop between steps, so the finished epochs are saved, not lost.
         stop = {"requested": False}
         signal.signal(signal.SIGINT, lambda signum, frame: stop.update(requested=True))
@@ -93,15 +94,18 @@ def command_train(arguments) -> int:
 
 
 def command_runs(arguments) -> int:
-    from .runs import list_runs
+    from .runs import check_workspace, list_runs
 
-    runs, damaged = list_runs()
+    try:
+        runs, damaged = list_runs(workspace=arguments.workspace and check_workspace(arguments.workspace))
+    except ValueError as error:
+        return usage_error(arguments.prog, error)
     if not runs and not damaged:
         print("No runs yet: start one with `python -m mnist_core train`.")
     for run in runs:
         best = run.best_result
         best_text = f"best epoch {best.epoch}: val_acc={best.val_acc:.4f}" if best else "no finished epoch"
-        print(f"{run.run_id}  {run.config.model:6s} {run.status:13s} {len(run.history):3d} epoch(s), {best_text}")
+        print(f"{run.run_id}  {run.workspace:10s} {run.config.model:6s} {run.status:13s} {len(run.history):3d} epoch(s), {best_text}")
     for message in damaged:
         print(f"damaged, skipped: {message}")
     return 0
@@ -124,12 +128,15 @@ def build_parser() -> argparse.ArgumentParser:
     add_config_flags(train)
     train.set_defaults(model="linear")
     train.add_argument("--evaluate-test", action="store_true", help="after training, sit the final exam on the test set")
-    train.add_argument("--name", default=None, help="a name for the saved run")
+    train.add_argument("--name", default=None, help="a name for the saved run (a label only: the folder name is generated)")
+    train.add_argument("--workspace", default=None,
+                       help="the workspace to save the run in; the app shows it at /?workspace=NAME (default: the shared one)")
     train.add_argument("--no-save", action="store_true", help="do not save the run to the runs folder")
     train.set_defaults(handler=command_train, prog=train.prog)
 
     runs = commands.add_parser("runs", help="list the saved runs")
-    runs.set_defaults(handler=command_runs)
+    runs.add_argument("--workspace", default=None, help="only this workspace's runs (default: every run)")
+    runs.set_defaults(handler=command_runs, prog=runs.prog)
     return parser
 
 

@@ -18,7 +18,7 @@ import os
 import threading
 from pathlib import Path
 
-from .runs import start_run
+from .runs import SHARED_WORKSPACE, start_run
 from .training import RUNNING, EpochResult, TrainConfig, train
 
 logger = logging.getLogger(__name__)
@@ -95,10 +95,11 @@ class TrainingJob:
     """One training run on a background thread. Start it, poll `snapshot()`, `stop()` it any time."""
 
     def __init__(self, config: TrainConfig, dataset, runs_root: Path | None = None, name: str | None = None,
-                 slots: TrainingSlots | None = None):
+                 slots: TrainingSlots | None = None, workspace: str = SHARED_WORKSPACE):
         config.validate()
         self.config = config
         self.name = name
+        self.workspace = workspace
         self._dataset = dataset
         self._runs_root = runs_root
         self._slots = slots or training_slots
@@ -146,7 +147,7 @@ class TrainingJob:
             self._set(_status="stopped", _message="Stopped before it started: no epoch was trained.")
             return
         try:
-            recorder = start_run(self.config, self._runs_root, self.name)
+            recorder = start_run(self.config, self._runs_root, self.name, self.workspace)
             training = train(self.config, self._dataset, stop_requested=self._stop.is_set,
                              on_progress=self._on_progress, recorder=recorder)
             self.run_id, self.model = recorder.run_id, training.model

@@ -6,11 +6,23 @@ A run is a folder under the runs folder (`runs/`, or `$MNIST_LAB_RUNS_DIR`):
         config.json    the TrainConfig, so every chart can say how it was made
         metrics.csv    one row per finished epoch
         weights.npz    the weights after the last finished epoch (or the best, after an early stop)
-        run.json       status, message, best epoch, times
+        run.json       status, message, best epoch, times, workspace
+        running.lock   only while it trains: locked by the training process
 
 Every file is written to a temporary name and then renamed over the old one, and this happens at
 every epoch end: a crash loses at most the epoch in progress, and no file is ever half-written.
+The folder itself is assembled under a hidden name and renamed into place once its first epoch is
+complete, so a reader never sees a run without its run.json.
 Nothing here unpickles: weights are plain numpy arrays loaded with `allow_pickle=False`.
+
+A run that says "running" must have a live process training it. The training process holds an OS
+lock on `running.lock`; the operating system drops that lock when the process dies, however it dies
+(a kill, a power cut, a closed laptop lid that ends the server). A reader that finds the lock free
+under a "running" run.json reports the run as *interrupted*, with the epochs saved before the end.
+This is safer than remembering a process id, which a restarted server may well be given again.
+
+Each run belongs to a *workspace*: every browser session trains in its own, so a class of students
+sees only their own runs. The command line trains in the shared workspace unless told otherwise.
 """
 
 from __future__ import annotations
@@ -30,10 +42,27 @@ import numpy as np
 from .data import PROJECT_ROOT
 from .training import RUNNING, EpochResult, TrainConfig
 
+try:
+    import fcntl
+
+    def try_lock(file) -> None:
+        """Lock `file` for this open file, or raise OSError at once if someone else holds it."""
+        fcntl.flock(file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+except ImportError:  # Windows
+    import msvcrt
+
+    def try_lock(file) -> None:
+        file.seek(0)
+        msvcrt.locking(file.fileno(), msvcrt.LK_NBLCK, 1)
+
 CONFIG_FILE, METRICS_FILE, WEIGHTS_FILE, RUN_FILE = "config.json", "metrics.csv", "weights.npz", "run.json"
+LOCK_FILE = "running.lock"
 METRIC_COLUMNS = tuple(field.name for field in dataclasses.fields(EpochResult))
 # Letters, digits, dot, dash and underscore, not starting with a dot: no '/', no '..', nothing hidden.
-RUN_ID_PATTERN = re.compile(r"^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,99}$")
+IDENTIFIER_PATTERN = re.compile(r"^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,99}$")
+SHARED_WORKSPACE = "shared"  # the command line's runs, and runs saved before workspaces existed
+# How a saved run ended when its training process died before it could say: read, never written.
+INTERRUPTED = "interrupted"
 
 
 class DamagedRunError(ValueError):
@@ -44,11 +73,41 @@ def runs_directory() -> Path:
     return Path(os.environ.get("MNIST_LAB_RUNS_DIR", PROJECT_ROOT / "runs"))
 
 
+def is_valid_identifier(text) -> bool:
+    """Safe as a folder name: it cannot point outside its parent folder or hide itself."""
+    return isinstance(text, str) and bool(IDENTIFIER_PATTERN.match(text)) and ".." not in text
+
+
 def run_folder(run_id: str, runs_root: Path | None = None) -> Path:
     """The folder of `run_id`, refusing any identifier that could point outside the runs folder."""
-    if not isinstance(run_id, str) or not RUN_ID_PATTERN.match(run_id) or ".." in run_id:
+    if not is_valid_identifier(run_id):
         raise ValueError(f"{run_id!r} is not a valid run identifier (letters, digits, '.', '-' and '_' only).")
     return Path(runs_root or runs_directory()) / run_id
+
+
+def new_workspace() -> str:
+    """A fresh workspace name: unguessable enough that one student does not stumble on another's runs."""
+    return secrets.token_hex(4)
+
+
+def check_workspace(workspace: str) -> str:
+    if not is_valid_identifier(workspace):
+        raise ValueError(f"{workspace!r} is not a valid workspace name (letters, digits, '.', '-' and '_' only).")
+    return workspace
+
+
+def training_process_is_alive(folder: Path) -> bool:
+    """Whether a live process still holds the run's lock, i.e. is still training it."""
+    try:
+        lock = open(folder / LOCK_FILE, "r+b")
+    except FileNotFoundError:
+        return False  # removed when a run finishes
+    with lock:
+        try:
+            try_lock(lock)  # got it, so nobody holds it; closing the file releases it again
+        except OSError:
+            return True
+        return False
 
 
 def write_atomically(path: Path, content: bytes) -> None:
@@ -90,44 +149,55 @@ class RunRecorder:
     """Saves one run while it trains. Pass it to train(..., recorder=...).
 
     The folder is made at the first write, so a run refused before it starts (a batch bigger than
-    the training set, say) leaves nothing behind.
+    the training set, say) leaves nothing behind. `name` is only a label: whatever it holds (a
+    `../`, say), the folder's name is the generated run id.
     """
 
-    def __init__(self, config: TrainConfig, runs_root: Path | None = None, name: str | None = None):
+    def __init__(self, config: TrainConfig, runs_root: Path | None = None, name: str | None = None,
+                 workspace: str = SHARED_WORKSPACE):
         self.config = config
         self.run_id = f"{time.strftime('%Y%m%d-%H%M%S')}-{config.model}-{secrets.token_hex(2)}"
         self.folder = run_folder(self.run_id, runs_root)
         self.history: list[EpochResult] = []
-        self.info = {"run_id": self.run_id, "name": name or self.run_id, "status": RUNNING, "message": "",
-                     "best_epoch": None, "created": time.time(), "updated": time.time()}
+        self.info = {"run_id": self.run_id, "name": name or self.run_id, "workspace": check_workspace(workspace),
+                     "status": RUNNING, "message": "", "best_epoch": None, "created": time.time(), "updated": time.time()}
+        self._lock = None  # the open, locked running.lock while this process trains the run
 
-    def _write_weights(self, weights: dict[str, np.ndarray]) -> None:
-        if not self.folder.exists():
-            self.folder.mkdir(parents=True)
-            write_atomically(self.folder / CONFIG_FILE, self.config.to_json().encode())
-        write_atomically(self.folder / WEIGHTS_FILE, npz_bytes(weights))
-
-    def _write_info(self) -> None:
+    def _save(self, weights: dict[str, np.ndarray], with_metrics: bool) -> None:
+        # Weights and metrics first, run.json last: whatever run.json says is backed by the other files.
+        first_save = not self.folder.exists()
+        folder = self.folder.with_name(f".partial-{self.run_id}") if first_save else self.folder
+        if first_save:
+            folder.mkdir(parents=True)
+            self._lock = open(folder / LOCK_FILE, "a+b")
+            try_lock(self._lock)
+            write_atomically(folder / CONFIG_FILE, self.config.to_json().encode())
+        write_atomically(folder / WEIGHTS_FILE, npz_bytes(weights))
+        if with_metrics:
+            write_atomically(folder / METRICS_FILE, metrics_csv(self.history).encode())
         self.info["updated"] = time.time()
-        write_atomically(self.folder / RUN_FILE, json.dumps(self.info, indent=2).encode())
+        write_atomically(folder / RUN_FILE, json.dumps(self.info, indent=2).encode())
+        if first_save:
+            os.replace(folder, self.folder)  # the lock is on the open file, so it moves with the folder
 
     def record_epoch(self, result: EpochResult, weights: dict[str, np.ndarray], best_epoch: int | None) -> None:
         self.history.append(result)
-        # Weights and metrics first, run.json last: whatever run.json says is backed by the other files.
-        self._write_weights(weights)
-        write_atomically(self.folder / METRICS_FILE, metrics_csv(self.history).encode())
         self.info["best_epoch"] = best_epoch
-        self._write_info()
+        self._save(weights, with_metrics=True)
 
     def finish(self, status: str, message: str, best_epoch: int | None, weights: dict[str, np.ndarray]) -> None:
-        self._write_weights(weights)
         self.info.update(status=status, message=message, best_epoch=best_epoch)
-        self._write_info()
+        self._save(weights, with_metrics=False)
+        if self._lock is not None:
+            (self.folder / LOCK_FILE).unlink(missing_ok=True)
+            self._lock.close()
+            self._lock = None
 
 
-def start_run(config: TrainConfig, runs_root: Path | None = None, name: str | None = None) -> RunRecorder:
+def start_run(config: TrainConfig, runs_root: Path | None = None, name: str | None = None,
+              workspace: str = SHARED_WORKSPACE) -> RunRecorder:
     """Create the run's folder and return the recorder that fills it as training goes."""
-    return RunRecorder(config, runs_root, name)
+    return RunRecorder(config, runs_root, name, workspace)
 
 
 @dataclasses.dataclass
@@ -143,6 +213,7 @@ class SavedRun:
     best_epoch: int | None
     name: str
     created: float
+    workspace: str
 
     @property
     def best_result(self) -> EpochResult | None:
@@ -185,6 +256,23 @@ def read_history(path: Path) -> list[EpochResult]:
     return history
 
 
+def read_info(folder: Path) -> dict:
+    """run.json, checked field by field. Raises DamagedRunError naming the file."""
+    try:
+        raw = json.loads((folder / RUN_FILE).read_text())
+        info = {"status": str(raw["status"]), "message": str(raw["message"]), "name": str(raw["name"]),
+                "created": float(raw["created"]), "best_epoch": None if raw["best_epoch"] is None else int(raw["best_epoch"]),
+                "workspace": check_workspace(raw.get("workspace", SHARED_WORKSPACE))}
+    except (OSError, ValueError, TypeError, KeyError) as error:
+        raise DamagedRunError(f"Run {folder.name}: {RUN_FILE} is damaged ({error}).") from error
+    return info
+
+
+def interrupted_message(finished_epochs: int) -> str:
+    return (f"Interrupted: the program training it stopped during epoch {finished_epochs + 1} (the server was closed or "
+            f"killed). The {finished_epochs} finished epoch(s) and their weights are kept.")
+
+
 def load_run(run_id: str, runs_root: Path | None = None) -> SavedRun:
     """Read a run's folder. Raises DamagedRunError, naming the file, if anything in it is unreadable."""
     folder = run_folder(run_id, runs_root)
@@ -194,12 +282,7 @@ def load_run(run_id: str, runs_root: Path | None = None) -> SavedRun:
         config = TrainConfig.from_json((folder / CONFIG_FILE).read_text())
     except (OSError, ValueError, TypeError) as error:
         raise DamagedRunError(f"Run {run_id}: {CONFIG_FILE} is damaged ({error}).") from error
-    try:
-        info = json.loads((folder / RUN_FILE).read_text())
-        status, message, name, created = str(info["status"]), str(info["message"]), str(info["name"]), float(info["created"])
-        best_epoch = None if info["best_epoch"] is None else int(info["best_epoch"])
-    except (OSError, ValueError, TypeError, KeyError) as error:
-        raise DamagedRunError(f"Run {run_id}: {RUN_FILE} is damaged ({error}).") from error
+    info = read_info(folder)
     metrics_path = folder / METRICS_FILE
     try:
         history = read_history(metrics_path) if metrics_path.exists() else []
@@ -207,12 +290,19 @@ def load_run(run_id: str, runs_root: Path | None = None) -> SavedRun:
         raise DamagedRunError(f"Run {run_id}: {METRICS_FILE} is damaged ({error}).") from error
     if history and not (folder / WEIGHTS_FILE).exists():
         raise DamagedRunError(f"Run {run_id}: {WEIGHTS_FILE} is missing.")
-    return SavedRun(run_id=run_id, folder=folder, config=config, history=history, status=status, message=message,
-                    best_epoch=best_epoch, name=name, created=created)
+    if info["status"] == RUNNING and not training_process_is_alive(folder):
+        info = read_info(folder)  # it may have finished between the two reads: then run.json says so
+        if info["status"] == RUNNING:
+            info.update(status=INTERRUPTED, message=interrupted_message(len(history)))
+    return SavedRun(run_id=run_id, folder=folder, config=config, history=history, **info)
 
 
-def list_runs(runs_root: Path | None = None) -> tuple[list[SavedRun], list[str]]:
-    """Every readable run, newest first, and one message for each damaged run folder (skipped)."""
+def list_runs(runs_root: Path | None = None, workspace: str | None = None) -> tuple[list[SavedRun], list[str]]:
+    """Every readable run (of `workspace`, if given), newest first, and one message per damaged run folder.
+
+    A damaged folder is reported to every workspace unless its run.json says whose it is: with a
+    broken run.json there is no telling, and saying nothing would hide it from its owner.
+    """
     root = Path(runs_root or runs_directory())
     runs, damaged = [], []
     if not root.is_dir():
@@ -221,6 +311,8 @@ def list_runs(runs_root: Path | None = None) -> tuple[list[SavedRun], list[str]]
         if not folder.is_dir() or folder.name.startswith("."):
             continue
         try:
+            if workspace is not None and read_info(folder)["workspace"] != workspace:
+                continue
             runs.append(load_run(folder.name, root))
         except (DamagedRunError, ValueError) as error:
             damaged.append(str(error))

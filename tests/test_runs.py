@@ -98,3 +98,115 @@ def test_several_runs_export_to_one_csv(sample_dataset, runs_root):
     assert {row["run_id"] for row in rows} == {run.run_id for run in runs}
     first = next(run for run in runs if run.run_id == rows[0]["run_id"])
     assert float(rows[0]["val_acc"]) == first.history[0].val_acc and rows[0]["epoch"] == "1"
+
+
+# -- faults: a killed training process, a half-made folder, hand edits -----------------------------
+
+TRAIN_UNTIL_KILLED = """
+import sys
+import numpy as np
+from mnist_core import TrainConfig, train
+from mnist_core.runs import start_run
+with np.load(sys.argv[1], allow_pickle=False) as archive:
+    dataset = (archive["x_train"], archive["y_train"]), (archive["x_test"], archive["y_test"])
+config = TrainConfig(epochs=1000, batch_size=8)
+recorder = start_run(config, name="killed mid-run", workspace="class-a")
+print(recorder.run_id, flush=True)
+for result in train(config, dataset, recorder=recorder):
+    print(result.epoch, flush=True)
+"""
+
+
+def test_a_run_whose_process_is_killed_is_listed_as_interrupted_with_its_saved_epochs(runs_root):
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from conftest import PROJECT_ROOT, SAMPLE_FILE
+
+    trainer = subprocess.Popen([sys.executable, "-c", TRAIN_UNTIL_KILLED, str(SAMPLE_FILE)], cwd=PROJECT_ROOT,
+                               env={**os.environ, "MNIST_LAB_RUNS_DIR": str(runs_root)}, stdout=subprocess.PIPE, text=True)
+    try:
+        run_id = trainer.stdout.readline().strip()
+        while int(trainer.stdout.readline()) < 2:
+            pass
+        alive = load_run(run_id, runs_root)
+        assert alive.status == "running"  # its process holds the lock: not interrupted
+        trainer.send_signal(signal.SIGKILL)  # no chance to write anything: like a killed server
+    finally:
+        trainer.kill()
+        trainer.wait()
+
+    runs, damaged = list_runs(runs_root, workspace="class-a")
+    assert damaged == [] and [run.run_id for run in runs] == [run_id]
+    saved = runs[0]
+    assert saved.status == "interrupted" and len(saved.history) >= 2
+    assert f"The {len(saved.history)} finished epoch(s) and their weights are kept." in saved.message
+    assert [result.epoch for result in saved.history] == list(range(1, len(saved.history) + 1))
+    model = saved.load_model()  # the weights of the last epoch saved before the kill
+    with np.load(SAMPLE_FILE, allow_pickle=False) as archive:
+        probabilities = predict_probabilities(model, archive["x_test"])
+    assert probabilities.shape == (300, 10) and np.isfinite(probabilities).all()
+
+
+def test_a_run_in_progress_in_this_process_is_not_called_interrupted(sample_dataset, runs_root):
+    config = TrainConfig(epochs=3, batch_size=50)
+    recorder = start_run(config, runs_root)
+    training = train(config, sample_dataset, recorder=recorder)
+    next(training)
+    assert load_run(recorder.run_id, runs_root).status == "running"
+    list(training)
+    assert load_run(recorder.run_id, runs_root).status == "completed"
+    assert not (runs_root / recorder.run_id / "running.lock").exists()
+
+
+def test_each_workspace_lists_only_its_own_runs(sample_dataset, runs_root):
+    for workspace in ("alice", "bob", "bob"):
+        config = TrainConfig(epochs=1, batch_size=50)
+        list(train(config, sample_dataset, recorder=start_run(config, runs_root, workspace=workspace)))
+    assert len(list_runs(runs_root, workspace="alice")[0]) == 1
+    assert len(list_runs(runs_root, workspace="bob")[0]) == 2
+    assert list_runs(runs_root, workspace="carol") == ([], [])
+    assert len(list_runs(runs_root)[0]) == 3
+
+
+@pytest.mark.parametrize("workspace", ["../other", "a/b", "", ".."])
+def test_a_workspace_name_cannot_be_a_path(sample_dataset, runs_root, workspace):
+    with pytest.raises(ValueError, match="not a valid workspace name"):
+        start_run(TrainConfig(), runs_root, workspace=workspace)
+
+
+def test_a_run_name_with_a_path_in_it_is_only_a_label(sample_dataset, runs_root):
+    config = TrainConfig(epochs=1, batch_size=50)
+    recorder = start_run(config, runs_root, name="../../etc/passwd")
+    list(train(config, sample_dataset, recorder=recorder))
+    assert [path.name for path in runs_root.parent.iterdir()] == ["runs"]
+    assert [folder.name for folder in runs_root.iterdir()] == [recorder.run_id]
+    assert load_run(recorder.run_id, runs_root).name == "../../etc/passwd"
+
+
+@pytest.mark.parametrize("edit, words", [
+    (lambda info: info.update(best_epoch=99), None),                     # a best epoch that does not exist
+    (lambda info: info.update(workspace="../../elsewhere"), "not a valid workspace name"),
+    (lambda info: info.pop("status"), "run.json is damaged"),
+    (lambda info: info.update(created="yesterday"), "run.json is damaged"),
+])
+def test_a_hand_edited_run_json_is_read_safely_or_named(sample_dataset, runs_root, edit, words):
+    _, run_id = train_and_save(sample_dataset, runs_root)
+    path = runs_root / run_id / "run.json"
+    info = json.loads(path.read_text())
+    edit(info)
+    path.write_text(json.dumps(info))
+    runs, damaged = list_runs(runs_root)
+    if words is None:
+        assert runs[0].best_result is None and damaged == []
+    else:
+        assert runs == [] and run_id in damaged[0] and words in damaged[0]
+
+
+def test_weights_holding_pickled_objects_are_refused(sample_dataset, runs_root):
+    _, run_id = train_and_save(sample_dataset, runs_root)
+    np.savez(runs_root / run_id / "weights.npz", **{"dense/kernel": np.array([object()], dtype=object)})
+    with pytest.raises(DamagedRunError, match="weights.npz cannot be read"):
+        load_run(run_id, runs_root).load_model()
