@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from pages.common import stop_streamlit_clearing_keras
+from pages.common import stop_streamlit_clearing_keras, workspace_sidebar
 
 stop_streamlit_clearing_keras()
 st.set_page_config(page_title="MNIST Lab", page_icon=":material/draw:", layout="wide")
@@ -14,4 +14,5 @@ navigation = st.navigation([
     st.Page("pages/exam.py", title="Exam", icon=":material/school:"),
     st.Page("pages/draw.py", title="Draw", icon=":material/draw:"),
 ])
+workspace_sidebar()
 navigation.run()

@@ -175,6 +175,13 @@ OVERFITTING_PRESET = {"model": "mlp", "optimizer": "adam", "learning_rate": 0.00
                       "label_noise": 0.0, "batch_size": 32, "epochs": 40, "early_stopping_patience": 0}
 
 
+# Cross-entropy of a model that gives each of the ten digits the same probability: ln 10 = 2.30.
+CHANCE_LOSS = math.log(10)
+# A loss ten times that (23) means the model is confidently wrong about most digits: it has been
+# thrown far off by steps that are too big, though the numbers have not (yet) overflowed to NaN.
+EXPLODED_LOSS_FACTOR = 10
+
+
 @dataclasses.dataclass(frozen=True)
 class EpochResult:
     """What one finished epoch measured. Plain Python numbers, ready for a chart, a CSV or JSON."""
@@ -186,6 +193,11 @@ class EpochResult:
     val_acc: float
     seconds: float        # wall time of this epoch, measurements included
     iterations: int       # optimizer steps since the run began (one step = one batch)
+
+    @property
+    def loss_exploded(self) -> bool:
+        """Training loss far above that of random guessing: the steps are overshooting, even if no NaN appeared."""
+        return self.train_loss > EXPLODED_LOSS_FACTOR * CHANCE_LOSS
 
     @property
     def generalisation_gap(self) -> float:

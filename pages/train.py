@@ -4,11 +4,13 @@ import pandas as pd
 import streamlit as st
 
 from mnist_core.jobs import FAILED
-from mnist_core.runs import list_runs
-from mnist_core.training import COMPLETED, DIVERGED, EARLY_STOPPED, RUNNING, STOPPED
+from mnist_core.runs import INTERRUPTED
+from mnist_core.training import CHANCE_LOSS, COMPLETED, DIVERGED, EARLY_STOPPED, RUNNING, STOPPED
 from pages.charts import learning_curves
 from pages.common import (POLL_SECONDS, current_config, current_job, dataset_or_stop, require_navigation, settings_sidebar,
-                          show_progress, start_job)
+                          show_progress, start_job, workspace_runs)
+
+RUN_NAME_LENGTH = 60
 
 
 def show_job(job, rendered_while_running: bool) -> None:
@@ -26,6 +28,10 @@ def show_job(job, rendered_while_running: bool) -> None:
 
     if snapshot.history:
         last = snapshot.history[-1]
+        if last.loss_exploded and snapshot.status != DIVERGED:
+            st.warning(f"**The loss exploded** to {last.train_loss:.3g} (guessing at random scores {CHANCE_LOSS:.2f}). "
+                       f"The learning rate {job.config.learning_rate:g} is too high for {job.config.optimizer}: the steps "
+                       f"overshoot. Try {job.config.learning_rate / 10:g}.")
         columns = st.columns(4)
         columns[0].metric("Training accuracy", f"{last.train_acc:.2%}")
         columns[1].metric("Validation accuracy", f"{last.val_acc:.2%}")
@@ -45,12 +51,15 @@ def show_job(job, rendered_while_running: bool) -> None:
 
 def run_history() -> None:
     st.subheader("Run history")
-    runs, damaged = list_runs()
+    runs, damaged = workspace_runs()
     for message in damaged:
         st.warning(f"A damaged run folder was skipped: {message}")
     if not runs:
         st.caption("No runs yet. Finished and stopped runs are saved here, so a browser refresh loses nothing.")
         return
+    for run in runs:
+        if run.status == INTERRUPTED:
+            st.warning(f"Run **{run.name}**: {run.message}")
     rows = []
     for run in runs:
         best = run.best_result
@@ -77,12 +86,15 @@ def train_page() -> None:
 
     job = current_job()
     running = job is not None and not job.snapshot().finished
-    train_column, stop_column, _ = st.columns([1, 1, 3])
+    name_column, train_column, stop_column = st.columns([3, 1, 1], vertical_alignment="bottom")
+    run_name = name_column.text_input("Run name (optional)", max_chars=RUN_NAME_LENGTH, key="run_name",
+                                      placeholder="e.g. adam-small-batch", help="A label for the run history and the "
+                                      "charts. Any text will do: the run's folder name is made up by the app.")
     if train_column.button("Train", type="primary", disabled=running, icon=":material/play_arrow:"):
         if running:  # a second click that arrived before the button greyed out
             st.toast("A run is already training: stop it first.")
         else:
-            job = start_job(config)
+            job = start_job(config, name=run_name.strip() or None)
             running = True
     if stop_column.button("Stop", disabled=not running, icon=":material/stop:"):
         job.stop()

@@ -1,12 +1,19 @@
 """Shared fixtures. Engine tests use a small committed sample of real MNIST digits for speed
 (tests/data/mnist_sample.npz: 120 training and 30 test digits of each class, taken from MNIST in order)."""
 
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 SAMPLE_FILE = Path(__file__).parent / "data" / "mnist_sample.npz"
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="session")
@@ -31,16 +38,48 @@ def runs_root(tmp_path, monkeypatch):
     return root
 
 
+TRAIN_UNTIL_KILLED = """
+import sys
+import numpy as np
+from mnist_core import TrainConfig, train
+from mnist_core.runs import start_run
+with np.load(sys.argv[1], allow_pickle=False) as archive:
+    dataset = (archive["x_train"], archive["y_train"]), (archive["x_test"], archive["y_test"])
+config = TrainConfig(epochs=1000, batch_size=8)
+recorder = start_run(config, name="killed mid-run", workspace=sys.argv[2])
+print(recorder.run_id, flush=True)
+for result in train(config, dataset, recorder=recorder):
+    print(result.epoch, flush=True)
+"""
+
+
+@pytest.fixture
+def kill_a_training_run(runs_root):
+    """Train in another process and SIGKILL it after two saved epochs, like a server killed mid-run.
+    Returns a function of the workspace that gives the run's id."""
+    import signal
+
+    def kill(workspace: str) -> str:
+        trainer = subprocess.Popen([sys.executable, "-c", TRAIN_UNTIL_KILLED, str(SAMPLE_FILE), workspace], cwd=PROJECT_ROOT,
+                                   env={**os.environ, "MNIST_LAB_RUNS_DIR": str(runs_root)}, stdout=subprocess.PIPE, text=True)
+        try:
+            run_id = trainer.stdout.readline().strip()
+            while int(trainer.stdout.readline()) < 2:
+                pass
+            from mnist_core.runs import load_run
+
+            assert load_run(run_id, runs_root).status == "running"  # its process holds the lock: not interrupted
+            trainer.send_signal(signal.SIGKILL)  # no chance to write anything
+        finally:
+            trainer.kill()
+            trainer.wait()
+        return run_id
+
+    return kill
+
+
 # -- browser tests: a real `streamlit run` and Debian's Chromium driven by Playwright ---------------
 
-import os  # noqa: E402
-import socket  # noqa: E402
-import subprocess  # noqa: E402
-import sys  # noqa: E402
-import time  # noqa: E402
-import urllib.request  # noqa: E402
-
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"
 # Without the networking flags Chromium keeps trying to reach Google's servers, which a classroom
 # (or CI) network may refuse or stall on.

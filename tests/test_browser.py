@@ -2,14 +2,35 @@
 
 import math
 import re
+from urllib.parse import parse_qs, urlparse
 
+import pytest
 from playwright.sync_api import expect
 
 from mnist_core.runs import list_runs
 
+TRAINED_WORKSPACE = "browser-tests"  # where the Draw and Exam tests find a trained model
+
+
+@pytest.fixture(scope="module")
+def trained_workspace(app_runs_root):
+    """A workspace holding one trained CNN (good at drawn digits), as a student's would after training."""
+    from mnist_core import TrainConfig, load_mnist, train
+    from mnist_core.runs import start_run
+
+    config = TrainConfig.for_model("cnn", epochs=1)
+    list(train(config, load_mnist(), recorder=start_run(config, app_runs_root, name="browser-cnn", workspace=TRAINED_WORKSPACE)))
+    return TRAINED_WORKSPACE
+
+
+def open_app(page, address):
+    """Open the app and wait for its landing page (a link clicked while the first page still loads can be lost)."""
+    page.goto(address)
+    expect(page.get_by_role("heading", name="MNIST Lab")).to_be_visible()
+
 
 def open_train_page(page, app_url):
-    page.goto(app_url)
+    open_app(page, app_url)
     page.get_by_role("link", name="Train").click()
     expect(page.get_by_role("heading", name="Train a model")).to_be_visible()
 
@@ -86,13 +107,8 @@ def reading(page):
     return page.get_by_test_id("stMetric").filter(has_text="The model reads")
 
 
-def test_a_digit_drawn_with_the_mouse_is_read_and_a_cleared_canvas_shows_no_prediction(app_url, app_runs_root, page):
-    from mnist_core import TrainConfig, load_mnist, train
-    from mnist_core.runs import start_run
-
-    config = TrainConfig.for_model("cnn", epochs=1)  # a model good at drawn digits, for this test's own run
-    list(train(config, load_mnist(), recorder=start_run(config, app_runs_root, name="browser-draw-cnn")))
-    page.goto(app_url)
+def test_a_digit_drawn_with_the_mouse_is_read_and_a_cleared_canvas_shows_no_prediction(app_url, trained_workspace, page):
+    open_app(page, f"{app_url}/?workspace={trained_workspace}")
     page.get_by_role("link", name="Draw").click()
     expect(page.get_by_text("Draw a digit on the black square")).to_be_visible()
     expect(reading(page)).to_have_count(0)
@@ -109,10 +125,36 @@ def test_a_digit_drawn_with_the_mouse_is_read_and_a_cleared_canvas_shows_no_pred
     expect(reading(page)).to_contain_text("0")
 
 
-def test_the_exam_shows_the_confusion_matrix(app_url, page):
-    page.goto(app_url)
+def test_the_exam_shows_the_confusion_matrix(app_url, trained_workspace, page):
+    open_app(page, f"{app_url}/?workspace={trained_workspace}")
     page.get_by_role("link", name="Exam").click()
     page.get_by_role("button", name="Sit the final exam on the 10,000 test digits").click()
     expect(page.get_by_role("heading", name="Confusion matrix")).to_be_visible()
     expect(page.get_by_test_id("stMetric").filter(has_text="Test accuracy")).to_contain_text("%")
     page.wait_for_function("() => [...document.querySelectorAll('.js-plotly-plot')].some(p => p.data?.[0]?.type === 'heatmap')")
+
+
+def workspace_of(tab) -> str:
+    """The workspace named in the tab's address bar."""
+    return parse_qs(urlparse(tab.url).query)["workspace"][0]
+
+
+def test_two_tabs_training_at_once_each_get_their_own_chart_and_runs(app_url, app_runs_root, page):
+    first, second = page, page.context.new_page()  # two tabs of one browser: two Streamlit sessions
+    second.set_default_timeout(60_000)
+    for tab, name in ((first, "tab one"), (second, "tab two")):
+        open_train_page(tab, app_url)
+        tab.get_by_role("textbox", name="Run name (optional)").fill(name)
+        tab.get_by_role("textbox", name="Run name (optional)").press("Enter")
+    choose(second, "Model", "MLP (hidden layers)")  # its preset trains 10 epochs; the first tab's linear model 5
+    first.get_by_role("button", name="Train", exact=True).click()
+    second.get_by_role("button", name="Train", exact=True).click()
+
+    expect(first.get_by_text("Finished all 5 epoch(s).")).to_be_visible(timeout=180_000)
+    expect(second.get_by_text("Finished all 10 epoch(s).")).to_be_visible(timeout=180_000)
+    wait_for_chart_points(first, 5)
+    wait_for_chart_points(second, 10)
+    assert workspace_of(first) != workspace_of(second)
+    for tab, name in ((first, "tab one"), (second, "tab two")):
+        runs, _ = list_runs(app_runs_root, workspace=workspace_of(tab))
+        assert [(run.name, run.status) for run in runs] == [(name, "completed")]

@@ -9,9 +9,18 @@ from streamlit.testing.v1 import AppTest
 DASHBOARD = str(Path(__file__).resolve().parent.parent / "dashboard.py")
 
 
-def open_page(page: str | None = None) -> AppTest:
-    """Open the app at its landing page, then go to `page`, as a visitor clicking the navigation would."""
-    app = AppTest.from_file(DASHBOARD, default_timeout=120).run()
+TEST_WORKSPACE = "page-tests"
+
+
+def open_page(page: str | None = None, workspace: str | None = None) -> AppTest:
+    """Open the app at its landing page, then go to `page`, as a visitor clicking the navigation would.
+
+    With `workspace`, the visitor's address names it (?workspace=...), as after a refresh or a bookmark.
+    """
+    app = AppTest.from_file(DASHBOARD, default_timeout=120)
+    if workspace:
+        app.query_params["workspace"] = workspace
+    app.run()
     if page:
         app.switch_page(page).run()
     return app
@@ -78,12 +87,12 @@ def train_two_runs(runs_root):
 
     for optimizer in ("sgd", "adam"):
         config = TrainConfig(optimizer=optimizer, epochs=2, train_subset_size=300, batch_size=50)
-        list(train(config, load_mnist(), recorder=start_run(config, runs_root)))
+        list(train(config, load_mnist(), recorder=start_run(config, runs_root, workspace=TEST_WORKSPACE)))
 
 
 def test_the_compare_page_overlays_two_runs_and_highlights_what_differs(runs_root):
     train_two_runs(runs_root)
-    app = open_page("pages/compare.py")
+    app = open_page("pages/compare.py", workspace=TEST_WORKSPACE)
     assert not app.exception
     assert len(app.multiselect(key="compare_runs").value) == 2
     chart = json.loads(app.get("plotly_chart")[0].proto.spec)
@@ -144,7 +153,7 @@ def test_the_exam_and_draw_pages_without_any_run_point_the_way(runs_root):
 
 def test_the_exam_page_marks_the_test_set_with_a_confusion_matrix(runs_root):
     train_two_runs(runs_root)
-    app = open_page("pages/exam.py")
+    app = open_page("pages/exam.py", workspace=TEST_WORKSPACE)
     assert not app.exception
     next(button for button in app.button if button.label.startswith("Sit the final exam")).click().run()
     assert not app.exception
@@ -159,7 +168,7 @@ def test_the_exam_page_marks_the_test_set_with_a_confusion_matrix(runs_root):
 
 def test_the_draw_page_with_a_run_waits_for_a_digit(runs_root):
     train_two_runs(runs_root)
-    app = open_page("pages/draw.py")
+    app = open_page("pages/draw.py", workspace=TEST_WORKSPACE)
     assert not app.exception
     assert "Draw a digit" in app.info[0].value
     assert not app.metric  # no prediction for a blank canvas
@@ -171,3 +180,147 @@ def test_quick_training_on_the_draw_page_leads_to_a_model_ready_to_read(runs_roo
     rerun_until(app, lambda page: any("Draw a digit on the black square" in info.value for info in page.info), seconds=300)
     assert not app.exception
     assert app.selectbox(key="draw_run").value.config.model == "cnn"
+
+
+# -- a classroom: sessions kept apart, faults and bad input shown, not crashed on --------------------
+
+def train_tiny_run_on_the_train_page(app: AppTest, epochs: int = 2, name: str = "") -> None:
+    app.select_slider(key="widget_train_subset_size").set_value(300)
+    app.slider(key="widget_epochs").set_value(epochs)
+    app.text_input(key="run_name").input(name)
+    next(button for button in app.button if button.label == "Train").click().run()
+    rerun_until(app, lambda page: page.success or page.error)
+
+
+def history_table(app: AppTest):
+    return app.dataframe[0].value
+
+
+def test_two_sessions_each_see_only_their_own_runs_and_a_refresh_finds_them_again(runs_root):
+    alice, bob = open_page("pages/train.py"), open_page("pages/train.py")
+    alice_workspace, bob_workspace = alice.query_params["workspace"], bob.query_params["workspace"]
+    assert alice_workspace != bob_workspace
+    train_tiny_run_on_the_train_page(alice, epochs=2, name="alice's run")
+    train_tiny_run_on_the_train_page(bob, epochs=3, name="bob's run")
+    alice.run(), bob.run()
+    assert list(history_table(alice)["run"]) == ["alice's run"]
+    assert list(history_table(bob)["run"]) == ["bob's run"]
+    assert chart_points(alice)["validation loss"] == 2 and chart_points(bob)["validation loss"] == 3
+
+    refreshed = open_page("pages/train.py", workspace=alice_workspace)  # same address, new session
+    assert list(history_table(refreshed)["run"]) == ["alice's run"]
+    draw = open_page("pages/draw.py", workspace=bob_workspace)
+    assert draw.selectbox(key="draw_run").value.name == "bob's run"  # models too are per workspace
+
+
+def test_a_workspace_address_that_is_a_path_opens_a_new_workspace_with_a_warning(runs_root):
+    app = open_page(workspace="../../etc")
+    assert not app.exception
+    assert "is not a workspace name" in app.sidebar.warning[0].value
+    assert app.query_params["workspace"] != "../../etc"
+    app.switch_page("pages/train.py").run()
+    assert "No runs yet" in app.caption[-1].value
+
+
+def test_a_run_name_with_a_path_is_kept_as_a_label_only(runs_root):
+    app = open_page("pages/train.py")
+    train_tiny_run_on_the_train_page(app, name="../../../escape")
+    app.run()
+    assert list(history_table(app)["run"]) == ["../../../escape"]
+    assert [path.name for path in runs_root.parent.iterdir()] == ["runs"]
+    assert all(folder.name.endswith(tuple("0123456789abcdef")) and "-linear-" in folder.name for folder in runs_root.iterdir())
+
+
+def test_a_run_killed_with_its_server_is_shown_as_interrupted_and_its_model_loads(runs_root, kill_a_training_run):
+    kill_a_training_run("class-b")
+    app = open_page("pages/train.py", workspace="class-b")
+    assert not app.exception
+    table = history_table(app)
+    assert table.iloc[0]["status"] == "interrupted" and table.iloc[0]["epochs"] >= 2
+    assert any("killed mid-run" in warning.value and "finished epoch(s) and their weights are kept" in warning.value
+               for warning in app.warning)
+    exam = open_page("pages/exam.py", workspace="class-b")
+    next(button for button in exam.button if button.label.startswith("Sit the final exam")).click().run()
+    assert not exam.exception and not exam.error
+    assert any(metric.label == "Test accuracy" for metric in exam.metric)
+
+
+def test_a_damaged_run_folder_is_named_and_the_good_runs_still_listed(runs_root):
+    train_two_runs(runs_root)
+    damaged = sorted(runs_root.iterdir())[0]
+    (damaged / "metrics.csv").write_text("epoch,train_loss\n1,0.5,0.3\n")  # truncated by hand
+    for page in ("pages/train.py", "pages/compare.py"):
+        app = open_page(page, workspace=TEST_WORKSPACE)
+        assert not app.exception
+        assert any(damaged.name in warning.value and "metrics.csv is damaged" in warning.value for warning in app.warning)
+    assert len(history_table(open_page("pages/train.py", workspace=TEST_WORKSPACE))) == 1
+
+
+def choose_the_mlp_with(app: AppTest, optimizer: str, learning_rate: float, batch_size: int) -> None:
+    app.selectbox(key="widget_model").set_value("mlp").run()
+    app.selectbox(key="widget_optimizer").set_value(optimizer).run()
+    app.select_slider(key="widget_learning_rate").set_value(learning_rate).run()
+    app.select_slider(key="widget_batch_size").set_value(batch_size).run()
+
+
+def test_a_learning_rate_that_overflows_the_loss_ends_as_diverged_with_advice(runs_root):
+    app = open_page("pages/train.py")
+    choose_the_mlp_with(app, "sgd", 10.0, 8)
+    train_tiny_run_on_the_train_page(app, epochs=3)
+    assert "The run diverged." in app.error[0].value and "try 1" in app.error[0].value
+    assert "nan" not in json.dumps([json.loads(chart.proto.spec)["data"] for chart in app.get("plotly_chart")]).lower()
+
+
+def test_a_learning_rate_that_blows_the_loss_up_without_nan_gets_a_warning(runs_root):
+    app = open_page("pages/train.py")
+    choose_the_mlp_with(app, "momentum", 10.0, 100)
+    train_tiny_run_on_the_train_page(app, epochs=1)
+    assert "The loss exploded" in app.warning[0].value and "Try 1" in app.warning[0].value
+
+
+def test_pressing_train_twice_starts_one_run_and_stopping_twice_keeps_it(runs_root):
+    app = open_page("pages/train.py")
+    app.select_slider(key="widget_train_subset_size").set_value(1000)
+    app.slider(key="widget_epochs").set_value(100)
+    train_button = next(button for button in app.button if button.label == "Train")
+    train_button.click().run()
+    first_job = app.session_state["job"]
+    next(button for button in app.button if button.label == "Train").click().run()  # a second click that raced the greying
+    assert app.session_state["job"] is first_job
+    rerun_until(app, lambda page: len(page.session_state["job"].snapshot().history) >= 1)
+    for _ in range(2):
+        next(button for button in app.button if button.label == "Stop").click().run()
+    rerun_until(app, lambda page: page.info)
+    assert not app.exception
+    assert "Stopped during epoch" in app.info[0].value
+    table = history_table(app)
+    assert len(table) == 1 and table.iloc[0]["status"] == "stopped" and table.iloc[0]["epochs"] >= 1
+
+
+def test_zero_and_negative_values_are_refused_with_the_setting_named(runs_root):
+    app = open_page("pages/train.py")
+    app.number_input(key="widget_seed").set_value(-1).run()
+    assert not app.exception  # the widget itself keeps the seed at 0 or more
+    assert app.number_input(key="widget_seed").value >= 0
+    app.session_state["settings"]["batch_size"] = 0  # a value no widget offers (a hand-edited preset, say)
+    app.run()
+    assert "batch_size must be a whole number of at least 1 (got 0)" in app.error[0].value
+    assert not any(button.label == "Train" for button in app.button)
+
+
+def test_a_corrupted_data_file_is_named_never_trained_on_and_repaired_from_the_app(tmp_path, monkeypatch, runs_root):
+    from mnist_core.data import data_file
+
+    good = data_file().read_bytes()
+    monkeypatch.setenv("MNIST_LAB_DATA_DIR", str(tmp_path))
+    damaged = tmp_path / "mnist.npz"
+    damaged.write_bytes(good[: len(good) // 2])  # a copy cut short
+    app = open_page("pages/train.py")
+    assert not app.exception
+    message = app.error[0].value
+    assert str(damaged) in message and "python -m mnist_core fetch --force" in message
+    assert not any(button.label == "Train" for button in app.button)
+    next(button for button in app.button if button.label == "Provision MNIST again").click().run()  # the real provisioning
+    assert not app.exception and not app.error
+    assert any(button.label == "Train" for button in app.button)
+    assert damaged.read_bytes() != good[: len(good) // 2]

@@ -102,42 +102,8 @@ def test_several_runs_export_to_one_csv(sample_dataset, runs_root):
 
 # -- faults: a killed training process, a half-made folder, hand edits -----------------------------
 
-TRAIN_UNTIL_KILLED = """
-import sys
-import numpy as np
-from mnist_core import TrainConfig, train
-from mnist_core.runs import start_run
-with np.load(sys.argv[1], allow_pickle=False) as archive:
-    dataset = (archive["x_train"], archive["y_train"]), (archive["x_test"], archive["y_test"])
-config = TrainConfig(epochs=1000, batch_size=8)
-recorder = start_run(config, name="killed mid-run", workspace="class-a")
-print(recorder.run_id, flush=True)
-for result in train(config, dataset, recorder=recorder):
-    print(result.epoch, flush=True)
-"""
-
-
-def test_a_run_whose_process_is_killed_is_listed_as_interrupted_with_its_saved_epochs(runs_root):
-    import os
-    import signal
-    import subprocess
-    import sys
-
-    from conftest import PROJECT_ROOT, SAMPLE_FILE
-
-    trainer = subprocess.Popen([sys.executable, "-c", TRAIN_UNTIL_KILLED, str(SAMPLE_FILE)], cwd=PROJECT_ROOT,
-                               env={**os.environ, "MNIST_LAB_RUNS_DIR": str(runs_root)}, stdout=subprocess.PIPE, text=True)
-    try:
-        run_id = trainer.stdout.readline().strip()
-        while int(trainer.stdout.readline()) < 2:
-            pass
-        alive = load_run(run_id, runs_root)
-        assert alive.status == "running"  # its process holds the lock: not interrupted
-        trainer.send_signal(signal.SIGKILL)  # no chance to write anything: like a killed server
-    finally:
-        trainer.kill()
-        trainer.wait()
-
+def test_a_run_whose_process_is_killed_is_listed_as_interrupted_with_its_saved_epochs(sample_dataset, runs_root, kill_a_training_run):
+    run_id = kill_a_training_run("class-a")
     runs, damaged = list_runs(runs_root, workspace="class-a")
     assert damaged == [] and [run.run_id for run in runs] == [run_id]
     saved = runs[0]
@@ -145,8 +111,7 @@ def test_a_run_whose_process_is_killed_is_listed_as_interrupted_with_its_saved_e
     assert f"The {len(saved.history)} finished epoch(s) and their weights are kept." in saved.message
     assert [result.epoch for result in saved.history] == list(range(1, len(saved.history) + 1))
     model = saved.load_model()  # the weights of the last epoch saved before the kill
-    with np.load(SAMPLE_FILE, allow_pickle=False) as archive:
-        probabilities = predict_probabilities(model, archive["x_test"])
+    probabilities = predict_probabilities(model, sample_dataset[1][0])
     assert probabilities.shape == (300, 10) and np.isfinite(probabilities).all()
 
 
