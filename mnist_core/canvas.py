@@ -19,6 +19,11 @@ from .data import IMAGE_SIZE
 DIGIT_BOX = 20             # MNIST's digits fit a 20x20 box inside the 28x28 frame
 INK_THRESHOLD = 0.1        # a pixel at least this bright counts as ink
 MINIMUM_INK_PIXELS = 4     # fewer inked pixels than this is a blank canvas (a stray click)
+# An MNIST digit inks about a fifth of its frame, and a big, bold drawn digit about a third of the
+# canvas. Ink over more than half of it is a filled block or a scribble: no digit to read.
+MAXIMUM_INK_FRACTION = 0.5
+TOO_MUCH_INK = ("More than half of the canvas is ink: that is a filled block, not a digit. "
+                "Clear the canvas and draw one digit with the pen.")
 METHODS = ("mnist", "naive")
 
 
@@ -31,6 +36,7 @@ class PreprocessingSteps:
     scaled: np.ndarray | None = None   # longer side 20 px, proportions kept
     framed: np.ndarray | None = None   # centred by its box in 28x28
     centred: np.ndarray | None = None  # shifted so the centre of mass is in the middle: the model's input
+    problem: str | None = None         # why there is no input, when the canvas holds more than a blank but no digit
 
 
 def canvas_to_grey(image: np.ndarray) -> np.ndarray:
@@ -75,13 +81,15 @@ def shift(image: np.ndarray, rows: int, columns: int) -> np.ndarray:
 
 
 def preprocess_canvas(image: np.ndarray, method: str = "mnist") -> tuple[np.ndarray | None, PreprocessingSteps]:
-    """(the 28x28 float32 input in [0, 1], or None for a blank canvas; the steps that led there)."""
+    """(the 28x28 float32 input in [0, 1], or None for a canvas with no digit on it; the steps that led there)."""
     if method not in METHODS:
         raise ValueError(f"method must be one of {', '.join(METHODS)} (got {method!r}).")
     grey = canvas_to_grey(image)
     ink = grey >= INK_THRESHOLD
     if ink.sum() < MINIMUM_INK_PIXELS:
         return None, PreprocessingSteps(grey=grey)
+    if ink.mean() > MAXIMUM_INK_FRACTION:
+        return None, PreprocessingSteps(grey=grey, problem=TOO_MUCH_INK)
     if method == "naive":
         resized = resize(grey, IMAGE_SIZE, IMAGE_SIZE)
         return resized, PreprocessingSteps(grey=grey, centred=resized)

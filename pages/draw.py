@@ -84,7 +84,10 @@ def draw_page() -> None:
     digit, steps = preprocess_canvas(image, method) if image is not None else (None, None)
     with answer_column:
         if digit is None:
-            st.info("Draw a digit on the black square: the prediction appears here.")
+            if steps is not None and steps.problem:
+                st.warning(steps.problem)
+            else:
+                st.info("Draw a digit on the black square: the prediction appears here.")
             return
         probabilities = predict_probabilities(model, digit)[0]
         answer = int(probabilities.argmax())

@@ -60,11 +60,18 @@ def test_the_naive_resize_leaves_a_small_corner_digit_small_and_off_centre():
     assert centre_of_mass(naive)[1] < 6
 
 
-def test_an_all_ink_canvas_and_a_dot_get_an_answer_not_a_crash(sample_dataset):
+@pytest.mark.parametrize("method", ["mnist", "naive"])
+def test_an_all_ink_canvas_gives_no_input_and_says_why(method):
+    digit, steps = preprocess_canvas(canvas_with(lambda pencil: pencil.rectangle((0, 0, 279, 279), fill="white")), method)
+    assert digit is None and "More than half of the canvas is ink" in steps.problem
+
+
+def test_a_big_bold_digit_and_a_dot_get_an_answer_not_a_crash():
     model = build_model(TrainConfig.for_model("linear"))
-    for canvas in (canvas_with(lambda pencil: pencil.rectangle((0, 0, 279, 279), fill="white")),
+    for canvas in (canvas_with(lambda pencil: pencil.ellipse((10, 5, 270, 275), outline="white", width=40)),
                    canvas_with(lambda pencil: pencil.ellipse((100, 100, 110, 110), fill="white"))):
-        digit, _ = preprocess_canvas(canvas)
+        digit, steps = preprocess_canvas(canvas)
+        assert steps.problem is None
         probabilities = predict_probabilities(model, digit)
         assert probabilities.shape == (1, 10) and np.isclose(probabilities.sum(), 1.0)
 
