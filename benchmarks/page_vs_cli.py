@@ -18,15 +18,13 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT_ROOT))
 
 from mnist_core import TrainConfig  # noqa: E402
-from tests.conftest import CHROMIUM, CHROMIUM_FLAGS, free_port  # noqa: E402
+from tests.app_server import CHROMIUM, CHROMIUM_FLAGS, running_app  # noqa: E402
 
 MODEL_LABELS = {"linear": "Linear (softmax of xW + b)", "cnn": "CNN (convolutions)"}
 
@@ -55,11 +53,7 @@ def run_page(page, url: str, model: str, epochs: int, runs_root: Path) -> float:
     page.get_by_role("combobox", name="Model", exact=True).click()
     page.get_by_role("option", name=MODEL_LABELS[model]).click()
     page.get_by_role("button", name="Train", exact=True).click()
-    try:
-        expect(page.get_by_text(f"Finished all {epochs} epoch(s).")).to_be_visible(timeout=600_000)
-    except AssertionError:
-        page.screenshot(path="/tmp/shots/pvc_fail.png", full_page=True)
-        raise
+    expect(page.get_by_text(f"Finished all {epochs} epoch(s).")).to_be_visible(timeout=600_000)
     return training_seconds(runs_root)
 
 
@@ -69,18 +63,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         cli_root, page_root = Path(folder) / "cli-runs", Path(folder) / "page-runs"
         cli_root.mkdir()
-        port = free_port()
-        server = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "dashboard.py", "--server.port", str(port)],
-                                  cwd=PROJECT_ROOT, env={**os.environ, "MNIST_LAB_RUNS_DIR": str(page_root)},
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        url = f"http://127.0.0.1:{port}"
-        try:
-            for _ in range(240):
-                try:
-                    urllib.request.urlopen(f"{url}/_stcore/health", timeout=2)
-                    break
-                except OSError:
-                    time.sleep(0.5)
+        with running_app(page_root, Path(folder) / "server.log") as (_, url):
             with sync_playwright() as playwright:
                 browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
                 page = browser.new_page(viewport={"width": 1400, "height": 1000})
@@ -95,9 +78,6 @@ def main() -> None:
                           f"(runs: CLI {', '.join(f'{s:.2f}' for s in cli_seconds)}; page {', '.join(f'{s:.2f}' for s in page_seconds)}); "
                           f"page/CLI = {from_page / cli:.3f}", flush=True)
                 browser.close()
-        finally:
-            server.terminate()
-            server.wait(timeout=30)
 
 
 if __name__ == "__main__":

@@ -24,7 +24,7 @@ from typing import Callable, Iterator
 
 import numpy as np
 
-from .data import DatasetSplit, load_mnist, split_dataset
+from .data import IMAGE_SIZE, DatasetSplit, load_mnist, split_dataset
 from .models import MODEL_NAMES, build_model, count_parameters, get_weights, make_measure, make_optimizer, set_weights
 
 import keras  # noqa: E402  (after .models, which quiets TensorFlow's start-up logging)
@@ -274,8 +274,12 @@ class Training:
         train_labels = tf.constant(split.train_labels, dtype=tf.int32)
         batch_size = config.batch_size
 
-        @tf.function(input_signature=[tf.TensorSpec([None], tf.int32), tf.TensorSpec([], tf.int32), tf.TensorSpec([], tf.int32)])
-        def run_steps(order, first_step, step_count):
+        # The training data goes in as arguments, not as constants captured by the compiled graph:
+        # TensorFlow keeps a traced graph's captures for the life of the process, so a captured
+        # copy of the training set (42 MB for all of MNIST) would outlive every run.
+        @tf.function(input_signature=[tf.TensorSpec([None, IMAGE_SIZE, IMAGE_SIZE], tf.uint8), tf.TensorSpec([None], tf.int32),
+                                      tf.TensorSpec([None], tf.int32), tf.TensorSpec([], tf.int32), tf.TensorSpec([], tf.int32)])
+        def compiled_steps(train_images, train_labels, order, first_step, step_count):
             """Train on batches first_step .. first_step+step_count-1 of this epoch's shuffled `order`.
             Returns whether every loss in the chunk was a finite number."""
             all_finite = tf.constant(True)
@@ -292,6 +296,9 @@ class Training:
                 optimizer.apply_gradients(zip(gradients, model.trainable_variables))
                 all_finite = tf.logical_and(all_finite, tf.math.is_finite(loss))
             return all_finite
+
+        def run_steps(order, first_step, step_count):
+            return compiled_steps(train_images, train_labels, order, first_step, step_count)
 
         return run_steps, make_measure(model)
 

@@ -2,18 +2,16 @@
 (tests/data/mnist_sample.npz: 120 training and 30 test digits of each class, taken from MNIST in order)."""
 
 import os
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from tests.app_server import CHROMIUM, CHROMIUM_FLAGS, PROJECT_ROOT, running_app
+
 SAMPLE_FILE = Path(__file__).parent / "data" / "mnist_sample.npz"
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="session")
@@ -80,19 +78,6 @@ def kill_a_training_run(runs_root):
 
 # -- browser tests: a real `streamlit run` and Debian's Chromium driven by Playwright ---------------
 
-CHROMIUM = "/usr/bin/chromium"
-# Without the networking flags Chromium keeps trying to reach Google's servers, which a classroom
-# (or CI) network may refuse or stall on.
-CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                  "--no-first-run", "--disable-sync", "--disable-quic"]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture(scope="session")
 def app_runs_root(tmp_path_factory):
     """The runs folder of the app that the browser tests start."""
@@ -102,34 +87,8 @@ def app_runs_root(tmp_path_factory):
 @pytest.fixture(scope="session")
 def app_url(tmp_path_factory, app_runs_root):
     """Start the app with `streamlit run` on a free port, as `make run` does; stop it afterwards."""
-    port = free_port()
-    log_path = tmp_path_factory.mktemp("streamlit") / "server.log"
-    environment = {**os.environ, "MNIST_LAB_RUNS_DIR": str(app_runs_root)}
-    with open(log_path, "w") as log:
-        server = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "dashboard.py", "--server.port", str(port),
-             "--server.headless", "true", "--browser.gatherUsageStats", "false"],
-            cwd=PROJECT_ROOT, env=environment, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                    if response.read().strip() == b"ok":
-                        break
-            except OSError:
-                pass
-            if server.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"streamlit did not start:\n{log_path.read_text()}")
-            time.sleep(0.5)
+    with running_app(app_runs_root, tmp_path_factory.mktemp("streamlit") / "server.log") as (_, url):
         yield url
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
 
 
 @pytest.fixture(scope="session")

@@ -50,6 +50,8 @@ def test_train_prints_one_classic_line_per_epoch_and_saves_the_run(runs_root):
     (["train", "--train-subset-size", "50", "--batch-size", "100"], "batch size"),
     (["train", "--no-such-flag"], "unrecognized"),
     (["launch"], "invalid choice"),
+    (["train", "--workspace", "../elsewhere"], "not a valid workspace name"),
+    (["runs", "--workspace", "a/b"], "not a valid workspace name"),
 ])
 def test_bad_arguments_give_one_line_and_exit_code_2(runs_root, arguments, words):
     completed = run_cli(*arguments, runs_root=runs_root)
@@ -63,4 +65,4 @@ def test_runs_lists_saved_runs(runs_root):
     assert run_cli("train", "--epochs", "1", runs_root=runs_root).returncode == 0
     completed = run_cli("runs", runs_root=runs_root)
     assert completed.returncode == 0
-    assert re.search(r"linear\s+completed\s+1 epoch\(s\), best epoch 1: val_acc=0\.9\d{3}", completed.stdout)
+    assert re.search(r"shared\s+linear\s+completed\s+1 epoch\(s\), best epoch 1: val_acc=0\.9\d{3}", completed.stdout)

@@ -57,3 +57,28 @@ def test_a_setting_that_does_not_fit_the_data_fails_with_its_message(sample_data
     snapshot = job.snapshot()
     assert snapshot.status == FAILED and "batch size (4096) is larger than the training set" in snapshot.message
     assert not runs_root.exists() or not any(runs_root.iterdir())
+
+
+def resident_mib() -> float:
+    from pathlib import Path
+
+    status = Path("/proc/self/status").read_text()
+    return int(next(line for line in status.splitlines() if line.startswith("VmRSS:")).split()[1]) / 1024
+
+
+def test_finished_runs_do_not_keep_the_training_data_in_memory(full_dataset, runs_root):
+    """A class trains run after run on one server: memory must not grow by a training set (42 MB) per run."""
+    import gc
+
+    config = TrainConfig(epochs=1, validation_fraction=0.1)
+    TrainingJob(config, full_dataset, runs_root=runs_root).start().join()  # warms TensorFlow up
+    gc.collect()
+    before = resident_mib()
+    jobs = []
+    for _ in range(5):  # one after another, as the class's runs come out of the queue
+        jobs.append(TrainingJob(config, full_dataset, runs_root=runs_root).start())
+        jobs[-1].join()
+    gc.collect()
+    grown = resident_mib() - before
+    assert all(job.snapshot().status == "completed" and job.model is not None for job in jobs)
+    assert grown < 40, f"memory grew by {grown:.0f} MiB over 5 finished runs"
