@@ -8,7 +8,8 @@ linear model, 5 epochs on all 54,000 training digits). While they train and queu
 keeps opening the app and its Train page: that is the page load time a late student sees.
 Reported per N:
 
-- page load time while trainings run (landing page, then Train page; median and worst);
+- page load time while trainings run (landing page, then Train page; median and worst), next to
+  the same visit on the idle server just before: the ratio is what the trainings cost a visitor;
 - peak server memory (the server's VmHWM, resident high-water mark);
 - each session's time from pressing Train to "Finished" (the queue shows in it), as seen between
   two visits of the late visitor (so to within about 3 s);
@@ -67,6 +68,15 @@ def measure(browser, sessions: int, folder: Path) -> dict:
     runs_root = folder / f"runs-{sessions}"
     with running_app(runs_root, folder / f"server-{sessions}.log") as (server, url):
         open_train_page(browser.new_page(), url)  # the first visit imports TensorFlow and loads MNIST: not a classroom figure
+        visitor = browser.new_context()
+
+        def late_visit() -> float:
+            visitor_page = visitor.new_page()
+            seconds = open_train_page(visitor_page, url)
+            visitor_page.close()
+            return seconds
+
+        idle_times = [late_visit() for _ in range(3)]
         students = []
         for number in range(sessions):
             page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
@@ -84,11 +94,8 @@ def measure(browser, sessions: int, folder: Path) -> dict:
         load_times = []
         finished_at = {}
         deadline = time.monotonic() + TIME_LIMIT_SECONDS
-        visitor = browser.new_context()
         while len(finished_at) < sessions and time.monotonic() < deadline:
-            visitor_page = visitor.new_page()
-            load_times.append(open_train_page(visitor_page, url))
-            visitor_page.close()
+            load_times.append(late_visit())
             for page, name in students:
                 if name not in finished_at and page.get_by_text(f"Finished all {EPOCHS} epoch(s).").count():
                     finished_at[name] = time.perf_counter()
@@ -105,7 +112,7 @@ def measure(browser, sessions: int, folder: Path) -> dict:
             finished += 1
     waits = [finished_at[name] - started[name] for name in finished_at]
     return {"sessions": sessions, "finished": finished, "lost": sessions - finished, "peak_mib": peak,
-            "load_median": statistics.median(load_times), "load_worst": max(load_times), "loads": len(load_times),
+            "idle_median": statistics.median(idle_times), "load_median": statistics.median(load_times), "load_worst": max(load_times), "loads": len(load_times),
             "train_median": statistics.median(waits) if waits else float("nan"), "train_worst": max(waits, default=float("nan"))}
 
 
@@ -123,7 +130,8 @@ def main() -> None:
         for sessions in arguments.sessions:
             result = measure(browser, sessions, Path(folder))
             print(f"N={result['sessions']:2d}: page load while training median {result['load_median']:.2f} s, "
-                  f"worst {result['load_worst']:.2f} s ({result['loads']} loads); peak server memory {result['peak_mib']:.0f} MiB; "
+                  f"worst {result['load_worst']:.2f} s ({result['loads']} loads), idle {result['idle_median']:.2f} s "
+                  f"(ratio {result['load_median'] / result['idle_median']:.2f}); peak server memory {result['peak_mib']:.0f} MiB; "
                   f"Train to Finished median {result['train_median']:.1f} s, worst {result['train_worst']:.1f} s; "
                   f"runs finished {result['finished']}, lost {result['lost']}", flush=True)
         browser.close()
