@@ -24,6 +24,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT_ROOT))
 
 from mnist_core import TrainConfig  # noqa: E402
+from mnist_core.runs import run_folders  # noqa: E402
 from tests.app_server import CHROMIUM, CHROMIUM_FLAGS, running_app  # noqa: E402
 
 MODEL_LABELS = {"linear": "Linear (softmax of xW + b)", "cnn": "CNN (convolutions)"}
@@ -31,7 +32,7 @@ MODEL_LABELS = {"linear": "Linear (softmax of xW + b)", "cnn": "CNN (convolution
 
 def training_seconds(runs_root: Path) -> float:
     """Total epoch seconds of the newest run in `runs_root`."""
-    newest = max((folder for folder in runs_root.iterdir() if folder.is_dir()), key=lambda folder: folder.stat().st_mtime)
+    newest = max(run_folders(runs_root), key=lambda folder: folder.stat().st_mtime)
     with open(newest / "metrics.csv") as file:
         return sum(float(row["seconds"]) for row in csv.DictReader(file))
 

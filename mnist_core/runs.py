@@ -7,7 +7,7 @@ A run is a folder under the runs folder (`runs/`, or `$MNIST_LAB_RUNS_DIR`):
         metrics.csv    one row per finished epoch
         weights.npz    the weights after the last finished epoch (or the best, after an early stop)
         run.json       status, message, best epoch, times, workspace
-        running.lock   only while it trains: locked by the training process
+    runs/.locks/20261128-143000-linear-1a2b.lock   only while it trains: locked by the training process
 
 Every file is written to a temporary name and then renamed over the old one, and this happens at
 every epoch end: a crash loses at most the epoch in progress, and no file is ever half-written.
@@ -16,7 +16,8 @@ complete, so a reader never sees a run without its run.json.
 Nothing here unpickles: weights are plain numpy arrays loaded with `allow_pickle=False`.
 
 A run that says "running" must have a live process training it. The training process holds an OS
-lock on `running.lock`; the operating system drops that lock when the process dies, however it dies
+lock on the run's file in `.locks/` (outside the run's folder, so the folder can be renamed while
+the lock is held, which Windows would refuse otherwise); the operating system drops that lock when the process dies, however it dies
 (a kill, a power cut, a closed laptop lid that ends the server). A reader that finds the lock free
 under a "running" run.json reports the run as *interrupted*, with the epochs saved before the end.
 This is safer than remembering a process id, which a restarted server may well be given again.
@@ -56,7 +57,7 @@ except ImportError:  # Windows
         msvcrt.locking(file.fileno(), msvcrt.LK_NBLCK, 1)
 
 CONFIG_FILE, METRICS_FILE, WEIGHTS_FILE, RUN_FILE = "config.json", "metrics.csv", "weights.npz", "run.json"
-LOCK_FILE = "running.lock"
+LOCKS_FOLDER = ".locks"  # hidden, so list_runs never takes it for a run
 METRIC_COLUMNS = tuple(field.name for field in dataclasses.fields(EpochResult))
 # Letters, digits, dot, dash and underscore, not starting with a dot: no '/', no '..', nothing hidden.
 IDENTIFIER_PATTERN = re.compile(r"^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,99}$")
@@ -96,10 +97,15 @@ def check_workspace(workspace: str) -> str:
     return workspace
 
 
+def lock_path(folder: Path) -> Path:
+    """The lock file of the run in `folder`, held by the process training it."""
+    return folder.parent / LOCKS_FOLDER / f"{folder.name}.lock"
+
+
 def training_process_is_alive(folder: Path) -> bool:
     """Whether a live process still holds the run's lock, i.e. is still training it."""
     try:
-        lock = open(folder / LOCK_FILE, "r+b")
+        lock = open(lock_path(folder), "r+b")
     except FileNotFoundError:
         return False  # removed when a run finishes
     with lock:
@@ -161,7 +167,7 @@ class RunRecorder:
         self.history: list[EpochResult] = []
         self.info = {"run_id": self.run_id, "name": name or self.run_id, "workspace": check_workspace(workspace),
                      "status": RUNNING, "message": "", "best_epoch": None, "created": time.time(), "updated": time.time()}
-        self._lock = None  # the open, locked running.lock while this process trains the run
+        self._lock = None  # the open, locked lock file while this process trains the run
 
     def _save(self, weights: dict[str, np.ndarray], with_metrics: bool) -> None:
         # Weights and metrics first, run.json last: whatever run.json says is backed by the other files.
@@ -169,7 +175,8 @@ class RunRecorder:
         folder = self.folder.with_name(f".partial-{self.run_id}") if first_save else self.folder
         if first_save:
             folder.mkdir(parents=True)
-            self._lock = open(folder / LOCK_FILE, "a+b")
+            lock_path(self.folder).parent.mkdir(exist_ok=True)
+            self._lock = open(lock_path(self.folder), "a+b")
             try_lock(self._lock)
             write_atomically(folder / CONFIG_FILE, self.config.to_json().encode())
         write_atomically(folder / WEIGHTS_FILE, npz_bytes(weights))
@@ -178,7 +185,7 @@ class RunRecorder:
         self.info["updated"] = time.time()
         write_atomically(folder / RUN_FILE, json.dumps(self.info, indent=2).encode())
         if first_save:
-            os.replace(folder, self.folder)  # the lock is on the open file, so it moves with the folder
+            os.replace(folder, self.folder)
 
     def record_epoch(self, result: EpochResult, weights: dict[str, np.ndarray], best_epoch: int | None) -> None:
         self.history.append(result)
@@ -189,8 +196,10 @@ class RunRecorder:
         self.info.update(status=status, message=message, best_epoch=best_epoch)
         self._save(weights, with_metrics=False)
         if self._lock is not None:
-            (self.folder / LOCK_FILE).unlink(missing_ok=True)
+            # run.json already says how the run ended, so a reader that finds the lock free in
+            # between these two lines still reads the right status.
             self._lock.close()
+            lock_path(self.folder).unlink(missing_ok=True)
             self._lock = None
 
 
@@ -297,23 +306,26 @@ def load_run(run_id: str, runs_root: Path | None = None) -> SavedRun:
     return SavedRun(run_id=run_id, folder=folder, config=config, history=history, **info)
 
 
+def run_folders(runs_root: Path | None = None) -> list[Path]:
+    """The run folders in the runs folder, by name: not the hidden lock and part-written folders beside them."""
+    root = Path(runs_root or runs_directory())
+    if not root.is_dir():
+        return []
+    return sorted(folder for folder in root.iterdir() if folder.is_dir() and not folder.name.startswith("."))
+
+
 def list_runs(runs_root: Path | None = None, workspace: str | None = None) -> tuple[list[SavedRun], list[str]]:
     """Every readable run (of `workspace`, if given), newest first, and one message per damaged run folder.
 
     A damaged folder is reported to every workspace unless its run.json says whose it is: with a
     broken run.json there is no telling, and saying nothing would hide it from its owner.
     """
-    root = Path(runs_root or runs_directory())
     runs, damaged = [], []
-    if not root.is_dir():
-        return runs, damaged
-    for folder in sorted(root.iterdir()):
-        if not folder.is_dir() or folder.name.startswith("."):
-            continue
+    for folder in run_folders(runs_root):
         try:
             if workspace is not None and read_info(folder)["workspace"] != workspace:
                 continue
-            runs.append(load_run(folder.name, root))
+            runs.append(load_run(folder.name, folder.parent))
         except (DamagedRunError, ValueError) as error:
             damaged.append(str(error))
     runs.sort(key=lambda run: run.created, reverse=True)

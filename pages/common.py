@@ -98,7 +98,7 @@ def shared_dataset():
     return dataset_from(str(data_file()))
 
 
-# Forty students may all press "repair" at once; one provisioning at a time is enough.
+# Forty students may all press "repair" at once: one provisions, the others then find the file good.
 provisioning_lock = threading.Lock()
 
 
@@ -106,7 +106,11 @@ def repair_dataset() -> None:
     """Provision MNIST again over a damaged file, showing each step; the page reruns with the result."""
     with provisioning_lock, st.status("Provisioning MNIST again...", expanded=True) as status:
         try:
-            provision_mnist(force=True, report=st.write)
+            try:
+                load_mnist()  # repaired by someone else while this session waited for the lock?
+                st.write("The data file has been repaired in the meantime.")
+            except MnistDataError:
+                provision_mnist(force=True, report=st.write)
         except MnistDataError as error:
             status.update(label="MNIST could not be provisioned", state="error")
             st.error(str(error))

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from mnist_core.runs import run_folders
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 EPOCH_LINE = re.compile(r"^epoch=\s*(\d+), train_loss=(\d+\.\d{4}), train_acc=(\d\.\d{4}), "
                         r"val_loss=(\d+\.\d{4}), val_acc=(\d\.\d{4}), seconds=(\d+\.\d\d)$")
@@ -29,7 +31,7 @@ def test_train_prints_one_classic_line_per_epoch_and_saves_the_run(runs_root):
     epoch_lines = [EPOCH_LINE.match(line) for line in lines if line.startswith("epoch=")]
     assert len(epoch_lines) == 2 and all(epoch_lines)
     # Every printed value sits next to its own label: compare with the metrics saved under those names.
-    (run_folder,) = runs_root.iterdir()
+    (run_folder,) = run_folders(runs_root)
     with open(run_folder / "metrics.csv") as file:
         saved = list(csv.DictReader(file))
     for match, row in zip(epoch_lines, saved, strict=True):

@@ -6,6 +6,8 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
+from mnist_core.runs import run_folders
+
 DASHBOARD = str(Path(__file__).resolve().parent.parent / "dashboard.py")
 
 
@@ -228,7 +230,7 @@ def test_a_run_name_with_a_path_is_kept_as_a_label_only(runs_root):
     app.run()
     assert list(history_table(app)["run"]) == ["../../../escape"]
     assert [path.name for path in runs_root.parent.iterdir()] == ["runs"]
-    assert all(folder.name.endswith(tuple("0123456789abcdef")) and "-linear-" in folder.name for folder in runs_root.iterdir())
+    assert all(folder.name.endswith(tuple("0123456789abcdef")) and "-linear-" in folder.name for folder in run_folders(runs_root))
 
 
 def test_a_run_killed_with_its_server_is_shown_as_interrupted_and_its_model_loads(runs_root, kill_a_training_run):
@@ -247,7 +249,7 @@ def test_a_run_killed_with_its_server_is_shown_as_interrupted_and_its_model_load
 
 def test_a_damaged_run_folder_is_named_and_the_good_runs_still_listed(runs_root):
     train_two_runs(runs_root)
-    damaged = sorted(runs_root.iterdir())[0]
+    damaged = sorted(run_folders(runs_root))[0]
     (damaged / "metrics.csv").write_text("epoch,train_loss\n1,0.5,0.3\n")  # truncated by hand
     for page in ("pages/train.py", "pages/compare.py"):
         app = open_page(page, workspace=TEST_WORKSPACE)

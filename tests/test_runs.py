@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from mnist_core import STOPPED, TrainConfig, predict_probabilities, train
-from mnist_core.runs import DamagedRunError, list_runs, load_run, run_folder, runs_metrics_csv, start_run
+from mnist_core.runs import DamagedRunError, list_runs, load_run, run_folder, run_folders, runs_metrics_csv, start_run
 
 
 def train_and_save(sample_dataset, runs_root, **overrides):
@@ -123,7 +123,7 @@ def test_a_run_in_progress_in_this_process_is_not_called_interrupted(sample_data
     assert load_run(recorder.run_id, runs_root).status == "running"
     list(training)
     assert load_run(recorder.run_id, runs_root).status == "completed"
-    assert not (runs_root / recorder.run_id / "running.lock").exists()
+    assert not any((runs_root / ".locks").iterdir())  # the lock goes with the run's end
 
 
 def test_each_workspace_lists_only_its_own_runs(sample_dataset, runs_root):
@@ -147,7 +147,7 @@ def test_a_run_name_with_a_path_in_it_is_only_a_label(sample_dataset, runs_root)
     recorder = start_run(config, runs_root, name="../../etc/passwd")
     list(train(config, sample_dataset, recorder=recorder))
     assert [path.name for path in runs_root.parent.iterdir()] == ["runs"]
-    assert [folder.name for folder in runs_root.iterdir()] == [recorder.run_id]
+    assert [folder.name for folder in run_folders(runs_root)] == [recorder.run_id]
     assert load_run(recorder.run_id, runs_root).name == "../../etc/passwd"
 
 
