@@ -158,3 +158,30 @@ def test_two_tabs_training_at_once_each_get_their_own_chart_and_runs(app_url, ap
     for tab, name in ((first, "tab one"), (second, "tab two")):
         runs, _ = list_runs(app_runs_root, workspace=workspace_of(tab))
         assert [(run.name, run.status) for run in runs] == [(name, "completed")]
+
+
+def test_a_run_killed_with_its_server_is_listed_as_interrupted_after_a_restart(tmp_path, page):
+    """Kill the real server mid-run (SIGKILL: it cannot save anything), start it again, look."""
+    from tests.app_server import running_app
+
+    runs_root = tmp_path / "runs"
+    with running_app(runs_root, tmp_path / "first-server.log") as (server, url):
+        open_train_page(page, url)
+        choose(page, "Model", "CNN (convolutions)")  # about five seconds an epoch: time to kill it mid-run
+        page.get_by_role("button", name="Train", exact=True).click()
+        wait_for_chart_points(page, 1)
+        workspace = workspace_of(page)
+        (run,) = list_runs(runs_root, workspace=workspace)[0]
+        assert run.status == "running"
+        server.kill()
+        server.wait()
+
+    with running_app(runs_root, tmp_path / "second-server.log") as (_, url):
+        open_app(page, f"{url}/?workspace={workspace}")
+        page.get_by_role("link", name="Train").click()
+        expect(page.get_by_text(re.compile(r"Interrupted: the program training it stopped during epoch \d+"))).to_be_visible()
+        (run,) = list_runs(runs_root, workspace=workspace)[0]
+        assert run.status == "interrupted" and len(run.history) >= 1
+        page.get_by_role("link", name="Exam").click()  # its last saved weights load and sit the exam
+        page.get_by_role("button", name="Sit the final exam on the 10,000 test digits").click()
+        expect(page.get_by_role("heading", name="Confusion matrix")).to_be_visible()

@@ -186,11 +186,15 @@ def test_quick_training_on_the_draw_page_leads_to_a_model_ready_to_read(runs_roo
 
 # -- a classroom: sessions kept apart, faults and bad input shown, not crashed on --------------------
 
-def train_tiny_run_on_the_train_page(app: AppTest, epochs: int = 2, name: str = "") -> None:
+def start_tiny_run_on_the_train_page(app: AppTest, epochs: int = 2, name: str = "") -> None:
     app.select_slider(key="widget_train_subset_size").set_value(300)
     app.slider(key="widget_epochs").set_value(epochs)
     app.text_input(key="run_name").input(name)
     next(button for button in app.button if button.label == "Train").click().run()
+
+
+def train_tiny_run_on_the_train_page(app: AppTest, epochs: int = 2, name: str = "") -> None:
+    start_tiny_run_on_the_train_page(app, epochs, name)
     rerun_until(app, lambda page: page.success or page.error)
 
 
@@ -202,9 +206,11 @@ def test_two_sessions_each_see_only_their_own_runs_and_a_refresh_finds_them_agai
     alice, bob = open_page("pages/train.py"), open_page("pages/train.py")
     alice_workspace, bob_workspace = alice.query_params["workspace"], bob.query_params["workspace"]
     assert alice_workspace != bob_workspace
-    train_tiny_run_on_the_train_page(alice, epochs=2, name="alice's run")
-    train_tiny_run_on_the_train_page(bob, epochs=3, name="bob's run")
-    alice.run(), bob.run()
+    start_tiny_run_on_the_train_page(alice, epochs=2, name="alice's run")
+    start_tiny_run_on_the_train_page(bob, epochs=3, name="bob's run")  # both at once: one trains, one queues
+    for app in (alice, bob):
+        rerun_until(app, lambda page: page.success or page.error)
+        app.run()
     assert list(history_table(alice)["run"]) == ["alice's run"]
     assert list(history_table(bob)["run"]) == ["bob's run"]
     assert chart_points(alice)["validation loss"] == 2 and chart_points(bob)["validation loss"] == 3
