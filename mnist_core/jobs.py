@@ -72,6 +72,30 @@ class TrainingSlots:
 training_slots = TrainingSlots(default_slot_count())
 
 
+class JobBoard:
+    """The latest job of each workspace, so a browser tab that was refreshed (a new session with
+    the same workspace) finds its run again: its progress, its Stop button, its charts.
+
+    One entry per workspace, replaced by the next run, and a finished job holds no training data:
+    forty students cost forty small models.
+    """
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._latest: dict[str, "TrainingJob"] = {}
+
+    def post(self, job: "TrainingJob") -> None:
+        with self._lock:
+            self._latest[job.workspace] = job
+
+    def latest(self, workspace: str) -> "TrainingJob | None":
+        with self._lock:
+            return self._latest.get(workspace)
+
+
+job_board = JobBoard()
+
+
 @dataclasses.dataclass(frozen=True)
 class JobSnapshot:
     """A consistent view of a job at one moment, for a page to render."""

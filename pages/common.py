@@ -7,7 +7,7 @@ import streamlit as st
 
 from mnist_core import MnistDataError, TrainConfig, load_mnist, provision_mnist
 from mnist_core.data import data_file
-from mnist_core.jobs import WAITING, TrainingJob
+from mnist_core.jobs import WAITING, TrainingJob, job_board
 from mnist_core.runs import DamagedRunError, is_valid_identifier, list_runs, new_workspace
 from mnist_core.training import OPTIMIZER_NAMES, RUNNING
 
@@ -235,7 +235,8 @@ def iterations_per_epoch(examples: int, batch_size: int) -> int:
 # -- the session's training jobs ------------------------------------------------------------------
 
 def current_job() -> TrainingJob | None:
-    return st.session_state.get("job")
+    """The workspace's latest run: still there after a refresh, which starts a new session."""
+    return job_board.latest(workspace())
 
 
 def show_progress(job: TrainingJob, snapshot) -> None:
@@ -258,7 +259,7 @@ def background_job(config: TrainConfig, name: str | None = None) -> TrainingJob:
 def start_job(config: TrainConfig, name: str | None = None) -> TrainingJob:
     """Start training `config` in the background as this session's current run."""
     job = background_job(config, name)
-    st.session_state["job"] = job
+    job_board.post(job)
     return job
 
 

@@ -198,6 +198,12 @@ def train_tiny_run_on_the_train_page(app: AppTest, epochs: int = 2, name: str = 
     rerun_until(app, lambda page: page.success or page.error)
 
 
+def latest_job(app: AppTest):
+    from mnist_core.jobs import job_board
+
+    return job_board.latest(app.query_params["workspace"])
+
+
 def history_table(app: AppTest):
     return app.dataframe[0].value
 
@@ -292,10 +298,10 @@ def test_pressing_train_twice_starts_one_run_and_stopping_twice_keeps_it(runs_ro
     app.slider(key="widget_epochs").set_value(100)
     train_button = next(button for button in app.button if button.label == "Train")
     train_button.click().run()
-    first_job = app.session_state["job"]
+    first_job = latest_job(app)
     next(button for button in app.button if button.label == "Train").click().run()  # a second click that raced the greying
-    assert app.session_state["job"] is first_job
-    rerun_until(app, lambda page: len(page.session_state["job"].snapshot().history) >= 1)
+    assert latest_job(app) is first_job
+    rerun_until(app, lambda page: len(latest_job(page).snapshot().history) >= 1)
     for _ in range(2):
         next(button for button in app.button if button.label == "Stop").click().run()
     rerun_until(app, lambda page: page.info)
@@ -332,3 +338,20 @@ def test_a_corrupted_data_file_is_named_never_trained_on_and_repaired_from_the_a
     assert not app.exception and not app.error
     assert any(button.label == "Train" for button in app.button)
     assert damaged.read_bytes() != good[: len(good) // 2]
+
+
+def test_a_refreshed_tab_finds_its_running_run_and_can_stop_it(runs_root):
+    app = open_page("pages/train.py")
+    app.select_slider(key="widget_train_subset_size").set_value(1000)
+    app.slider(key="widget_epochs").set_value(100)
+    next(button for button in app.button if button.label == "Train").click().run()
+    rerun_until(app, lambda page: len(latest_job(page).snapshot().history) >= 1)
+
+    refreshed = open_page("pages/train.py", workspace=app.query_params["workspace"])  # F5: a new session, same address
+    buttons = {button.label: button for button in refreshed.button}
+    assert buttons["Train"].disabled and not buttons["Stop"].disabled
+    assert chart_points(refreshed)["validation loss"] >= 1
+    buttons["Stop"].click().run()
+    rerun_until(refreshed, lambda page: page.info)
+    assert "Stopped during epoch" in refreshed.info[0].value
+    assert history_table(refreshed).iloc[0]["status"] == "stopped"
