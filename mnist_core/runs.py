@@ -287,11 +287,16 @@ def load_run(run_id: str, runs_root: Path | None = None) -> SavedRun:
     folder = run_folder(run_id, runs_root)
     if not folder.is_dir():
         raise DamagedRunError(f"There is no run {run_id!r} in {folder.parent}.")
+    return read_run(folder, read_info(folder))
+
+
+def read_run(folder: Path, info: dict) -> SavedRun:
+    """The rest of a run's folder, once its run.json has been read into `info`."""
+    run_id = folder.name
     try:
         config = TrainConfig.from_json((folder / CONFIG_FILE).read_text())
     except (OSError, ValueError, TypeError) as error:
         raise DamagedRunError(f"Run {run_id}: {CONFIG_FILE} is damaged ({error}).") from error
-    info = read_info(folder)
     metrics_path = folder / METRICS_FILE
     try:
         history = read_history(metrics_path) if metrics_path.exists() else []
@@ -323,9 +328,11 @@ def list_runs(runs_root: Path | None = None, workspace: str | None = None) -> tu
     runs, damaged = [], []
     for folder in run_folders(runs_root):
         try:
-            if workspace is not None and read_info(folder)["workspace"] != workspace:
+            run_folder(folder.name, folder.parent)  # a hand-made folder with an unsafe name is reported, not read
+            info = read_info(folder)
+            if workspace is not None and info["workspace"] != workspace:
                 continue
-            runs.append(load_run(folder.name, folder.parent))
+            runs.append(read_run(folder, info))
         except (DamagedRunError, ValueError) as error:
             damaged.append(str(error))
     runs.sort(key=lambda run: run.created, reverse=True)
