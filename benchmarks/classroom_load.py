@@ -27,7 +27,6 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from urllib.parse import parse_qs, urlparse
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT_ROOT))
@@ -35,7 +34,7 @@ sys.path.insert(0, str(PROJECT_ROOT))
 from mnist_core import TrainConfig  # noqa: E402
 from mnist_core.jobs import default_slot_count  # noqa: E402
 from mnist_core.runs import list_runs  # noqa: E402
-from tests.app_server import CHROMIUM, CHROMIUM_FLAGS, running_app  # noqa: E402
+from tests.app_server import CHROMIUM, CHROMIUM_FLAGS, open_train_page, running_app, workspace_of  # noqa: E402
 
 MOST_SESSIONS = 10
 TIME_LIMIT_SECONDS = 600
@@ -50,21 +49,14 @@ def peak_memory_mib(pid: int) -> float:
     raise RuntimeError("no VmHWM in /proc: this script measures memory on Linux only")
 
 
-def open_train_page(page, url: str) -> float:
-    """Open the app and go to its Train page as a student would; seconds until the page is drawn."""
-    from playwright.sync_api import expect
-
+def timed_visit(page, url: str) -> float:
+    """Seconds to open the app and go to its Train page, as a student would."""
     start = time.perf_counter()
-    page.goto(url)
-    expect(page.get_by_role("heading", name="MNIST Lab")).to_be_visible(timeout=120_000)
-    page.get_by_role("link", name="Train").click()
-    expect(page.get_by_role("button", name="Train", exact=True)).to_be_visible(timeout=120_000)
+    open_train_page(page, url)
     return time.perf_counter() - start
 
 
 def measure(browser, sessions: int, folder: Path) -> dict:
-    from playwright.sync_api import expect
-
     runs_root = folder / f"runs-{sessions}"
     with running_app(runs_root, folder / f"server-{sessions}.log") as (server, url):
         open_train_page(browser.new_page(), url)  # the first visit imports TensorFlow and loads MNIST: not a classroom figure
@@ -72,7 +64,7 @@ def measure(browser, sessions: int, folder: Path) -> dict:
 
         def late_visit() -> float:
             visitor_page = visitor.new_page()
-            seconds = open_train_page(visitor_page, url)
+            seconds = timed_visit(visitor_page, url)
             visitor_page.close()
             return seconds
 
@@ -100,7 +92,7 @@ def measure(browser, sessions: int, folder: Path) -> dict:
                 if name not in finished_at and page.get_by_text(f"Finished all {EPOCHS} epoch(s).").count():
                     finished_at[name] = time.perf_counter()
         peak = peak_memory_mib(server.pid)
-        workspaces = {name: parse_qs(urlparse(page.url).query)["workspace"][0] for page, name in students}
+        workspaces = {name: workspace_of(page) for page, name in students}
         for page, _ in students:
             page.context.close()
         visitor.close()
@@ -122,8 +114,9 @@ def main() -> None:
     arguments = parser.parse_args()
     if max(arguments.sessions) > MOST_SESSIONS or min(arguments.sessions) < 1:
         parser.error(f"sessions must be between 1 and {MOST_SESSIONS}")
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
+    expect.set_options(timeout=120_000)  # ten sessions on two cores: a page may take a while
     print(f"training slots: {default_slot_count()}; each session trains the default linear model, {EPOCHS} epochs", flush=True)
     with tempfile.TemporaryDirectory() as folder, sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)

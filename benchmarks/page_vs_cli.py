@@ -25,7 +25,7 @@ sys.path.insert(0, str(PROJECT_ROOT))
 
 from mnist_core import TrainConfig  # noqa: E402
 from mnist_core.runs import run_folders  # noqa: E402
-from tests.app_server import CHROMIUM, CHROMIUM_FLAGS, running_app  # noqa: E402
+from tests.app_server import CHROMIUM, CHROMIUM_FLAGS, open_train_page, running_app  # noqa: E402
 
 MODEL_LABELS = {"linear": "Linear (softmax of xW + b)", "cnn": "CNN (convolutions)"}
 
@@ -47,10 +47,7 @@ def run_cli(model: str, epochs: int, runs_root: Path) -> float:
 def run_page(page, url: str, model: str, epochs: int, runs_root: Path) -> float:
     from playwright.sync_api import expect
 
-    page.goto(url)
-    expect(page.get_by_role("heading", name="MNIST Lab")).to_be_visible(timeout=60_000)
-    page.get_by_role("link", name="Train").click()
-    expect(page.get_by_role("heading", name="Train a model")).to_be_visible(timeout=60_000)
+    open_train_page(page, url)
     page.get_by_role("combobox", name="Model", exact=True).click()
     page.get_by_role("option", name=MODEL_LABELS[model]).click()
     page.get_by_role("button", name="Train", exact=True).click()
@@ -59,7 +56,9 @@ def run_page(page, url: str, model: str, epochs: int, runs_root: Path) -> float:
 
 
 def main() -> None:
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
+
+    expect.set_options(timeout=60_000)  # the first visit imports TensorFlow and verifies MNIST
 
     with tempfile.TemporaryDirectory() as folder:
         cli_root, page_root = Path(folder) / "cli-runs", Path(folder) / "page-runs"

@@ -380,7 +380,7 @@ class Training:
     def _divergence_message(self, epoch: int) -> str:
         rate = self.config.learning_rate
         return (f"Diverged in epoch {epoch}: the loss became infinite or NaN, so the weights blew up. "
-                f"The learning rate {rate:g} is too high for {self.config.optimizer}; try {rate / 10:g}. "
+                f"The learning rate {rate:g} is too high for {self.config.optimizer}; try {gentler_learning_rate(self.config):g}. "
                 f"The {len(self.history)} finished epoch(s) and their weights are kept.")
 
     def _next_chunk_size(self, steps: int, seconds: float, first_call: bool) -> int:
@@ -389,6 +389,11 @@ class Training:
         seconds_per_step = max(seconds / steps, 1e-6)
         wanted = int(CHUNK_TARGET_SECONDS / seconds_per_step)
         return max(1, min(wanted, 4 * steps, self.steps_per_epoch))
+
+
+def gentler_learning_rate(config: TrainConfig) -> float:
+    """What to try after a run whose steps overshot: a tenth, one stop of the usual log-scale search."""
+    return config.learning_rate / 10
 
 
 def train(config: TrainConfig, dataset=None, **options) -> Training:

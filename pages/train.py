@@ -5,7 +5,7 @@ import streamlit as st
 
 from mnist_core.jobs import FAILED
 from mnist_core.runs import INTERRUPTED
-from mnist_core.training import CHANCE_LOSS, COMPLETED, DIVERGED, EARLY_STOPPED, RUNNING, STOPPED
+from mnist_core.training import CHANCE_LOSS, COMPLETED, DIVERGED, EARLY_STOPPED, RUNNING, STOPPED, gentler_learning_rate
 from pages.charts import learning_curves
 from pages.common import (POLL_SECONDS, current_config, current_job, dataset_or_stop, require_navigation, settings_sidebar,
                           show_progress, start_job, workspace_runs)
@@ -31,7 +31,7 @@ def show_job(job, rendered_while_running: bool) -> None:
         if last.loss_exploded and snapshot.status != DIVERGED:
             st.warning(f"**The loss exploded** to {last.train_loss:.3g} (guessing at random scores {CHANCE_LOSS:.2f}). "
                        f"The learning rate {job.config.learning_rate:g} is too high for {job.config.optimizer}: the steps "
-                       f"overshoot. Try {job.config.learning_rate / 10:g}.")
+                       f"overshoot. Try {gentler_learning_rate(job.config):g}.")
         columns = st.columns(4)
         columns[0].metric("Training accuracy", f"{last.train_acc:.2%}")
         columns[1].metric("Validation accuracy", f"{last.val_acc:.2%}")

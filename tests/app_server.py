@@ -1,4 +1,4 @@
-"""Starting the app as `make run` does and the Chromium that drives it: shared by the browser tests and the benchmarks."""
+"""Starting the app as `make run` does, and driving it in Chromium: shared by the browser tests and the benchmarks."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import time
 import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import parse_qs, urlparse
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"
@@ -57,3 +58,26 @@ def running_app(runs_root: Path, log_path: Path, **environment):
             server.wait(timeout=20)
         except subprocess.TimeoutExpired:
             server.kill()
+
+
+# -- a student's first steps in the browser (Playwright pages) --------------------------------------
+
+def open_app(page, address: str) -> None:
+    """Open the app and wait for its landing page (a link clicked while the first page still loads can be lost)."""
+    from playwright.sync_api import expect
+
+    page.goto(address)
+    expect(page.get_by_role("heading", name="MNIST Lab")).to_be_visible()
+
+
+def open_train_page(page, address: str) -> None:
+    from playwright.sync_api import expect
+
+    open_app(page, address)
+    page.get_by_role("link", name="Train").click()
+    expect(page.get_by_role("heading", name="Train a model")).to_be_visible()
+
+
+def workspace_of(page) -> str:
+    """The workspace named in the page's address bar."""
+    return parse_qs(urlparse(page.url).query)["workspace"][0]

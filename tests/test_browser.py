@@ -2,12 +2,11 @@
 
 import math
 import re
-from urllib.parse import parse_qs, urlparse
-
 import pytest
 from playwright.sync_api import expect
 
 from mnist_core.runs import list_runs
+from tests.app_server import open_app, open_train_page, running_app, workspace_of
 
 TRAINED_WORKSPACE = "browser-tests"  # where the Draw and Exam tests find a trained model
 
@@ -21,18 +20,6 @@ def trained_workspace(app_runs_root):
     config = TrainConfig.for_model("cnn", epochs=1)
     list(train(config, load_mnist(), recorder=start_run(config, app_runs_root, name="browser-cnn", workspace=TRAINED_WORKSPACE)))
     return TRAINED_WORKSPACE
-
-
-def open_app(page, address):
-    """Open the app and wait for its landing page (a link clicked while the first page still loads can be lost)."""
-    page.goto(address)
-    expect(page.get_by_role("heading", name="MNIST Lab")).to_be_visible()
-
-
-def open_train_page(page, app_url):
-    open_app(page, app_url)
-    page.get_by_role("link", name="Train").click()
-    expect(page.get_by_role("heading", name="Train a model")).to_be_visible()
 
 
 def choose(page, label, option):
@@ -134,11 +121,6 @@ def test_the_exam_shows_the_confusion_matrix(app_url, trained_workspace, page):
     page.wait_for_function("() => [...document.querySelectorAll('.js-plotly-plot')].some(p => p.data?.[0]?.type === 'heatmap')")
 
 
-def workspace_of(tab) -> str:
-    """The workspace named in the tab's address bar."""
-    return parse_qs(urlparse(tab.url).query)["workspace"][0]
-
-
 def test_two_tabs_training_at_once_each_get_their_own_chart_and_runs(app_url, app_runs_root, page):
     first, second = page, page.context.new_page()  # two tabs of one browser: two Streamlit sessions
     second.set_default_timeout(60_000)
@@ -162,8 +144,6 @@ def test_two_tabs_training_at_once_each_get_their_own_chart_and_runs(app_url, ap
 
 def test_a_run_killed_with_its_server_is_listed_as_interrupted_after_a_restart(tmp_path, page):
     """Kill the real server mid-run (SIGKILL: it cannot save anything), start it again, look."""
-    from tests.app_server import running_app
-
     runs_root = tmp_path / "runs"
     with running_app(runs_root, tmp_path / "first-server.log") as (server, url):
         open_train_page(page, url)
