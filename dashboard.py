@@ -2,11 +2,13 @@
 
 import streamlit as st
 
-from pages.common import stop_streamlit_clearing_keras, workspace_sidebar
+from ui.navigation import NAVIGATION_READY
+from ui.streamlit_patch import stop_streamlit_clearing_keras
+from ui.workspace import workspace_sidebar
 
 stop_streamlit_clearing_keras()
 st.set_page_config(page_title="MNIST Lab", page_icon=":material/draw:", layout="wide")
-st.session_state["navigation_ready"] = True  # see pages/common.py: require_navigation()
+st.session_state[NAVIGATION_READY] = True  # see ui/navigation.py: require_navigation()
 navigation = st.navigation([
     st.Page("pages/overview.py", title="Overview", icon=":material/grid_view:", default=True),
     st.Page("pages/train.py", title="Train", icon=":material/show_chart:"),

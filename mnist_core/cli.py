@@ -15,8 +15,12 @@ import argparse
 import dataclasses
 import signal
 import sys
+import threading
 
-from .data import MnistDataError, provision_mnist
+from .config import TrainConfig, split_for_config
+from .data import MnistDataError, load_mnist, provision_mnist
+from .results import RunStatus
+from .runs import SHARED_WORKSPACE, check_workspace, list_runs
 
 USAGE_ERROR = 2
 
@@ -36,8 +40,6 @@ def format_epoch(result) -> str:
 
 def add_config_flags(parser: argparse.ArgumentParser) -> None:
     """One flag per TrainConfig field. Defaults are left unset so the model's preset fills them in."""
-    from .training import TrainConfig
-
     for field in dataclasses.fields(TrainConfig):
         flag = "--" + field.name.replace("_", "-")
         help_text = f"{field.metadata['why']} (default: the model's preset)"
@@ -55,11 +57,6 @@ def command_fetch(arguments) -> int:
 
 
 def command_train(arguments) -> int:
-    from .data import load_mnist
-    from .models import evaluate
-    from .runs import SHARED_WORKSPACE, start_run
-    from .training import TrainConfig, split_for_config, train
-
     overrides = {name: value for name, value in vars(arguments).items()
                  if name in {field.name for field in dataclasses.fields(TrainConfig)} and value is not None}
     model = overrides.pop("model")
@@ -68,34 +65,40 @@ def command_train(arguments) -> int:
     except ValueError as error:
         return usage_error(arguments.prog, error)
 
+    # TensorFlow is loaded here, once the settings are known to be good: not by fetch, runs or a usage error.
+    from .models import evaluate
+    from .training import train, train_and_record
+
     dataset = load_mnist()
+    # Ctrl-C asks the loop to stop between steps, so the finished epochs are saved, not lost.
+    stop = threading.Event()
+    previous_handler = signal.signal(signal.SIGINT, lambda signum, frame: stop.set())
     try:
         split = split_for_config(dataset, config)
-        recorder = None if arguments.no_save else start_run(config, name=arguments.name,
-                                                            workspace=arguments.workspace or SHARED_WORKSPACE)
-        # Ctrl-C asks the loop to stop between steps, so the finished epochs are saved, not lost.
-        stop = {"requested": False}
-        signal.signal(signal.SIGINT, lambda signum, frame: stop.update(requested=True))
-        training = train(config, split=split, stop_requested=lambda: stop["requested"], recorder=recorder)
+        options = {"split": split, "stop_requested": stop.is_set}
+        training = (train(config, **options) if arguments.no_save else
+                    train_and_record(config, name=arguments.name, workspace=arguments.workspace or SHARED_WORKSPACE, **options))
     except ValueError as error:
+        signal.signal(signal.SIGINT, previous_handler)
         return usage_error(arguments.prog, error)
 
-    print(f"model={config.model}, parameters={training.parameter_count}, train={len(split.train_labels)}, "
-          f"validation={len(split.validation_labels)}, steps_per_epoch={training.steps_per_epoch}", flush=True)
-    for result in training:
-        print(format_epoch(result), flush=True)
+    try:
+        print(f"model={config.model}, parameters={training.parameter_count}, train={len(split.train_labels)}, "
+              f"validation={len(split.validation_labels)}, steps_per_epoch={training.steps_per_epoch}", flush=True)
+        for result in training:
+            print(format_epoch(result), flush=True)
+    finally:
+        signal.signal(signal.SIGINT, previous_handler)
     print(f"status={training.status}: {training.message}")
-    if recorder is not None:
-        print(f"saved run {recorder.run_id} in {recorder.folder}")
+    if training.recorder is not None:
+        print(f"saved run {training.run_id} in {training.recorder.folder}")
     if arguments.evaluate_test and training.history:
         test_loss, test_acc = evaluate(training.model, split.test_images, split.test_labels)
         print(f"test_loss={test_loss:.4f}, test_acc={test_acc:.4f}")
-    return 0 if training.status != "diverged" else 1
+    return 0 if training.status != RunStatus.DIVERGED else 1
 
 
 def command_runs(arguments) -> int:
-    from .runs import check_workspace, list_runs
-
     try:
         runs, damaged = list_runs(workspace=arguments.workspace and check_workspace(arguments.workspace))
     except ValueError as error:

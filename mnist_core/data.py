@@ -374,7 +374,3 @@ def split_dataset(dataset, validation_fraction: float = 0.1, train_subset_size: 
         validation_indices=validation_indices,
     )
 
-
-def to_model_input(images: np.ndarray) -> np.ndarray:
-    """uint8 28x28 images -> float32 in [0, 1], the form every model takes."""
-    return np.asarray(images, dtype=np.float32) / 255.0

@@ -18,12 +18,11 @@ import os
 import threading
 from pathlib import Path
 
-from .runs import SHARED_WORKSPACE, start_run
-from .training import RUNNING, EpochResult, TrainConfig, train
+from .config import TrainConfig
+from .results import EpochResult, RunStatus
+from .runs import SHARED_WORKSPACE
 
 logger = logging.getLogger(__name__)
-
-WAITING, FAILED = "waiting", "failed"
 
 
 def default_slot_count() -> int:
@@ -100,9 +99,9 @@ job_board = JobBoard()
 class JobSnapshot:
     """A consistent view of a job at one moment, for a page to render."""
 
-    status: str
+    status: RunStatus
     message: str
-    history: tuple[EpochResult, ...]
+    history: tuple[EpochResult, ...]  # a view of the training's own list, as it stood at that moment
     epoch: int               # the epoch in progress (or last finished)
     step: int                # steps done in that epoch
     steps_per_epoch: int
@@ -112,11 +111,15 @@ class JobSnapshot:
 
     @property
     def finished(self) -> bool:
-        return self.status not in (WAITING, RUNNING)
+        return self.status.finished
 
 
 class TrainingJob:
-    """One training run on a background thread. Start it, poll `snapshot()`, `stop()` it any time."""
+    """One training run on a background thread. Start it, poll `snapshot()`, `stop()` it any time.
+
+    The job adds only what the training cannot know: its wait in the queue, how it failed, and the
+    progress inside an epoch. Epochs, best epoch and status are read from the training itself.
+    """
 
     def __init__(self, config: TrainConfig, dataset, runs_root: Path | None = None, name: str | None = None,
                  slots: TrainingSlots | None = None, workspace: str = SHARED_WORKSPACE):
@@ -129,13 +132,19 @@ class TrainingJob:
         self._slots = slots or training_slots
         self._stop = threading.Event()
         self._lock = threading.Lock()
-        self._history: list[EpochResult] = []
+        self._training = None    # the Training, once it has a slot and has started
         self._progress = (0, 0, 0)
-        self._status, self._message = WAITING, ""
-        self._best_epoch: int | None = None
-        self.run_id: str | None = None
-        self.model = None  # the trained model (weights of the last finished epoch), once training started
+        self._status, self._message = RunStatus.WAITING, ""  # until the training starts, or if it never could
         self._thread = threading.Thread(target=self._work, name=f"training-{config.model}", daemon=True)
+
+    @property
+    def run_id(self) -> str | None:
+        return self._training.run_id if self._training is not None else None
+
+    @property
+    def model(self):
+        """The trained model (weights of the last finished epoch), once training started."""
+        return self._training.model if self._training is not None else None
 
     def start(self) -> "TrainingJob":
         self._thread.start()
@@ -153,10 +162,18 @@ class TrainingJob:
     def snapshot(self) -> JobSnapshot:
         with self._lock:
             epoch, step, steps_per_epoch = self._progress
-            return JobSnapshot(status=self._status, message=self._message, history=tuple(self._history),
+            training = self._training
+            if training is None or self._status == RunStatus.FAILED:
+                status, message, history, best_epoch = self._status, self._message, (), None
+            else:
+                # The training thread appends to its history and then sets best_epoch and status;
+                # reading them in the other order could pair a new status with an older history.
+                status, message, best_epoch = training.status, training.message, training.best_epoch
+                history = tuple(training.history)
+            return JobSnapshot(status=status, message=message, history=history,
                                epoch=epoch, step=step, steps_per_epoch=steps_per_epoch,
-                               queue_position=self._slots.position(self) if self._status == WAITING else 0,
-                               best_epoch=self._best_epoch, run_id=self.run_id)
+                               queue_position=self._slots.position(self) if status == RunStatus.WAITING else 0,
+                               best_epoch=best_epoch, run_id=self.run_id)
 
     def _set(self, **fields) -> None:
         with self._lock:
@@ -167,26 +184,25 @@ class TrainingJob:
         self._set(_progress=(epoch, step, steps_per_epoch))
 
     def _work(self) -> None:
+        from .training import train_and_record  # TensorFlow is loaded by the first training, not by importing jobs
+
         if not self._slots.acquire(self, self._stop.is_set):
-            self._set(_status="stopped", _message="Stopped before it started: no epoch was trained.")
+            self._set(_status=RunStatus.STOPPED, _message="Stopped before it started: no epoch was trained.")
             return
         try:
-            recorder = start_run(self.config, self._runs_root, self.name, self.workspace)
-            training = train(self.config, self._dataset, stop_requested=self._stop.is_set,
-                             on_progress=self._on_progress, recorder=recorder)
-            self.run_id, self.model = recorder.run_id, training.model
-            self._set(_status=RUNNING, _progress=(1, 0, training.steps_per_epoch))
-            for result in training:
-                with self._lock:
-                    self._history.append(result)
-                    self._best_epoch = training.best_epoch
-            self._set(_status=training.status, _message=training.message, _best_epoch=training.best_epoch)
+            training = train_and_record(self.config, self._dataset, runs_root=self._runs_root, name=self.name,
+                                        workspace=self.workspace, stop_requested=self._stop.is_set, on_progress=self._on_progress)
+            self._set(_training=training, _progress=(1, 0, training.steps_per_epoch))
+            for _ in training:
+                pass  # each epoch lands in training.history, which snapshot() reads
         except ValueError as error:  # a setting that makes no sense for this data: say which
-            self._set(_status=FAILED, _message=str(error))
+            self._set(_status=RunStatus.FAILED, _message=str(error))
         except Exception as error:  # noqa: BLE001  a page must show this, not lose it in a thread
             logger.exception("training job failed")
-            self._set(_status=FAILED, _message=f"Training failed unexpectedly: {type(error).__name__}: {error}")
+            self._set(_status=RunStatus.FAILED, _message=f"Training failed unexpectedly: {type(error).__name__}: {error}")
         finally:
             # A finished job keeps its metrics and model, not the 50 MB of training data.
             self._dataset = None
+            if self._training is not None:
+                self._training.split = None
             self._slots.release()

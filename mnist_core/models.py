@@ -9,42 +9,13 @@ Initial weights come from seeded initializers, so the same seed gives the same s
 
 from __future__ import annotations
 
-import contextlib
-import os
-import sys
-
 import numpy as np
 
+from .config import MODEL_NAMES
 from .data import IMAGE_SIZE, NUM_CLASSES
-
-
-@contextlib.contextmanager
-def stderr_silenced():
-    """Send the process's stderr (file descriptor 2, where C++ logs go) to /dev/null for a moment."""
-    sys.stderr.flush()
-    saved, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, 2)
-    try:
-        yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-        os.close(devnull)
-
-
-# TensorFlow's C++ start-up prints a screenful of notes on stderr (no CUDA driver, oneDNN, CPU
-# flags) that alarm students and bury real messages. TF_CPP_MIN_LOG_LEVEL set from Python does not
-# catch them all, so stderr is silenced while TensorFlow loads and probes for devices. Python
-# exceptions still propagate normally.
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-with stderr_silenced():
-    import keras
-    import tensorflow as tf
-
-    tf.config.list_physical_devices()
+from .quiet_tensorflow import keras, tf
 
 PIXELS = IMAGE_SIZE * IMAGE_SIZE
-MODEL_NAMES = ("linear", "mlp", "cnn")
 
 
 class LinearSoftmax(keras.layers.Layer):
@@ -115,6 +86,7 @@ def build_cnn(config) -> keras.Model:
 
 
 BUILDERS = {"linear": build_linear, "mlp": build_mlp, "cnn": build_cnn}
+assert tuple(BUILDERS) == MODEL_NAMES, "config.MODEL_NAMES and the builders must name the same models"
 
 
 def build_model(config) -> keras.Model:
@@ -147,7 +119,8 @@ def make_optimizer(config, steps_per_epoch: int) -> keras.optimizers.Optimizer:
 def images_to_input(images) -> tf.Tensor:
     """uint8 (or float) 28x28 images -> the float32 [0, 1] tensor the models take.
 
-    uint8 is scaled by 1/255; float images are taken to be in [0, 1] already (the canvas output).
+    The one place pixels are scaled (training, measuring and predicting all call it): uint8 is
+    scaled by 1/255; float images are taken to be in [0, 1] already (the canvas output).
     """
     images = tf.convert_to_tensor(images)
     if images.dtype == tf.uint8:

@@ -41,7 +41,8 @@ from pathlib import Path
 import numpy as np
 
 from .data import PROJECT_ROOT
-from .training import RUNNING, EpochResult, TrainConfig
+from .config import TrainConfig
+from .results import EpochResult, RunStatus
 
 try:
     import fcntl
@@ -62,8 +63,6 @@ METRIC_COLUMNS = tuple(field.name for field in dataclasses.fields(EpochResult))
 # Letters, digits, dot, dash and underscore, not starting with a dot: no '/', no '..', nothing hidden.
 IDENTIFIER_PATTERN = re.compile(r"^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,99}$")
 SHARED_WORKSPACE = "shared"  # the command line's runs, and runs saved before workspaces existed
-# How a saved run ended when its training process died before it could say: read, never written.
-INTERRUPTED = "interrupted"
 
 
 class DamagedRunError(ValueError):
@@ -164,12 +163,11 @@ class RunRecorder:
         self.config = config
         self.run_id = f"{time.strftime('%Y%m%d-%H%M%S')}-{config.model}-{secrets.token_hex(2)}"
         self.folder = run_folder(self.run_id, runs_root)
-        self.history: list[EpochResult] = []
         self.info = {"run_id": self.run_id, "name": name or self.run_id, "workspace": check_workspace(workspace),
-                     "status": RUNNING, "message": "", "best_epoch": None, "created": time.time(), "updated": time.time()}
+                     "status": RunStatus.RUNNING, "message": "", "best_epoch": None, "created": time.time(), "updated": time.time()}
         self._lock = None  # the open, locked lock file while this process trains the run
 
-    def _save(self, weights: dict[str, np.ndarray], with_metrics: bool) -> None:
+    def _save(self, weights: dict[str, np.ndarray], history: list[EpochResult] | None) -> None:
         # Weights and metrics first, run.json last: whatever run.json says is backed by the other files.
         first_save = not self.folder.exists()
         folder = self.folder.with_name(f".partial-{self.run_id}") if first_save else self.folder
@@ -180,21 +178,21 @@ class RunRecorder:
             try_lock(self._lock)
             write_atomically(folder / CONFIG_FILE, self.config.to_json().encode())
         write_atomically(folder / WEIGHTS_FILE, npz_bytes(weights))
-        if with_metrics:
-            write_atomically(folder / METRICS_FILE, metrics_csv(self.history).encode())
+        if history is not None:
+            write_atomically(folder / METRICS_FILE, metrics_csv(history).encode())
         self.info["updated"] = time.time()
         write_atomically(folder / RUN_FILE, json.dumps(self.info, indent=2).encode())
         if first_save:
             os.replace(folder, self.folder)
 
-    def record_epoch(self, result: EpochResult, weights: dict[str, np.ndarray], best_epoch: int | None) -> None:
-        self.history.append(result)
+    def record_epoch(self, history: list[EpochResult], weights: dict[str, np.ndarray], best_epoch: int | None) -> None:
+        """Save the run after an epoch: `history` is the training's list of every finished epoch so far."""
         self.info["best_epoch"] = best_epoch
-        self._save(weights, with_metrics=True)
+        self._save(weights, history)
 
-    def finish(self, status: str, message: str, best_epoch: int | None, weights: dict[str, np.ndarray]) -> None:
+    def finish(self, status: RunStatus, message: str, best_epoch: int | None, weights: dict[str, np.ndarray]) -> None:
         self.info.update(status=status, message=message, best_epoch=best_epoch)
-        self._save(weights, with_metrics=False)
+        self._save(weights, history=None)
         if self._lock is not None:
             # run.json already says how the run ended, so a reader that finds the lock free in
             # between these two lines still reads the right status.
@@ -217,7 +215,7 @@ class SavedRun:
     folder: Path
     config: TrainConfig
     history: list[EpochResult]
-    status: str
+    status: RunStatus
     message: str
     best_epoch: int | None
     name: str
@@ -269,7 +267,7 @@ def read_info(folder: Path) -> dict:
     """run.json, checked field by field. Raises DamagedRunError naming the file."""
     try:
         raw = json.loads((folder / RUN_FILE).read_text())
-        info = {"status": str(raw["status"]), "message": str(raw["message"]), "name": str(raw["name"]),
+        info = {"status": RunStatus(raw["status"]), "message": str(raw["message"]), "name": str(raw["name"]),
                 "created": float(raw["created"]), "best_epoch": None if raw["best_epoch"] is None else int(raw["best_epoch"]),
                 "workspace": check_workspace(raw.get("workspace", SHARED_WORKSPACE))}
     except (OSError, ValueError, TypeError, KeyError) as error:
@@ -304,10 +302,10 @@ def read_run(folder: Path, info: dict) -> SavedRun:
         raise DamagedRunError(f"Run {run_id}: {METRICS_FILE} is damaged ({error}).") from error
     if history and not (folder / WEIGHTS_FILE).exists():
         raise DamagedRunError(f"Run {run_id}: {WEIGHTS_FILE} is missing.")
-    if info["status"] == RUNNING and not training_process_is_alive(folder):
+    if info["status"] == RunStatus.RUNNING and not training_process_is_alive(folder):
         info = read_info(folder)  # it may have finished between the two reads: then run.json says so
-        if info["status"] == RUNNING:
-            info.update(status=INTERRUPTED, message=interrupted_message(len(history)))
+        if info["status"] == RunStatus.RUNNING:
+            info.update(status=RunStatus.INTERRUPTED, message=interrupted_message(len(history)))
     return SavedRun(run_id=run_id, folder=folder, config=config, history=history, **info)
 
 

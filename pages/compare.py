@@ -3,13 +3,15 @@
 import pandas as pd
 import streamlit as st
 
-from mnist_core import TrainConfig
-from mnist_core.jobs import FAILED, WAITING
+from mnist_core import RunStatus, TrainConfig
+from mnist_core.config import OPTIMIZER_NAMES, OVERFITTING_PRESET, USUAL_LEARNING_RATES
 from mnist_core.runs import runs_metrics_csv
-from mnist_core.training import DIVERGED, OPTIMIZER_NAMES, OVERFITTING_PRESET, RUNNING, USUAL_LEARNING_RATES
-from pages.charts import overlay
-from pages.common import (OPTIMIZER_LABELS, POLL_SECONDS, apply_settings, background_job, current_config, dataset_or_stop,
-                          require_navigation, settings_sidebar, start_job, workspace_runs)
+from ui.charts import overlay
+from ui.dataset import dataset_or_stop
+from ui.jobs import POLL_SECONDS, background_job, start_job
+from ui.navigation import require_navigation
+from ui.settings import OPTIMIZER_LABELS, apply_settings, current_config, settings_sidebar
+from ui.workspace import workspace_runs
 
 METRICS = {"val_acc": "validation accuracy", "val_loss": "validation loss", "train_acc": "training accuracy",
            "train_loss": "training loss", "generalisation_gap": "generalisation gap (val loss - train loss)"}
@@ -61,12 +63,12 @@ def show_race(jobs, rendered_while_running: bool) -> None:
     states = []
     for job, snapshot in snapshots:
         name = OPTIMIZER_LABELS[job.config.optimizer]
-        if snapshot.status == WAITING:
+        if snapshot.status == RunStatus.WAITING:
             states.append(f"{name}: waiting (number {snapshot.queue_position} in the queue)")
-        elif snapshot.status == RUNNING:
+        elif snapshot.status == RunStatus.RUNNING:
             states.append(f"{name}: epoch {snapshot.epoch} of {job.config.epochs}")
         else:
-            states.append(f"{name}: {snapshot.status}" + (f" ({snapshot.message})" if snapshot.status in (DIVERGED, FAILED) else ""))
+            states.append(f"{name}: {snapshot.status}" + (f" ({snapshot.message})" if snapshot.status in (RunStatus.DIVERGED, RunStatus.FAILED) else ""))
     st.caption(" · ".join(states))
     curves = {f"{OPTIMIZER_LABELS[job.config.optimizer]} (lr {job.config.learning_rate:g})": curve(snapshot.history, "val_loss")
               for job, snapshot in snapshots if snapshot.history}

@@ -6,9 +6,11 @@ from streamlit_drawable_canvas import st_canvas
 
 from mnist_core import TrainConfig, predict_probabilities
 from mnist_core.canvas import preprocess_canvas
-from pages.charts import digit_bars
-from pages.common import (POLL_SECONDS, current_job, dataset_or_stop, model_of, pick_run, require_navigation,
-                          show_progress, start_job)
+from ui.charts import digit_bars
+from ui.dataset import dataset_or_stop
+from ui.jobs import POLL_SECONDS, current_job, show_progress, start_job
+from ui.navigation import require_navigation
+from ui.run_picker import model_of, pick_run
 
 CANVAS_SIZE = 280   # ten times MNIST's 28 pixels
 STROKE_WIDTH = 22   # scaled down with the digit to 20 px, about MNIST's 2-pixel pen

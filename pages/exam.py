@@ -4,8 +4,10 @@ import numpy as np
 import streamlit as st
 
 from mnist_core.exam import linear_weight_images, sit_exam
-from pages.charts import confusion_heatmap, digit_bars
-from pages.common import dataset_or_stop, model_of, pick_run, require_navigation
+from ui.charts import confusion_heatmap, digit_bars
+from ui.dataset import dataset_or_stop
+from ui.navigation import require_navigation
+from ui.run_picker import model_of, pick_run
 
 GALLERY_SIZE = 40
 

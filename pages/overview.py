@@ -3,10 +3,11 @@
 import numpy as np
 import streamlit as st
 
-from pages.charts import class_histograms
-from mnist_core.training import split_for_config
-from pages.common import (current_config, dataset_or_stop, iterations_per_epoch, require_navigation,
-                          settings_sidebar)
+from mnist_core.config import split_for_config, steps_per_epoch
+from ui.charts import class_histograms
+from ui.dataset import dataset_or_stop
+from ui.navigation import require_navigation
+from ui.settings import current_config, settings_sidebar
 
 
 def sample_grid(images: np.ndarray, labels: np.ndarray, per_class: int = 2) -> None:
@@ -51,7 +52,7 @@ def overview_page() -> None:
     st.caption("The validation set is drawn class by class (stratified), so every set has about the same mix of digits.")
 
     st.subheader("Epochs, batches and iterations")
-    per_epoch = iterations_per_epoch(sizes["train"], config.batch_size)
+    per_epoch = steps_per_epoch(sizes["train"], config.batch_size)
     st.markdown(
         f"- An **epoch** is one pass over the training set: the model sees each of the **{sizes['train']:,}** training "
         f"digits once.\n"

@@ -3,12 +3,15 @@
 import pandas as pd
 import streamlit as st
 
-from mnist_core.jobs import FAILED
-from mnist_core.runs import INTERRUPTED
-from mnist_core.training import CHANCE_LOSS, COMPLETED, DIVERGED, EARLY_STOPPED, RUNNING, STOPPED, gentler_learning_rate
-from pages.charts import learning_curves
-from pages.common import (POLL_SECONDS, current_config, current_job, dataset_or_stop, require_navigation, settings_sidebar,
-                          show_progress, start_job, workspace_runs)
+from mnist_core import RunStatus
+from mnist_core.config import gentler_learning_rate
+from mnist_core.results import CHANCE_LOSS
+from ui.charts import learning_curves
+from ui.dataset import dataset_or_stop
+from ui.jobs import POLL_SECONDS, current_job, show_progress, start_job
+from ui.navigation import require_navigation
+from ui.settings import current_config, settings_sidebar
+from ui.workspace import workspace_runs
 
 RUN_NAME_LENGTH = 60
 
@@ -17,18 +20,18 @@ def show_job(job, rendered_while_running: bool) -> None:
     """Status, progress and learning curves of this session's current run."""
     snapshot = job.snapshot()
     show_progress(job, snapshot)
-    if snapshot.status == COMPLETED:
+    if snapshot.status == RunStatus.COMPLETED:
         st.success(snapshot.message)
-    elif snapshot.status in (STOPPED, EARLY_STOPPED):
+    elif snapshot.status in (RunStatus.STOPPED, RunStatus.EARLY_STOPPED):
         st.info(snapshot.message)
-    elif snapshot.status == DIVERGED:
+    elif snapshot.status == RunStatus.DIVERGED:
         st.error(f"**The run diverged.** {snapshot.message}")
-    elif snapshot.status == FAILED:
+    elif snapshot.status == RunStatus.FAILED:
         st.error(snapshot.message)
 
     if snapshot.history:
         last = snapshot.history[-1]
-        if last.loss_exploded and snapshot.status != DIVERGED:
+        if last.loss_exploded and snapshot.status != RunStatus.DIVERGED:
             st.warning(f"**The loss exploded** to {last.train_loss:.3g} (guessing at random scores {CHANCE_LOSS:.2f}). "
                        f"The learning rate {job.config.learning_rate:g} is too high for {job.config.optimizer}: the steps "
                        f"overshoot. Try {gentler_learning_rate(job.config):g}.")
@@ -42,7 +45,7 @@ def show_job(job, rendered_while_running: bool) -> None:
         left, right = st.columns(2)
         left.plotly_chart(loss_figure, key="loss_chart")
         right.plotly_chart(accuracy_figure, key="accuracy_chart")
-    elif snapshot.status == RUNNING:
+    elif snapshot.status == RunStatus.RUNNING:
         st.caption("The charts appear when the first epoch ends.")
 
     if rendered_while_running and snapshot.finished:
@@ -58,7 +61,7 @@ def run_history() -> None:
         st.caption("No runs yet. Finished and stopped runs are saved here, so a browser refresh loses nothing.")
         return
     for run in runs:
-        if run.status == INTERRUPTED:
+        if run.status == RunStatus.INTERRUPTED:
             st.warning(f"Run **{run.name}**: {run.message}")
     rows = []
     for run in runs:

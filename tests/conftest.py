@@ -39,14 +39,13 @@ def runs_root(tmp_path, monkeypatch):
 TRAIN_UNTIL_KILLED = """
 import sys
 import numpy as np
-from mnist_core import TrainConfig, train
-from mnist_core.runs import start_run
+from mnist_core import TrainConfig, train_and_record
 with np.load(sys.argv[1], allow_pickle=False) as archive:
     dataset = (archive["x_train"], archive["y_train"]), (archive["x_test"], archive["y_test"])
 config = TrainConfig(epochs=1000, batch_size=8)
-recorder = start_run(config, name="killed mid-run", workspace=sys.argv[2])
-print(recorder.run_id, flush=True)
-for result in train(config, dataset, recorder=recorder):
+training = train_and_record(config, dataset, name="killed mid-run", workspace=sys.argv[2])
+print(training.run_id, flush=True)
+for result in training:
     print(result.epoch, flush=True)
 """
 

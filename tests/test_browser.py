@@ -14,11 +14,10 @@ TRAINED_WORKSPACE = "browser-tests"  # where the Draw and Exam tests find a trai
 @pytest.fixture(scope="module")
 def trained_workspace(app_runs_root):
     """A workspace holding one trained CNN (good at drawn digits), as a student's would after training."""
-    from mnist_core import TrainConfig, load_mnist, train
-    from mnist_core.runs import start_run
+    from mnist_core import TrainConfig, load_mnist, train_and_record
 
     config = TrainConfig.for_model("cnn", epochs=1)
-    list(train(config, load_mnist(), recorder=start_run(config, app_runs_root, name="browser-cnn", workspace=TRAINED_WORKSPACE)))
+    list(train_and_record(config, load_mnist(), runs_root=app_runs_root, name="browser-cnn", workspace=TRAINED_WORKSPACE))
     return TRAINED_WORKSPACE
 
 

@@ -3,7 +3,8 @@
 import time
 
 from mnist_core import TrainConfig
-from mnist_core.jobs import FAILED, WAITING, TrainingJob, TrainingSlots
+from mnist_core import RunStatus
+from mnist_core.jobs import TrainingJob, TrainingSlots
 from mnist_core.runs import load_run
 
 
@@ -32,7 +33,7 @@ def test_jobs_beyond_the_slots_wait_in_order_and_none_is_lost(sample_dataset, ru
     second = TrainingJob(config, sample_dataset, slots=slots).start()
     third = TrainingJob(config, sample_dataset, slots=slots).start()
     wait_until(lambda: third.snapshot().queue_position == 2)
-    assert second.snapshot().status == WAITING and second.snapshot().queue_position == 1
+    assert second.snapshot().status == RunStatus.WAITING and second.snapshot().queue_position == 1
     for job in (first, second, third):
         assert job.join(120)
         assert job.snapshot().status == "completed" and len(job.snapshot().history) == 3
@@ -55,7 +56,7 @@ def test_a_setting_that_does_not_fit_the_data_fails_with_its_message(sample_data
     job = TrainingJob(TrainConfig(batch_size=4096), sample_dataset, slots=TrainingSlots(1)).start()
     assert job.join(60)
     snapshot = job.snapshot()
-    assert snapshot.status == FAILED and "batch size (4096) is larger than the training set" in snapshot.message
+    assert snapshot.status == RunStatus.FAILED and "batch size (4096) is larger than the training set" in snapshot.message
     assert not runs_root.exists() or not any(runs_root.iterdir())
 
 

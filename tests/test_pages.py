@@ -83,13 +83,11 @@ def test_changing_the_model_loads_its_preset():
 
 def train_two_runs(runs_root):
     """Two real runs on disk that differ in their optimizer, as the Compare page would find them."""
-    from mnist_core import TrainConfig, train
-    from mnist_core.data import load_mnist
-    from mnist_core.runs import start_run
+    from mnist_core import TrainConfig, load_mnist, train_and_record
 
     for optimizer in ("sgd", "adam"):
         config = TrainConfig(optimizer=optimizer, epochs=2, train_subset_size=300, batch_size=50)
-        list(train(config, load_mnist(), recorder=start_run(config, runs_root, workspace=TEST_WORKSPACE)))
+        list(train_and_record(config, load_mnist(), runs_root=runs_root, workspace=TEST_WORKSPACE))
 
 
 def test_the_compare_page_overlays_two_runs_and_highlights_what_differs(runs_root):

@@ -7,16 +7,15 @@ import json
 import numpy as np
 import pytest
 
-from mnist_core import STOPPED, TrainConfig, predict_probabilities, train
-from mnist_core.runs import DamagedRunError, list_runs, load_run, run_folder, run_folders, runs_metrics_csv, start_run
+from mnist_core import RunStatus, TrainConfig, predict_probabilities, train_and_record
+from mnist_core.runs import DamagedRunError, list_runs, load_run, run_folder, run_folders, runs_metrics_csv
 
 
 def train_and_save(sample_dataset, runs_root, **overrides):
     config = TrainConfig.for_model(overrides.pop("model", "linear"), **{"epochs": 2, "batch_size": 50, **overrides})
-    recorder = start_run(config, runs_root)
-    training = train(config, sample_dataset, recorder=recorder)
+    training = train_and_record(config, sample_dataset, runs_root=runs_root)
     list(training)
-    return training, recorder.run_id
+    return training, training.run_id
 
 
 @pytest.mark.parametrize("model_name", ["linear", "cnn"])
@@ -33,29 +32,28 @@ def test_a_saved_run_loads_back_with_identical_predictions(sample_dataset, runs_
 
 def test_every_epoch_is_on_disk_before_the_next_begins(sample_dataset, runs_root):
     config = TrainConfig(epochs=3, batch_size=50)
-    recorder = start_run(config, runs_root)
+    training = train_and_record(config, sample_dataset, runs_root=runs_root)
     epochs_on_disk = []
-    for result in train(config, sample_dataset, recorder=recorder):
-        saved = load_run(recorder.run_id, runs_root)
+    for result in training:
+        saved = load_run(training.run_id, runs_root)
         epochs_on_disk.append((result.epoch, len(saved.history), saved.status))
     assert epochs_on_disk == [(1, 1, "running"), (2, 2, "running"), (3, 3, "running")]
-    assert load_run(recorder.run_id, runs_root).status == "completed"
+    assert load_run(training.run_id, runs_root).status == "completed"
 
 
 def test_a_stopped_run_is_saved_as_stopped_with_its_epochs(sample_dataset, runs_root):
     config = TrainConfig(epochs=5, batch_size=50)
-    recorder = start_run(config, runs_root)
-    training = train(config, sample_dataset, recorder=recorder)
+    training = train_and_record(config, sample_dataset, runs_root=runs_root)
     next(training)
     training.close()
-    saved = load_run(recorder.run_id, runs_root)
-    assert saved.status == STOPPED and len(saved.history) == 1
+    saved = load_run(training.run_id, runs_root)
+    assert saved.status == RunStatus.STOPPED and len(saved.history) == 1
 
 
 def test_a_refused_run_leaves_no_folder(sample_dataset, runs_root):
     config = TrainConfig(batch_size=5000)
     with pytest.raises(ValueError):
-        train(config, sample_dataset, recorder=start_run(config, runs_root))
+        train_and_record(config, sample_dataset, runs_root=runs_root)
     assert list_runs(runs_root) == ([], [])
 
 
@@ -117,19 +115,18 @@ def test_a_run_whose_process_is_killed_is_listed_as_interrupted_with_its_saved_e
 
 def test_a_run_in_progress_in_this_process_is_not_called_interrupted(sample_dataset, runs_root):
     config = TrainConfig(epochs=3, batch_size=50)
-    recorder = start_run(config, runs_root)
-    training = train(config, sample_dataset, recorder=recorder)
+    training = train_and_record(config, sample_dataset, runs_root=runs_root)
     next(training)
-    assert load_run(recorder.run_id, runs_root).status == "running"
+    assert load_run(training.run_id, runs_root).status == "running"
     list(training)
-    assert load_run(recorder.run_id, runs_root).status == "completed"
+    assert load_run(training.run_id, runs_root).status == "completed"
     assert not any((runs_root / ".locks").iterdir())  # the lock goes with the run's end
 
 
 def test_each_workspace_lists_only_its_own_runs(sample_dataset, runs_root):
     for workspace in ("alice", "bob", "bob"):
         config = TrainConfig(epochs=1, batch_size=50)
-        list(train(config, sample_dataset, recorder=start_run(config, runs_root, workspace=workspace)))
+        list(train_and_record(config, sample_dataset, runs_root=runs_root, workspace=workspace))
     assert len(list_runs(runs_root, workspace="alice")[0]) == 1
     assert len(list_runs(runs_root, workspace="bob")[0]) == 2
     assert list_runs(runs_root, workspace="carol") == ([], [])
@@ -139,16 +136,16 @@ def test_each_workspace_lists_only_its_own_runs(sample_dataset, runs_root):
 @pytest.mark.parametrize("workspace", ["../other", "a/b", "", ".."])
 def test_a_workspace_name_cannot_be_a_path(sample_dataset, runs_root, workspace):
     with pytest.raises(ValueError, match="not a valid workspace name"):
-        start_run(TrainConfig(), runs_root, workspace=workspace)
+        train_and_record(TrainConfig(), sample_dataset, runs_root=runs_root, workspace=workspace)
 
 
 def test_a_run_name_with_a_path_in_it_is_only_a_label(sample_dataset, runs_root):
     config = TrainConfig(epochs=1, batch_size=50)
-    recorder = start_run(config, runs_root, name="../../etc/passwd")
-    list(train(config, sample_dataset, recorder=recorder))
+    training = train_and_record(config, sample_dataset, runs_root=runs_root, name="../../etc/passwd")
+    list(training)
     assert [path.name for path in runs_root.parent.iterdir()] == ["runs"]
-    assert [folder.name for folder in run_folders(runs_root)] == [recorder.run_id]
-    assert load_run(recorder.run_id, runs_root).name == "../../etc/passwd"
+    assert [folder.name for folder in run_folders(runs_root)] == [training.run_id]
+    assert load_run(training.run_id, runs_root).name == "../../etc/passwd"
 
 
 @pytest.mark.parametrize("edit, words", [

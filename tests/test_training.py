@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from mnist_core import COMPLETED, DIVERGED, EARLY_STOPPED, STOPPED, EpochResult, TrainConfig, split_dataset, train
+from mnist_core import EpochResult, RunStatus, TrainConfig, split_dataset, train
 from mnist_core.models import evaluate, get_weights
 
 
@@ -18,7 +18,7 @@ def quick_config(**overrides):
 def test_the_loss_falls_and_each_epoch_reports_plain_numbers(sample_dataset):
     training = train(quick_config(), sample_dataset)
     history = list(training)
-    assert training.status == COMPLETED
+    assert training.status == RunStatus.COMPLETED
     assert [result.epoch for result in history] == [1, 2, 3]
     assert history[-1].train_loss < history[0].train_loss
     assert history[-1].val_loss < history[0].val_loss
@@ -70,7 +70,7 @@ def test_stop_keeps_the_finished_epochs_and_their_weights(sample_dataset):
     weights_after_each_epoch = []
     for _ in training:
         weights_after_each_epoch.append(get_weights(training.model))
-    assert training.status == STOPPED
+    assert training.status == RunStatus.STOPPED
     assert [result.epoch for result in training.history] == [1, 2]
     assert "epoch 3" in training.message
     for name, value in get_weights(training.model).items():
@@ -81,14 +81,14 @@ def test_closing_the_generator_counts_as_a_stop(sample_dataset):
     training = train(quick_config(epochs=4), sample_dataset)
     next(training)
     training.close()
-    assert training.status == STOPPED
+    assert training.status == RunStatus.STOPPED
     assert len(training.history) == 1
 
 
 def test_a_huge_learning_rate_ends_as_diverged_without_nan_in_the_history(sample_dataset):
     training = train(quick_config(model="mlp", optimizer="sgd", learning_rate=90.0, epochs=3), sample_dataset)
     history = list(training)
-    assert training.status == DIVERGED
+    assert training.status == RunStatus.DIVERGED
     assert "learning rate" in training.message and "try 9" in training.message
     assert all(math.isfinite(value) for result in history for value in (result.train_loss, result.val_loss))
     assert all(np.all(np.isfinite(value)) for value in get_weights(training.model).values())
@@ -101,7 +101,7 @@ def test_early_stopping_restores_the_best_weights(sample_dataset):
     split = split_dataset(sample_dataset, train_subset_size=100, seed=config.seed)
     training = train(config, split=split)
     history = list(training)
-    assert training.status == EARLY_STOPPED
+    assert training.status == RunStatus.EARLY_STOPPED
     assert len(history) < 40
     best = min(history, key=lambda result: result.val_loss)
     assert training.best_epoch == best.epoch and len(history) == best.epoch + 2

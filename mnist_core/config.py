@@ -1,0 +1,176 @@
+"""Every hyperparameter of a run (TrainConfig), the models' presets and the teaching constants.
+
+Settings only: no TensorFlow, so the pages, the runs and the CLI can read and check a config
+without loading it. The loop that uses these settings is training.py.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+
+import numpy as np
+
+from .data import DatasetSplit, split_dataset
+
+MODEL_NAMES = ("linear", "mlp", "cnn")
+OPTIMIZER_NAMES = ("sgd", "momentum", "adam", "rmsprop", "adagrad")
+SCHEDULE_NAMES = ("constant", "cosine")
+
+
+def hyperparameter(default, why: str):
+    """A TrainConfig field with the reason for its default, shown as help in the CLI and the pages."""
+    return dataclasses.field(default=default, metadata={"why": why})
+
+
+@dataclasses.dataclass
+class TrainConfig:
+    """Every hyperparameter of a run. Saved next to the run's results so each chart can say how it was made."""
+
+    model: str = hyperparameter("linear", "the linear model trains in seconds and is where the lesson starts")
+    optimizer: str = hyperparameter("adam", "Adam adapts the step size per weight, so it forgives a rough learning rate")
+    learning_rate: float = hyperparameter(0.003, "with Adam: learns in a few epochs without bouncing around the minimum")
+    learning_rate_schedule: str = hyperparameter("constant", "a constant rate is easiest to reason about; cosine decays it to 0 for the last fraction of a percent")
+    momentum: float = hyperparameter(0.9, "only for the momentum optimizer: the usual value, averaging about 10 past steps")
+    epochs: int = hyperparameter(5, "a handful of passes is enough for the linear model to level off")
+    batch_size: int = hyperparameter(100, "the classic MNIST batch: small enough for many updates per epoch, big enough to be quick")
+    validation_fraction: float = hyperparameter(0.1, "6,000 validation digits measure accuracy to about +-0.3%")
+    train_subset_size: int | None = hyperparameter(None, "all training examples by default (None); a few hundred provoke overfitting")
+    label_noise: float = hyperparameter(0.0, "clean labels by default; noise shows a big model memorising mistakes")
+    hidden_units: int = hyperparameter(128, "MLP and CNN: width of the dense layer, plenty for MNIST")
+    hidden_layers: int = hyperparameter(1, "MLP only: one hidden layer already passes 98%")
+    cnn_filters: int = hyperparameter(16, "CNN only: filters in the first convolution (twice that in the second)")
+    dropout: float = hyperparameter(0.0, "off by default so overfitting is visible; 0.2-0.5 regularises")
+    l2: float = hyperparameter(0.0, "off by default; 1e-4 is a gentle weight penalty")
+    early_stopping_patience: int = hyperparameter(0, "0 trains every epoch; N stops after N epochs without a better validation loss")
+    restore_best_weights: bool = hyperparameter(True, "after an early stop, keep the weights of the best validation epoch")
+    seed: int = hyperparameter(0, "same seed and config give the same numbers, so runs can be compared fairly")
+    train_metrics_sample: int = hyperparameter(10000, "training metrics use a fixed sample this big: accurate to +-0.3% at a fraction of the cost")
+
+    def __post_init__(self):
+        self.validate()
+
+    def validate(self) -> None:
+        """Raise ValueError with a message a student understands if any value makes no sense."""
+
+        def whole(name, minimum, maximum=None):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum or (maximum is not None and value > maximum):
+                limit = f"between {minimum} and {maximum}" if maximum is not None else f"of at least {minimum}"
+                raise ValueError(f"{name} must be a whole number {limit} (got {value!r}).")
+            setattr(self, name, int(value))
+
+        def number(name, minimum, maximum, include_minimum=True, include_maximum=True):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float, np.number)) or not math.isfinite(value):
+                raise ValueError(f"{name} must be a number (got {value!r}).")
+            too_low = value < minimum or (value == minimum and not include_minimum)
+            too_high = value > maximum or (value == maximum and not include_maximum)
+            if too_low or too_high:
+                low = "[" if include_minimum else "("
+                high = "]" if include_maximum else ")"
+                raise ValueError(f"{name} must be in {low}{minimum}, {maximum}{high} (got {value!r}).")
+            setattr(self, name, float(value))
+
+        def choice(name, options):
+            if getattr(self, name) not in options:
+                raise ValueError(f"{name} must be one of {', '.join(options)} (got {getattr(self, name)!r}).")
+
+        choice("model", MODEL_NAMES)
+        choice("optimizer", OPTIMIZER_NAMES)
+        choice("learning_rate_schedule", SCHEDULE_NAMES)
+        number("learning_rate", 0.0, 100.0, include_minimum=False)
+        number("momentum", 0.0, 1.0, include_maximum=False)
+        whole("epochs", 1, 1000)
+        whole("batch_size", 1)
+        number("validation_fraction", 0.0, 1.0, include_minimum=False, include_maximum=False)
+        if self.train_subset_size is not None:
+            whole("train_subset_size", 1)
+        number("label_noise", 0.0, 1.0)
+        whole("hidden_units", 1, 4096)
+        whole("hidden_layers", 1, 8)
+        whole("cnn_filters", 1, 256)
+        number("dropout", 0.0, 1.0, include_maximum=False)
+        number("l2", 0.0, 1.0)
+        whole("early_stopping_patience", 0)
+        if not isinstance(self.restore_best_weights, bool):
+            raise ValueError(f"restore_best_weights must be true or false (got {self.restore_best_weights!r}).")
+        whole("seed", 0, 2**31 - 1)
+        whole("train_metrics_sample", 1)
+
+    @classmethod
+    def for_model(cls, model: str, **overrides) -> "TrainConfig":
+        """The recommended starting point for `model`, with `overrides` on top."""
+        if model not in MODEL_PRESETS:
+            raise ValueError(f"model must be one of {', '.join(MODEL_NAMES)} (got {model!r}).")
+        return cls(**{"model": model, **MODEL_PRESETS[model], **overrides})
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2)
+
+    @classmethod
+    def from_dict(cls, values: dict) -> "TrainConfig":
+        if not isinstance(values, dict):
+            raise ValueError("A run configuration must be a JSON object.")
+        known = {field.name for field in dataclasses.fields(cls)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise ValueError(f"Unknown setting(s) in the configuration: {', '.join(unknown)}.")
+        return cls(**values)
+
+    @classmethod
+    def from_json(cls, text: str) -> "TrainConfig":
+        try:
+            values = json.loads(text)
+        except json.JSONDecodeError as error:
+            raise ValueError(f"The configuration is not valid JSON ({error}).") from error
+        return cls.from_dict(values)
+
+    @staticmethod
+    def reason(field_name: str) -> str:
+        """Why a field has its default: the help text for its widget or flag."""
+        return {field.name: field.metadata["why"] for field in dataclasses.fields(TrainConfig)}[field_name]
+
+
+# The defaults above are the linear model's. These are the starting points of the bigger models,
+# each passing its accuracy target on the test set (linear >= 92%, MLP >= 98%, CNN >= 99%).
+MODEL_PRESETS = {
+    "linear": {},
+    "mlp": {"optimizer": "adam", "learning_rate": 0.001, "learning_rate_schedule": "cosine", "epochs": 10,
+            "hidden_units": 256, "hidden_layers": 2, "dropout": 0.2},
+    "cnn": {"optimizer": "adam", "learning_rate": 0.003, "learning_rate_schedule": "cosine", "epochs": 5,
+            "batch_size": 64, "cnn_filters": 16, "hidden_units": 128, "dropout": 0.25},
+}
+
+
+# Each optimizer's customary starting learning rate. Plain SGD needs big steps; Adam and RMSprop
+# rescale every step by the gradient's recent size, so theirs are small. An optimizer race run at
+# one shared rate mostly measures which optimizer that rate happens to suit.
+USUAL_LEARNING_RATES = {"sgd": 0.1, "momentum": 0.01, "adam": 0.001, "rmsprop": 0.001, "adagrad": 0.03}
+
+# A run that visibly overfits within seconds: a big MLP, 500 training digits, no regularisation.
+# Training accuracy reaches 100% within ten epochs while validation accuracy stalls near 87% and
+# validation loss turns upward: the gap between the curves is the lesson.
+OVERFITTING_PRESET = {"model": "mlp", "optimizer": "adam", "learning_rate": 0.001, "learning_rate_schedule": "constant",
+                      "hidden_units": 256, "hidden_layers": 2, "dropout": 0.0, "l2": 0.0, "train_subset_size": 500,
+                      "label_noise": 0.0, "batch_size": 32, "epochs": 40, "early_stopping_patience": 0}
+
+
+def steps_per_epoch(training_examples: int, batch_size: int) -> int:
+    """Optimizer steps (iterations) in one epoch: one per batch, the last batch possibly smaller."""
+    return math.ceil(training_examples / batch_size)
+
+
+def split_for_config(dataset, config: TrainConfig) -> DatasetSplit:
+    """The split a run with `config` trains on (the config's data settings applied to `dataset`)."""
+    return split_dataset(dataset, validation_fraction=config.validation_fraction, train_subset_size=config.train_subset_size,
+                         label_noise=config.label_noise, seed=config.seed)
+
+
+def gentler_learning_rate(config: TrainConfig) -> float:
+    """What to try after a run whose steps overshot: a tenth, one stop of the usual log-scale search."""
+    return config.learning_rate / 10

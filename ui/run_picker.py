@@ -1,0 +1,38 @@
+"""Choosing a trained run of this workspace, and loading its model once per session."""
+
+import streamlit as st
+
+from mnist_core.runs import DamagedRunError
+from ui.workspace import workspace_runs
+
+
+def trained_runs():
+    """Runs with a recorded best epoch, best validation accuracy first (damaged ones skipped)."""
+    runs, _ = workspace_runs()
+    return sorted((run for run in runs if run.best_result), key=lambda run: -run.best_result.val_acc)
+
+
+def run_choice_label(run) -> str:
+    return (f"{run.name} · {run.config.model} · {len(run.history)} epoch(s) · "
+            f"validation accuracy {run.best_result.val_acc:.2%} at its best epoch")
+
+
+def pick_run(label: str, key: str):
+    """A selectbox of trained runs, the best first. None if there is none."""
+    runs = trained_runs()
+    if not runs:
+        return None
+    return st.selectbox(label, runs, format_func=run_choice_label, key=key)
+
+
+def model_of(run):
+    """The run's model with its saved weights, loaded once per session (each person's models are their own)."""
+    models = st.session_state.setdefault("loaded_models", {})
+    stamp = (run.run_id, len(run.history), run.status)
+    if stamp not in models:
+        try:
+            models[stamp] = run.load_model()
+        except DamagedRunError as error:
+            st.error(f"This run cannot be loaded: {error}")
+            st.stop()
+    return models[stamp]
