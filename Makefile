@@ -6,13 +6,17 @@ RUNTIME_INSTALLED := $(VENV)/.runtime-installed
 DEV_INSTALLED := $(VENV)/.dev-installed
 MNIST_FILE := data/mnist.npz
 
-.PHONY: run test fetch benchmark
+.PHONY: run test test-fast fetch benchmark
 
 run: $(RUNTIME_INSTALLED) $(MNIST_FILE)
 	$(BIN)/streamlit run dashboard.py
 
 test: $(DEV_INSTALLED) $(MNIST_FILE)
 	$(BIN)/python -m pytest
+
+# The engine layer alone (no browser, no page scripts, nothing on all of MNIST): under a minute, for while you work.
+test-fast: $(DEV_INSTALLED) $(MNIST_FILE)
+	$(BIN)/python -m pytest -m "not browser and not pages and not slow"
 
 fetch: $(RUNTIME_INSTALLED)
 	$(BIN)/python -m mnist_core fetch

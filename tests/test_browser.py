@@ -10,6 +10,8 @@ from tests.app_server import open_app, open_train_page, running_app, workspace_o
 
 TRAINED_WORKSPACE = "browser-tests"  # where the Draw and Exam tests find a trained model
 
+pytestmark = pytest.mark.browser
+
 
 @pytest.fixture(scope="module")
 def trained_workspace(app_runs_root):
@@ -25,6 +27,16 @@ def choose(page, label, option):
     """Pick `option` in the Streamlit selectbox labelled `label`."""
     page.get_by_role("combobox", name=label, exact=True).click()
     page.get_by_role("option", name=option).click()
+
+
+def add_epochs(page, count: int) -> None:
+    """Move the Epochs slider `count` stops to the right with the keyboard, as a student can."""
+    slider = page.locator("[data-testid=stSlider]").filter(has_text="Epochs").get_by_role("slider")
+    before = int(slider.input_value())
+    slider.focus()
+    for _ in range(count):
+        slider.press("ArrowRight")
+    expect(slider).to_have_value(str(before + count))
 
 
 def wait_for_chart_points(page, count: int) -> None:
@@ -51,7 +63,7 @@ def test_a_run_trains_and_its_chart_gains_a_point_per_epoch(app_url, page):
 
 def test_stop_during_a_longer_run_keeps_the_finished_epochs(app_url, app_runs_root, page):
     open_train_page(page, app_url)
-    choose(page, "Model", "CNN (convolutions)")
+    choose(page, "Model", "MLP (hidden layers)")  # its preset: 10 epochs of about two seconds, time to press Stop
     page.get_by_role("button", name="Train", exact=True).click()
     # The chart appears after the first epoch and gains a point with the second.
     expect(page.locator(".js-plotly-plot").first).to_be_visible(timeout=120_000)
@@ -63,7 +75,7 @@ def test_stop_during_a_longer_run_keeps_the_finished_epochs(app_url, app_runs_ro
     assert finished >= 2
     wait_for_chart_points(page, finished)
     # The run history (and the runs folder behind it) keeps the stopped run with its epochs.
-    (stopped_run,) = [run for run in list_runs(app_runs_root)[0] if run.config.model == "cnn"]
+    (stopped_run,) = [run for run in list_runs(app_runs_root, workspace=workspace_of(page))[0]]
     assert stopped_run.status == "stopped" and len(stopped_run.history) == finished
 
 
@@ -127,14 +139,14 @@ def test_two_tabs_training_at_once_each_get_their_own_chart_and_runs(app_url, ap
         open_train_page(tab, app_url)
         tab.get_by_role("textbox", name="Run name (optional)").fill(name)
         tab.get_by_role("textbox", name="Run name (optional)").press("Enter")
-    choose(second, "Model", "MLP (hidden layers)")  # its preset trains 10 epochs; the first tab's linear model 5
+    add_epochs(second, 2)  # the second tab trains 7 epochs, the first the default 5: each chart must show its own
     first.get_by_role("button", name="Train", exact=True).click()
     second.get_by_role("button", name="Train", exact=True).click()
 
     expect(first.get_by_text("Finished all 5 epoch(s).")).to_be_visible(timeout=180_000)
-    expect(second.get_by_text("Finished all 10 epoch(s).")).to_be_visible(timeout=180_000)
+    expect(second.get_by_text("Finished all 7 epoch(s).")).to_be_visible(timeout=180_000)
     wait_for_chart_points(first, 5)
-    wait_for_chart_points(second, 10)
+    wait_for_chart_points(second, 7)
     assert workspace_of(first) != workspace_of(second)
     for tab, name in ((first, "tab one"), (second, "tab two")):
         runs, _ = list_runs(app_runs_root, workspace=workspace_of(tab))
@@ -146,7 +158,7 @@ def test_a_run_killed_with_its_server_is_listed_as_interrupted_after_a_restart(t
     runs_root = tmp_path / "runs"
     with running_app(runs_root, tmp_path / "first-server.log") as (server, url):
         open_train_page(page, url)
-        choose(page, "Model", "CNN (convolutions)")  # about five seconds an epoch: time to kill it mid-run
+        choose(page, "Model", "MLP (hidden layers)")  # 10 epochs of about two seconds: time to kill it mid-run
         page.get_by_role("button", name="Train", exact=True).click()
         wait_for_chart_points(page, 1)
         workspace = workspace_of(page)

@@ -1,4 +1,8 @@
-"""`python -m mnist_core`: real processes, real MNIST, the classic output format."""
+"""`python -m mnist_core`: real MNIST, the classic output format.
+
+The commands run in this process through `cli.main(argv)` (a new Python process per call would
+spend seconds importing TensorFlow each time); one smoke test runs the real `python -m mnist_core`.
+"""
 
 import csv
 import os
@@ -6,9 +10,11 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
+from mnist_core import cli
 from mnist_core.runs import run_folders
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -16,15 +22,25 @@ EPOCH_LINE = re.compile(r"^epoch=\s*(\d+), train_loss=(\d+\.\d{4}), train_acc=(\
                         r"val_loss=(\d+\.\d{4}), val_acc=(\d\.\d{4}), seconds=(\d+\.\d\d)$")
 
 
-def run_cli(*arguments, runs_root):
-    environment = {**os.environ, "MNIST_LAB_RUNS_DIR": str(runs_root)}
-    return subprocess.run([sys.executable, "-m", "mnist_core", *arguments], cwd=PROJECT_ROOT, env=environment,
-                          capture_output=True, text=True, timeout=600)
+@pytest.fixture
+def run_cli(runs_root, capsys):
+    """Run one CLI command in this process: (returncode, stdout, stderr), like subprocess.run's result."""
+
+    def run(*arguments):
+        try:
+            returncode = cli.main(list(arguments))
+        except SystemExit as exit_:  # argparse's own errors exit
+            returncode = exit_.code
+        output = capsys.readouterr()
+        return SimpleNamespace(returncode=returncode, stdout=output.out, stderr=output.err)
+
+    return run
 
 
-def test_train_prints_one_classic_line_per_epoch_and_saves_the_run(runs_root):
+@pytest.mark.slow
+def test_train_prints_one_classic_line_per_epoch_and_saves_the_run(runs_root, run_cli):
     completed = run_cli("train", "--model", "linear", "--epochs", "2", "--batch-size", "100", "--learning-rate", "0.01",
-                        "--optimizer", "adam", "--evaluate-test", runs_root=runs_root)
+                        "--optimizer", "adam", "--evaluate-test")
     assert completed.returncode == 0, completed.stderr
     assert completed.stderr == ""
     lines = completed.stdout.splitlines()
@@ -55,16 +71,47 @@ def test_train_prints_one_classic_line_per_epoch_and_saves_the_run(runs_root):
     (["train", "--workspace", "../elsewhere"], "not a valid workspace name"),
     (["runs", "--workspace", "a/b"], "not a valid workspace name"),
 ])
-def test_bad_arguments_give_one_line_and_exit_code_2(runs_root, arguments, words):
-    completed = run_cli(*arguments, runs_root=runs_root)
+def test_bad_arguments_give_one_line_and_exit_code_2(runs_root, run_cli, arguments, words):
+    completed = run_cli(*arguments)
     assert completed.returncode == 2
     assert len(completed.stderr.strip().splitlines()) == 1, completed.stderr
     assert words in completed.stderr
     assert not runs_root.exists() or not any(runs_root.iterdir())
 
 
-def test_runs_lists_saved_runs(runs_root):
-    assert run_cli("train", "--epochs", "1", runs_root=runs_root).returncode == 0
-    completed = run_cli("runs", runs_root=runs_root)
+@pytest.mark.slow
+def test_runs_lists_saved_runs(run_cli):
+    assert run_cli("train", "--epochs", "1").returncode == 0
+    completed = run_cli("runs")
     assert completed.returncode == 0
     assert re.search(r"shared\s+linear\s+completed\s+1 epoch\(s\), best epoch 1: val_acc=0\.9\d{3}", completed.stdout)
+
+
+@pytest.mark.slow
+def test_the_real_command_runs_as_a_module_and_reports_a_mistake_in_one_line(runs_root):
+    """One real `python -m mnist_core` process: the entry point, the exit code and stderr as a user sees them."""
+    environment = {**os.environ, "MNIST_LAB_RUNS_DIR": str(runs_root)}
+
+    def python_m(*arguments):
+        return subprocess.run([sys.executable, "-m", "mnist_core", *arguments], cwd=PROJECT_ROOT, env=environment,
+                              capture_output=True, text=True, timeout=600)
+
+    listed = python_m("runs")
+    assert listed.returncode == 0 and listed.stderr == ""
+    assert "No runs yet" in listed.stdout
+    refused = python_m("train", "--epochs", "0")
+    assert refused.returncode == 2
+    assert refused.stderr.strip().splitlines() == ["python -m mnist_core train: error: epochs must be a whole number between 1 and 1000 (got 0)."]
+
+
+@pytest.mark.slow
+def test_the_commands_that_do_not_train_never_load_tensorflow(runs_root):
+    """fetch, runs and a usage error answer at once: TensorFlow (seconds to import) is only loaded to train."""
+    code = ("import sys; from mnist_core import cli\n"
+            "for argv in (['runs'], ['fetch'], ['train', '--epochs', '0']):\n"
+            "    try: cli.main(argv)\n"
+            "    except SystemExit: pass\n"
+            "print('tensorflow' in sys.modules, 'keras' in sys.modules)")
+    completed = subprocess.run([sys.executable, "-c", code], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=600,
+                               env={**os.environ, "MNIST_LAB_RUNS_DIR": str(runs_root)})
+    assert completed.stdout.splitlines()[-1] == "False False", completed.stderr

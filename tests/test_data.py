@@ -12,6 +12,7 @@ from mnist_core import data
 from mnist_core.data import MnistDataError, load_mnist, split_dataset
 
 
+@pytest.mark.slow
 def test_full_mnist_has_the_keras_shapes_dtypes_and_label_counts(full_dataset):
     (x_train, y_train), (x_test, y_test) = full_dataset
     assert (x_train.dtype, x_train.shape) == (np.uint8, (60000, 28, 28))
@@ -151,6 +152,7 @@ def test_label_noise_touches_only_the_training_labels(sample_dataset):
     assert np.array_equal(split.validation_labels, labels[split.validation_indices])
 
 
+@pytest.mark.slow
 def test_the_default_split_of_full_mnist(full_dataset):
     split = split_dataset(full_dataset)
     assert split.sizes == {"train": 54000, "validation": 6000, "test": 10000}

@@ -2,8 +2,9 @@
 
 import time
 
-from mnist_core import TrainConfig
-from mnist_core import RunStatus
+import pytest
+
+from mnist_core import RunStatus, TrainConfig
 from mnist_core.jobs import TrainingJob, TrainingSlots
 from mnist_core.runs import load_run
 
@@ -67,6 +68,7 @@ def resident_mib() -> float:
     return int(next(line for line in status.splitlines() if line.startswith("VmRSS:")).split()[1]) / 1024
 
 
+@pytest.mark.slow
 def test_finished_runs_do_not_keep_the_training_data_in_memory(full_dataset, runs_root):
     """A class trains run after run on one server: memory must not grow by a training set (42 MB) per run."""
     import gc

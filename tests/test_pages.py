@@ -4,9 +4,12 @@ import json
 import time
 from pathlib import Path
 
+import pytest
 from streamlit.testing.v1 import AppTest
 
 from mnist_core.runs import run_folders
+
+pytestmark = pytest.mark.pages
 
 DASHBOARD = str(Path(__file__).resolve().parent.parent / "dashboard.py")
 
@@ -42,6 +45,32 @@ def rerun_until(app: AppTest, condition, seconds=120) -> None:
         app.run()
 
 
+def button(app: AppTest, label: str):
+    """The button whose label is `label` (or starts with it): found by what the student reads, not by position."""
+    matches = [button for button in app.button if button.label == label] or \
+              [button for button in app.button if button.label.startswith(label)]
+    assert matches, f"no button {label!r} among {[button.label for button in app.button]}"
+    return matches[0]
+
+
+def has_button(app: AppTest, label: str) -> bool:
+    return any(button.label == label for button in app.button)
+
+
+def start_run_on_the_train_page(app: AppTest, epochs: int = 2, training_examples: int = 300, name: str = "") -> None:
+    """Set the training subset, the epochs and the run name, then press Train (the run starts in the background)."""
+    app.select_slider(key="widget_train_subset_size").set_value(training_examples)
+    app.slider(key="widget_epochs").set_value(epochs)
+    app.text_input(key="run_name").input(name)
+    button(app, "Train").click().run()
+
+
+def train_on_the_train_page(app: AppTest, epochs: int = 2, training_examples: int = 300, name: str = "") -> None:
+    """Start a run on the Train page and wait until it has ended (successfully or with an error shown)."""
+    start_run_on_the_train_page(app, epochs, training_examples, name)
+    rerun_until(app, lambda page: page.success or page.error)
+
+
 def test_the_overview_page_renders_the_split_of_real_mnist():
     app = open_page()
     assert not app.exception
@@ -53,10 +82,7 @@ def test_the_overview_page_renders_the_split_of_real_mnist():
 def test_the_train_page_completes_a_tiny_run_with_one_point_per_epoch_per_series(runs_root):
     app = open_page("pages/train.py")
     assert not app.exception
-    app.select_slider(key="widget_train_subset_size").set_value(300)
-    app.slider(key="widget_epochs").set_value(2)
-    app.button[0].click().run()
-    rerun_until(app, lambda page: page.success or page.error)
+    train_on_the_train_page(app, epochs=2)
     assert not app.error, [error.value for error in app.error]
     assert app.success[0].value == "Finished all 2 epoch(s)."
     assert chart_points(app) == {"training loss": 2, "validation loss": 2, "training accuracy": 2, "validation accuracy": 2}
@@ -66,10 +92,8 @@ def test_the_train_page_completes_a_tiny_run_with_one_point_per_epoch_per_series
 
 def test_a_batch_larger_than_the_training_subset_is_explained(runs_root):
     app = open_page("pages/train.py")
-    app.select_slider(key="widget_train_subset_size").set_value(100)
     app.select_slider(key="widget_batch_size").set_value(256)
-    app.button[0].click().run()
-    rerun_until(app, lambda page: page.error or page.success)
+    train_on_the_train_page(app, training_examples=100)
     assert "batch size (256) is larger than the training set (100 examples)" in app.error[0].value
 
 
@@ -109,7 +133,7 @@ def test_the_optimizer_race_overlays_one_curve_per_optimizer(runs_root):
     app.slider(key="widget_epochs").set_value(2)
     app.multiselect(key="race_optimizers").set_value(["sgd", "adam"])
     app.run()
-    next(button for button in app.button if button.label == "Start the race").click().run()
+    button(app, "Start the race").click().run()
     rerun_until(app, lambda page: any("SGD: completed · Adam: completed" in caption.value for caption in page.caption))
     race_chart = json.loads(app.get("plotly_chart")[-1].proto.spec)
     assert sorted(trace["name"] for trace in race_chart["data"]) == ["Adam (lr 0.001)", "SGD (lr 0.1)"]
@@ -118,7 +142,7 @@ def test_the_optimizer_race_overlays_one_curve_per_optimizer(runs_root):
 
 def test_the_overfitting_preset_trains_a_run_that_overfits(runs_root):
     app = open_page("pages/compare.py")
-    next(button for button in app.button if button.label == "Set up and train the overfitting run").click().run()
+    button(app, "Set up and train the overfitting run").click().run()
     assert app.title[0].value == "Train a model"
     app.switch_page("pages/train.py")  # AppTest does not follow st.switch_page on its next run; a browser does
     rerun_until(app, lambda page: page.success or page.error)
@@ -131,9 +155,7 @@ def test_the_overfitting_preset_trains_a_run_that_overfits(runs_root):
 
 def test_leaving_the_page_while_training_does_not_lose_the_run(runs_root):
     app = open_page("pages/train.py")
-    app.select_slider(key="widget_train_subset_size").set_value(1000)
-    app.slider(key="widget_epochs").set_value(30)
-    app.button[0].click().run()
+    start_run_on_the_train_page(app, epochs=30, training_examples=1000)
     app.switch_page("pages/overview.py").run()  # the student wanders off mid-run...
     app.slider(key="widget_label_noise").set_value(0.1).run()  # ...and clicks a widget
     assert not app.exception
@@ -155,7 +177,7 @@ def test_the_exam_page_marks_the_test_set_with_a_confusion_matrix(runs_root):
     train_two_runs(runs_root)
     app = open_page("pages/exam.py", workspace=TEST_WORKSPACE)
     assert not app.exception
-    next(button for button in app.button if button.label.startswith("Sit the final exam")).click().run()
+    button(app, "Sit the final exam").click().run()
     assert not app.exception
     metrics = {metric.label: metric.value for metric in app.metric}
     assert 0.5 < float(metrics["Test accuracy"].rstrip("%")) / 100 <= 1.0
@@ -176,25 +198,13 @@ def test_the_draw_page_with_a_run_waits_for_a_digit(runs_root):
 
 def test_quick_training_on_the_draw_page_leads_to_a_model_ready_to_read(runs_root):
     app = open_page("pages/draw.py")
-    next(button for button in app.button if button.label.startswith("Quick-train a CNN")).click().run()
+    button(app, "Quick-train a CNN").click().run()
     rerun_until(app, lambda page: any("Draw a digit on the black square" in info.value for info in page.info), seconds=300)
     assert not app.exception
     assert app.selectbox(key="draw_run").value.config.model == "cnn"
 
 
 # -- a classroom: sessions kept apart, faults and bad input shown, not crashed on --------------------
-
-def start_tiny_run_on_the_train_page(app: AppTest, epochs: int = 2, name: str = "") -> None:
-    app.select_slider(key="widget_train_subset_size").set_value(300)
-    app.slider(key="widget_epochs").set_value(epochs)
-    app.text_input(key="run_name").input(name)
-    next(button for button in app.button if button.label == "Train").click().run()
-
-
-def train_tiny_run_on_the_train_page(app: AppTest, epochs: int = 2, name: str = "") -> None:
-    start_tiny_run_on_the_train_page(app, epochs, name)
-    rerun_until(app, lambda page: page.success or page.error)
-
 
 def latest_job(app: AppTest):
     from mnist_core.jobs import job_board
@@ -210,8 +220,8 @@ def test_two_sessions_each_see_only_their_own_runs_and_a_refresh_finds_them_agai
     alice, bob = open_page("pages/train.py"), open_page("pages/train.py")
     alice_workspace, bob_workspace = alice.query_params["workspace"], bob.query_params["workspace"]
     assert alice_workspace != bob_workspace
-    start_tiny_run_on_the_train_page(alice, epochs=2, name="alice's run")
-    start_tiny_run_on_the_train_page(bob, epochs=3, name="bob's run")  # both at once: one trains, one queues
+    start_run_on_the_train_page(alice, epochs=2, name="alice's run")
+    start_run_on_the_train_page(bob, epochs=3, name="bob's run")  # both at once: one trains, one queues
     for app in (alice, bob):
         rerun_until(app, lambda page: page.success or page.error)
         app.run()
@@ -236,7 +246,7 @@ def test_a_workspace_address_that_is_a_path_opens_a_new_workspace_with_a_warning
 
 def test_a_run_name_with_a_path_is_kept_as_a_label_only(runs_root):
     app = open_page("pages/train.py")
-    train_tiny_run_on_the_train_page(app, name="../../../escape")
+    train_on_the_train_page(app, name="../../../escape")
     app.run()
     assert list(history_table(app)["run"]) == ["../../../escape"]
     assert [path.name for path in runs_root.parent.iterdir()] == ["runs"]
@@ -252,7 +262,7 @@ def test_a_run_killed_with_its_server_is_shown_as_interrupted_and_its_model_load
     assert any("killed mid-run" in warning.value and "finished epoch(s) and their weights are kept" in warning.value
                for warning in app.warning)
     exam = open_page("pages/exam.py", workspace="class-b")
-    next(button for button in exam.button if button.label.startswith("Sit the final exam")).click().run()
+    button(exam, "Sit the final exam").click().run()
     assert not exam.exception and not exam.error
     assert any(metric.label == "Test accuracy" for metric in exam.metric)
 
@@ -278,7 +288,7 @@ def choose_the_mlp_with(app: AppTest, optimizer: str, learning_rate: float, batc
 def test_a_learning_rate_that_overflows_the_loss_ends_as_diverged_with_advice(runs_root):
     app = open_page("pages/train.py")
     choose_the_mlp_with(app, "sgd", 10.0, 8)
-    train_tiny_run_on_the_train_page(app, epochs=3)
+    train_on_the_train_page(app, epochs=3)
     assert "The run diverged." in app.error[0].value and "try 1" in app.error[0].value
     assert "nan" not in json.dumps([json.loads(chart.proto.spec)["data"] for chart in app.get("plotly_chart")]).lower()
 
@@ -286,22 +296,19 @@ def test_a_learning_rate_that_overflows_the_loss_ends_as_diverged_with_advice(ru
 def test_a_learning_rate_that_blows_the_loss_up_without_nan_gets_a_warning(runs_root):
     app = open_page("pages/train.py")
     choose_the_mlp_with(app, "momentum", 10.0, 100)
-    train_tiny_run_on_the_train_page(app, epochs=1)
+    train_on_the_train_page(app, epochs=1)
     assert "The loss exploded" in app.warning[0].value and "Try 1" in app.warning[0].value
 
 
 def test_pressing_train_twice_starts_one_run_and_stopping_twice_keeps_it(runs_root):
     app = open_page("pages/train.py")
-    app.select_slider(key="widget_train_subset_size").set_value(1000)
-    app.slider(key="widget_epochs").set_value(100)
-    train_button = next(button for button in app.button if button.label == "Train")
-    train_button.click().run()
+    start_run_on_the_train_page(app, epochs=100, training_examples=1000)
     first_job = latest_job(app)
-    next(button for button in app.button if button.label == "Train").click().run()  # a second click that raced the greying
+    button(app, "Train").click().run()  # a second click that raced the greying
     assert latest_job(app) is first_job
     rerun_until(app, lambda page: len(latest_job(page).snapshot().history) >= 1)
     for _ in range(2):
-        next(button for button in app.button if button.label == "Stop").click().run()
+        button(app, "Stop").click().run()
     rerun_until(app, lambda page: page.info)
     assert not app.exception
     assert "Stopped during epoch" in app.info[0].value
@@ -317,7 +324,7 @@ def test_zero_and_negative_values_are_refused_with_the_setting_named(runs_root):
     app.session_state["settings"]["batch_size"] = 0  # a value no widget offers (a hand-edited preset, say)
     app.run()
     assert "batch_size must be a whole number of at least 1 (got 0)" in app.error[0].value
-    assert not any(button.label == "Train" for button in app.button)
+    assert not has_button(app, "Train")
 
 
 def test_a_corrupted_data_file_is_named_never_trained_on_and_repaired_from_the_app(tmp_path, monkeypatch, runs_root):
@@ -331,18 +338,16 @@ def test_a_corrupted_data_file_is_named_never_trained_on_and_repaired_from_the_a
     assert not app.exception
     message = app.error[0].value
     assert str(damaged) in message and "python -m mnist_core fetch --force" in message
-    assert not any(button.label == "Train" for button in app.button)
-    next(button for button in app.button if button.label == "Provision MNIST again").click().run()  # the real provisioning
+    assert not has_button(app, "Train")
+    button(app, "Provision MNIST again").click().run()  # the real provisioning
     assert not app.exception and not app.error
-    assert any(button.label == "Train" for button in app.button)
+    assert has_button(app, "Train")
     assert damaged.read_bytes() != good[: len(good) // 2]
 
 
 def test_a_refreshed_tab_finds_its_running_run_and_can_stop_it(runs_root):
     app = open_page("pages/train.py")
-    app.select_slider(key="widget_train_subset_size").set_value(1000)
-    app.slider(key="widget_epochs").set_value(100)
-    next(button for button in app.button if button.label == "Train").click().run()
+    start_run_on_the_train_page(app, epochs=100, training_examples=1000)
     rerun_until(app, lambda page: len(latest_job(page).snapshot().history) >= 1)
 
     refreshed = open_page("pages/train.py", workspace=app.query_params["workspace"])  # F5: a new session, same address

@@ -100,6 +100,7 @@ def test_several_runs_export_to_one_csv(sample_dataset, runs_root):
 
 # -- faults: a killed training process, a half-made folder, hand edits -----------------------------
 
+@pytest.mark.slow
 def test_a_run_whose_process_is_killed_is_listed_as_interrupted_with_its_saved_epochs(sample_dataset, runs_root, kill_a_training_run):
     run_id = kill_a_training_run("class-a")
     runs, damaged = list_runs(runs_root, workspace="class-a")

@@ -8,7 +8,9 @@ import numpy as np
 import pytest
 
 from mnist_core import EpochResult, RunStatus, TrainConfig, split_dataset, train
-from mnist_core.models import evaluate, get_weights
+from mnist_core.config import split_for_config, steps_per_epoch
+from mnist_core.models import build_model, evaluate, get_weights, make_optimizer
+from mnist_core.training import shuffled_order
 
 
 def quick_config(**overrides):
@@ -60,6 +62,48 @@ def test_same_seed_and_config_give_the_same_numbers(sample_dataset, model_name):
     assert metrics() == metrics()
     other_seed = [(r.train_loss, r.val_loss) for r in train(dataclasses.replace(config, seed=1), sample_dataset)]
     assert other_seed != [(loss, val) for loss, _, val, _ in metrics()]
+
+
+def textbook_eager_weights(config, split) -> dict:
+    """The reference: TensorFlow's custom-training guide written out plainly, one batch at a time,
+    eagerly, with numpy doing the batching and scaling, on the same data, order and seed as the engine."""
+    import keras
+    import tensorflow as tf
+
+    model = build_model(config)
+    steps = steps_per_epoch(len(split.train_labels), config.batch_size)
+    optimizer = make_optimizer(config, steps)
+    cross_entropy = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+    for epoch in range(1, config.epochs + 1):
+        order = shuffled_order(config.seed, epoch, len(split.train_labels))
+        for step in range(steps):
+            batch = order[step * config.batch_size:(step + 1) * config.batch_size]
+            images = split.train_images[batch].astype(np.float32) / 255.0
+            labels = split.train_labels[batch].astype(np.int32)
+            with tf.GradientTape() as tape:
+                loss = cross_entropy(labels, model(images, training=True))
+                if model.losses:
+                    loss += tf.add_n(model.losses)
+            gradients = tape.gradient(loss, model.trainable_variables)
+            optimizer.apply_gradients(zip(gradients, model.trainable_variables))
+    return get_weights(model)
+
+
+@pytest.mark.parametrize("model_name", ["linear", "mlp", "cnn"])
+def test_the_compiled_chunked_loop_gives_the_weights_of_a_plain_eager_loop(sample_dataset, model_name):
+    """The speed-ups (a compiled step, chunks of steps in one call, batches gathered inside the graph)
+    must not change what is computed. Each model's own preset (cosine schedule, L2 on), minus dropout,
+    whose random masks the reference could not draw the same way."""
+    config = TrainConfig.for_model(model_name, epochs=2, batch_size=64, dropout=0.0, l2=1e-4)
+    split = split_for_config(sample_dataset, config)
+    training = train(config, split=split)
+    list(training)
+    assert training.status == RunStatus.COMPLETED
+    assert training.steps_per_epoch == 17  # 1,080 digits in batches of 64: the last batch is smaller
+    engine, reference = get_weights(training.model), textbook_eager_weights(config, split)
+    assert engine.keys() == reference.keys()
+    for name in engine:
+        np.testing.assert_allclose(engine[name], reference[name], rtol=1e-4, atol=1e-5, err_msg=name)
 
 
 def test_stop_keeps_the_finished_epochs_and_their_weights(sample_dataset):
