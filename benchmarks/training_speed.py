@@ -20,7 +20,6 @@ absolute seconds depend on the machine.
 from __future__ import annotations
 
 import argparse
-import math
 import statistics
 import sys
 import time
@@ -31,10 +30,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import numpy as np  # noqa: E402
 
 from mnist_core import TrainConfig, load_mnist, split_dataset, train  # noqa: E402
+from mnist_core.config import steps_per_epoch  # noqa: E402
 from mnist_core.models import build_model, evaluate, make_optimizer  # noqa: E402
-
-import keras  # noqa: E402  (after mnist_core, which quiets TensorFlow's start-up logging)
-import tensorflow as tf  # noqa: E402
+from mnist_core.quiet_tensorflow import keras, tf  # noqa: E402
 
 
 def steady_epoch_seconds(epoch_seconds: list[float]) -> float:
@@ -50,8 +48,7 @@ def time_engine(config: TrainConfig, split) -> tuple[list[float], float]:
 
 def time_model_fit(config: TrainConfig, split) -> tuple[list[float], float]:
     model = build_model(config)
-    steps_per_epoch = math.ceil(len(split.train_labels) / config.batch_size)
-    model.compile(optimizer=make_optimizer(config, steps_per_epoch),
+    model.compile(optimizer=make_optimizer(config, steps_per_epoch(len(split.train_labels), config.batch_size)),
                   loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"])
     seconds = []
 
@@ -72,8 +69,7 @@ def time_model_fit(config: TrainConfig, split) -> tuple[list[float], float]:
 
 def time_eager_loop(config: TrainConfig, split) -> tuple[list[float], float]:
     model = build_model(config)
-    steps_per_epoch = math.ceil(len(split.train_labels) / config.batch_size)
-    optimizer = make_optimizer(config, steps_per_epoch)
+    optimizer = make_optimizer(config, steps_per_epoch(len(split.train_labels), config.batch_size))
     cross_entropy = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
     images = split.train_images.astype(np.float32) / 255.0
     labels = split.train_labels.astype(np.int32)

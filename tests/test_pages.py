@@ -105,6 +105,17 @@ def test_changing_the_model_loads_its_preset():
     assert app.slider(key="widget_dropout").value == 0.25
 
 
+def test_a_learning_rate_between_the_stops_stays_in_its_own_session():
+    """A value between the slider's stops (from a preset or a CLI config) is offered to its own session
+    only: the stops every other student sees on the server stay as they were."""
+    teacher = open_page("pages/train.py")
+    teacher.session_state["settings"]["learning_rate"] = 0.005
+    teacher.run()
+    assert "0.005" in teacher.select_slider(key="widget_learning_rate").options  # the formatted stops
+    student = open_page("pages/train.py")
+    assert "0.005" not in student.select_slider(key="widget_learning_rate").options
+
+
 def train_two_runs(runs_root):
     """Two real runs on disk that differ in their optimizer, as the Compare page would find them."""
     from mnist_core import TrainConfig, load_mnist, train_and_record
