@@ -42,7 +42,8 @@ def add_config_flags(parser: argparse.ArgumentParser) -> None:
     """One flag per TrainConfig field. Defaults are left unset so the model's preset fills them in."""
     for field in dataclasses.fields(TrainConfig):
         flag = "--" + field.name.replace("_", "-")
-        help_text = f"{field.metadata['why']} (default: the model's preset)"
+        # argparse formats help texts with %, so a reason that mentions a percentage must escape it.
+        help_text = f"{field.metadata['why']} (default: the model's preset)".replace("%", "%%")
         if field.type == "bool":
             parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=None, help=help_text)
         else:

@@ -79,6 +79,16 @@ def test_bad_arguments_give_one_line_and_exit_code_2(runs_root, run_cli, argumen
     assert not runs_root.exists() or not any(runs_root.iterdir())
 
 
+@pytest.mark.parametrize("command", [[], ["train"], ["runs"], ["fetch"]])
+def test_every_help_page_prints_and_exits_0(run_cli, command):
+    """The README sends newcomers to `train --help`: a '%' in a reason once made argparse crash on it."""
+    completed = run_cli(*command, "--help")
+    assert completed.returncode == 0 and completed.stderr == ""
+    assert "usage: python -m mnist_core" in completed.stdout
+    if command == ["train"]:
+        assert "+-0.3%" in completed.stdout and "--learning-rate" in completed.stdout
+
+
 @pytest.mark.slow
 def test_runs_lists_saved_runs(run_cli):
     assert run_cli("train", "--epochs", "1").returncode == 0
