@@ -21,6 +21,7 @@ from __future__ import annotations
 import dataclasses
 import gzip
 import hashlib
+import io
 import os
 import pickle
 import shutil
@@ -32,6 +33,8 @@ import zipfile
 from pathlib import Path
 
 import numpy as np
+
+from .files import cannot_write_message, open_regular_file, write_atomically
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DATA_FILE_NAME = "mnist.npz"
@@ -116,7 +119,8 @@ def read_verified_npz(path: Path) -> dict[str, np.ndarray]:
     """Read a Keras-layout mnist.npz and verify it. Raises MnistDataError naming the file."""
     try:
         # allow_pickle=False: an .npz from anywhere can hold object arrays, and those unpickle.
-        with np.load(path, allow_pickle=False) as archive:
+        # Only a regular file: a FIFO in its place would hang every reader, a link could lead anywhere.
+        with open_regular_file(path) as file, np.load(file, allow_pickle=False) as archive:
             arrays = {name: archive[name] for name in archive.files}
     except (OSError, ValueError, EOFError, zipfile.BadZipFile, KeyError) as error:
         raise MnistDataError(f"{path} is not a readable .npz file ({type(error).__name__}: {error}).") from error
@@ -125,11 +129,16 @@ def read_verified_npz(path: Path) -> dict[str, np.ndarray]:
 
 
 def write_npz_atomically(arrays: dict[str, np.ndarray], path: Path) -> None:
-    """Write the arrays so that `path` is either absent or complete, never half-written."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(path.name + ".partial.npz")
-    np.savez(temporary, **{name: arrays[name] for name in ARRAY_NAMES})
-    os.replace(temporary, path)
+    """Write the arrays so that `path` is either absent or complete, never half-written.
+    A folder that cannot be written (read-only, a full disk) is a MnistDataError naming it and the fix."""
+    buffer = io.BytesIO()
+    np.savez(buffer, **{name: arrays[name] for name in ARRAY_NAMES})
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_atomically(path, buffer.getvalue())
+    except OSError as error:
+        raise MnistDataError(cannot_write_message(path, error, f"Make {path.parent} writable, free some disk space, or set "
+                                                  "MNIST_LAB_DATA_DIR to a folder you can write to.")) from error
 
 
 # ---------------------------------------------------------------------------------------------

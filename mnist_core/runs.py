@@ -32,17 +32,23 @@ import csv
 import dataclasses
 import io
 import json
+import logging
+import math
 import os
 import re
 import secrets
 import time
+import zipfile
 from pathlib import Path
 
 import numpy as np
 
 from .data import PROJECT_ROOT
+from .files import open_regular_file, read_bounded, write_atomically
 from .config import TrainConfig
 from .results import EpochResult, RunStatus
+
+logger = logging.getLogger(__name__)
 
 try:
     import fcntl
@@ -61,7 +67,14 @@ CONFIG_FILE, METRICS_FILE, WEIGHTS_FILE, RUN_FILE = "config.json", "metrics.csv"
 LOCKS_FOLDER = ".locks"  # hidden, so list_runs never takes it for a run
 METRIC_COLUMNS = tuple(field.name for field in dataclasses.fields(EpochResult))
 # Letters, digits, dot, dash and underscore, not starting with a dot: no '/', no '..', nothing hidden.
-IDENTIFIER_PATTERN = re.compile(r"^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,99}$")
+# Matched against the whole text (fullmatch): a '$' would also accept a trailing newline.
+IDENTIFIER_PATTERN = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9_.-]{0,99}")
+# The most a run's small files may hold. The app writes a run.json or config.json of under 2 KB, and
+# a metrics.csv row of about 200 bytes for each of at most 1,000 epochs: a file far bigger was not
+# written by the app, and reading it would cost every page that lists runs time and memory.
+MAX_JSON_BYTES = 64 * 1024
+MAX_METRICS_BYTES = 1024 * 1024
+NPY_HEADER_BYTES = 1024  # room for the header in front of each array in weights.npz
 SHARED_WORKSPACE = "shared"  # the command line's runs, and runs saved before workspaces existed
 
 
@@ -75,7 +88,7 @@ def runs_directory() -> Path:
 
 def is_valid_identifier(text) -> bool:
     """Safe as a folder name: it cannot point outside its parent folder or hide itself."""
-    return isinstance(text, str) and bool(IDENTIFIER_PATTERN.match(text)) and ".." not in text
+    return isinstance(text, str) and bool(IDENTIFIER_PATTERN.fullmatch(text)) and ".." not in text
 
 
 def run_folder(run_id: str, runs_root: Path | None = None) -> Path:
@@ -86,8 +99,8 @@ def run_folder(run_id: str, runs_root: Path | None = None) -> Path:
 
 
 def new_workspace() -> str:
-    """A fresh workspace name: unguessable enough that one student does not stumble on another's runs."""
-    return secrets.token_hex(4)
+    """A fresh workspace name: 64 random bits, so nobody finds another student's runs by guessing."""
+    return secrets.token_hex(8)
 
 
 def check_workspace(workspace: str) -> str:
@@ -102,9 +115,13 @@ def lock_path(folder: Path) -> Path:
 
 
 def training_process_is_alive(folder: Path) -> bool:
-    """Whether a live process still holds the run's lock, i.e. is still training it."""
+    """Whether a live process still holds the run's lock, i.e. is still training it.
+
+    Opened for reading only: a lock file made by another user (the teacher's CLI, say) can still be
+    tested. A lock that is not a regular file raises ValueError, which the reader reports.
+    """
     try:
-        lock = open(lock_path(folder), "r+b")
+        lock = open_regular_file(lock_path(folder))
     except FileNotFoundError:
         return False  # removed when a run finishes
     with lock:
@@ -113,15 +130,6 @@ def training_process_is_alive(folder: Path) -> bool:
         except OSError:
             return True
         return False
-
-
-def write_atomically(path: Path, content: bytes) -> None:
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(temporary, "wb") as file:
-        file.write(content)
-        file.flush()
-        os.fsync(file.fileno())
-    os.replace(temporary, path)
 
 
 def npz_bytes(arrays: dict[str, np.ndarray]) -> bytes:
@@ -233,13 +241,11 @@ class SavedRun:
         """Rebuild the model from the config and load the saved weights."""
         from .models import build_model, set_weights  # TensorFlow is only needed once a model is wanted.
 
-        path = self.folder / WEIGHTS_FILE
-        try:
-            with np.load(path, allow_pickle=False) as archive:
-                weights = {name: archive[name] for name in archive.files}
-        except (OSError, ValueError, EOFError, KeyError) as error:
-            raise DamagedRunError(f"Run {self.run_id}: {WEIGHTS_FILE} cannot be read ({error}).") from error
         model = build_model(self.config)
+        try:
+            weights = read_weights(self.folder / WEIGHTS_FILE, {variable.path: variable.shape for variable in model.weights})
+        except Exception as error:  # noqa: BLE001  whatever is wrong with the file, it is this run's damage
+            raise DamagedRunError(f"Run {self.run_id}: {WEIGHTS_FILE} cannot be read ({error}).") from error
         try:
             set_weights(model, weights)
         except ValueError as error:
@@ -247,30 +253,58 @@ class SavedRun:
         return model
 
 
+def read_weights(path: Path, expected_shapes: dict[str, tuple]) -> dict[str, np.ndarray]:
+    """The arrays of a weights.npz, each checked against the model's variables before it is unpacked.
+
+    An .npz is a zip: a hand-made one could hold an array that decompresses to gigabytes. So each
+    member's unpacked size is read from the zip's directory first and compared with what the model's
+    variable of that name needs (float32, plus room for the header); nothing bigger is unpacked.
+    """
+    with open_regular_file(path) as file, zipfile.ZipFile(file) as archive:
+        members = {info.filename.removesuffix(".npy"): info for info in archive.infolist()}
+        if set(members) != set(expected_shapes):
+            raise ValueError(f"it holds {sorted(members)}, the model has {sorted(expected_shapes)}")
+        for name, info in members.items():
+            allowed = 4 * math.prod(expected_shapes[name]) + NPY_HEADER_BYTES
+            if info.file_size > allowed:
+                raise ValueError(f"'{name}' unpacks to {info.file_size:,} bytes; the model's variable needs {allowed:,} at most")
+        with np.load(file, allow_pickle=False) as arrays:
+            return {name: arrays[name] for name in arrays.files}
+
+
 def read_history(path: Path) -> list[EpochResult]:
-    with open(path, newline="") as file:
-        reader = csv.DictReader(file)
-        if tuple(reader.fieldnames or ()) != METRIC_COLUMNS:
-            raise ValueError(f"unexpected columns {reader.fieldnames}")
-        history = []
-        for row in reader:
-            if None in row.values() or None in row:
-                raise ValueError(f"row {len(history) + 1} has the wrong number of values")
-            history.append(EpochResult(epoch=int(row["epoch"]), iterations=int(row["iterations"]),
-                                       **{name: float(row[name]) for name in METRIC_COLUMNS if name not in ("epoch", "iterations")}))
+    text = read_bounded(path, MAX_METRICS_BYTES).decode()
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    if tuple(reader.fieldnames or ()) != METRIC_COLUMNS:
+        raise ValueError(f"unexpected columns {reader.fieldnames}")
+    history = []
+    for row in reader:
+        if None in row.values() or None in row:
+            raise ValueError(f"row {len(history) + 1} has the wrong number of values")
+        measured = {name: float(row[name]) for name in METRIC_COLUMNS if name not in ("epoch", "iterations")}
+        if not all(math.isfinite(value) for value in measured.values()):
+            raise ValueError(f"row {len(history) + 1} holds a value that is not a finite number")  # never NaN in a chart
+        history.append(EpochResult(epoch=int(row["epoch"]), iterations=int(row["iterations"]), **measured))
     if [result.epoch for result in history] != list(range(1, len(history) + 1)):
         raise ValueError("the epochs are not numbered 1, 2, 3, ...")
     return history
 
 
+def whole_number_or_none(value):
+    """best_epoch as saved: a whole number or null. (JSON's 1e999 reads as infinity, which int() cannot take.)"""
+    if value is None or (isinstance(value, int) and not isinstance(value, bool)):
+        return value
+    raise ValueError(f"best_epoch must be a whole number or null (got {value!r})")
+
+
 def read_info(folder: Path) -> dict:
     """run.json, checked field by field. Raises DamagedRunError naming the file."""
     try:
-        raw = json.loads((folder / RUN_FILE).read_text())
+        raw = json.loads(read_bounded(folder / RUN_FILE, MAX_JSON_BYTES))
         info = {"status": RunStatus(raw["status"]), "message": str(raw["message"]), "name": str(raw["name"]),
-                "created": float(raw["created"]), "best_epoch": None if raw["best_epoch"] is None else int(raw["best_epoch"]),
+                "created": float(raw["created"]), "best_epoch": whole_number_or_none(raw["best_epoch"]),
                 "workspace": check_workspace(raw.get("workspace", SHARED_WORKSPACE))}
-    except (OSError, ValueError, TypeError, KeyError) as error:
+    except (OSError, ValueError, TypeError, KeyError, AttributeError, RecursionError) as error:
         raise DamagedRunError(f"Run {folder.name}: {RUN_FILE} is damaged ({error}).") from error
     return info
 
@@ -283,26 +317,49 @@ def interrupted_message(finished_epochs: int) -> str:
 def load_run(run_id: str, runs_root: Path | None = None) -> SavedRun:
     """Read a run's folder. Raises DamagedRunError, naming the file, if anything in it is unreadable."""
     folder = run_folder(run_id, runs_root)
-    if not folder.is_dir():
+    if not folder.is_dir() or folder.is_symlink():
         raise DamagedRunError(f"There is no run {run_id!r} in {folder.parent}.")
-    return read_run(folder, read_info(folder))
+    return read_run_safely(folder)
+
+
+def read_run_safely(folder: Path, workspace: str | None = None) -> SavedRun | None:
+    """Read a run folder (None if it belongs to another workspace than `workspace`). Whatever is in it,
+    this raises only DamagedRunError, naming the run: one student's broken or hostile folder must not
+    break anyone's page. An unexpected error is logged with its traceback for the teacher."""
+    try:
+        run_folder(folder.name, folder.parent)  # a hand-made folder with an unsafe name is reported, not read
+        info = read_info(folder)
+        if workspace is not None and info["workspace"] != workspace:
+            return None
+        return read_run(folder, info)
+    except DamagedRunError:
+        raise
+    except ValueError as error:
+        raise DamagedRunError(str(error)) from error
+    except Exception as error:  # noqa: BLE001
+        logger.exception("reading run folder %s failed", folder)
+        raise DamagedRunError(f"Run {folder.name} cannot be read ({type(error).__name__}: {error}).") from error
 
 
 def read_run(folder: Path, info: dict) -> SavedRun:
     """The rest of a run's folder, once its run.json has been read into `info`."""
     run_id = folder.name
     try:
-        config = TrainConfig.from_json((folder / CONFIG_FILE).read_text())
-    except (OSError, ValueError, TypeError) as error:
+        config = TrainConfig.from_json(read_bounded(folder / CONFIG_FILE, MAX_JSON_BYTES).decode())
+    except (OSError, ValueError, TypeError, RecursionError) as error:
         raise DamagedRunError(f"Run {run_id}: {CONFIG_FILE} is damaged ({error}).") from error
     metrics_path = folder / METRICS_FILE
     try:
         history = read_history(metrics_path) if metrics_path.exists() else []
-    except (OSError, ValueError, TypeError) as error:
+    except (OSError, ValueError, TypeError, csv.Error) as error:
         raise DamagedRunError(f"Run {run_id}: {METRICS_FILE} is damaged ({error}).") from error
     if history and not (folder / WEIGHTS_FILE).exists():
         raise DamagedRunError(f"Run {run_id}: {WEIGHTS_FILE} is missing.")
-    if info["status"] == RunStatus.RUNNING and not training_process_is_alive(folder):
+    try:
+        process_gone = info["status"] == RunStatus.RUNNING and not training_process_is_alive(folder)
+    except (OSError, ValueError) as error:
+        raise DamagedRunError(f"Run {run_id}: its lock file {lock_path(folder).name} cannot be checked ({error}).") from error
+    if process_gone:
         info = read_info(folder)  # it may have finished between the two reads: then run.json says so
         if info["status"] == RunStatus.RUNNING:
             info.update(status=RunStatus.INTERRUPTED, message=interrupted_message(len(history)))
@@ -314,7 +371,9 @@ def run_folders(runs_root: Path | None = None) -> list[Path]:
     root = Path(runs_root or runs_directory())
     if not root.is_dir():
         return []
-    return sorted(folder for folder in root.iterdir() if folder.is_dir() and not folder.name.startswith("."))
+    # A link is never followed: it could lead out of the runs folder.
+    return sorted(folder for folder in root.iterdir()
+                  if not folder.name.startswith(".") and not folder.is_symlink() and folder.is_dir())
 
 
 def list_runs(runs_root: Path | None = None, workspace: str | None = None) -> tuple[list[SavedRun], list[str]]:
@@ -326,12 +385,11 @@ def list_runs(runs_root: Path | None = None, workspace: str | None = None) -> tu
     runs, damaged = [], []
     for folder in run_folders(runs_root):
         try:
-            run_folder(folder.name, folder.parent)  # a hand-made folder with an unsafe name is reported, not read
-            info = read_info(folder)
-            if workspace is not None and info["workspace"] != workspace:
-                continue
-            runs.append(read_run(folder, info))
-        except (DamagedRunError, ValueError) as error:
+            run = read_run_safely(folder, workspace)
+        except DamagedRunError as error:
             damaged.append(str(error))
+            continue
+        if run is not None:
+            runs.append(run)
     runs.sort(key=lambda run: run.created, reverse=True)
     return runs, damaged

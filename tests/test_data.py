@@ -2,6 +2,7 @@
 
 import gzip
 import io
+import os
 import pickle
 import zipfile
 
@@ -57,6 +58,30 @@ def test_a_truncated_file_is_caught(private_data_copy):
     assert str(private_data_copy) in str(caught.value)
     assert "fetch --force" in str(caught.value)
 
+
+
+def test_a_fifo_in_place_of_the_data_file_is_named_not_waited_on(private_data_copy):
+    """A reader that opened a FIFO would wait forever for someone to write into it."""
+    private_data_copy.unlink()
+    os.mkfifo(private_data_copy)
+    with pytest.raises(MnistDataError, match="not a regular file") as caught:
+        load_mnist()
+    assert str(private_data_copy) in str(caught.value) and "fetch --force" in str(caught.value)
+
+
+def test_a_data_folder_that_cannot_be_written_is_named_with_the_fix(private_data_copy, monkeypatch):
+    """`fetch --force` and the page's repair button with a read-only data folder: a message, not a traceback."""
+    def refuse(path, content):
+        raise PermissionError(13, "Permission denied", str(path))
+
+    # As a read-only folder or a full disk would (chmod cannot make a folder read-only for root, who runs CI).
+    monkeypatch.setattr(data, "write_atomically", refuse)
+    monkeypatch.setattr(data, "SOURCES", (("a verified copy", lambda: data.read_verified_npz(private_data_copy)),))
+    with pytest.raises(MnistDataError) as caught:
+        data.provision_mnist(force=True, report=lambda line: None)
+    message = str(caught.value)
+    assert f"Cannot write to {private_data_copy.parent}: Permission denied" in message
+    assert "MNIST_LAB_DATA_DIR" in message
 
 def test_a_wrong_label_count_is_caught(sample_dataset):
     (x_train, y_train), (x_test, y_test) = sample_dataset

@@ -74,6 +74,73 @@ def test_a_damaged_run_is_named_and_skipped(sample_dataset, runs_root, damage, w
     assert len(damaged) == 1 and bad in damaged[0] and words in damaged[0]
 
 
+
+def edit_run_json(folder, **changes):
+    info = json.loads((folder / "run.json").read_text())
+    (folder / "run.json").write_text(json.dumps({**info, **changes}))
+
+
+def replace_with_a_link(path, target="/etc/passwd"):
+    path.unlink()
+    path.symlink_to(target)
+
+
+def make_the_lock_a_folder(folder):
+    edit_run_json(folder, status="running")
+    (folder.parent / ".locks" / f"{folder.name}.lock").mkdir(parents=True)
+
+
+# Each seen crashing every page of every workspace, or echoing a file it should never have opened.
+@pytest.mark.parametrize("damage, words", [
+    (lambda folder: edit_run_json(folder, best_epoch=float("inf")), "best_epoch must be a whole number"),  # 1e999 in JSON
+    (lambda folder: (folder / "config.json").write_text("[" * 20000 + "]" * 20000), "config.json is damaged"),
+    (lambda folder: (folder / "run.json").write_text("[" * 200000 + "]" * 200000), "far more than the app ever writes"),
+    (lambda folder: (folder / "run.json").write_text(json.dumps({"padding": "x" * 200_000})), "far more than the app ever writes"),
+    (lambda folder: (folder / "metrics.csv").write_text("epoch,train_loss,train_acc,val_loss,val_acc,seconds,iterations\n"
+                                                         "1," + "9" * 140_000 + ",0.9,0.5,0.8,1.0,10\n"), "metrics.csv is damaged"),
+    (lambda folder: (folder / "metrics.csv").write_text("epoch,train_loss,train_acc,val_loss,val_acc,seconds,iterations\n"
+                                                         "1,nan,0.9,0.5,0.8,1.0,10\n"), "not a finite number"),
+    (lambda folder: replace_with_a_link(folder / "metrics.csv"), "a link, not a file"),
+    (lambda folder: replace_with_a_link(folder / "run.json", folder / "config.json"), "a link, not a file"),
+    (make_the_lock_a_folder, "lock file"),
+])
+def test_a_hostile_run_folder_is_named_and_never_raises(sample_dataset, runs_root, damage, words):
+    _, good = train_and_save(sample_dataset, runs_root)
+    _, bad = train_and_save(sample_dataset, runs_root)
+    damage(runs_root / bad)
+    runs, damaged = list_runs(runs_root)
+    assert [run.run_id for run in runs] == [good]
+    assert len(damaged) == 1 and bad in damaged[0] and words in damaged[0], damaged
+    assert "root:" not in damaged[0]  # nothing of /etc/passwd is echoed
+    with pytest.raises(DamagedRunError):
+        load_run(bad, runs_root)
+
+
+def test_a_linked_run_folder_is_never_followed(sample_dataset, runs_root, tmp_path):
+    _, run_id = train_and_save(sample_dataset, runs_root)
+    (runs_root / "elsewhere").symlink_to(runs_root / run_id)
+    assert [run.run_id for run in list_runs(runs_root)[0]] == [run_id]
+    with pytest.raises(DamagedRunError):
+        load_run("elsewhere", runs_root)
+
+
+def test_weights_that_would_unpack_to_far_more_than_the_model_are_refused_unread(sample_dataset, runs_root):
+    """A zip bomb: a few kilobytes on disk that unpack to 400 MB. Refused from the zip's directory."""
+    _, run_id = train_and_save(sample_dataset, runs_root)
+    saved = load_run(run_id, runs_root)
+    with np.load(saved.folder / "weights.npz") as archive:
+        names = list(archive.files)
+    np.savez_compressed(saved.folder / "weights.npz", **{name: np.zeros(100_000_000, np.float32) for name in names[:1]},
+                        **{name: np.zeros(1, np.float32) for name in names[1:]})
+    assert (saved.folder / "weights.npz").stat().st_size < 1_000_000
+    with pytest.raises(DamagedRunError, match="unpacks to 400,000,"):
+        saved.load_model()
+
+
+def test_an_identifier_with_a_trailing_newline_is_refused(runs_root):
+    with pytest.raises(ValueError, match="not a valid"):
+        run_folder("shared\n", runs_root)
+
 def test_unreadable_weights_are_reported_when_the_model_is_loaded(sample_dataset, runs_root):
     _, run_id = train_and_save(sample_dataset, runs_root)
     (runs_root / run_id / "weights.npz").write_bytes(b"garbage")
