@@ -11,8 +11,9 @@ MNIST_FILE := data/mnist.npz
 run: $(RUNTIME_INSTALLED) $(MNIST_FILE)
 	$(BIN)/streamlit run dashboard.py
 
+# Two workers, one test file each at a time: the browser tests mostly wait for pages, the engine tests use that time.
 test: $(DEV_INSTALLED) $(MNIST_FILE)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2 --dist loadfile
 
 # The engine layer alone (no browser, no page scripts, nothing on all of MNIST): under a minute, for while you work.
 test-fast: $(DEV_INSTALLED) $(MNIST_FILE)
