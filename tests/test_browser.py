@@ -117,6 +117,9 @@ def test_a_digit_drawn_with_the_mouse_is_read_and_a_cleared_canvas_shows_no_pred
     page.get_by_role("button", name="Clear the canvas").click()
     expect(page.get_by_text("Draw a digit on the black square")).to_be_visible()
     expect(reading(page)).to_have_count(0)
+    # Clearing replaces the canvas with a new one: a stroke drawn before it is up would be lost.
+    expect(page.get_by_role("button", name="Undo")).to_be_disabled()
+    page.locator("canvas").first.wait_for()
 
     loop = [(140 + 70 * math.sin(angle / 20 * 2 * math.pi), 140 - 105 * math.cos(angle / 20 * 2 * math.pi)) for angle in range(22)]
     stroke(page, loop)  # a closed oval: a zero
