@@ -61,6 +61,10 @@ def test_a_run_trains_and_its_chart_gains_a_point_per_epoch(app_url, page):
     expect(page.get_by_text("Finished all 5 epoch(s).")).to_be_visible(timeout=120_000)
     wait_for_chart_points(page, 5)
     expect(page.locator(".js-plotly-plot")).to_have_count(2)
+    for chart in page.locator(".js-plotly-plot").all():  # each tick label once (".0%" once printed 93%, 93%, 92%...)
+        for axis in (".xtick text", ".ytick text"):
+            labels = chart.locator(axis).all_text_contents()  # SVG text has no innerText
+            assert labels and len(labels) == len(set(labels)), labels
 
 
 def test_stop_during_a_longer_run_keeps_the_finished_epochs(app_url, app_runs_root, page):
