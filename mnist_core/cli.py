@@ -74,16 +74,14 @@ def command_train(arguments) -> int:
     # Ctrl-C asks the loop to stop between steps, so the finished epochs are saved, not lost.
     stop = threading.Event()
     previous_handler = signal.signal(signal.SIGINT, lambda signum, frame: stop.set())
-    try:
-        split = split_for_config(dataset, config)
-        options = {"split": split, "stop_requested": stop.is_set}
-        training = (train(config, **options) if arguments.no_save else
-                    train_and_record(config, name=arguments.name, workspace=arguments.workspace or SHARED_WORKSPACE, **options))
-    except ValueError as error:
-        signal.signal(signal.SIGINT, previous_handler)
-        return usage_error(arguments.prog, error)
-
-    try:
+    try:  # the handler is put back however this ends: main() may be called again in the same process
+        try:
+            split = split_for_config(dataset, config)
+            options = {"split": split, "stop_requested": stop.is_set}
+            training = (train(config, **options) if arguments.no_save else
+                        train_and_record(config, name=arguments.name, workspace=arguments.workspace or SHARED_WORKSPACE, **options))
+        except ValueError as error:
+            return usage_error(arguments.prog, error)
         print(f"model={config.model}, parameters={training.parameter_count}, train={len(split.train_labels)}, "
               f"validation={len(split.validation_labels)}, steps_per_epoch={training.steps_per_epoch}", flush=True)
         for result in training:

@@ -201,8 +201,7 @@ class TrainingJob:
             logger.exception("training job failed")
             self._set(_status=RunStatus.FAILED, _message=f"Training failed unexpectedly: {type(error).__name__}: {error}")
         finally:
-            # A finished job keeps its metrics and model, not the 50 MB of training data.
+            # A finished job keeps its metrics and model, not the 50 MB of training data (the
+            # Training drops its own split when its loop ends).
             self._dataset = None
-            if self._training is not None:
-                self._training.split = None
             self._slots.release()

@@ -218,6 +218,9 @@ class Training:
             if self.status == RunStatus.RUNNING:
                 set_weights(self.model, last_good_weights)
                 self._finish(RunStatus.STOPPED, f"Stopped after {len(self.history)} finished epoch(s).")
+            # A finished run keeps its metrics and model, not its copy of the training data (42 MB for
+            # all of MNIST): a background job or a page may hold on to the Training long after.
+            self.split = None
 
     def _finish(self, status: RunStatus, message: str) -> None:
         self.status, self.message = status, message

@@ -42,3 +42,10 @@ def test_every_model_gives_ten_probabilities_per_image(sample_dataset, model_nam
 def test_the_mlp_follows_its_width_and_depth():
     model = build_model(TrainConfig.for_model("mlp", hidden_units=32, hidden_layers=3))
     assert count_parameters(model) == (784 * 32 + 32) + 2 * (32 * 32 + 32) + (32 * 10 + 10)
+
+
+def test_every_model_a_config_can_name_has_a_builder():
+    from mnist_core.config import MODEL_NAMES
+    from mnist_core.models import BUILDERS
+
+    assert tuple(BUILDERS) == MODEL_NAMES

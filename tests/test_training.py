@@ -182,3 +182,11 @@ def test_unknown_settings_in_json_are_reported():
 def test_every_setting_says_why_it_has_its_default():
     for field in dataclasses.fields(TrainConfig):
         assert len(TrainConfig.reason(field.name)) > 20, field.name
+
+
+def test_a_finished_run_lets_go_of_its_training_data(sample_dataset):
+    """A job or a page may keep the Training (its model, its history) long after it ends: not its data."""
+    training = train(quick_config(epochs=1), sample_dataset)
+    assert training.split is not None
+    list(training)
+    assert training.split is None and training.history and training.model is not None

@@ -9,7 +9,7 @@ it before it is drawn, and a change the student makes is copied back by the widg
 import streamlit as st
 
 from mnist_core import TrainConfig
-from mnist_core.config import OPTIMIZER_NAMES
+from mnist_core.config import OPTIMIZER_NAMES, SCHEDULE_NAMES
 
 MODEL_LABELS = {"linear": "Linear (softmax of xW + b)", "mlp": "MLP (hidden layers)", "cnn": "CNN (convolutions)"}
 OPTIMIZER_LABELS = {"sgd": "SGD", "momentum": "SGD with momentum", "adam": "Adam", "rmsprop": "RMSprop", "adagrad": "Adagrad"}
@@ -85,7 +85,7 @@ def settings_sidebar() -> None:
     setting_widget("learning_rate", sidebar.select_slider, label="Learning rate (log scale)",
                    options=with_value(LEARNING_RATES, settings()["learning_rate"]),
                    format_func=learning_rate_label)
-    setting_widget("learning_rate_schedule", sidebar.radio, label="Learning-rate schedule", options=["constant", "cosine"], horizontal=True)
+    setting_widget("learning_rate_schedule", sidebar.radio, label="Learning-rate schedule", options=list(SCHEDULE_NAMES), horizontal=True)
     if settings()["optimizer"] == "momentum":
         setting_widget("momentum", sidebar.slider, label="Momentum", min_value=0.0, max_value=0.99, step=0.01)
     setting_widget("epochs", sidebar.slider, label="Epochs", min_value=1, max_value=100)
