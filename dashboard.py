@@ -1,12 +1,23 @@
 """MNIST Lab: `streamlit run dashboard.py`. Page set-up and navigation only; each page lives in pages/."""
 
+import logging
+
 import streamlit as st
 
+from mnist_core.runs import tidy_runs_folder
 from ui.navigation import NAVIGATION_READY
 from ui.streamlit_patch import stop_streamlit_clearing_keras
 from ui.workspace import workspace_sidebar
 
 stop_streamlit_clearing_keras()
+
+
+@st.cache_resource(show_spinner=False)
+def tidy_runs_once() -> None:
+    """Once per server process: move old-layout runs and remove what killed processes left (runs.py)."""
+    tidy_runs_folder()
+
+
 st.set_page_config(page_title="MNIST Lab", page_icon=":material/draw:", layout="wide")
 st.session_state[NAVIGATION_READY] = True  # see ui/navigation.py: require_navigation()
 navigation = st.navigation([
@@ -16,5 +27,12 @@ navigation = st.navigation([
     st.Page("pages/exam.py", title="Exam", icon=":material/school:"),
     st.Page("pages/draw.py", title="Draw", icon=":material/draw:"),
 ])
+tidy_runs_once()
 workspace_sidebar()
-navigation.run()
+try:
+    navigation.run()
+except Exception:  # Streamlit's own rerun and stop are BaseExceptions and pass through
+    # A student sees what to do, not a traceback with the server's paths; the teacher's log has it all.
+    logging.getLogger("mnist_lab").exception("a page failed")
+    st.error("Something went wrong on this page. Your runs are safe: reload the page, or try another one. "
+             "If it happens again, tell your teacher; the details are in the server's log.")

@@ -20,7 +20,7 @@ import threading
 from .config import TrainConfig, split_for_config
 from .data import MnistDataError, load_mnist, provision_mnist
 from .results import RunStatus
-from .runs import SHARED_WORKSPACE, check_workspace, list_runs
+from .runs import SHARED_WORKSPACE, RunSaveError, check_workspace, list_runs, tidy_runs_folder
 
 USAGE_ERROR = 2
 
@@ -71,6 +71,8 @@ def command_train(arguments) -> int:
     from .training import train, train_and_record
 
     dataset = load_mnist()
+    if not arguments.no_save:
+        tidy_runs_folder()
     # Ctrl-C asks the loop to stop between steps, so the finished epochs are saved, not lost.
     stop = threading.Event()
     previous_handler = signal.signal(signal.SIGINT, lambda signum, frame: stop.set())
@@ -94,10 +96,11 @@ def command_train(arguments) -> int:
     if arguments.evaluate_test and training.history:
         test_loss, test_acc = evaluate(training.model, split.test_images, split.test_labels)
         print(f"test_loss={test_loss:.4f}, test_acc={test_acc:.4f}")
-    return 0 if training.status != RunStatus.DIVERGED else 1
+    return 1 if training.status in (RunStatus.DIVERGED, RunStatus.FAILED) else 0
 
 
 def command_runs(arguments) -> int:
+    tidy_runs_folder()
     try:
         runs, damaged = list_runs(workspace=arguments.workspace and check_workspace(arguments.workspace))
     except ValueError as error:
@@ -146,6 +149,6 @@ def main(argv=None) -> int:
     arguments = build_parser().parse_args(argv)
     try:
         return arguments.handler(arguments)
-    except MnistDataError as error:
+    except (MnistDataError, RunSaveError) as error:  # a message saying what to do, not a traceback
         print(f"error: {error}", file=sys.stderr)
         return 1

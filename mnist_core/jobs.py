@@ -8,6 +8,12 @@ A laptop has few cores. Two trainings at once each get half the machine and both
 long, plus the cost of fighting over caches; forty would crawl. So jobs wait for one of a fixed
 number of *training slots* (`MNIST_LAB_TRAINING_SLOTS`, by default one per two cores) and show
 their place in the queue while they wait.
+
+One workspace runs one thing at a time (`JobBoard.start`): one run, or the runs of an optimizer
+race, which queue one after another. So a workspace has at most one run in the queue, a second
+start gets a message instead of a hidden job, and Stop reaches everything the workspace runs.
+Each run is saved from the moment it is asked for (runs.py), and limited in size and time as
+fair_share.py says.
 """
 
 from __future__ import annotations
@@ -17,10 +23,12 @@ import logging
 import os
 import threading
 from pathlib import Path
+from typing import Callable, Sequence
 
 from .config import TrainConfig
+from .fair_share import check_model_size, run_time_limit_seconds
 from .results import EpochResult, RunStatus
-from .runs import SHARED_WORKSPACE
+from .runs import SHARED_WORKSPACE, start_run
 
 logger = logging.getLogger(__name__)
 
@@ -71,25 +79,57 @@ class TrainingSlots:
 training_slots = TrainingSlots(default_slot_count())
 
 
-class JobBoard:
-    """The latest job of each workspace, so a browser tab that was refreshed (a new session with
-    the same workspace) finds its run again: its progress, its Stop button, its charts.
+class WorkspaceBusyError(RuntimeError):
+    """The workspace is already training something; the message says what to do."""
 
-    One entry per workspace, replaced by the next run, and a finished job holds no training data:
-    forty students cost forty small models.
+
+@dataclasses.dataclass(frozen=True)
+class Activity:
+    """What one workspace is running: `kind` names it for the pages ("run", "race"), `jobs` its runs."""
+
+    kind: str
+    jobs: tuple["TrainingJob", ...]
+
+    @property
+    def finished(self) -> bool:
+        return all(job.snapshot().finished for job in self.jobs)
+
+    def stop(self) -> None:
+        for job in self.jobs:
+            job.stop()
+
+
+class JobBoard:
+    """The current activity of each workspace, so a browser tab that was refreshed (a new session
+    with the same workspace) finds its runs again: their progress, their Stop button, their charts.
+
+    One entry per workspace, replaced by the next activity once this one has finished, and a
+    finished job holds no training data: forty students cost forty small models.
     """
 
     def __init__(self):
         self._lock = threading.Lock()
-        self._latest: dict[str, "TrainingJob"] = {}
+        self._current: dict[str, Activity] = {}
 
-    def post(self, job: "TrainingJob") -> None:
+    def start(self, workspace: str, kind: str, make_jobs: Callable[[], Sequence["TrainingJob"]]) -> Activity:
+        """Make the jobs with `make_jobs()` and start them as the workspace's activity, unless it is
+        still running one (WorkspaceBusyError). Checked and posted under one lock, so two quick
+        clicks in two tabs cannot both start."""
         with self._lock:
-            self._latest[job.workspace] = job
+            current = self._current.get(workspace)
+            if current is not None and not current.finished:
+                raise WorkspaceBusyError(
+                    "This workspace is already training (see the Train page, or the race on Compare). "
+                    "Stop it or wait for it to finish, then start the next one.")
+            activity = Activity(kind, tuple(make_jobs()))
+            self._current[workspace] = activity
+        for job in activity.jobs:
+            job.start()
+        return activity
 
-    def latest(self, workspace: str) -> "TrainingJob | None":
+    def current(self, workspace: str) -> Activity | None:
         with self._lock:
-            return self._latest.get(workspace)
+            return self._current.get(workspace)
 
 
 job_board = JobBoard()
@@ -107,7 +147,8 @@ class JobSnapshot:
     steps_per_epoch: int
     queue_position: int      # 0 unless waiting for a slot
     best_epoch: int | None
-    run_id: str | None
+    run_id: str
+    waiting_for: str | None  # the run this one waits for before it queues (the race's runs go one by one)
 
     @property
     def finished(self) -> bool:
@@ -122,13 +163,17 @@ class TrainingJob:
     """
 
     def __init__(self, config: TrainConfig, dataset, runs_root: Path | None = None, name: str | None = None,
-                 slots: TrainingSlots | None = None, workspace: str = SHARED_WORKSPACE):
+                 slots: TrainingSlots | None = None, workspace: str = SHARED_WORKSPACE, after: "TrainingJob | None" = None):
+        """Reserve the run on disk now (RunSaveError if the runs folder cannot be written; ValueError
+        for a model too big to share the server). `after`: a job this one waits for before it queues."""
         config.validate()
+        check_model_size(config)
         self.config = config
         self.name = name
         self.workspace = workspace
         self._dataset = dataset
-        self._runs_root = runs_root
+        self._recorder = start_run(config, runs_root, name, workspace)
+        self._after = after
         self._slots = slots or training_slots
         self._stop = threading.Event()
         self._lock = threading.Lock()
@@ -138,8 +183,8 @@ class TrainingJob:
         self._thread = threading.Thread(target=self._work, name=f"training-{config.model}", daemon=True)
 
     @property
-    def run_id(self) -> str | None:
-        return self._training.run_id if self._training is not None else None
+    def run_id(self) -> str:
+        return self._recorder.run_id
 
     @property
     def model(self):
@@ -173,7 +218,7 @@ class TrainingJob:
             return JobSnapshot(status=status, message=message, history=history,
                                epoch=epoch, step=step, steps_per_epoch=steps_per_epoch,
                                queue_position=self._slots.position(self) if status == RunStatus.WAITING else 0,
-                               best_epoch=best_epoch, run_id=self.run_id)
+                               best_epoch=best_epoch, run_id=self.run_id, waiting_for=self._waiting_for())
 
     def _set(self, **fields) -> None:
         with self._lock:
@@ -183,15 +228,33 @@ class TrainingJob:
     def _on_progress(self, epoch: int, step: int, steps_per_epoch: int) -> None:
         self._set(_progress=(epoch, step, steps_per_epoch))
 
+    def _waiting_for(self) -> str | None:
+        """The name of the job this one waits for, while it does."""
+        after = self._after
+        return after.name if after is not None and not after.snapshot().finished else None
+
+    def _wait_for_turn(self) -> bool:
+        """Wait for the job before this one, then for a training slot. False if stopped meanwhile."""
+        while self._after is not None and not self._after.join(timeout=0.2):
+            if self._stop.is_set():
+                return False
+        self._after = None  # it has finished: let go of it and its model
+        return self._slots.acquire(self, self._stop.is_set)
+
     def _work(self) -> None:
         from .training import train_and_record  # TensorFlow is loaded by the first training, not by importing jobs
 
-        if not self._slots.acquire(self, self._stop.is_set):
-            self._set(_status=RunStatus.STOPPED, _message="Stopped before it started: no epoch was trained.")
+        if not self._wait_for_turn():
+            message = "Stopped before it started: no epoch was trained."
+            self._set(_status=RunStatus.STOPPED, _message=message)
+            try:
+                self._recorder.finish(RunStatus.STOPPED, message, None, weights=None)
+            except OSError:
+                logger.exception("could not record that run %s was stopped", self.run_id)
             return
         try:
-            training = train_and_record(self.config, self._dataset, runs_root=self._runs_root, name=self.name,
-                                        workspace=self.workspace, stop_requested=self._stop.is_set, on_progress=self._on_progress)
+            training = train_and_record(self.config, self._dataset, recorder=self._recorder, stop_requested=self._stop.is_set,
+                                        on_progress=self._on_progress, time_limit_seconds=run_time_limit_seconds())
             self._set(_training=training, _progress=(1, 0, training.steps_per_epoch))
             for _ in training:
                 pass  # each epoch lands in training.history, which snapshot() reads

@@ -1,18 +1,27 @@
 """Saving runs as they train, listing them and loading them back.
 
-A run is a folder under the runs folder (`runs/`, or `$MNIST_LAB_RUNS_DIR`):
+Each run belongs to a *workspace*: every browser session trains in its own, so a class of students
+sees only their own runs, and each workspace is a folder of its own under the runs folder (`runs/`,
+or `$MNIST_LAB_RUNS_DIR`). A page reads only its own workspace's folder, so one student's damaged
+or huge files cost no other student anything. The command line trains in `shared` unless told
+otherwise.
 
-    runs/20261128-143000-linear-1a2b/
+    runs/<workspace>/20261128-143000-linear-1a2b3c4d/
         config.json    the TrainConfig, so every chart can say how it was made
         metrics.csv    one row per finished epoch
         weights.npz    the weights after the last finished epoch (or the best, after an early stop)
-        run.json       status, message, best epoch, times, workspace
-    runs/.locks/20261128-143000-linear-1a2b.lock   only while it trains: locked by the training process
+        run.json       status, message, best epoch, times
+    runs/<workspace>/.locks/20261128-143000-linear-1a2b3c4d.lock   only while it waits or trains
+
+A run exists from the moment it is asked for: its folder, with config.json and a run.json saying
+"waiting", is made before it queues for a training slot, so a run killed in the queue or in its
+first epoch is still listed (interrupted, 0 epochs), and a runs folder that cannot be written is
+found before any time is spent training. The folder is assembled under a hidden name and renamed
+into place, so a reader never sees a run without its run.json, and its id is reserved first by
+creating its lock file exclusively, so two runs never share a folder.
 
 Every file is written to a temporary name and then renamed over the old one, and this happens at
 every epoch end: a crash loses at most the epoch in progress, and no file is ever half-written.
-The folder itself is assembled under a hidden name and renamed into place once its first epoch is
-complete, so a reader never sees a run without its run.json.
 Nothing here unpickles: weights are plain numpy arrays loaded with `allow_pickle=False`.
 
 A run that says "running" must have a live process training it. The training process holds an OS
@@ -21,9 +30,6 @@ the lock is held, which Windows would refuse otherwise); the operating system dr
 (a kill, a power cut, a closed laptop lid that ends the server). A reader that finds the lock free
 under a "running" run.json reports the run as *interrupted*, with the epochs saved before the end.
 This is safer than remembering a process id, which a restarted server may well be given again.
-
-Each run belongs to a *workspace*: every browser session trains in its own, so a class of students
-sees only their own runs. The command line trains in the shared workspace unless told otherwise.
 """
 
 from __future__ import annotations
@@ -37,6 +43,7 @@ import math
 import os
 import re
 import secrets
+import shutil
 import time
 import zipfile
 from pathlib import Path
@@ -44,7 +51,7 @@ from pathlib import Path
 import numpy as np
 
 from .data import PROJECT_ROOT
-from .files import open_regular_file, read_bounded, write_atomically
+from .files import cannot_write_message, open_regular_file, read_bounded, write_atomically
 from .config import TrainConfig
 from .results import EpochResult, RunStatus
 
@@ -76,10 +83,26 @@ MAX_JSON_BYTES = 64 * 1024
 MAX_METRICS_BYTES = 1024 * 1024
 NPY_HEADER_BYTES = 1024  # room for the header in front of each array in weights.npz
 SHARED_WORKSPACE = "shared"  # the command line's runs, and runs saved before workspaces existed
+PARTIAL_PREFIX = ".partial-"  # a run folder being assembled, renamed into place once it holds run.json
+# A lock, part-assembled folder or temporary file this old, which no live process holds, was left by
+# a killed process. Younger ones may belong to a run that is starting right now.
+ORPHAN_AGE_SECONDS = 60
 
 
 class DamagedRunError(ValueError):
     """A run folder that cannot be read. The message names the folder and what is wrong."""
+
+
+class RunSaveError(OSError):
+    """A run's files cannot be written (a read-only or full disk). The message names the folder and the fix."""
+
+    def __init__(self, folder: Path, error: OSError):
+        super().__init__(error.errno, cannot_write_message(
+            folder / RUN_FILE, error, "The runs are saved there: free some disk space or make the folder writable "
+                         "(MNIST_LAB_RUNS_DIR names another runs folder)."))
+
+    def __str__(self) -> str:
+        return self.strerror
 
 
 def runs_directory() -> Path:
@@ -91,11 +114,16 @@ def is_valid_identifier(text) -> bool:
     return isinstance(text, str) and bool(IDENTIFIER_PATTERN.fullmatch(text)) and ".." not in text
 
 
-def run_folder(run_id: str, runs_root: Path | None = None) -> Path:
+def workspace_folder(workspace: str, runs_root: Path | None = None) -> Path:
+    """The folder holding `workspace`'s runs."""
+    return Path(runs_root or runs_directory()) / check_workspace(workspace)
+
+
+def run_folder(run_id: str, runs_root: Path | None = None, workspace: str = SHARED_WORKSPACE) -> Path:
     """The folder of `run_id`, refusing any identifier that could point outside the runs folder."""
     if not is_valid_identifier(run_id):
         raise ValueError(f"{run_id!r} is not a valid run identifier (letters, digits, '.', '-' and '_' only).")
-    return Path(runs_root or runs_directory()) / run_id
+    return workspace_folder(workspace, runs_root) / run_id
 
 
 def new_workspace() -> str:
@@ -115,13 +143,18 @@ def lock_path(folder: Path) -> Path:
 
 
 def training_process_is_alive(folder: Path) -> bool:
-    """Whether a live process still holds the run's lock, i.e. is still training it.
+    """Whether a live process still holds the run's lock, i.e. is still training it."""
+    return lock_is_held(lock_path(folder))
+
+
+def lock_is_held(path: Path) -> bool:
+    """Whether a live process holds the lock file `path`.
 
     Opened for reading only: a lock file made by another user (the teacher's CLI, say) can still be
     tested. A lock that is not a regular file raises ValueError, which the reader reports.
     """
     try:
-        lock = open_regular_file(lock_path(folder))
+        lock = open_regular_file(path)
     except FileNotFoundError:
         return False  # removed when a run finishes
     with lock:
@@ -159,59 +192,108 @@ def runs_metrics_csv(runs) -> str:
 
 
 class RunRecorder:
-    """Saves one run while it trains. Pass it to train(..., recorder=...).
+    """Saves one run from the moment it is asked for. Pass it to train(..., recorder=...).
 
-    The folder is made at the first write, so a run refused before it starts (a batch bigger than
-    the training set, say) leaves nothing behind. `name` is only a label: whatever it holds (a
-    `../`, say), the folder's name is the generated run id.
+    Creating it reserves the run: the folder, with config.json and a run.json saying "waiting", and
+    the held lock. It raises RunSaveError at once if the runs folder cannot be written, before any
+    time is spent training. `name` is only a label: whatever it holds (a `../`, say), the folder's
+    name is the generated run id.
     """
+
+    RESERVE_ATTEMPTS = 10
 
     def __init__(self, config: TrainConfig, runs_root: Path | None = None, name: str | None = None,
                  workspace: str = SHARED_WORKSPACE):
         self.config = config
-        self.run_id = f"{time.strftime('%Y%m%d-%H%M%S')}-{config.model}-{secrets.token_hex(2)}"
-        self.folder = run_folder(self.run_id, runs_root)
-        self.info = {"run_id": self.run_id, "name": name or self.run_id, "workspace": check_workspace(workspace),
-                     "status": RunStatus.RUNNING, "message": "", "best_epoch": None, "created": time.time(), "updated": time.time()}
-        self._lock = None  # the open, locked lock file while this process trains the run
+        self.workspace = check_workspace(workspace)
+        self.info = {"name": name or "", "status": RunStatus.WAITING, "message": "", "best_epoch": None,
+                     "created": time.time(), "updated": time.time()}
+        self._lock = None  # the open, locked lock file while this process owns the run
+        parent = workspace_folder(workspace, runs_root)
+        try:
+            self.run_id, self.folder = self._reserve(parent)
+        except OSError as error:
+            raise RunSaveError(parent, error) from error
 
-    def _save(self, weights: dict[str, np.ndarray], history: list[EpochResult] | None) -> None:
+    def _reserve(self, parent: Path) -> tuple[str, Path]:
+        """Claim a fresh run id and make its folder; two runs never share one (see the module's text)."""
+        (parent / LOCKS_FOLDER).mkdir(parents=True, exist_ok=True)
+        for _ in range(self.RESERVE_ATTEMPTS):
+            run_id = f"{time.strftime('%Y%m%d-%H%M%S')}-{self.config.model}-{secrets.token_hex(4)}"
+            folder = parent / run_id
+            try:
+                lock = open(lock_path(folder), "xb")  # exclusive: whoever creates the lock owns the id
+            except FileExistsError:
+                continue
+            self._lock = lock
+            try_lock(lock)
+            if folder.exists():  # a finished run (its lock long gone) already has this id
+                self._release_lock(folder)
+                continue
+            partial = parent / f"{PARTIAL_PREFIX}{run_id}"
+            try:
+                partial.mkdir()
+                self.info["name"] = self.info["name"] or run_id
+                write_atomically(partial / CONFIG_FILE, self.config.to_json().encode())
+                write_atomically(partial / RUN_FILE, json.dumps(self.info, indent=2).encode())
+                os.rename(partial, folder)  # refused if the folder appeared meanwhile: never merged
+            except BaseException:
+                shutil.rmtree(partial, ignore_errors=True)
+                self._release_lock(folder)
+                raise
+            return run_id, folder
+        raise FileExistsError(f"no free run id after {self.RESERVE_ATTEMPTS} tries")
+
+    def _release_lock(self, folder: Path) -> None:
+        if self._lock is not None:
+            self._lock.close()
+            lock_path(folder).unlink(missing_ok=True)
+            self._lock = None
+
+    def _save(self, weights: dict[str, np.ndarray] | None = None, history: list[EpochResult] | None = None) -> None:
         # Weights and metrics first, run.json last: whatever run.json says is backed by the other files.
-        first_save = not self.folder.exists()
-        folder = self.folder.with_name(f".partial-{self.run_id}") if first_save else self.folder
-        if first_save:
-            folder.mkdir(parents=True)
-            lock_path(self.folder).parent.mkdir(exist_ok=True)
-            self._lock = open(lock_path(self.folder), "a+b")
-            try_lock(self._lock)
-            write_atomically(folder / CONFIG_FILE, self.config.to_json().encode())
-        write_atomically(folder / WEIGHTS_FILE, npz_bytes(weights))
-        if history is not None:
-            write_atomically(folder / METRICS_FILE, metrics_csv(history).encode())
-        self.info["updated"] = time.time()
-        write_atomically(folder / RUN_FILE, json.dumps(self.info, indent=2).encode())
-        if first_save:
-            os.replace(folder, self.folder)
+        try:
+            if weights is not None:
+                write_atomically(self.folder / WEIGHTS_FILE, npz_bytes(weights))
+            if history is not None:
+                write_atomically(self.folder / METRICS_FILE, metrics_csv(history).encode())
+            self.info["updated"] = time.time()
+            write_atomically(self.folder / RUN_FILE, json.dumps(self.info, indent=2).encode())
+        except OSError as error:
+            raise RunSaveError(self.folder, error) from error
+
+    def mark_running(self) -> None:
+        """The run has its training slot and starts now."""
+        self.info["status"] = RunStatus.RUNNING
+        self._save()
 
     def record_epoch(self, history: list[EpochResult], weights: dict[str, np.ndarray], best_epoch: int | None) -> None:
         """Save the run after an epoch: `history` is the training's list of every finished epoch so far."""
         self.info["best_epoch"] = best_epoch
         self._save(weights, history)
 
-    def finish(self, status: RunStatus, message: str, best_epoch: int | None, weights: dict[str, np.ndarray]) -> None:
+    def finish(self, status: RunStatus, message: str, best_epoch: int | None, weights: dict[str, np.ndarray] | None) -> None:
+        """Record how the run ended (`weights` None: keep those of the last saved epoch) and let go of it.
+        The lock is released even if the disk refuses the last write: a reader then reports the run
+        as interrupted, with the epochs saved before."""
         self.info.update(status=status, message=message, best_epoch=best_epoch)
-        self._save(weights, history=None)
-        if self._lock is not None:
+        try:
+            self._save(weights if best_epoch is not None else None)
+        finally:
             # run.json already says how the run ended, so a reader that finds the lock free in
             # between these two lines still reads the right status.
-            self._lock.close()
-            lock_path(self.folder).unlink(missing_ok=True)
-            self._lock = None
+            self._release_lock(self.folder)
+
+    def discard(self) -> None:
+        """Remove the run: it was refused before it started (a batch bigger than its training set, say)."""
+        shutil.rmtree(self.folder, ignore_errors=True)
+        self._release_lock(self.folder)
 
 
 def start_run(config: TrainConfig, runs_root: Path | None = None, name: str | None = None,
               workspace: str = SHARED_WORKSPACE) -> RunRecorder:
-    """Create the run's folder and return the recorder that fills it as training goes."""
+    """Reserve the run's folder in `workspace` and return the recorder that fills it as training goes.
+    Raises RunSaveError if the runs folder cannot be written."""
     return RunRecorder(config, runs_root, name, workspace)
 
 
@@ -228,7 +310,10 @@ class SavedRun:
     best_epoch: int | None
     name: str
     created: float
-    workspace: str
+
+    @property
+    def workspace(self) -> str:
+        return self.folder.parent.name
 
     @property
     def best_result(self) -> EpochResult | None:
@@ -302,36 +387,42 @@ def read_info(folder: Path) -> dict:
     try:
         raw = json.loads(read_bounded(folder / RUN_FILE, MAX_JSON_BYTES))
         info = {"status": RunStatus(raw["status"]), "message": str(raw["message"]), "name": str(raw["name"]),
-                "created": float(raw["created"]), "best_epoch": whole_number_or_none(raw["best_epoch"]),
-                "workspace": check_workspace(raw.get("workspace", SHARED_WORKSPACE))}
+                "created": float(raw["created"]), "best_epoch": whole_number_or_none(raw["best_epoch"])}
     except (OSError, ValueError, TypeError, KeyError, AttributeError, RecursionError) as error:
         raise DamagedRunError(f"Run {folder.name}: {RUN_FILE} is damaged ({error}).") from error
     return info
 
 
-def interrupted_message(finished_epochs: int) -> str:
-    return (f"Interrupted: the program training it stopped during epoch {finished_epochs + 1} (the server was closed or "
-            f"killed). The {finished_epochs} finished epoch(s) and their weights are kept.")
+def epochs_text(count: int) -> str:
+    return f"{count} epoch" if count == 1 else f"{count} epochs"
 
 
-def load_run(run_id: str, runs_root: Path | None = None) -> SavedRun:
+def interrupted_message(status: RunStatus, finished_epochs: int) -> str:
+    """What a reader says of a run whose process is gone while its run.json says waiting or running."""
+    if status == RunStatus.WAITING:
+        return ("Interrupted while it waited for a training slot (the server was closed or killed), so no epoch was "
+                "trained.")
+    kept = (f"its {epochs_text(finished_epochs)} and their weights are kept" if finished_epochs
+            else "nothing had been trained yet")
+    return (f"Interrupted during epoch {finished_epochs + 1}: the program training it stopped (the server was closed or "
+            f"killed), so {kept}.")
+
+
+def load_run(run_id: str, runs_root: Path | None = None, workspace: str = SHARED_WORKSPACE) -> SavedRun:
     """Read a run's folder. Raises DamagedRunError, naming the file, if anything in it is unreadable."""
-    folder = run_folder(run_id, runs_root)
+    folder = run_folder(run_id, runs_root, workspace)
     if not folder.is_dir() or folder.is_symlink():
         raise DamagedRunError(f"There is no run {run_id!r} in {folder.parent}.")
     return read_run_safely(folder)
 
 
-def read_run_safely(folder: Path, workspace: str | None = None) -> SavedRun | None:
-    """Read a run folder (None if it belongs to another workspace than `workspace`). Whatever is in it,
-    this raises only DamagedRunError, naming the run: one student's broken or hostile folder must not
-    break anyone's page. An unexpected error is logged with its traceback for the teacher."""
+def read_run_safely(folder: Path) -> SavedRun:
+    """Read a run folder. Whatever is in it, this raises only DamagedRunError, naming the run: one
+    student's broken or hostile folder must not break their page. An unexpected error is logged with
+    its traceback for the teacher."""
     try:
-        run_folder(folder.name, folder.parent)  # a hand-made folder with an unsafe name is reported, not read
-        info = read_info(folder)
-        if workspace is not None and info["workspace"] != workspace:
-            return None
-        return read_run(folder, info)
+        run_folder(folder.name, folder.parent.parent, folder.parent.name)  # a hand-made unsafe name is reported, not read
+        return read_run(folder, read_info(folder))
     except DamagedRunError:
         raise
     except ValueError as error:
@@ -356,40 +447,124 @@ def read_run(folder: Path, info: dict) -> SavedRun:
     if history and not (folder / WEIGHTS_FILE).exists():
         raise DamagedRunError(f"Run {run_id}: {WEIGHTS_FILE} is missing.")
     try:
-        process_gone = info["status"] == RunStatus.RUNNING and not training_process_is_alive(folder)
+        process_gone = not info["status"].finished and not training_process_is_alive(folder)
     except (OSError, ValueError) as error:
         raise DamagedRunError(f"Run {run_id}: its lock file {lock_path(folder).name} cannot be checked ({error}).") from error
     if process_gone:
         info = read_info(folder)  # it may have finished between the two reads: then run.json says so
-        if info["status"] == RunStatus.RUNNING:
-            info.update(status=RunStatus.INTERRUPTED, message=interrupted_message(len(history)))
+        if not info["status"].finished:
+            info.update(status=RunStatus.INTERRUPTED, message=interrupted_message(info["status"], len(history)))
     return SavedRun(run_id=run_id, folder=folder, config=config, history=history, **info)
 
 
-def run_folders(runs_root: Path | None = None) -> list[Path]:
-    """The run folders in the runs folder, by name: not the hidden lock and part-written folders beside them."""
+def workspaces(runs_root: Path | None = None) -> list[str]:
+    """The workspaces that have a folder in the runs folder."""
     root = Path(runs_root or runs_directory())
     if not root.is_dir():
         return []
-    # A link is never followed: it could lead out of the runs folder.
-    return sorted(folder for folder in root.iterdir()
-                  if not folder.name.startswith(".") and not folder.is_symlink() and folder.is_dir())
+    return sorted(folder.name for folder in root.iterdir()
+                  if is_valid_identifier(folder.name) and not folder.is_symlink() and folder.is_dir())
+
+
+def run_folders(runs_root: Path | None = None, workspace: str | None = None) -> list[Path]:
+    """The run folders of `workspace` (of every workspace if None), by name: not the hidden lock and
+    part-assembled folders beside them. A link is never followed: it could lead out of the runs folder."""
+    chosen = workspaces(runs_root) if workspace is None else [workspace]
+    folders = []
+    for name in chosen:
+        parent = workspace_folder(name, runs_root)
+        if parent.is_dir() and not parent.is_symlink():
+            folders += [folder for folder in parent.iterdir()
+                        if not folder.name.startswith(".") and not folder.is_symlink() and folder.is_dir()]
+    return sorted(folders)
 
 
 def list_runs(runs_root: Path | None = None, workspace: str | None = None) -> tuple[list[SavedRun], list[str]]:
-    """Every readable run (of `workspace`, if given), newest first, and one message per damaged run folder.
-
-    A damaged folder is reported to every workspace unless its run.json says whose it is: with a
-    broken run.json there is no telling, and saying nothing would hide it from its owner.
-    """
+    """Every readable run of `workspace` (of every workspace if None), newest first, and one message
+    per damaged run folder. Only that workspace's folder is read."""
     runs, damaged = [], []
-    for folder in run_folders(runs_root):
+    for folder in run_folders(runs_root, workspace):
         try:
-            run = read_run_safely(folder, workspace)
+            runs.append(read_run_safely(folder))
         except DamagedRunError as error:
             damaged.append(str(error))
-            continue
-        if run is not None:
-            runs.append(run)
     runs.sort(key=lambda run: run.created, reverse=True)
     return runs, damaged
+
+
+# -- housekeeping at start-up ----------------------------------------------------------------------
+
+def tidy_runs_folder(runs_root: Path | None = None) -> list[str]:
+    """Run once when a server or the CLI starts. Returns what it did, one line per change, for the log.
+
+    - Moves runs saved before workspaces had folders (runs/<run id>/) into their workspace's folder.
+    - Removes what killed processes left behind: locks, part-assembled run folders and temporary
+      files that no live process holds and that are older than ORPHAN_AGE_SECONDS (a younger one may
+      belong to a run starting this instant).
+    Never raises: a runs folder it cannot tidy is still read as before.
+    """
+    root = Path(runs_root or runs_directory())
+    done = []
+    try:
+        done += move_old_layout_runs(root)
+        for name in workspaces(root):
+            done += remove_orphans(workspace_folder(name, root))
+    except (OSError, ValueError) as error:
+        logger.warning("could not tidy the runs folder %s: %s", root, error)
+    for line in done:
+        logger.info("%s", line)
+    return done
+
+
+def move_old_layout_runs(root: Path) -> list[str]:
+    """runs/<run id>/ (a folder holding run.json) moves to runs/<its workspace>/<run id>/."""
+    moved = []
+    for folder in sorted(root.iterdir()) if root.is_dir() else []:
+        if folder.name.startswith(".") or folder.is_symlink() or not (folder / RUN_FILE).is_file():
+            continue
+        if lock_is_held(lock_path(folder)):
+            continue  # an older version of the app is still training it
+        try:
+            workspace = json.loads(read_bounded(folder / RUN_FILE, MAX_JSON_BYTES)).get("workspace", SHARED_WORKSPACE)
+        except (OSError, ValueError, AttributeError, RecursionError):
+            workspace = SHARED_WORKSPACE  # a damaged run is shown where the teacher looks: the shared workspace
+        if not is_valid_identifier(workspace) or workspace == folder.name:
+            workspace = SHARED_WORKSPACE
+        target = workspace_folder(workspace, root) / folder.name
+        if target.exists():
+            continue
+        target.parent.mkdir(exist_ok=True)
+        os.rename(folder, target)
+        lock_path(folder).unlink(missing_ok=True)
+        moved.append(f"moved run {folder.name} into the folder of workspace {workspace}")
+    return moved
+
+
+def is_orphan(path: Path, lock: Path) -> bool:
+    """Left behind by a dead process: old enough, and its run's lock held by nobody."""
+    try:
+        old = time.time() - path.lstat().st_mtime > ORPHAN_AGE_SECONDS
+        return old and not lock_is_held(lock)
+    except (OSError, ValueError):
+        return False
+
+
+def remove_orphans(parent: Path) -> list[str]:
+    removed = []
+    for entry in sorted(parent.iterdir()):
+        if entry.name.startswith(PARTIAL_PREFIX):
+            folder = parent / entry.name.removeprefix(PARTIAL_PREFIX)
+            if is_orphan(entry, lock_path(folder)):
+                shutil.rmtree(entry, ignore_errors=True)
+                removed.append(f"removed the part-assembled run folder {entry}")
+        elif not entry.name.startswith(".") and entry.is_dir() and not entry.is_symlink():
+            for temporary in entry.glob(".*.tmp"):
+                if is_orphan(temporary, lock_path(entry)):
+                    temporary.unlink(missing_ok=True)
+                    removed.append(f"removed the temporary file {temporary}")
+    locks = parent / LOCKS_FOLDER
+    for lock in sorted(locks.glob("*.lock")) if locks.is_dir() and not locks.is_symlink() else []:
+        if is_orphan(lock, lock):
+            lock.unlink(missing_ok=True)
+            removed.append(f"removed the stale lock {lock}")
+    return removed

@@ -29,7 +29,7 @@ from .data import IMAGE_SIZE, DatasetSplit, load_mnist
 from .models import build_model, count_parameters, get_weights, images_to_input, make_measure, make_optimizer, set_weights
 from .quiet_tensorflow import keras, tf
 from .results import EpochResult, RunStatus
-from .runs import SHARED_WORKSPACE, start_run
+from .runs import SHARED_WORKSPACE, RunSaveError, epochs_text, start_run
 
 CHUNK_TARGET_SECONDS = 0.25   # how long one compiled call may run before Python checks Stop and reports progress
 
@@ -99,7 +99,8 @@ class Training:
 
     def __init__(self, config: TrainConfig, dataset=None, split: DatasetSplit | None = None,
                  stop_requested: Callable[[], bool] | None = None,
-                 on_progress: Callable[[int, int, int], None] | None = None, recorder=None):
+                 on_progress: Callable[[int, int, int], None] | None = None, recorder=None,
+                 time_limit_seconds: float | None = None):
         config.validate()
         self.config = config
         if split is None:
@@ -114,6 +115,7 @@ class Training:
         self.stop_requested = stop_requested or (lambda: False)
         self.on_progress = on_progress or (lambda epoch, step, steps_per_epoch: None)
         self.recorder = recorder
+        self.time_limit_seconds = time_limit_seconds
         self.steps_per_epoch = steps_per_epoch(training_examples, config.batch_size)
         self.model = build_model(config)
         self.parameter_count = count_parameters(self.model)
@@ -121,6 +123,7 @@ class Training:
         self.status = RunStatus.RUNNING
         self.message = ""
         self.best_epoch: int | None = None
+        self.saved_epochs = 0  # how many of `history` are on disk, if recorded
         self._epochs = self._run()
 
     @property
@@ -164,7 +167,10 @@ class Training:
         last_good_weights = get_weights(self.model)
         best_weights, best_val_loss, epochs_without_improvement = None, math.inf, 0
         total_iterations, chunk_steps = 0, 1
+        started = time.perf_counter()
         try:
+            if not self._save_or_fail(lambda: self.recorder.mark_running()):
+                return
             for epoch in range(1, config.epochs + 1):
                 epoch_start = time.perf_counter()
                 order = tf.constant(shuffled_order(config.seed, epoch, training_examples), dtype=tf.int32)
@@ -172,7 +178,13 @@ class Training:
                 while step < self.steps_per_epoch:
                     if self.stop_requested():
                         set_weights(self.model, last_good_weights)
-                        self._finish(RunStatus.STOPPED, f"Stopped during epoch {epoch}; the {epoch - 1} finished epoch(s) are kept.")
+                        self._finish(RunStatus.STOPPED, f"Stopped during epoch {epoch}; {self._kept_text()}.")
+                        return
+                    if self.time_limit_seconds is not None and time.perf_counter() - started > self.time_limit_seconds:
+                        set_weights(self.model, last_good_weights)
+                        self._finish(RunStatus.STOPPED, f"Stopped during epoch {epoch}: a run may train for at most "
+                                     f"{self.time_limit_seconds / 60:g} minutes on this server, so that everyone gets a turn; "
+                                     f"{self._kept_text()}. Fewer epochs, a bigger batch or a smaller model train in less time.")
                         return
                     steps = min(chunk_steps, self.steps_per_epoch - step)
                     chunk_start = time.perf_counter()
@@ -200,8 +212,9 @@ class Training:
                     best_val_loss, self.best_epoch, best_weights, epochs_without_improvement = val_loss, epoch, last_good_weights, 0
                 else:
                     epochs_without_improvement += 1
-                if self.recorder is not None:
-                    self.recorder.record_epoch(self.history, last_good_weights, self.best_epoch)
+                if not self._save_or_fail(lambda: self.recorder.record_epoch(self.history, last_good_weights, self.best_epoch)):
+                    return
+                self.saved_epochs = len(self.history)
                 yield result
 
                 patience = config.early_stopping_patience
@@ -217,21 +230,43 @@ class Training:
             # The consumer closed the generator (or an error escaped): record what was finished.
             if self.status == RunStatus.RUNNING:
                 set_weights(self.model, last_good_weights)
-                self._finish(RunStatus.STOPPED, f"Stopped after {len(self.history)} finished epoch(s).")
+                self._finish(RunStatus.STOPPED, f"Stopped after {epochs_text(len(self.history))}.")
             # A finished run keeps its metrics and model, not its copy of the training data (42 MB for
             # all of MNIST): a background job or a page may hold on to the Training long after.
             self.split = None
 
+    def _kept_text(self) -> str:
+        finished = len(self.history)
+        return f"its {epochs_text(finished)} and their weights are kept" if finished else "no epoch had finished yet"
+
+    def _save_or_fail(self, save) -> bool:
+        """Run `save` (a recorder call), if the run is recorded. A disk that refuses it (read-only,
+        full) ends the run as failed, saying so; the epochs saved before stay on disk."""
+        if self.recorder is None:
+            return True
+        try:
+            save()
+            return True
+        except RunSaveError as error:
+            self.status = RunStatus.FAILED
+            self.message = (f"The run could not be saved, so it stopped. {error} "
+                            + (f"The {epochs_text(self.saved_epochs)} saved before are kept." if self.saved_epochs
+                               else "No epoch had been saved yet."))
+            try:
+                self.recorder.finish(self.status, self.message, self.best_epoch, weights=None)
+            except RunSaveError:
+                pass  # the lock is released all the same; a reader reports the run as interrupted
+            return False
+
     def _finish(self, status: RunStatus, message: str) -> None:
         self.status, self.message = status, message
-        if self.recorder is not None:
-            self.recorder.finish(status, message, self.best_epoch, get_weights(self.model))
+        self._save_or_fail(lambda: self.recorder.finish(status, message, self.best_epoch, get_weights(self.model)))
 
     def _divergence_message(self, epoch: int) -> str:
         rate = self.config.learning_rate
         return (f"Diverged in epoch {epoch}: the loss became infinite or NaN, so the weights blew up. "
                 f"The learning rate {rate:g} is too high for {self.config.optimizer}; try {gentler_learning_rate(self.config):g}. "
-                f"The {len(self.history)} finished epoch(s) and their weights are kept.")
+                f"{self._kept_text().capitalize()}.")
 
     def _next_chunk_size(self, steps: int, seconds: float, first_call: bool) -> int:
         if first_call:  # the first call also traced and compiled the function: its time says nothing
@@ -252,11 +287,19 @@ def train(config: TrainConfig, dataset=None, **options) -> Training:
 
 
 def train_and_record(config: TrainConfig, dataset=None, *, runs_root=None, name: str | None = None,
-                     workspace: str = SHARED_WORKSPACE, **options) -> Training:
+                     workspace: str = SHARED_WORKSPACE, recorder=None, **options) -> Training:
     """Start a run that saves itself in `workspace` at every epoch end: the one call behind the
     background job, the CLI and the tests. `training.run_id` names its folder.
 
-    A run refused before it starts (a batch bigger than the training set, say) raises ValueError
-    and leaves nothing on disk.
+    `recorder` is the run reserved earlier (by a job, before it queued); without one, it is reserved
+    here, raising RunSaveError if the runs folder cannot be written. A run refused before it starts
+    (a batch bigger than the training set, say) raises ValueError and leaves nothing on disk.
     """
-    return train(config, dataset, recorder=start_run(config, runs_root, name, workspace), **options)
+    try:
+        training = train(config, dataset, **options)  # refuses settings that do not fit before anything is saved
+    except BaseException:
+        if recorder is not None:
+            recorder.discard()
+        raise
+    training.recorder = recorder or start_run(config, runs_root, name, workspace)
+    return training

@@ -8,8 +8,9 @@ from mnist_core.config import OPTIMIZER_NAMES, OVERFITTING_PRESET, USUAL_LEARNIN
 from mnist_core.runs import runs_metrics_csv
 from ui.charts import overlay
 from ui.dataset import dataset_or_stop
-from ui.jobs import POLL_SECONDS, background_job, start_job
+from ui.jobs import POLL_SECONDS, current_activity, start_job, start_race
 from ui.navigation import require_navigation
+from ui.plain import plain
 from ui.settings import OPTIMIZER_LABELS, apply_settings, current_config, settings_sidebar
 from ui.workspace import workspace_runs
 
@@ -22,13 +23,21 @@ def run_label(run) -> str:
     return f"{run.name} · {config.model}, {OPTIMIZER_LABELS[config.optimizer]}, lr {config.learning_rate:g}"
 
 
+def run_labels(runs) -> dict[str, str]:
+    """run id -> label. Two runs of the same name and settings get their run ids added, so neither
+    hides the other in the list or the chart."""
+    labels = {run.run_id: run_label(run) for run in runs}
+    repeated = {label for label in labels.values() if list(labels.values()).count(label) > 1}
+    return {run_id: f"{label} ({run_id})" if label in repeated else label for run_id, label in labels.items()}
+
+
 def curve(history, metric: str) -> tuple[list[int], list[float]]:
     return [result.epoch for result in history], [getattr(result, metric) for result in history]
 
 
-def settings_table(runs) -> "pd.io.formats.style.Styler":
+def settings_table(runs, labels: dict[str, str]) -> "pd.io.formats.style.Styler":
     """One column per run, one row per setting; the settings that differ between runs are highlighted."""
-    table = pd.DataFrame({run_label(run): {name: str(value) for name, value in run.config.to_dict().items()} for run in runs})
+    table = pd.DataFrame({labels[run.run_id]: {name: str(value) for name, value in run.config.to_dict().items()} for run in runs})
     differs = table.nunique(axis=1) > 1
     table = pd.concat([table[differs], table[~differs]])  # what differs first: that is what the curves compare
     return table.style.apply(lambda row: ["background-color: #fff3b0" if differs[row.name] else "" for _ in row], axis=1)
@@ -38,22 +47,23 @@ def compare_history() -> None:
     st.subheader("Overlay runs")
     runs, damaged = workspace_runs()
     for message in damaged:
-        st.warning(f"A damaged run folder was skipped: {message}")
+        st.warning(f"A damaged run folder was skipped: {plain(message)}")
     runs = [run for run in runs if run.history]
     if not runs:
         st.info("No finished epochs to compare yet: train a run or two on the Train page, or start a race below.")
         return
-    labels = {run_label(run): run for run in runs}
-    chosen = st.multiselect("Runs", list(labels), default=list(labels)[:2], key="compare_runs")
+    labels = run_labels(runs)
+    by_id = {run.run_id: run for run in runs}
+    chosen = st.multiselect("Runs", list(labels), default=list(labels)[:2], format_func=labels.get, key="compare_runs")
     metric = st.selectbox("Metric", list(METRICS), format_func=METRICS.get, key="compare_metric")
     if not chosen:
         st.caption("Choose at least one run.")
         return
-    selected = [labels[label] for label in chosen]
-    st.plotly_chart(overlay({run_label(run): curve(run.history, metric) for run in selected}, METRICS[metric]),
+    selected = [by_id[run_id] for run_id in chosen]
+    st.plotly_chart(overlay({labels[run.run_id]: curve(run.history, metric) for run in selected}, METRICS[metric]),
                     key="compare_chart")
     st.caption("Highlighted: the settings that differ between the chosen runs.")
-    st.dataframe(settings_table(selected))
+    st.dataframe(settings_table(selected, labels))
     st.download_button("Download the chosen runs' metrics (CSV)", runs_metrics_csv(selected), file_name="mnist-lab-runs.csv",
                        mime="text/csv", icon=":material/download:")
 
@@ -64,12 +74,15 @@ def show_race(jobs, rendered_while_running: bool) -> None:
     for job, snapshot in snapshots:
         name = OPTIMIZER_LABELS[job.config.optimizer]
         if snapshot.status == RunStatus.WAITING:
-            states.append(f"{name}: waiting (number {snapshot.queue_position} in the queue)")
+            if snapshot.waiting_for:
+                states.append(f"{name}: waiting for its turn")
+            else:
+                states.append(f"{name}: waiting ({f'number {snapshot.queue_position} in the queue' if snapshot.queue_position else 'starting'})")
         elif snapshot.status == RunStatus.RUNNING:
             states.append(f"{name}: epoch {snapshot.epoch} of {job.config.epochs}")
         else:
             states.append(f"{name}: {snapshot.status}" + (f" ({snapshot.message})" if snapshot.status in (RunStatus.DIVERGED, RunStatus.FAILED) else ""))
-    st.caption(" · ".join(states))
+    st.caption(plain(" · ".join(states)))
     curves = {f"{OPTIMIZER_LABELS[job.config.optimizer]} (lr {job.config.learning_rate:g})": curve(snapshot.history, "val_loss")
               for job, snapshot in snapshots if snapshot.history}
     if curves:
@@ -88,20 +101,20 @@ def optimizer_race() -> None:
     usual_rates = st.toggle("Give each optimizer its usual learning rate", value=True, key="race_usual_rates",
                             help=f"Off: every optimizer uses the Train page's learning rate ({config.learning_rate:g}). "
                                  "On: " + ", ".join(f"{OPTIMIZER_LABELS[name]} {rate:g}" for name, rate in USUAL_LEARNING_RATES.items()))
-    jobs = st.session_state.get("race_jobs", [])
-    racing = any(not job.snapshot().finished for job in jobs)
-    if st.button("Start the race", disabled=racing or not optimizers, icon=":material/sports_score:"):
-        jobs = [background_job(TrainConfig.from_dict({**config.to_dict(), "optimizer": name,
-                                                      "learning_rate": USUAL_LEARNING_RATES[name] if usual_rates else config.learning_rate}),
-                               name=f"race-{name}")
-                for name in optimizers]
-        st.session_state["race_jobs"] = jobs
-        racing = True
-    if jobs:
-        if racing and st.button("Stop the race", icon=":material/stop:"):
-            for job in jobs:
-                job.stop()
-        st.fragment(show_race, run_every=POLL_SECONDS if racing else None)(jobs, racing)
+    activity = current_activity()  # the workspace's race, still here after a refresh
+    busy = activity is not None and not activity.finished
+    race = activity if activity is not None and activity.kind == "race" else None
+    if st.button("Start the race", disabled=busy or not optimizers, icon=":material/sports_score:"):
+        race = start_race({f"race-{name}": TrainConfig.from_dict({
+            **config.to_dict(), "optimizer": name, "learning_rate": USUAL_LEARNING_RATES[name] if usual_rates else config.learning_rate})
+            for name in optimizers}) or race
+        busy = race is not None and not race.finished
+    if busy and race is None:
+        st.caption("A run from the Train page is training in this workspace: the race can start when it has finished.")
+    if race is not None:
+        if busy and st.button("Stop the race", icon=":material/stop:"):
+            race.stop()
+        st.fragment(show_race, run_every=POLL_SECONDS if busy else None)(race.jobs, busy)
 
 
 def overfitting_preset() -> None:
@@ -114,8 +127,8 @@ def overfitting_preset() -> None:
                 "Then try more training digits, dropout, or an L2 penalty, and watch the gap close.")
     if st.button("Set up and train the overfitting run", icon=":material/trending_up:"):
         apply_settings(OVERFITTING_PRESET)
-        start_job(current_config(), name="overfitting-demo")
-        st.switch_page("pages/train.py")
+        if start_job(current_config(), name="overfitting-demo") is not None:
+            st.switch_page("pages/train.py")
 
 
 def compare_page() -> None:

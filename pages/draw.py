@@ -8,7 +8,8 @@ from mnist_core import TrainConfig, predict_probabilities
 from mnist_core.canvas import preprocess_canvas
 from ui.charts import digit_bars
 from ui.dataset import dataset_or_stop
-from ui.jobs import POLL_SECONDS, current_job, show_progress, start_job
+from ui.jobs import POLL_SECONDS, current_job, is_training, show_progress, start_job
+from ui.plain import plain
 from ui.navigation import require_navigation
 from ui.run_picker import model_of, pick_run
 
@@ -22,12 +23,14 @@ METHOD_LABELS = {"mnist": "MNIST-style (crop, scale to 20 px, centre)", "naive":
 def quick_training() -> None:
     """No trained run yet: offer one click that trains a model good at reading drawn digits."""
     st.info("There is no trained model yet, so there is nothing to read your digit.")
-    job = current_job()
-    running = job is not None and not job.snapshot().finished
+    job, running = current_job(), is_training()
     if st.button(f"Quick-train a CNN ({QUICK_CONFIG.epochs} epochs, well under a minute)", type="primary",
                  disabled=running, icon=":material/bolt:"):
-        job = start_job(QUICK_CONFIG, name="quick-cnn")
-        running = True
+        started = start_job(QUICK_CONFIG, name="quick-cnn")  # None, with a message, if refused
+        if started is not None:
+            job, running = started, True
+    if running and job is None:
+        st.caption("The optimizer race is training in this workspace (see Compare): quick training can start when it ends.")
     if job is not None:
         st.fragment(show_quick_progress, run_every=POLL_SECONDS if running else None)(job, running)
 
@@ -36,7 +39,7 @@ def show_quick_progress(job, rendered_while_running: bool) -> None:
     snapshot = job.snapshot()
     show_progress(job, snapshot)
     if snapshot.finished and not snapshot.history:
-        st.error(snapshot.message)
+        st.error(plain(snapshot.message))
     if rendered_while_running and snapshot.finished:
         st.rerun()
 

@@ -8,8 +8,9 @@ from mnist_core.config import gentler_learning_rate
 from mnist_core.results import CHANCE_LOSS
 from ui.charts import learning_curves
 from ui.dataset import dataset_or_stop
-from ui.jobs import POLL_SECONDS, current_job, show_progress, start_job
+from ui.jobs import POLL_SECONDS, current_activity, show_progress, start_job, time_estimate
 from ui.navigation import require_navigation
+from ui.plain import plain
 from ui.settings import current_config, settings_sidebar
 from ui.workspace import workspace_runs
 
@@ -20,14 +21,15 @@ def show_job(job, rendered_while_running: bool) -> None:
     """Status, progress and learning curves of this session's current run."""
     snapshot = job.snapshot()
     show_progress(job, snapshot)
+    message = plain(snapshot.message)
     if snapshot.status == RunStatus.COMPLETED:
-        st.success(snapshot.message)
+        st.success(message)
     elif snapshot.status in (RunStatus.STOPPED, RunStatus.EARLY_STOPPED):
-        st.info(snapshot.message)
+        st.info(message)
     elif snapshot.status == RunStatus.DIVERGED:
-        st.error(f"**The run diverged.** {snapshot.message}")
+        st.error(f"**The run diverged.** {message}")
     elif snapshot.status == RunStatus.FAILED:
-        st.error(snapshot.message)
+        st.error(message)
 
     if snapshot.history:
         last = snapshot.history[-1]
@@ -56,13 +58,13 @@ def run_history() -> None:
     st.subheader("Run history")
     runs, damaged = workspace_runs()
     for message in damaged:
-        st.warning(f"A damaged run folder was skipped: {message}")
+        st.warning(f"A damaged run folder was skipped: {plain(message)}")
     if not runs:
         st.caption("No runs yet. Finished and stopped runs are saved here, so a browser refresh loses nothing.")
         return
     for run in runs:
         if run.status == RunStatus.INTERRUPTED:
-            st.warning(f"Run **{run.name}**: {run.message}")
+            st.warning(f"Run {plain(run.name)}: {plain(run.message)}")
     rows = []
     for run in runs:
         best = run.best_result
@@ -84,26 +86,29 @@ def train_page() -> None:
     try:
         config = current_config()
     except ValueError as error:
-        st.error(f"These settings cannot be trained: {error}")
+        st.error(f"These settings cannot be trained: {plain(error)}")
         st.stop()
 
-    job = current_job()
-    running = job is not None and not job.snapshot().finished
+    activity = current_activity()
+    running = activity is not None and not activity.finished
+    job = activity.jobs[0] if activity is not None and activity.kind == "run" else None
     name_column, train_column, stop_column = st.columns([3, 1, 1], vertical_alignment="bottom")
     run_name = name_column.text_input("Run name (optional)", max_chars=RUN_NAME_LENGTH, key="run_name",
                                       placeholder="e.g. adam-small-batch", help="A label for the run history and the "
                                       "charts. Any text will do: the run's folder name is made up by the app.")
     if train_column.button("Train", type="primary", disabled=running, icon=":material/play_arrow:"):
-        if running:  # a second click that arrived before the button greyed out
-            st.toast("A run is already training: stop it first.")
-        else:
-            job = start_job(config, name=run_name.strip() or None)
-            running = True
+        started = start_job(config, name=run_name.strip() or None)  # None, with a message, if refused
+        if started is not None:
+            job, running = started, True
     if stop_column.button("Stop", disabled=not running, icon=":material/stop:"):
-        job.stop()
+        activity.stop()
         st.toast("Stopping after the current step: finished epochs are kept.")
+    if not running:
+        time_estimate(config)
 
-    if job is None:
+    if running and job is None:
+        st.info("This workspace is running the optimizer race: its curves are on the Compare page. Stop stops it.")
+    elif job is None:
         st.info("Nothing trained yet in this session. The defaults train a linear model to about 92% in a few seconds.")
     else:
         st.fragment(show_job, run_every=POLL_SECONDS if running else None)(job, running)

@@ -65,7 +65,7 @@ def kill_a_training_run(runs_root):
                 pass
             from mnist_core.runs import load_run
 
-            assert load_run(run_id, runs_root).status == "running"  # its process holds the lock: not interrupted
+            assert load_run(run_id, runs_root, workspace).status == "running"  # its process holds the lock: not interrupted
             trainer.send_signal(signal.SIGKILL)  # no chance to write anything
         finally:
             trainer.kill()

@@ -1,6 +1,7 @@
 """Page tests with Streamlit's AppTest: the real app script, the real engine, no browser."""
 
 import json
+import re
 import time
 from pathlib import Path
 
@@ -53,6 +54,11 @@ def button(app: AppTest, label: str):
     return matches[0]
 
 
+def shown(element) -> str:
+    """The text a reader sees in a message: the backslash escapes and zero-width spaces of ui.plain taken out."""
+    return re.sub(r"\\(.)", r"\1", element.value).replace("\u200b", "")
+
+
 def has_button(app: AppTest, label: str) -> bool:
     return any(button.label == label for button in app.button)
 
@@ -84,7 +90,7 @@ def test_the_train_page_completes_a_tiny_run_with_one_point_per_epoch_per_series
     assert not app.exception
     train_on_the_train_page(app, epochs=2)
     assert not app.error, [error.value for error in app.error]
-    assert app.success[0].value == "Finished all 2 epoch(s)."
+    assert shown(app.success[0]) == "Finished all 2 epoch(s)."
     assert chart_points(app) == {"training loss": 2, "validation loss": 2, "training accuracy": 2, "validation accuracy": 2}
     history = app.dataframe[0].value
     assert history.iloc[0]["status"] == "completed" and history.iloc[0]["epochs"] == 2
@@ -94,7 +100,7 @@ def test_a_batch_larger_than_the_training_subset_is_explained(runs_root):
     app = open_page("pages/train.py")
     app.select_slider(key="widget_batch_size").set_value(256)
     train_on_the_train_page(app, training_examples=100)
-    assert "batch size (256) is larger than the training set (100 examples)" in app.error[0].value
+    assert "batch size (256) is larger than the training set (100 examples)" in shown(app.error[0])
 
 
 def test_changing_the_model_loads_its_preset():
@@ -145,7 +151,7 @@ def test_the_optimizer_race_overlays_one_curve_per_optimizer(runs_root):
     app.multiselect(key="race_optimizers").set_value(["sgd", "adam"])
     app.run()
     button(app, "Start the race").click().run()
-    rerun_until(app, lambda page: any("SGD: completed · Adam: completed" in caption.value for caption in page.caption))
+    rerun_until(app, lambda page: any("SGD: completed · Adam: completed" in shown(caption) for caption in page.caption))
     race_chart = json.loads(app.get("plotly_chart")[-1].proto.spec)
     assert sorted(trace["name"] for trace in race_chart["data"]) == ["Adam (lr 0.001)", "SGD (lr 0.1)"]
     assert all(len(trace["x"]) == 2 for trace in race_chart["data"])
@@ -157,7 +163,7 @@ def test_the_overfitting_preset_trains_a_run_that_overfits(runs_root):
     assert app.title[0].value == "Train a model"
     app.switch_page("pages/train.py")  # AppTest does not follow st.switch_page on its next run; a browser does
     rerun_until(app, lambda page: page.success or page.error)
-    assert app.success[0].value == "Finished all 40 epoch(s)."
+    assert shown(app.success[0]) == "Finished all 40 epoch(s)."
     metrics = {metric.label: metric.value for metric in app.metric}
     assert metrics["Training accuracy"] == "100.00%"
     assert float(metrics["Validation accuracy"].rstrip("%")) < 92
@@ -172,13 +178,13 @@ def test_leaving_the_page_while_training_does_not_lose_the_run(runs_root):
     assert not app.exception
     app.switch_page("pages/train.py").run()  # the run went on in the background; the charts catch up
     rerun_until(app, lambda page: page.success or page.error)
-    assert app.success[0].value == "Finished all 30 epoch(s)."
+    assert shown(app.success[0]) == "Finished all 30 epoch(s)."
     assert chart_points(app)["validation accuracy"] == 30
 
 
 def test_the_exam_and_draw_pages_without_any_run_point_the_way(runs_root):
     app = open_page("pages/exam.py")
-    assert not app.exception and "No trained run yet" in app.info[0].value
+    assert not app.exception and "No trained run yet" in shown(app.info[0])
     app.switch_page("pages/draw.py").run()
     assert not app.exception
     assert any(button.label.startswith("Quick-train a CNN") for button in app.button)
@@ -203,7 +209,7 @@ def test_the_draw_page_with_a_run_waits_for_a_digit(runs_root):
     train_two_runs(runs_root)
     app = open_page("pages/draw.py", workspace=TEST_WORKSPACE)
     assert not app.exception
-    assert "Draw a digit" in app.info[0].value
+    assert "Draw a digit" in shown(app.info[0])
     assert not app.metric  # no prediction for a blank canvas
 
 
@@ -220,7 +226,7 @@ def test_quick_training_on_the_draw_page_leads_to_a_model_ready_to_read(runs_roo
 def latest_job(app: AppTest):
     from mnist_core.jobs import job_board
 
-    return job_board.latest(app.query_params["workspace"])
+    return job_board.current(app.query_params["workspace"]).jobs[-1]
 
 
 def history_table(app: AppTest):
@@ -249,7 +255,7 @@ def test_two_sessions_each_see_only_their_own_runs_and_a_refresh_finds_them_agai
 def test_a_workspace_address_that_is_a_path_opens_a_new_workspace_with_a_warning(runs_root):
     app = open_page(workspace="../../etc")
     assert not app.exception
-    assert "is not a workspace name" in app.sidebar.warning[0].value
+    assert "is not a workspace name" in shown(app.sidebar.warning[0])
     assert app.query_params["workspace"] != "../../etc"
     app.switch_page("pages/train.py").run()
     assert "No runs yet" in app.caption[-1].value
@@ -270,7 +276,7 @@ def test_a_run_killed_with_its_server_is_shown_as_interrupted_and_its_model_load
     assert not app.exception
     table = history_table(app)
     assert table.iloc[0]["status"] == "interrupted" and table.iloc[0]["epochs"] >= 2
-    assert any("killed mid-run" in warning.value and "finished epoch(s) and their weights are kept" in warning.value
+    assert any("killed mid-run" in shown(warning) and "epochs and their weights are kept" in shown(warning)
                for warning in app.warning)
     exam = open_page("pages/exam.py", workspace="class-b")
     button(exam, "Sit the final exam").click().run()
@@ -285,7 +291,7 @@ def test_a_damaged_run_folder_is_named_and_the_good_runs_still_listed(runs_root)
     for page in ("pages/train.py", "pages/compare.py"):
         app = open_page(page, workspace=TEST_WORKSPACE)
         assert not app.exception
-        assert any(damaged.name in warning.value and "metrics.csv is damaged" in warning.value for warning in app.warning)
+        assert any(damaged.name in shown(warning) and "metrics.csv is damaged" in shown(warning) for warning in app.warning)
     assert len(history_table(open_page("pages/train.py", workspace=TEST_WORKSPACE))) == 1
 
 
@@ -300,7 +306,7 @@ def test_a_learning_rate_that_overflows_the_loss_ends_as_diverged_with_advice(ru
     app = open_page("pages/train.py")
     choose_the_mlp_with(app, "sgd", 10.0, 8)
     train_on_the_train_page(app, epochs=3)
-    assert "The run diverged." in app.error[0].value and "try 1" in app.error[0].value
+    assert "The run diverged." in shown(app.error[0]) and "try 1" in shown(app.error[0])
     assert "nan" not in json.dumps([json.loads(chart.proto.spec)["data"] for chart in app.get("plotly_chart")]).lower()
 
 
@@ -308,7 +314,7 @@ def test_a_learning_rate_that_blows_the_loss_up_without_nan_gets_a_warning(runs_
     app = open_page("pages/train.py")
     choose_the_mlp_with(app, "momentum", 10.0, 100)
     train_on_the_train_page(app, epochs=1)
-    assert "The loss exploded" in app.warning[0].value and "Try 1" in app.warning[0].value
+    assert "The loss exploded" in shown(app.warning[0]) and "Try 1" in shown(app.warning[0])
 
 
 def test_pressing_train_twice_starts_one_run_and_stopping_twice_keeps_it(runs_root):
@@ -322,7 +328,7 @@ def test_pressing_train_twice_starts_one_run_and_stopping_twice_keeps_it(runs_ro
         button(app, "Stop").click().run()
     rerun_until(app, lambda page: page.info)
     assert not app.exception
-    assert "Stopped during epoch" in app.info[0].value
+    assert "Stopped during epoch" in shown(app.info[0])
     table = history_table(app)
     assert len(table) == 1 and table.iloc[0]["status"] == "stopped" and table.iloc[0]["epochs"] >= 1
 
@@ -334,7 +340,7 @@ def test_zero_and_negative_values_are_refused_with_the_setting_named(runs_root):
     assert app.number_input(key="widget_seed").value >= 0
     app.session_state["settings"]["batch_size"] = 0  # a value no widget offers (a hand-edited preset, say)
     app.run()
-    assert "batch_size must be a whole number of at least 1 (got 0)" in app.error[0].value
+    assert "batch_size must be a whole number of at least 1 (got 0)" in shown(app.error[0])
     assert not has_button(app, "Train")
 
 
@@ -347,7 +353,7 @@ def test_a_corrupted_data_file_is_named_never_trained_on_and_repaired_from_the_a
     damaged.write_bytes(good[: len(good) // 2])  # a copy cut short
     app = open_page("pages/train.py")
     assert not app.exception
-    message = app.error[0].value
+    message = shown(app.error[0])
     assert str(damaged) in message and "python -m mnist_core fetch --force" in message
     assert not has_button(app, "Train")
     button(app, "Provision MNIST again").click().run()  # the real provisioning
@@ -367,5 +373,5 @@ def test_a_refreshed_tab_finds_its_running_run_and_can_stop_it(runs_root):
     assert chart_points(refreshed)["validation loss"] >= 1
     buttons["Stop"].click().run()
     rerun_until(refreshed, lambda page: page.info)
-    assert "Stopped during epoch" in refreshed.info[0].value
+    assert "Stopped during epoch" in shown(refreshed.info[0])
     assert history_table(refreshed).iloc[0]["status"] == "stopped"

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from mnist_core import RunStatus, TrainConfig, predict_probabilities, train_and_record
-from mnist_core.runs import DamagedRunError, list_runs, load_run, run_folder, run_folders, runs_metrics_csv
+from mnist_core.runs import SHARED_WORKSPACE, DamagedRunError, list_runs, load_run, run_folder, run_folders, runs_metrics_csv
 
 
 def train_and_save(sample_dataset, runs_root, **overrides):
@@ -95,7 +95,7 @@ def make_the_lock_a_folder(folder):
 def test_a_damaged_run_is_named_and_skipped(sample_dataset, runs_root, damage, words):
     _, good = train_and_save(sample_dataset, runs_root)
     _, bad = train_and_save(sample_dataset, runs_root)
-    damage(runs_root / bad)
+    damage(runs_root / SHARED_WORKSPACE / bad)
     runs, damaged = list_runs(runs_root)
     assert [run.run_id for run in runs] == [good]
     assert len(damaged) == 1 and bad in damaged[0] and words in damaged[0]
@@ -107,7 +107,7 @@ def test_a_damaged_run_is_named_and_skipped(sample_dataset, runs_root, damage, w
 
 def test_a_linked_run_folder_is_never_followed(sample_dataset, runs_root, tmp_path):
     _, run_id = train_and_save(sample_dataset, runs_root)
-    (runs_root / "elsewhere").symlink_to(runs_root / run_id)
+    (runs_root / SHARED_WORKSPACE / "elsewhere").symlink_to(runs_root / SHARED_WORKSPACE / run_id)
     assert [run.run_id for run in list_runs(runs_root)[0]] == [run_id]
     with pytest.raises(DamagedRunError):
         load_run("elsewhere", runs_root)
@@ -132,7 +132,7 @@ def test_an_identifier_with_a_trailing_newline_is_refused(runs_root):
 
 def test_unreadable_weights_are_reported_when_the_model_is_loaded(sample_dataset, runs_root):
     _, run_id = train_and_save(sample_dataset, runs_root)
-    (runs_root / run_id / "weights.npz").write_bytes(b"garbage")
+    (runs_root / SHARED_WORKSPACE / run_id / "weights.npz").write_bytes(b"garbage")
     with pytest.raises(DamagedRunError, match="weights.npz cannot be read"):
         load_run(run_id, runs_root).load_model()
 
@@ -163,7 +163,7 @@ def test_a_run_whose_process_is_killed_is_listed_as_interrupted_with_its_saved_e
     assert damaged == [] and [run.run_id for run in runs] == [run_id]
     saved = runs[0]
     assert saved.status == "interrupted" and len(saved.history) >= 2
-    assert f"The {len(saved.history)} finished epoch(s) and their weights are kept." in saved.message
+    assert f"its {len(saved.history)} epochs and their weights are kept." in saved.message
     assert [result.epoch for result in saved.history] == list(range(1, len(saved.history) + 1))
     model = saved.load_model()  # the weights of the last epoch saved before the kill
     probabilities = predict_probabilities(model, sample_dataset[1][0])
@@ -177,7 +177,7 @@ def test_a_run_in_progress_in_this_process_is_not_called_interrupted(sample_data
     assert load_run(training.run_id, runs_root).status == "running"
     list(training)
     assert load_run(training.run_id, runs_root).status == "completed"
-    assert not any((runs_root / ".locks").iterdir())  # the lock goes with the run's end
+    assert not any((runs_root / SHARED_WORKSPACE / ".locks").iterdir())  # the lock goes with the run's end
 
 
 def test_each_workspace_lists_only_its_own_runs(sample_dataset, runs_root):
@@ -201,31 +201,33 @@ def test_a_run_name_with_a_path_in_it_is_only_a_label(sample_dataset, runs_root)
     training = train_and_record(config, sample_dataset, runs_root=runs_root, name="../../etc/passwd")
     list(training)
     assert [path.name for path in runs_root.parent.iterdir()] == ["runs"]
+    assert [path.name for path in runs_root.iterdir()] == [SHARED_WORKSPACE]
     assert [folder.name for folder in run_folders(runs_root)] == [training.run_id]
     assert load_run(training.run_id, runs_root).name == "../../etc/passwd"
 
 
 @pytest.mark.parametrize("edit, words", [
     (lambda info: info.update(best_epoch=99), None),                     # a best epoch that does not exist
-    (lambda info: info.update(workspace="../../elsewhere"), "not a valid workspace name"),
+    (lambda info: info.update(workspace="../../elsewhere"), None),     # the folder says whose it is, not run.json
     (lambda info: info.pop("status"), "run.json is damaged"),
     (lambda info: info.update(created="yesterday"), "run.json is damaged"),
 ])
 def test_a_hand_edited_run_json_is_read_safely_or_named(sample_dataset, runs_root, edit, words):
     _, run_id = train_and_save(sample_dataset, runs_root)
-    path = runs_root / run_id / "run.json"
+    path = runs_root / SHARED_WORKSPACE / run_id / "run.json"
     info = json.loads(path.read_text())
     edit(info)
     path.write_text(json.dumps(info))
     runs, damaged = list_runs(runs_root)
     if words is None:
-        assert runs[0].best_result is None and damaged == []
+        assert damaged == [] and runs[0].workspace == SHARED_WORKSPACE
+        assert runs[0].best_result is None or info["best_epoch"] != 99
     else:
         assert runs == [] and run_id in damaged[0] and words in damaged[0]
 
 
 def test_weights_holding_pickled_objects_are_refused(sample_dataset, runs_root):
     _, run_id = train_and_save(sample_dataset, runs_root)
-    np.savez(runs_root / run_id / "weights.npz", **{"dense/kernel": np.array([object()], dtype=object)})
+    np.savez(runs_root / SHARED_WORKSPACE / run_id / "weights.npz", **{"dense/kernel": np.array([object()], dtype=object)})
     with pytest.raises(DamagedRunError, match="weights.npz cannot be read"):
         load_run(run_id, runs_root).load_model()

@@ -3,6 +3,8 @@
 import numpy as np
 import plotly.graph_objects as go
 
+from ui.plain import plain_for_chart
+
 TRAIN_COLOUR, VALIDATION_COLOUR = "#1f77b4", "#d62728"
 # Up to two decimals, trailing zeros dropped ("92%", "92.5%", "99.06%"): a fixed ".0%" printed each
 # label twice when Plotly put ticks half a percent apart.
@@ -43,7 +45,7 @@ def overlay(curves: dict[str, tuple[list[int], list[float]]], metric_label: str)
     """One line per run: `curves` maps a run's label to (epochs, values)."""
     figure = go.Figure()
     for label, (epochs, values) in curves.items():
-        figure.add_trace(go.Scatter(x=epochs, y=values, name=label, mode="lines+markers"))
+        figure.add_trace(go.Scatter(x=epochs, y=values, name=plain_for_chart(label), mode="lines+markers"))
     figure.update_xaxes(dtick=max(1, max((len(epochs) for epochs, _ in curves.values()), default=1) // 10))
     figure.update_layout(xaxis_title="epoch", yaxis_title=metric_label, height=420,
                          margin={"l": 10, "r": 10, "t": 30, "b": 10}, legend={"orientation": "h", "y": -0.2})

@@ -1,25 +1,50 @@
-"""This session's training jobs: starting them in its workspace, finding them again, showing their progress."""
+"""This session's training: starting it in its workspace, finding it again, showing its progress.
+
+A workspace runs one activity at a time (a run, or an optimizer race): see mnist_core.jobs. Every
+start goes through `start_activity`, which shows why a start was refused instead of starting a
+hidden second job.
+"""
+
+from typing import Callable, Sequence
 
 import streamlit as st
 
 from mnist_core import RunStatus, TrainConfig
-from mnist_core.jobs import TrainingJob, job_board
+from mnist_core.fair_share import estimated_training_seconds, run_time_limit_seconds
+from mnist_core.jobs import Activity, TrainingJob, WorkspaceBusyError, job_board
+from mnist_core.runs import SHARED_WORKSPACE, RunSaveError
 from ui.dataset import dataset_or_stop
 from ui.workspace import workspace
 
 POLL_SECONDS = 2.0  # how often a page looks at running jobs: often enough to feel live, rare enough to cost little
 
 
+def current_activity() -> Activity | None:
+    """What the workspace runs (or ran last): still there after a refresh, which starts a new session."""
+    return job_board.current(workspace())
+
+
 def current_job() -> TrainingJob | None:
-    """The workspace's latest run: still there after a refresh, which starts a new session."""
-    return job_board.latest(workspace())
+    """The workspace's latest single run (not a race's runs)."""
+    activity = current_activity()
+    return activity.jobs[0] if activity is not None and activity.kind == "run" else None
+
+
+def is_training() -> bool:
+    activity = current_activity()
+    return activity is not None and not activity.finished
 
 
 def show_progress(job: TrainingJob, snapshot) -> None:
     """A waiting job's place in the queue, or a running job's progress over all its iterations."""
     if snapshot.status == RunStatus.WAITING:
-        st.info(f"Waiting for a free training slot: number {snapshot.queue_position} in the queue. "
-                "Other runs on this computer are training; this one starts as soon as one finishes.")
+        if snapshot.waiting_for:
+            st.info(f"Waiting for {snapshot.waiting_for} to finish: the race's runs train one after another.")
+        elif snapshot.queue_position:
+            st.info(f"Waiting for a free training slot: number {snapshot.queue_position} in the queue. "
+                    "Other runs on this computer are training; this one starts as soon as one finishes.")
+        else:
+            st.info("Starting...")
     elif snapshot.status == RunStatus.RUNNING:
         epochs = job.config.epochs
         done = (snapshot.epoch - 1) * snapshot.steps_per_epoch + snapshot.step
@@ -27,13 +52,70 @@ def show_progress(job: TrainingJob, snapshot) -> None:
                     text=f"Epoch {snapshot.epoch} of {epochs}: iteration {snapshot.step:,} of {snapshot.steps_per_epoch:,}")
 
 
-def background_job(config: TrainConfig, name: str | None = None) -> TrainingJob:
-    """Start training `config` in the background, saving the run in this session's workspace."""
-    return TrainingJob(config, dataset_or_stop(), name=name, workspace=workspace()).start()
+def start_activity(kind: str, make_jobs: Callable[[], Sequence[TrainingJob]]) -> Activity | None:
+    """Start the workspace's next activity, or say in the page why not and return None."""
+    if workspace() == SHARED_WORKSPACE:
+        st.warning("The shared workspace holds the runs trained from the command line; it is read-only in the browser. "
+                   "Open the app without ?workspace=shared in the address to train in a workspace of your own.")
+        return None
+    try:
+        return job_board.start(workspace(), kind, make_jobs)
+    except WorkspaceBusyError as error:
+        st.warning(str(error))
+    except RunSaveError as error:
+        st.error(f"Nothing was trained: the run cannot be saved. {error}")
+    except ValueError as error:  # a model too big for a shared server
+        st.error(str(error))
+    return None
 
 
-def start_job(config: TrainConfig, name: str | None = None) -> TrainingJob:
-    """Start training `config` in the background as this session's current run."""
-    job = background_job(config, name)
-    job_board.post(job)
-    return job
+def new_job(config: TrainConfig, name: str | None = None, after: TrainingJob | None = None) -> TrainingJob:
+    """A run of `config` in this session's workspace, saved from now on; started by `start_activity`."""
+    return TrainingJob(config, dataset_or_stop(), name=name, workspace=workspace(), after=after)
+
+
+def start_job(config: TrainConfig, name: str | None = None) -> TrainingJob | None:
+    """Start training `config` in the background as the workspace's activity (None if refused, with a message)."""
+    dataset_or_stop()  # before the board's lock: it may stop the page
+    activity = start_activity("run", lambda: [new_job(config, name)])
+    return activity.jobs[0] if activity is not None else None
+
+
+def start_race(named_configs: dict[str, TrainConfig]) -> Activity | None:
+    """Train each config, one after another (a workspace queues one run at a time), as the workspace's race."""
+    dataset_or_stop()
+
+    def make_jobs():
+        jobs = []
+        for name, config in named_configs.items():
+            jobs.append(new_job(config, name, after=jobs[-1] if jobs else None))
+        return jobs
+
+    return start_activity("race", make_jobs)
+
+
+def duration_words(seconds: float) -> str:
+    if seconds < 90:
+        return f"about {max(seconds, 1):.0f} seconds"
+    if seconds < 2 * 3600:
+        return f"about {seconds / 60:.0f} minutes"
+    return f"about {seconds / 3600:.0f} hours"
+
+
+def estimated_seconds(config: TrainConfig) -> float:
+    """About how long `config` trains on this server (the split's sizes are worked out, not made)."""
+    (train_images, _), _ = dataset_or_stop()
+    training = config.train_subset_size or round(len(train_images) * (1 - config.validation_fraction))
+    measured = round(len(train_images) * config.validation_fraction) + min(config.train_metrics_sample, training)
+    return estimated_training_seconds(config, training, measured)
+
+
+def time_estimate(config: TrainConfig) -> None:
+    """Before training: how long it will take, and a warning if the server's time limit would cut it."""
+    seconds, limit = estimated_seconds(config), run_time_limit_seconds()
+    if limit is not None and seconds > limit:
+        st.warning(f"This run would train for {duration_words(seconds)}, but a run may train for at most {limit / 60:g} "
+                   "minutes on this shared server: it would be stopped then, keeping its finished epochs. Fewer epochs, "
+                   "a bigger batch or a smaller model train in less time.")
+    else:
+        st.caption(f"Estimated training time: {duration_words(seconds)}.")

@@ -1,0 +1,91 @@
+"""Fair share of one classroom server: how big and how long one student's run may be.
+
+Forty students share one computer and, by default, one training slot. A single run with the
+biggest CNN, batch size 1 and 100 epochs would hold that slot for about a day and a half. So runs
+started from the browser have limits (the teacher's command line has none):
+
+- a time limit per run (`MNIST_LAB_RUN_TIME_LIMIT_MINUTES`, 15 by default, 0 for none), after which
+  the run stops as Stop would, keeping its finished epochs, and says why;
+- a limit on the model's size (MAX_PARAMETERS), refused with a message before the run queues;
+- an estimate of the training time, so a page can warn before a run that the limit would cut.
+
+No TensorFlow here: the sizes are counted from the config, in the same layers models.py builds
+(a test checks the two agree for every model).
+"""
+
+from __future__ import annotations
+
+import os
+
+from .config import TrainConfig, steps_per_epoch
+from .data import IMAGE_SIZE, NUM_CLASSES
+
+PIXELS = IMAGE_SIZE * IMAGE_SIZE
+
+TIME_LIMIT_VARIABLE = "MNIST_LAB_RUN_TIME_LIMIT_MINUTES"
+DEFAULT_TIME_LIMIT_MINUTES = 15.0
+# The biggest model the page's sliders make (a CNN with 64 filters and a 1024-unit dense layer) has
+# 6.5 million parameters; the CLI can ask for far bigger ones (hidden layers 4096 wide), which would
+# take the server's memory and its training slot for hours.
+MAX_PARAMETERS = 8_000_000
+
+# The cost model of one training step on this kind of machine (2 CPU cores), fitted to
+# benchmarks/time_estimate.py: a fixed cost per compiled step, the optimizer's update of every
+# parameter (memory-bound), and the forward and backward multiply-adds of each example in the batch.
+SECONDS_PER_EPOCH = 0.05  # Python's share: the epoch's bookkeeping and saving
+SECONDS_PER_STEP = 4e-5
+SECONDS_PER_PARAMETER_UPDATE = 2.1e-9
+SECONDS_PER_MULTIPLY_ADD = 3.8e-11  # forward and backward together, per forward multiply-add
+
+
+def run_time_limit_seconds() -> float | None:
+    """The most one browser-started run may train, from the environment (None: no limit)."""
+    text = os.environ.get(TIME_LIMIT_VARIABLE, "").strip()
+    try:
+        minutes = float(text) if text else DEFAULT_TIME_LIMIT_MINUTES
+    except ValueError:
+        minutes = DEFAULT_TIME_LIMIT_MINUTES
+    return minutes * 60 if minutes > 0 else None
+
+
+def layer_costs(config: TrainConfig) -> list[tuple[int, int]]:
+    """(parameters, forward multiply-adds per example) of each layer with weights."""
+
+    def dense(inputs: int, outputs: int) -> tuple[int, int]:
+        return inputs * outputs + outputs, inputs * outputs
+
+    def convolution(size: int, inputs: int, outputs: int) -> tuple[int, int]:  # 3x3, 'same' padding
+        return 9 * inputs * outputs + outputs, size * size * 9 * inputs * outputs
+
+    if config.model == "linear":
+        return [dense(PIXELS, NUM_CLASSES)]
+    if config.model == "mlp":
+        widths = [PIXELS] + [config.hidden_units] * config.hidden_layers + [NUM_CLASSES]
+        return [dense(inputs, outputs) for inputs, outputs in zip(widths, widths[1:])]
+    filters = config.cnn_filters
+    pooled = IMAGE_SIZE // 4  # two 2x2 poolings
+    return [convolution(IMAGE_SIZE, 1, filters), convolution(IMAGE_SIZE // 2, filters, 2 * filters),
+            dense(pooled * pooled * 2 * filters, config.hidden_units), dense(config.hidden_units, NUM_CLASSES)]
+
+
+def parameter_count(config: TrainConfig) -> int:
+    return sum(parameters for parameters, _ in layer_costs(config))
+
+
+def check_model_size(config: TrainConfig) -> None:
+    """Raise ValueError, saying what to change, if the model is too big for a shared server."""
+    parameters = parameter_count(config)
+    if parameters > MAX_PARAMETERS:
+        raise ValueError(f"This model has {parameters:,} parameters, more than the {MAX_PARAMETERS:,} a run may have on "
+                         "this shared server. Choose a narrower dense layer, fewer filters or fewer hidden layers.")
+
+
+def estimated_training_seconds(config: TrainConfig, training_examples: int, measured_examples: int) -> float:
+    """About how long the run will train: its steps, plus measuring `measured_examples` (the
+    validation set and the training sample) after every epoch. Within a factor of about two."""
+    costs = layer_costs(config)
+    parameters = sum(parameters for parameters, _ in costs)
+    multiply_adds = sum(operations for _, operations in costs)
+    step = SECONDS_PER_STEP + parameters * SECONDS_PER_PARAMETER_UPDATE + config.batch_size * multiply_adds * SECONDS_PER_MULTIPLY_ADD
+    measuring = measured_examples * multiply_adds * SECONDS_PER_MULTIPLY_ADD / 3  # forward only
+    return config.epochs * (SECONDS_PER_EPOCH + steps_per_epoch(training_examples, config.batch_size) * step + measuring)
