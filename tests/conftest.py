@@ -5,6 +5,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -34,6 +35,23 @@ def runs_root(tmp_path, monkeypatch):
     root = tmp_path / "runs"
     monkeypatch.setenv("MNIST_LAB_RUNS_DIR", str(root))
     return root
+
+
+@pytest.fixture
+def run_cli(runs_root, capsys):
+    """Run one CLI command in this process: (returncode, stdout, stderr), like subprocess.run's result."""
+
+    def run(*arguments):
+        try:
+            from mnist_core import cli
+
+            returncode = cli.main(list(arguments))
+        except SystemExit as exit_:  # argparse's own errors exit
+            returncode = exit_.code
+        output = capsys.readouterr()
+        return SimpleNamespace(returncode=returncode, stdout=output.out, stderr=output.err)
+
+    return run
 
 
 TRAIN_UNTIL_KILLED = """

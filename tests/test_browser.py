@@ -75,9 +75,9 @@ def test_stop_during_a_longer_run_keeps_the_finished_epochs(app_url, app_runs_ro
     expect(page.locator(".js-plotly-plot").first).to_be_visible(timeout=120_000)
     wait_for_chart_points(page, 2, at_least=True)
     page.get_by_role("button", name="Stop", exact=True).click()
-    message = page.get_by_text(re.compile(r"Stopped during epoch \d+; the \d+ finished epoch\(s\) are kept\."))
+    message = page.get_by_text(re.compile(r"Stopped during epoch \d+; its \d+ epochs? and their weights are kept\."))
     expect(message).to_be_visible(timeout=60_000)
-    finished = int(re.search(r"the (\d+) finished", message.inner_text()).group(1))
+    finished = int(re.search(r"its (\d+) epoch", message.inner_text()).group(1))
     assert finished >= 2
     wait_for_chart_points(page, finished)
     # The run history (and the runs folder behind it) keeps the stopped run with its epochs.
@@ -179,9 +179,42 @@ def test_a_run_killed_with_its_server_is_listed_as_interrupted_after_a_restart(t
     with running_app(runs_root, tmp_path / "second-server.log") as (_, url):
         open_app(page, f"{url}/?workspace={workspace}")
         page.get_by_role("link", name="Train").click()
-        expect(page.get_by_text(re.compile(r"Interrupted: the program training it stopped during epoch \d+"))).to_be_visible()
+        expect(page.get_by_text(re.compile(r"Interrupted during epoch \d+: the program training it stopped"))).to_be_visible()
         (run,) = list_runs(runs_root, workspace=workspace)[0]
         assert run.status == "interrupted" and len(run.history) >= 1
         page.get_by_role("link", name="Exam").click()  # its last saved weights load and sit the exam
         page.get_by_role("button", name="Sit the final exam on the 10,000 test digits").click()
         expect(page.get_by_role("heading", name="Confusion matrix")).to_be_visible()
+
+
+HOSTILE_NAME = "**bold** [prize](http://e.example) <b>tag</b> :red[red] $x$"
+
+
+def test_users_text_reads_as_typed_in_messages_tables_and_legends(app_url, app_runs_root, page, sample_dataset):
+    """A run name full of Markdown and HTML, echoed in a warning, the run history and a chart legend:
+    shown exactly as typed, with no link, no bold, no tag anywhere."""
+    import json
+
+    from mnist_core import TrainConfig, train_and_record
+
+    for _ in range(2):  # two runs, so the Compare chart has a legend
+        training = train_and_record(TrainConfig(epochs=1, batch_size=50), sample_dataset, runs_root=app_runs_root,
+                                    name=HOSTILE_NAME, workspace="plain-text")
+        list(training)
+    run_json = training.recorder.folder / "run.json"  # as if its server had been killed: the warning names the run
+    run_json.write_text(json.dumps({**json.loads(run_json.read_text()), "status": "running"}))
+    open_app(page, f"{app_url}/?workspace=plain-text")
+    page.get_by_role("link", name="Train").click()
+    warning = page.locator("[data-testid=stAlert]").filter(has_text="Interrupted during epoch")
+    expect(warning).to_contain_text(f"Run {HOSTILE_NAME}: Interrupted")
+    page.get_by_role("link", name="Compare").click()
+    expect(page.locator(".legendtext").first).to_contain_text(HOSTILE_NAME)
+    expect(page.get_by_role("heading", name="Compare runs")).to_be_visible()
+    for url in (None, f"{app_url}/?workspace=**x**%20[y](http://e.example)"):
+        if url is not None:
+            open_app(page, url)
+        expect(page.locator("[data-testid=stSidebar]")).to_be_visible()
+        assert page.locator("a[href*='e.example']").count() == 0
+        assert page.locator("[data-testid=stMarkdownContainer] strong, [data-testid=stMarkdownContainer] b").filter(
+            has_text=re.compile("bold|tag|x")).count() == 0
+    expect(page.locator("[data-testid=stSidebar]")).to_contain_text("“**x** [y](http://e.example)” is not a workspace name")

@@ -10,31 +10,14 @@ import re
 import subprocess
 import sys
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
 
-from mnist_core import cli
 from mnist_core.runs import run_folders
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 EPOCH_LINE = re.compile(r"^epoch=\s*(\d+), train_loss=(\d+\.\d{4}), train_acc=(\d\.\d{4}), "
                         r"val_loss=(\d+\.\d{4}), val_acc=(\d\.\d{4}), seconds=(\d+\.\d\d)$")
-
-
-@pytest.fixture
-def run_cli(runs_root, capsys):
-    """Run one CLI command in this process: (returncode, stdout, stderr), like subprocess.run's result."""
-
-    def run(*arguments):
-        try:
-            returncode = cli.main(list(arguments))
-        except SystemExit as exit_:  # argparse's own errors exit
-            returncode = exit_.code
-        output = capsys.readouterr()
-        return SimpleNamespace(returncode=returncode, stdout=output.out, stderr=output.err)
-
-    return run
 
 
 @pytest.mark.slow

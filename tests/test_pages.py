@@ -375,3 +375,93 @@ def test_a_refreshed_tab_finds_its_running_run_and_can_stop_it(runs_root):
     rerun_until(refreshed, lambda page: page.info)
     assert "Stopped during epoch" in shown(refreshed.info[0])
     assert history_table(refreshed).iloc[0]["status"] == "stopped"
+
+
+# -- a shared server: one activity per workspace, read-only shared runs, limits, plain text ---------
+
+def test_a_workspace_runs_one_thing_at_a_time_on_every_page(runs_root):
+    train = open_page("pages/train.py")
+    workspace = train.query_params["workspace"]
+    start_run_on_the_train_page(train, epochs=100, training_examples=1000)
+    compare = open_page("pages/compare.py", workspace=workspace)
+    assert button(compare, "Start the race").disabled
+    button(compare, "Set up and train the overfitting run").click().run()
+    assert any("already training" in shown(warning) for warning in compare.warning)  # a message, not a hidden job
+    draw = open_page("pages/draw.py", workspace=workspace)
+    assert button(draw, "Quick-train a CNN").disabled
+    from mnist_core.jobs import job_board
+
+    assert len(job_board.current(workspace).jobs) == 1
+    button(train, "Stop").click().run()
+    rerun_until(train, lambda page: page.info)
+    assert len(history_table(train)) == 1
+
+
+def test_the_race_keeps_its_stop_button_after_a_refresh(runs_root):
+    app = open_page("pages/compare.py")
+    app.select_slider(key="widget_train_subset_size").set_value(1000)
+    app.slider(key="widget_epochs").set_value(100)
+    app.multiselect(key="race_optimizers").set_value(["sgd", "adam"])
+    app.run()
+    button(app, "Start the race").click().run()
+    refreshed = open_page("pages/compare.py", workspace=app.query_params["workspace"])
+    assert any("Adam: waiting for its turn" in shown(caption) for caption in refreshed.caption)  # one queued run at a time
+    button(refreshed, "Stop the race").click().run()
+    rerun_until(refreshed, lambda page: any("SGD: stopped · Adam: stopped" in shown(caption) for caption in page.caption))
+    train = open_page("pages/train.py", workspace=app.query_params["workspace"])
+    assert not button(train, "Train").disabled
+
+
+def test_the_shared_workspace_is_read_only_in_the_browser(runs_root):
+    assert "read-only" in shown(open_page(workspace="shared").sidebar.caption[0])
+    app = open_page("pages/train.py", workspace="shared")
+    button(app, "Train").click().run()
+    assert any("read-only in the browser" in shown(warning) for warning in app.warning)
+    assert not app.exception and list(runs_root.glob("*/*")) == []
+
+
+def test_a_runs_folder_that_cannot_be_written_is_a_message_before_training(tmp_path, monkeypatch):
+    not_a_folder = tmp_path / "a-file"
+    not_a_folder.write_text("")
+    monkeypatch.setenv("MNIST_LAB_RUNS_DIR", str(not_a_folder / "runs"))
+    app = open_page("pages/train.py")
+    button(app, "Train").click().run()
+    assert not app.exception
+    assert "Nothing was trained: the run cannot be saved. Cannot write to" in shown(app.error[0])
+    assert not has_button(app, "Stop") or button(app, "Stop").disabled
+
+
+def test_a_run_that_would_pass_the_time_limit_is_warned_about_before_training(runs_root):
+    app = open_page("pages/train.py")
+    assert any("Estimated training time: about" in shown(caption) for caption in app.caption)
+    app.selectbox(key="widget_model").set_value("cnn").run()
+    app.select_slider(key="widget_hidden_units").set_value(1024)
+    app.select_slider(key="widget_cnn_filters").set_value(64)
+    app.select_slider(key="widget_batch_size").set_value(1)
+    app.slider(key="widget_epochs").set_value(100).run()
+    assert any("would train for about" in shown(warning) and "hours" in shown(warning) and "at most 15 minutes" in shown(warning)
+               for warning in app.warning)
+
+
+def test_runs_whose_labels_coincide_are_both_offered_on_compare(runs_root):
+    from mnist_core import TrainConfig, load_mnist, train_and_record
+
+    for _ in range(2):
+        config = TrainConfig(epochs=1, train_subset_size=300, batch_size=50)
+        list(train_and_record(config, load_mnist(), runs_root=runs_root, workspace=TEST_WORKSPACE, name="same"))
+    app = open_page("pages/compare.py", workspace=TEST_WORKSPACE)
+    assert len(app.multiselect(key="compare_runs").value) == 2
+    assert len(chart_points(app)) == 2
+
+
+def test_a_page_that_fails_shows_a_message_not_a_traceback(runs_root, monkeypatch):
+    import mnist_core.config
+
+    def broken(*_):
+        raise RuntimeError("/srv/secret/path exploded")
+
+    monkeypatch.setattr(mnist_core.config, "split_for_config", broken)  # the Overview's first call into the engine
+    app = open_page(workspace=TEST_WORKSPACE)  # the landing page, run inside dashboard.py's navigation as in a browser
+    assert not app.exception
+    assert "Something went wrong on this page. Your runs are safe" in shown(app.error[0])
+    assert all("/srv/secret" not in shown(error) for error in app.error)
