@@ -382,13 +382,16 @@ def test_a_refreshed_tab_finds_its_running_run_and_can_stop_it(runs_root):
 def test_a_workspace_runs_one_thing_at_a_time_on_every_page(runs_root):
     train = open_page("pages/train.py")
     workspace = train.query_params["workspace"]
+    train.selectbox(key="widget_model").set_value("mlp").run()
+    train.select_slider(key="widget_hidden_units").set_value(1024)
+    train.select_slider(key="widget_batch_size").set_value(1)  # seconds before the first epoch ends: Draw has no model yet
     start_run_on_the_train_page(train, epochs=100, training_examples=1000)
+    draw = open_page("pages/draw.py", workspace=workspace)
+    assert button(draw, "Quick-train a CNN").disabled
     compare = open_page("pages/compare.py", workspace=workspace)
     assert button(compare, "Start the race").disabled
     button(compare, "Set up and train the overfitting run").click().run()
     assert any("already training" in shown(warning) for warning in compare.warning)  # a message, not a hidden job
-    draw = open_page("pages/draw.py", workspace=workspace)
-    assert button(draw, "Quick-train a CNN").disabled
     from mnist_core.jobs import job_board
 
     assert len(job_board.current(workspace).jobs) == 1

@@ -50,7 +50,7 @@ def test_pages_holds_exactly_the_pages_the_navigation_lists():
 
 def test_the_engine_parts_that_do_not_train_import_without_tensorflow():
     code = ("import sys\n"
-            "import mnist_core, mnist_core.data, mnist_core.config, mnist_core.results, mnist_core.runs, mnist_core.jobs,"
+            "import mnist_core, mnist_core.data, mnist_core.config, mnist_core.results, mnist_core.runs, mnist_core.jobs, mnist_core.fair_share,"
             " mnist_core.canvas, mnist_core.cli\n"
             "from mnist_core import TrainConfig, RunStatus, load_mnist, split_dataset\n"
             "print(sorted(name for name in ('tensorflow', 'keras') if name in sys.modules))")
