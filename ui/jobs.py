@@ -95,8 +95,10 @@ def start_race(named_configs: dict[str, TrainConfig]) -> Activity | None:
 
 
 def duration_words(seconds: float) -> str:
+    if seconds < 1.5:
+        return "about a second"
     if seconds < 90:
-        return f"about {max(seconds, 1):.0f} seconds"
+        return f"about {seconds:.0f} seconds"
     if seconds < 2 * 3600:
         return f"about {seconds / 60:.0f} minutes"
     return f"about {seconds / 3600:.0f} hours"
