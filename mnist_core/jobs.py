@@ -191,6 +191,10 @@ class TrainingJob:
         """The trained model (weights of the last finished epoch), once training started."""
         return self._training.model if self._training is not None else None
 
+    def discard(self) -> None:
+        """Remove the run reserved for this job, which will never start (its race could not be set up)."""
+        self._recorder.discard()
+
     def start(self) -> "TrainingJob":
         self._thread.start()
         return self

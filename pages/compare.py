@@ -126,8 +126,9 @@ def overfitting_preset() -> None:
                 "upward: the shaded gap between them widens. The model is memorising its 500 digits, not learning to read. "
                 "Then try more training digits, dropout, or an L2 penalty, and watch the gap close.")
     if st.button("Set up and train the overfitting run", icon=":material/trending_up:"):
-        apply_settings(OVERFITTING_PRESET)
-        if start_job(current_config(), name="overfitting-demo") is not None:
+        preset = TrainConfig.from_dict({**current_config().to_dict(), **OVERFITTING_PRESET})
+        if start_job(preset, name="overfitting-demo") is not None:  # refused, with a message, while something trains
+            apply_settings(OVERFITTING_PRESET)  # so the Train page's sidebar shows what is training
             st.switch_page("pages/train.py")
 
 

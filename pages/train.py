@@ -8,7 +8,7 @@ from mnist_core.config import gentler_learning_rate
 from mnist_core.results import CHANCE_LOSS
 from ui.charts import learning_curves
 from ui.dataset import dataset_or_stop
-from ui.jobs import POLL_SECONDS, current_activity, show_progress, start_job, time_estimate
+from ui.jobs import POLL_SECONDS, current_activity, current_job, show_progress, start_job, time_estimate
 from ui.navigation import require_navigation
 from ui.plain import plain
 from ui.settings import current_config, settings_sidebar
@@ -91,7 +91,7 @@ def train_page() -> None:
 
     activity = current_activity()
     running = activity is not None and not activity.finished
-    job = activity.jobs[0] if activity is not None and activity.kind == "run" else None
+    job = current_job()  # None while the workspace runs a race
     name_column, train_column, stop_column = st.columns([3, 1, 1], vertical_alignment="bottom")
     run_name = name_column.text_input("Run name (optional)", max_chars=RUN_NAME_LENGTH, key="run_name",
                                       placeholder="e.g. adam-small-batch", help="A label for the run history and the "

@@ -144,13 +144,19 @@ def test_the_compare_page_overlays_two_runs_and_highlights_what_differs(runs_roo
     assert app.get("download_button")
 
 
-def test_the_optimizer_race_overlays_one_curve_per_optimizer(runs_root):
+def start_a_race(training_examples: int, epochs: int) -> AppTest:
+    """Open Compare in a new workspace and race SGD against Adam on the sidebar's settings."""
     app = open_page("pages/compare.py")
-    app.select_slider(key="widget_train_subset_size").set_value(300)
-    app.slider(key="widget_epochs").set_value(2)
+    app.select_slider(key="widget_train_subset_size").set_value(training_examples)
+    app.slider(key="widget_epochs").set_value(epochs)
     app.multiselect(key="race_optimizers").set_value(["sgd", "adam"])
     app.run()
     button(app, "Start the race").click().run()
+    return app
+
+
+def test_the_optimizer_race_overlays_one_curve_per_optimizer(runs_root):
+    app = start_a_race(training_examples=300, epochs=2)
     rerun_until(app, lambda page: any("SGD: completed · Adam: completed" in shown(caption) for caption in page.caption))
     race_chart = json.loads(app.get("plotly_chart")[-1].proto.spec)
     assert sorted(trace["name"] for trace in race_chart["data"]) == ["Adam (lr 0.001)", "SGD (lr 0.1)"]
@@ -401,12 +407,7 @@ def test_a_workspace_runs_one_thing_at_a_time_on_every_page(runs_root):
 
 
 def test_the_race_keeps_its_stop_button_after_a_refresh(runs_root):
-    app = open_page("pages/compare.py")
-    app.select_slider(key="widget_train_subset_size").set_value(1000)
-    app.slider(key="widget_epochs").set_value(100)
-    app.multiselect(key="race_optimizers").set_value(["sgd", "adam"])
-    app.run()
-    button(app, "Start the race").click().run()
+    app = start_a_race(training_examples=1000, epochs=100)
     refreshed = open_page("pages/compare.py", workspace=app.query_params["workspace"])
     assert any("Adam: waiting for its turn" in shown(caption) for caption in refreshed.caption)  # one queued run at a time
     button(refreshed, "Stop the race").click().run()

@@ -87,8 +87,13 @@ def start_race(named_configs: dict[str, TrainConfig]) -> Activity | None:
 
     def make_jobs():
         jobs = []
-        for name, config in named_configs.items():
-            jobs.append(new_job(config, name, after=jobs[-1] if jobs else None))
+        try:
+            for name, config in named_configs.items():
+                jobs.append(new_job(config, name, after=jobs[-1] if jobs else None))
+        except Exception:
+            for job in jobs:  # no half-made race: the runs reserved so far would wait for ever
+                job.discard()
+            raise
         return jobs
 
     return start_activity("race", make_jobs)
