@@ -37,8 +37,7 @@ def main() -> None:
     for label, overrides, examples in CASES:
         config = TrainConfig.for_model(overrides.pop("model"), **overrides, epochs=2, train_subset_size=examples,
                                        train_metrics_sample=1000, validation_fraction=0.02)
-        measured_examples = 1000 + round(0.02 * len(dataset[0][1]))
-        estimate = estimated_training_seconds(config, examples, measured_examples) / config.epochs
+        estimate = estimated_training_seconds(config, len(dataset[0][1])) / config.epochs
         epoch_seconds = [result.seconds for result in train(config, dataset)]
         measured = epoch_seconds[-1]
         print(f"{label:38s} {parameter_count(config):11,d} {estimate:12.2f} {measured:11.2f} {measured / estimate:6.2f}", flush=True)

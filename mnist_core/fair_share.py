@@ -80,9 +80,14 @@ def check_model_size(config: TrainConfig) -> None:
                          "this shared server. Choose a narrower dense layer, fewer filters or fewer hidden layers.")
 
 
-def estimated_training_seconds(config: TrainConfig, training_examples: int, measured_examples: int) -> float:
-    """About how long the run will train: its steps, plus measuring `measured_examples` (the
-    validation set and the training sample) after every epoch. Within a factor of about two."""
+def estimated_training_seconds(config: TrainConfig, available_examples: int) -> float:
+    """About how long the run will train on a training set of `available_examples` before the
+    validation split (60,000 for MNIST): its steps, plus measuring the validation set and the
+    training sample after every epoch. Within a factor of about two. The split's sizes are worked
+    out from the config (to within rounding), not made: a page calls this on every rerun."""
+    validation = round(available_examples * config.validation_fraction)
+    training_examples = config.train_subset_size or available_examples - validation
+    measured_examples = validation + min(config.train_metrics_sample, training_examples)
     costs = layer_costs(config)
     parameters = sum(parameters for parameters, _ in costs)
     multiply_adds = sum(operations for _, operations in costs)

@@ -170,7 +170,6 @@ class TrainingJob:
         check_model_size(config)
         self.config = config
         self.name = name
-        self.workspace = workspace
         self._dataset = dataset
         self._recorder = start_run(config, runs_root, name, workspace)
         self._after = after
@@ -222,7 +221,8 @@ class TrainingJob:
             return JobSnapshot(status=status, message=message, history=history,
                                epoch=epoch, step=step, steps_per_epoch=steps_per_epoch,
                                queue_position=self._slots.position(self) if status == RunStatus.WAITING else 0,
-                               best_epoch=best_epoch, run_id=self.run_id, waiting_for=self._waiting_for())
+                               best_epoch=best_epoch, run_id=self.run_id,
+                               waiting_for=self._after.name if self._after is not None else None)
 
     def _set(self, **fields) -> None:
         with self._lock:
@@ -232,17 +232,12 @@ class TrainingJob:
     def _on_progress(self, epoch: int, step: int, steps_per_epoch: int) -> None:
         self._set(_progress=(epoch, step, steps_per_epoch))
 
-    def _waiting_for(self) -> str | None:
-        """The name of the job this one waits for, while it does."""
-        after = self._after
-        return after.name if after is not None and not after.snapshot().finished else None
-
     def _wait_for_turn(self) -> bool:
         """Wait for the job before this one, then for a training slot. False if stopped meanwhile."""
         while self._after is not None and not self._after.join(timeout=0.2):
             if self._stop.is_set():
                 return False
-        self._after = None  # it has finished: let go of it and its model
+        self._after = None  # it has finished: let go of it and its model (and stop saying it waits for it)
         return self._slots.acquire(self, self._stop.is_set)
 
     def _work(self) -> None:

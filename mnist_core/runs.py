@@ -205,7 +205,6 @@ class RunRecorder:
     def __init__(self, config: TrainConfig, runs_root: Path | None = None, name: str | None = None,
                  workspace: str = SHARED_WORKSPACE):
         self.config = config
-        self.workspace = check_workspace(workspace)
         self.info = {"name": name or "", "status": RunStatus.WAITING, "message": "", "best_epoch": None,
                      "created": time.time(), "updated": time.time()}
         self._lock = None  # the open, locked lock file while this process owns the run
@@ -273,12 +272,12 @@ class RunRecorder:
         self._save(weights, history)
 
     def finish(self, status: RunStatus, message: str, best_epoch: int | None, weights: dict[str, np.ndarray] | None) -> None:
-        """Record how the run ended (`weights` None: keep those of the last saved epoch) and let go of it.
+        """Record how the run ended (`weights` None: keep those of the last saved epoch, if any) and let go of it.
         The lock is released even if the disk refuses the last write: a reader then reports the run
         as interrupted, with the epochs saved before."""
         self.info.update(status=status, message=message, best_epoch=best_epoch)
         try:
-            self._save(weights if best_epoch is not None else None)
+            self._save(weights)
         finally:
             # run.json already says how the run ended, so a reader that finds the lock free in
             # between these two lines still reads the right status.
@@ -457,26 +456,24 @@ def read_run(folder: Path, info: dict) -> SavedRun:
     return SavedRun(run_id=run_id, folder=folder, config=config, history=history, **info)
 
 
+def visible_folders(parent: Path) -> list[Path]:
+    """The folders in `parent`, by name: not hidden ones (locks, part-assembled runs), and never a
+    link, which could lead out of the runs folder."""
+    if not parent.is_dir() or parent.is_symlink():
+        return []
+    return sorted(entry for entry in parent.iterdir()
+                  if not entry.name.startswith(".") and not entry.is_symlink() and entry.is_dir())
+
+
 def workspaces(runs_root: Path | None = None) -> list[str]:
     """The workspaces that have a folder in the runs folder."""
-    root = Path(runs_root or runs_directory())
-    if not root.is_dir():
-        return []
-    return sorted(folder.name for folder in root.iterdir()
-                  if is_valid_identifier(folder.name) and not folder.is_symlink() and folder.is_dir())
+    return [folder.name for folder in visible_folders(Path(runs_root or runs_directory())) if is_valid_identifier(folder.name)]
 
 
 def run_folders(runs_root: Path | None = None, workspace: str | None = None) -> list[Path]:
-    """The run folders of `workspace` (of every workspace if None), by name: not the hidden lock and
-    part-assembled folders beside them. A link is never followed: it could lead out of the runs folder."""
+    """The run folders of `workspace` (of every workspace if None), by name."""
     chosen = workspaces(runs_root) if workspace is None else [workspace]
-    folders = []
-    for name in chosen:
-        parent = workspace_folder(name, runs_root)
-        if parent.is_dir() and not parent.is_symlink():
-            folders += [folder for folder in parent.iterdir()
-                        if not folder.name.startswith(".") and not folder.is_symlink() and folder.is_dir()]
-    return sorted(folders)
+    return sorted(folder for name in chosen for folder in visible_folders(workspace_folder(name, runs_root)))
 
 
 def list_runs(runs_root: Path | None = None, workspace: str | None = None) -> tuple[list[SavedRun], list[str]]:
@@ -519,9 +516,9 @@ def tidy_runs_folder(runs_root: Path | None = None) -> list[str]:
 def move_old_layout_runs(root: Path) -> list[str]:
     """runs/<run id>/ (a folder holding run.json) moves to runs/<its workspace>/<run id>/."""
     moved = []
-    for folder in sorted(root.iterdir()) if root.is_dir() else []:
-        if folder.name.startswith(".") or folder.is_symlink() or not (folder / RUN_FILE).is_file():
-            continue
+    for folder in visible_folders(root):
+        if not (folder / RUN_FILE).is_file():
+            continue  # a workspace's folder
         if lock_is_held(lock_path(folder)):
             continue  # an older version of the app is still training it
         try:
@@ -551,17 +548,15 @@ def is_orphan(path: Path, lock: Path) -> bool:
 
 def remove_orphans(parent: Path) -> list[str]:
     removed = []
-    for entry in sorted(parent.iterdir()):
-        if entry.name.startswith(PARTIAL_PREFIX):
-            folder = parent / entry.name.removeprefix(PARTIAL_PREFIX)
-            if is_orphan(entry, lock_path(folder)):
-                shutil.rmtree(entry, ignore_errors=True)
-                removed.append(f"removed the part-assembled run folder {entry}")
-        elif not entry.name.startswith(".") and entry.is_dir() and not entry.is_symlink():
-            for temporary in entry.glob(".*.tmp"):
-                if is_orphan(temporary, lock_path(entry)):
-                    temporary.unlink(missing_ok=True)
-                    removed.append(f"removed the temporary file {temporary}")
+    for partial in sorted(parent.glob(f"{PARTIAL_PREFIX}*")):
+        if is_orphan(partial, lock_path(parent / partial.name.removeprefix(PARTIAL_PREFIX))):
+            shutil.rmtree(partial, ignore_errors=True)
+            removed.append(f"removed the part-assembled run folder {partial}")
+    for folder in visible_folders(parent):
+        for temporary in folder.glob(".*.tmp"):
+            if is_orphan(temporary, lock_path(folder)):
+                temporary.unlink(missing_ok=True)
+                removed.append(f"removed the temporary file {temporary}")
     locks = parent / LOCKS_FOLDER
     for lock in sorted(locks.glob("*.lock")) if locks.is_dir() and not locks.is_symlink() else []:
         if is_orphan(lock, lock):

@@ -260,7 +260,8 @@ class Training:
 
     def _finish(self, status: RunStatus, message: str) -> None:
         self.status, self.message = status, message
-        self._save_or_fail(lambda: self.recorder.finish(status, message, self.best_epoch, get_weights(self.model)))
+        weights = get_weights(self.model) if self.history else None  # no epoch, no weights: the folder says so
+        self._save_or_fail(lambda: self.recorder.finish(status, message, self.best_epoch, weights))
 
     def _divergence_message(self, epoch: int) -> str:
         rate = self.config.learning_rate

@@ -1,5 +1,7 @@
 """Compare: overlay runs from the history, race optimizers, provoke overfitting on purpose."""
 
+from collections import Counter
+
 import pandas as pd
 import streamlit as st
 
@@ -8,7 +10,7 @@ from mnist_core.config import OPTIMIZER_NAMES, OVERFITTING_PRESET, USUAL_LEARNIN
 from mnist_core.runs import runs_metrics_csv
 from ui.charts import overlay
 from ui.dataset import dataset_or_stop
-from ui.jobs import POLL_SECONDS, current_activity, start_job, start_race
+from ui.jobs import POLL_SECONDS, current_activity, is_training, start_job, start_race, waiting_place
 from ui.navigation import require_navigation
 from ui.plain import plain
 from ui.settings import OPTIMIZER_LABELS, apply_settings, current_config, settings_sidebar
@@ -27,8 +29,8 @@ def run_labels(runs) -> dict[str, str]:
     """run id -> label. Two runs of the same name and settings get their run ids added, so neither
     hides the other in the list or the chart."""
     labels = {run.run_id: run_label(run) for run in runs}
-    repeated = {label for label in labels.values() if list(labels.values()).count(label) > 1}
-    return {run_id: f"{label} ({run_id})" if label in repeated else label for run_id, label in labels.items()}
+    uses = Counter(labels.values())
+    return {run_id: f"{label} ({run_id})" if uses[label] > 1 else label for run_id, label in labels.items()}
 
 
 def curve(history, metric: str) -> tuple[list[int], list[float]]:
@@ -74,10 +76,7 @@ def show_race(jobs, rendered_while_running: bool) -> None:
     for job, snapshot in snapshots:
         name = OPTIMIZER_LABELS[job.config.optimizer]
         if snapshot.status == RunStatus.WAITING:
-            if snapshot.waiting_for:
-                states.append(f"{name}: waiting for its turn")
-            else:
-                states.append(f"{name}: waiting ({f'number {snapshot.queue_position} in the queue' if snapshot.queue_position else 'starting'})")
+            states.append(f"{name}: {waiting_place(snapshot)}")
         elif snapshot.status == RunStatus.RUNNING:
             states.append(f"{name}: epoch {snapshot.epoch} of {job.config.epochs}")
         else:
@@ -102,7 +101,7 @@ def optimizer_race() -> None:
                             help=f"Off: every optimizer uses the Train page's learning rate ({config.learning_rate:g}). "
                                  "On: " + ", ".join(f"{OPTIMIZER_LABELS[name]} {rate:g}" for name, rate in USUAL_LEARNING_RATES.items()))
     activity = current_activity()  # the workspace's race, still here after a refresh
-    busy = activity is not None and not activity.finished
+    busy = is_training()
     race = activity if activity is not None and activity.kind == "race" else None
     if st.button("Start the race", disabled=busy or not optimizers, icon=":material/sports_score:"):
         race = start_race({f"race-{name}": TrainConfig.from_dict({

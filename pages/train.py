@@ -8,7 +8,7 @@ from mnist_core.config import gentler_learning_rate
 from mnist_core.results import CHANCE_LOSS
 from ui.charts import learning_curves
 from ui.dataset import dataset_or_stop
-from ui.jobs import POLL_SECONDS, current_activity, current_job, show_progress, start_job, time_estimate
+from ui.jobs import POLL_SECONDS, current_activity, current_job, is_training, show_progress, start_job, time_estimate
 from ui.navigation import require_navigation
 from ui.plain import plain
 from ui.settings import current_config, settings_sidebar
@@ -89,8 +89,7 @@ def train_page() -> None:
         st.error(f"These settings cannot be trained: {plain(error)}")
         st.stop()
 
-    activity = current_activity()
-    running = activity is not None and not activity.finished
+    activity, running = current_activity(), is_training()
     job = current_job()  # None while the workspace runs a race
     name_column, train_column, stop_column = st.columns([3, 1, 1], vertical_alignment="bottom")
     run_name = name_column.text_input("Run name (optional)", max_chars=RUN_NAME_LENGTH, key="run_name",

@@ -30,6 +30,16 @@ def full_dataset():
 
 
 @pytest.fixture
+def unwritable_runs_root(tmp_path, monkeypatch):
+    """A runs folder that cannot be made: its parent is a regular file (ENOTDIR). Unlike a chmod, this
+    fails for root too, as CI runs."""
+    not_a_folder = tmp_path / "a-file"
+    not_a_folder.write_text("")
+    monkeypatch.setenv("MNIST_LAB_RUNS_DIR", str(not_a_folder / "runs"))
+    return not_a_folder / "runs"
+
+
+@pytest.fixture
 def runs_root(tmp_path, monkeypatch):
     """A private runs folder, so tests never touch the user's runs."""
     root = tmp_path / "runs"

@@ -75,10 +75,7 @@ def test_a_new_run_id_has_32_random_bits(runs_root):
 
 # -- a disk that cannot be written ------------------------------------------------------------------
 
-def test_an_unwritable_runs_folder_is_found_before_any_training(sample_dataset, tmp_path, monkeypatch):
-    not_a_folder = tmp_path / "a-file"
-    not_a_folder.write_text("")
-    monkeypatch.setenv("MNIST_LAB_RUNS_DIR", str(not_a_folder / "runs"))  # fails for root too, unlike chmod
+def test_an_unwritable_runs_folder_is_found_before_any_training(sample_dataset, unwritable_runs_root):
     with pytest.raises(RunSaveError, match=r"Cannot write to .*a-file.*free some disk space"):
         TrainingJob(QUICK, sample_dataset, slots=TrainingSlots(1))
 
@@ -109,10 +106,7 @@ def test_a_disk_that_fills_up_mid_run_ends_it_with_a_message_and_keeps_the_saved
     assert not list(saved.folder.glob(".*.tmp")) and not lock_path(saved.folder).exists()
 
 
-def test_the_cli_on_a_disk_that_cannot_be_written_says_so_in_one_line(run_cli, tmp_path, monkeypatch):
-    not_a_folder = tmp_path / "a-file"
-    not_a_folder.write_text("")
-    monkeypatch.setenv("MNIST_LAB_RUNS_DIR", str(not_a_folder / "runs"))
+def test_the_cli_on_a_disk_that_cannot_be_written_says_so_in_one_line(run_cli, unwritable_runs_root):
     completed = run_cli("train", "--epochs", "1", "--train-subset-size", "100")
     assert completed.returncode == 1
     assert len(completed.stderr.strip().splitlines()) == 1 and "Cannot write to" in completed.stderr

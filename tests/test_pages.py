@@ -424,10 +424,7 @@ def test_the_shared_workspace_is_read_only_in_the_browser(runs_root):
     assert not app.exception and list(runs_root.glob("*/*")) == []
 
 
-def test_a_runs_folder_that_cannot_be_written_is_a_message_before_training(tmp_path, monkeypatch):
-    not_a_folder = tmp_path / "a-file"
-    not_a_folder.write_text("")
-    monkeypatch.setenv("MNIST_LAB_RUNS_DIR", str(not_a_folder / "runs"))
+def test_a_runs_folder_that_cannot_be_written_is_a_message_before_training(unwritable_runs_root):
     app = open_page("pages/train.py")
     button(app, "Train").click().run()
     assert not app.exception

@@ -35,16 +35,20 @@ def is_training() -> bool:
     return activity is not None and not activity.finished
 
 
+def waiting_place(snapshot) -> str:
+    """Where a waiting run stands, in a few words: behind its race's previous run, in the queue, or starting."""
+    if snapshot.waiting_for:
+        return "waiting for its turn in the race"
+    if snapshot.queue_position:
+        return f"waiting for a free training slot: number {snapshot.queue_position} in the queue"
+    return "starting"  # it has just left the queue
+
+
 def show_progress(job: TrainingJob, snapshot) -> None:
     """A waiting job's place in the queue, or a running job's progress over all its iterations."""
     if snapshot.status == RunStatus.WAITING:
-        if snapshot.waiting_for:
-            st.info(f"Waiting for {snapshot.waiting_for} to finish: the race's runs train one after another.")
-        elif snapshot.queue_position:
-            st.info(f"Waiting for a free training slot: number {snapshot.queue_position} in the queue. "
-                    "Other runs on this computer are training; this one starts as soon as one finishes.")
-        else:
-            st.info("Starting...")
+        st.info(f"{waiting_place(snapshot).capitalize()}. Other runs on this computer are training; this one starts "
+                "as soon as its turn comes.")
     elif snapshot.status == RunStatus.RUNNING:
         epochs = job.config.epochs
         done = (snapshot.epoch - 1) * snapshot.steps_per_epoch + snapshot.step
@@ -109,17 +113,10 @@ def duration_words(seconds: float) -> str:
     return f"about {seconds / 3600:.0f} hours"
 
 
-def estimated_seconds(config: TrainConfig) -> float:
-    """About how long `config` trains on this server (the split's sizes are worked out, not made)."""
-    (train_images, _), _ = dataset_or_stop()
-    training = config.train_subset_size or round(len(train_images) * (1 - config.validation_fraction))
-    measured = round(len(train_images) * config.validation_fraction) + min(config.train_metrics_sample, training)
-    return estimated_training_seconds(config, training, measured)
-
-
 def time_estimate(config: TrainConfig) -> None:
     """Before training: how long it will take, and a warning if the server's time limit would cut it."""
-    seconds, limit = estimated_seconds(config), run_time_limit_seconds()
+    (train_images, _), _ = dataset_or_stop()
+    seconds, limit = estimated_training_seconds(config, len(train_images)), run_time_limit_seconds()
     if limit is not None and seconds > limit:
         st.warning(f"This run would train for {duration_words(seconds)}, but a run may train for at most {limit / 60:g} "
                    "minutes on this shared server: it would be stopped then, keeping its finished epochs. Fewer epochs, "
