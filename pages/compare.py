@@ -104,10 +104,10 @@ def optimizer_race() -> None:
     busy = is_training()
     race = activity if activity is not None and activity.kind == "race" else None
     if st.button("Start the race", disabled=busy or not optimizers, icon=":material/sports_score:"):
-        race = start_race({f"race-{name}": TrainConfig.from_dict({
-            **config.to_dict(), "optimizer": name, "learning_rate": USUAL_LEARNING_RATES[name] if usual_rates else config.learning_rate})
-            for name in optimizers}) or race
-        busy = race is not None and not race.finished
+        if start_race({f"race-{name}": TrainConfig.from_dict({
+                **config.to_dict(), "optimizer": name, "learning_rate": USUAL_LEARNING_RATES[name] if usual_rates else config.learning_rate})
+                for name in optimizers}) is not None:  # None, with a message, if refused
+            st.rerun()  # draw the page again as it is now: Start greyed out, Stop the race live
     if busy and race is None:
         st.caption("A run from the Train page is training in this workspace: the race can start when it has finished.")
     if race is not None:

@@ -96,9 +96,8 @@ def train_page() -> None:
                                       placeholder="e.g. adam-small-batch", help="A label for the run history and the "
                                       "charts. Any text will do: the run's folder name is made up by the app.")
     if train_column.button("Train", type="primary", disabled=running, icon=":material/play_arrow:"):
-        started = start_job(config, name=run_name.strip() or None)  # None, with a message, if refused
-        if started is not None:
-            job, running = started, True
+        if start_job(config, name=run_name.strip() or None) is not None:  # None, with a message, if refused
+            st.rerun()  # draw the page again as it is now: Train greyed out, Stop live, the progress
     if stop_column.button("Stop", disabled=not running, icon=":material/stop:"):
         activity.stop()
         st.toast("Stopping after the current step: finished epochs are kept.")

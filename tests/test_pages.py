@@ -325,9 +325,12 @@ def test_a_learning_rate_that_blows_the_loss_up_without_nan_gets_a_warning(runs_
 
 def test_pressing_train_twice_starts_one_run_and_stopping_twice_keeps_it(runs_root):
     app = open_page("pages/train.py")
+    # A second tab of the same workspace, drawn before the run starts: its Train button is still live.
+    other_tab = open_page("pages/train.py", workspace=app.query_params["workspace"])
     start_run_on_the_train_page(app, epochs=100, training_examples=1000)
     first_job = latest_job(app)
-    button(app, "Train").click().run()  # a second click that raced the greying
+    assert button(app, "Train").disabled
+    button(other_tab, "Train").click().run()  # a second click that raced the greying
     assert latest_job(app) is first_job
     rerun_until(app, lambda page: len(latest_job(page).snapshot().history) >= 1)
     for _ in range(2):
