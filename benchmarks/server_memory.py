@@ -4,8 +4,9 @@
 
 A server process trains run after run for a whole lesson. Each run here goes the way a browser's
 does: a TrainingJob started through the job board, in a workspace of its own (so the board keeps
-each finished job, as it keeps each student's latest), on all of MNIST (one epoch of the default
-linear model), saved to a temporary runs folder. The process's resident memory (VmRSS) is read
+each finished job, as it keeps each student's latest), on all of MNIST (one epoch of the linear
+model), saved to a temporary runs folder. Like a class, the runs change what students change most:
+the learning rate, its schedule, the batch size and the seed. The process's resident memory (VmRSS) is read
 after each run; the figure that matters is the growth after the first 5 runs, once TensorFlow has
 settled its allocator: it must stay within 20 MiB over the remaining runs.
 """
@@ -39,12 +40,14 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=100)
     runs = parser.parse_args().runs
     dataset = load_mnist()
-    board, config = JobBoard(), TrainConfig(epochs=1)
+    board = JobBoard()
     with tempfile.TemporaryDirectory() as runs_root:
         os.environ["MNIST_LAB_RUNS_DIR"] = runs_root
         started, memory = time.perf_counter(), {}
         for number in range(1, runs + 1):
             workspace = f"student-{number:03d}"
+            config = TrainConfig(epochs=1, seed=number, learning_rate=(0.001, 0.003, 0.01, 0.03)[number % 4],
+                                 batch_size=(100, 50, 200)[number % 3], learning_rate_schedule=("constant", "cosine")[number % 2])
             activity = board.start(workspace, "run", lambda: [TrainingJob(config, dataset, workspace=workspace)])
             activity.jobs[0].join()
             assert activity.jobs[0].snapshot().status == "completed", activity.jobs[0].snapshot().message

@@ -97,7 +97,8 @@ def count_parameters(model: keras.Model) -> int:
 
 
 def make_optimizer(config, steps_per_epoch: int) -> keras.optimizers.Optimizer:
-    """A fresh optimizer for one run (its moment estimates belong to that run alone).
+    """A fresh optimizer for one run (its moment estimates belong to that run alone), as Keras
+    builds it. Training itself uses trainers.py's reusable twin; the tests check the two agree.
 
     With the "cosine" schedule the learning rate glides from `learning_rate` down to zero over all
     the run's steps: big steps early to get close, small steps late to settle into the minimum.
@@ -105,6 +106,11 @@ def make_optimizer(config, steps_per_epoch: int) -> keras.optimizers.Optimizer:
     rate = config.learning_rate
     if config.learning_rate_schedule == "cosine":
         rate = keras.optimizers.schedules.CosineDecay(config.learning_rate, decay_steps=config.epochs * steps_per_epoch)
+    return optimizer_with_rate(config, rate)
+
+
+def optimizer_with_rate(config, rate) -> keras.optimizers.Optimizer:
+    """The optimizer `config.optimizer` names, stepping at `rate` (a number or a schedule)."""
     return {
         "sgd": lambda: keras.optimizers.SGD(rate),
         "momentum": lambda: keras.optimizers.SGD(rate, momentum=config.momentum),

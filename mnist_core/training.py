@@ -1,5 +1,6 @@
 """Training: the loop. For each batch, run the model under a `tf.GradientTape`, take the gradient of
-the loss and let the optimizer apply it: `train_step`, exactly as in TensorFlow's custom-training guide.
+the loss and let the optimizer apply it: `train_step` (in trainers.py), exactly as in TensorFlow's
+custom-training guide.
 
 Two things make it fast without hiding it:
 
@@ -7,7 +8,9 @@ Two things make it fast without hiding it:
   no Python runs per batch;
 - one compiled call, `train_chunk`, runs a *chunk* of `train_step`s in a `tf.while_loop`. A chunk is
   sized to take about a quarter of a second, so progress reports and the Stop button still answer
-  promptly.
+  promptly;
+- the compiled step is traced once per model shape and reused by later runs (trainers.py), which
+  also keeps a long-running server's memory flat.
 
 After every epoch the model is measured on (a fixed sample of) the training set and on the
 validation set with dropout off: that is the classic loop's training accuracy, not a running average
@@ -25,11 +28,12 @@ from typing import Callable, Iterator
 import numpy as np
 
 from .config import TrainConfig, gentler_learning_rate, split_for_config, steps_per_epoch
-from .data import IMAGE_SIZE, DatasetSplit, load_mnist
-from .models import build_model, count_parameters, get_weights, images_to_input, make_measure, make_optimizer, set_weights
-from .quiet_tensorflow import keras, tf
+from .data import DatasetSplit, load_mnist
+from .models import build_model, count_parameters, get_weights, set_weights
+from .quiet_tensorflow import tf
 from .results import EpochResult, RunStatus
 from .runs import SHARED_WORKSPACE, RunSaveError, epochs_text, start_run
+from .trainers import CompiledTrainer, borrowed_trainer
 
 CHUNK_TARGET_SECONDS = 0.25   # how long one compiled call may run before Python checks Stop and reports progress
 
@@ -45,48 +49,6 @@ def metrics_sample(seed: int, training_examples: int, size: int) -> np.ndarray:
     Seeded apart from the epochs' shuffles (which use epochs 1, 2, ...)."""
     rng = np.random.default_rng([seed, 0])
     return np.sort(rng.choice(training_examples, size=min(size, training_examples), replace=False))
-
-
-def make_train_step(model: keras.Model, optimizer: keras.optimizers.Optimizer):
-    """The textbook step, compiled, made afresh for every run (it belongs to this model and optimizer)."""
-    cross_entropy = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
-
-    @tf.function
-    def train_step(images, labels):
-        """One step of gradient descent on one batch of float images in [0, 1]. Returns the batch's loss."""
-        with tf.GradientTape() as tape:
-            logits = model(images, training=True)
-            loss = cross_entropy(labels, logits)
-            if model.losses:  # the L2 penalty, when the config asks for one
-                loss += tf.add_n(model.losses)
-        gradients = tape.gradient(loss, model.trainable_variables)
-        optimizer.apply_gradients(zip(gradients, model.trainable_variables))
-        return loss
-
-    return train_step
-
-
-def make_train_chunk(train_step, batch_size: int):
-    """One compiled call that runs `train_step` over several batches of an epoch's shuffled order.
-
-    The training data goes in as arguments, not as constants captured by the compiled graph:
-    TensorFlow keeps a traced graph's captures for the life of the process, so a captured copy of
-    the training set (42 MB for all of MNIST) would outlive every run.
-    """
-
-    @tf.function(input_signature=[tf.TensorSpec([None, IMAGE_SIZE, IMAGE_SIZE], tf.uint8), tf.TensorSpec([None], tf.int32),
-                                  tf.TensorSpec([None], tf.int32), tf.TensorSpec([], tf.int32), tf.TensorSpec([], tf.int32)])
-    def train_chunk(train_images, train_labels, order, first_step, step_count):
-        """Train on batches first_step .. first_step+step_count-1 of this epoch's `order`.
-        Returns whether every loss in the chunk was a finite number."""
-        all_finite = tf.constant(True)
-        for step in tf.range(first_step, first_step + step_count):
-            batch = order[step * batch_size:(step + 1) * batch_size]
-            loss = train_step(images_to_input(tf.gather(train_images, batch)), tf.gather(train_labels, batch))
-            all_finite = tf.logical_and(all_finite, tf.math.is_finite(loss))
-        return all_finite
-
-    return train_chunk
 
 
 class Training:
@@ -141,30 +103,24 @@ class Training:
         """End the run now (as 'stopped' if it was still running), keeping every finished epoch."""
         self._epochs.close()
 
-    def _make_train_chunk(self):
-        """This run's compiled chunk of steps, with the training data bound to it."""
-        optimizer = make_optimizer(self.config, self.steps_per_epoch)
-        optimizer.build(self.model.trainable_variables)
-        train_chunk = make_train_chunk(make_train_step(self.model, optimizer), self.config.batch_size)
-        train_images = tf.constant(self.split.train_images)
-        train_labels = tf.constant(self.split.train_labels, dtype=tf.int32)
-
-        def run_steps(order, first_step, step_count):
-            return train_chunk(train_images, train_labels, order, first_step, step_count)
-
-        return run_steps
-
     # -- the loop ------------------------------------------------------------------------------
 
     def _run(self) -> Iterator[EpochResult]:
+        # The run trains a borrowed trainer's working model and copies each finished epoch's
+        # weights into its own `self.model`, which pages and the recorder read.
+        with borrowed_trainer(self.config, self.model, self.steps_per_epoch) as trainer:
+            yield from self._train(trainer)
+
+    def _train(self, trainer: CompiledTrainer) -> Iterator[EpochResult]:
         config, split = self.config, self.split
-        run_steps, measure = self._make_train_chunk(), make_measure(self.model)
         training_examples = len(split.train_labels)
+        train_images = tf.constant(split.train_images)
+        train_labels = tf.constant(split.train_labels, dtype=tf.int32)
+        batch_size = tf.constant(config.batch_size, tf.int32)
         # A fixed sample for the training metrics, so every epoch is measured on the same digits.
         sample = metrics_sample(config.seed, training_examples, config.train_metrics_sample)
         sample_images, sample_labels = split.train_images[sample], split.train_labels[sample]
 
-        last_good_weights = get_weights(self.model)
         best_weights, best_val_loss, epochs_without_improvement = None, math.inf, 0
         total_iterations, chunk_steps = 0, 1
         started = time.perf_counter()
@@ -177,42 +133,40 @@ class Training:
                 step = 0
                 while step < self.steps_per_epoch:
                     if self.stop_requested():
-                        set_weights(self.model, last_good_weights)
                         self._finish(RunStatus.STOPPED, f"Stopped during epoch {epoch}; {self._kept_text()}.")
                         return
                     if self.time_limit_seconds is not None and time.perf_counter() - started > self.time_limit_seconds:
-                        set_weights(self.model, last_good_weights)
                         self._finish(RunStatus.STOPPED, f"Stopped during epoch {epoch}: a run may train for at most "
                                      f"{self.time_limit_seconds / 60:g} minutes on this server, so that everyone gets a turn; "
                                      f"{self._kept_text()}. Fewer epochs, a bigger batch or a smaller model train in less time.")
                         return
                     steps = min(chunk_steps, self.steps_per_epoch - step)
                     chunk_start = time.perf_counter()
-                    all_finite = bool(run_steps(order, tf.constant(step, tf.int32), tf.constant(steps, tf.int32)))
+                    all_finite = bool(trainer.train_chunk(train_images, train_labels, order, batch_size,
+                                                          tf.constant(step, tf.int32), tf.constant(steps, tf.int32)))
                     step += steps
                     total_iterations += steps
                     if not all_finite:
-                        set_weights(self.model, last_good_weights)
                         self._finish(RunStatus.DIVERGED, self._divergence_message(epoch))
                         return
                     chunk_steps = self._next_chunk_size(steps, time.perf_counter() - chunk_start, first_call=total_iterations == steps)
                     self.on_progress(epoch, step, self.steps_per_epoch)
 
-                train_loss, train_acc = measure(sample_images, sample_labels)
-                val_loss, val_acc = measure(split.validation_images, split.validation_labels)
+                train_loss, train_acc = trainer.measure(sample_images, sample_labels)
+                val_loss, val_acc = trainer.measure(split.validation_images, split.validation_labels)
                 if not (math.isfinite(train_loss) and math.isfinite(val_loss)):
-                    set_weights(self.model, last_good_weights)
                     self._finish(RunStatus.DIVERGED, self._divergence_message(epoch))
                     return
                 result = EpochResult(epoch=epoch, train_loss=train_loss, train_acc=train_acc, val_loss=val_loss,
                                      val_acc=val_acc, seconds=time.perf_counter() - epoch_start, iterations=total_iterations)
                 self.history.append(result)
-                last_good_weights = get_weights(self.model)
+                epoch_weights = get_weights(trainer.model)
+                set_weights(self.model, epoch_weights)  # the run's model: always its last finished epoch
                 if val_loss < best_val_loss:
-                    best_val_loss, self.best_epoch, best_weights, epochs_without_improvement = val_loss, epoch, last_good_weights, 0
+                    best_val_loss, self.best_epoch, best_weights, epochs_without_improvement = val_loss, epoch, epoch_weights, 0
                 else:
                     epochs_without_improvement += 1
-                if not self._save_or_fail(lambda: self.recorder.record_epoch(self.history, last_good_weights, self.best_epoch)):
+                if not self._save_or_fail(lambda: self.recorder.record_epoch(self.history, epoch_weights, self.best_epoch)):
                     return
                 self.saved_epochs = len(self.history)
                 yield result
@@ -228,8 +182,8 @@ class Training:
             self._finish(RunStatus.COMPLETED, f"Finished all {config.epochs} epoch(s).")
         finally:
             # The consumer closed the generator (or an error escaped): record what was finished.
+            # `self.model` holds the last finished epoch's weights whichever way the run ended.
             if self.status == RunStatus.RUNNING:
-                set_weights(self.model, last_good_weights)
                 self._finish(RunStatus.STOPPED, f"Stopped after {epochs_text(len(self.history))}.")
             # A finished run keeps its metrics and model, not its copy of the training data (42 MB for
             # all of MNIST): a background job or a page may hold on to the Training long after.
@@ -270,7 +224,7 @@ class Training:
                 f"{self._kept_text().capitalize()}.")
 
     def _next_chunk_size(self, steps: int, seconds: float, first_call: bool) -> int:
-        if first_call:  # the first call also traced and compiled the function: its time says nothing
+        if first_call:  # the first call may have traced and compiled the function: its time says nothing
             return 1
         seconds_per_step = max(seconds / steps, 1e-6)
         wanted = int(CHUNK_TARGET_SECONDS / seconds_per_step)

@@ -1,0 +1,166 @@
+"""The compiled training step, and the trainers that hold it from one run to the next.
+
+`train_step` is the textbook step of TensorFlow's custom-training guide: run the model under a
+`tf.GradientTape`, take the gradient of the loss and let the optimizer apply it. `train_chunk` runs
+several of them in one compiled call (training.py explains why).
+
+Why trainers are reused: TensorFlow never gives back the memory of a traced function, about
+0.9 MiB for a train chunk, so tracing one afresh for every run made a classroom server grow by
+90 MiB per 100 runs (benchmarks/server_memory.py). A `CompiledTrainer` is a working model, its
+optimizer and the compiled chunk, traced once for one *graph shape* (`graph_key`: the model and its
+layer sizes, dropout, L2, the optimizer). A run borrows one of its shape, resets every variable to
+the run's own starting point and gives it back when it ends. Everything else a run may change
+(learning rate and schedule, batch size, epochs, seed, data) goes in as a variable or an argument,
+so it never traces again.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from contextlib import contextmanager
+from typing import Iterator
+
+from .data import IMAGE_SIZE
+from .models import build_model, count_parameters, images_to_input, make_measure, optimizer_with_rate
+from .quiet_tensorflow import keras, tf
+
+# Idle trainers kept for later runs, by their parameter count (weights and, with Adam, two moment
+# estimates each: 12 bytes a parameter, so about 120 MB at most). The least recently used go first.
+IDLE_PARAMETER_BUDGET = 10_000_000
+
+
+def make_train_step(model: keras.Model, optimizer: keras.optimizers.Optimizer):
+    """The textbook step, compiled (it belongs to this model and optimizer)."""
+    cross_entropy = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+
+    @tf.function
+    def train_step(images, labels):
+        """One step of gradient descent on one batch of float images in [0, 1]. Returns the batch's loss."""
+        with tf.GradientTape() as tape:
+            logits = model(images, training=True)
+            loss = cross_entropy(labels, logits)
+            if model.losses:  # the L2 penalty, when the config asks for one
+                loss += tf.add_n(model.losses)
+        gradients = tape.gradient(loss, model.trainable_variables)
+        optimizer.apply_gradients(zip(gradients, model.trainable_variables))
+        return loss
+
+    return train_step
+
+
+def make_train_chunk(train_step):
+    """One compiled call that runs `train_step` over several batches of an epoch's shuffled order.
+
+    The training data and the batch size go in as arguments, not as constants captured by the
+    compiled graph: TensorFlow keeps a traced graph's captures for the life of the process, so a
+    captured copy of the training set (42 MB for all of MNIST) would outlive every run, and a
+    captured batch size would need a graph per batch size.
+    """
+
+    @tf.function(input_signature=[tf.TensorSpec([None, IMAGE_SIZE, IMAGE_SIZE], tf.uint8), tf.TensorSpec([None], tf.int32),
+                                  tf.TensorSpec([None], tf.int32), tf.TensorSpec([], tf.int32), tf.TensorSpec([], tf.int32),
+                                  tf.TensorSpec([], tf.int32)])
+    def train_chunk(train_images, train_labels, order, batch_size, first_step, step_count):
+        """Train on batches first_step .. first_step+step_count-1 of this epoch's `order`.
+        Returns whether every loss in the chunk was a finite number."""
+        all_finite = tf.constant(True)
+        for step in tf.range(first_step, first_step + step_count):
+            batch = order[step * batch_size:(step + 1) * batch_size]
+            loss = train_step(images_to_input(tf.gather(train_images, batch)), tf.gather(train_labels, batch))
+            all_finite = tf.logical_and(all_finite, tf.math.is_finite(loss))
+        return all_finite
+
+    return train_chunk
+
+
+class ResettableLearningRate(keras.optimizers.schedules.LearningRateSchedule):
+    """A constant or cosine learning rate whose numbers are variables, so one compiled step serves
+    every rate. The cosine is Keras' `CosineDecay` (alpha 0, no warm-up) written out: the rate
+    glides from `initial` to 0 over `decay_steps` steps; 0 decay steps means a constant rate."""
+
+    def __init__(self):
+        self.initial = tf.Variable(0.0, trainable=False, dtype=tf.float32)
+        self.decay_steps = tf.Variable(0.0, trainable=False, dtype=tf.float32)
+
+    def set(self, initial: float, decay_steps: int) -> None:
+        self.initial.assign(initial)
+        self.decay_steps.assign(float(decay_steps))
+
+    def __call__(self, step):
+        step = tf.minimum(tf.cast(step, tf.float32), self.decay_steps)
+        completed_fraction = tf.where(self.decay_steps > 0, step / tf.maximum(self.decay_steps, 1.0), 0.0)
+        return self.initial * (0.5 * (1.0 + tf.cos(math.pi * completed_fraction)))
+
+    def get_config(self):
+        return {}
+
+
+def graph_key(config) -> tuple:
+    """What the compiled step of a run with `config` depends on; runs with equal keys share trainers.
+    Only the settings that apply to the model count, so a hidden-layer slider left at another
+    value does not make the linear model trace again."""
+    layers = {"linear": (),
+              "mlp": (config.hidden_units, config.hidden_layers, config.dropout, config.l2),
+              "cnn": (config.cnn_filters, config.hidden_units, config.dropout, config.l2)}[config.model]
+    momentum = config.momentum if config.optimizer == "momentum" else None
+    return config.model, layers, config.optimizer, momentum
+
+
+class CompiledTrainer:
+    """A working model, its optimizer and its compiled chunk of steps, traced once and lent to one
+    run at a time (see the module's docstring)."""
+
+    def __init__(self, config):
+        self.key = graph_key(config)
+        self.model = build_model(config)
+        self.parameter_count = count_parameters(self.model)
+        self.learning_rate = ResettableLearningRate()
+        self.optimizer = optimizer_with_rate(config, self.learning_rate)
+        self.optimizer.build(self.model.trainable_variables)
+        # The optimizer's state as built: a step counter and moment estimates at 0, but Adagrad's
+        # sums of squares start at 0.1, so a reset copies these rather than writing zeros.
+        self._optimizer_start = [variable.numpy() for variable in self.optimizer.variables]
+        self.train_chunk = make_train_chunk(make_train_step(self.model, self.optimizer))
+        self.measure = make_measure(self.model)
+
+    def reset(self, start_model: keras.Model, config, steps_per_epoch: int) -> None:
+        """Ready for a new run: the run's starting weights (and dropout's random state, which is
+        a variable too), a fresh optimizer state, and the run's learning rate."""
+        for working, start in zip(self.model.variables, start_model.variables, strict=True):
+            working.assign(start)
+        for variable, start in zip(self.optimizer.variables, self._optimizer_start, strict=True):
+            variable.assign(start)
+        cosine = config.learning_rate_schedule == "cosine"
+        self.learning_rate.set(config.learning_rate, config.epochs * steps_per_epoch if cosine else 0)
+
+
+_idle_trainers: list[CompiledTrainer] = []  # least recently used first
+_idle_lock = threading.Lock()
+
+
+@contextmanager
+def borrowed_trainer(config, start_model: keras.Model, steps_per_epoch: int) -> Iterator[CompiledTrainer]:
+    """A trainer for `config`'s graph shape, reset to `start_model`'s weights, for the length of a run.
+    Runs in several threads at once each get their own."""
+    key = graph_key(config)
+    with _idle_lock:
+        trainer = next((idle for idle in reversed(_idle_trainers) if idle.key == key), None)
+        if trainer is not None:
+            _idle_trainers.remove(trainer)
+    if trainer is None:
+        trainer = CompiledTrainer(config)
+    trainer.reset(start_model, config, steps_per_epoch)
+    try:
+        yield trainer
+    finally:
+        with _idle_lock:
+            _idle_trainers.append(trainer)
+            while sum(idle.parameter_count for idle in _idle_trainers) > IDLE_PARAMETER_BUDGET:
+                _idle_trainers.pop(0)
+
+
+def idle_trainer_count() -> int:
+    """How many trainers wait for a run (for the tests)."""
+    with _idle_lock:
+        return len(_idle_trainers)
