@@ -19,6 +19,9 @@ def tidy_runs_once() -> None:
 
 
 st.set_page_config(page_title="MNIST Lab", page_icon=":material/draw:", layout="wide")
+# Streamlit leaves about 6rem of blank space above every page: on a 720-pixel projector that pushes
+# the Train page's charts below the fold. Our own fixed style, no user text.
+st.html("<style>[data-testid='stMainBlockContainer'] {padding-top: 2.5rem;}</style>")
 st.session_state[NAVIGATION_READY] = True  # see ui/navigation.py: require_navigation()
 navigation = st.navigation([
     st.Page("pages/overview.py", title="Overview", icon=":material/grid_view:", default=True),

@@ -22,6 +22,12 @@ MINIMUM_INK_PIXELS = 4     # fewer inked pixels than this is a blank canvas (a s
 # An MNIST digit inks about a fifth of its frame, and a big, bold drawn digit about a third of the
 # canvas. Ink over more than half of it is a filled block or a scribble: no digit to read.
 MAXIMUM_INK_FRACTION = 0.5
+# The pen is 22 px on a 280 px canvas, so a click leaves a dot about 22 px across. A digit, even a
+# small "1", is at least twice the pen's width tall: ink whose longer side is under 15% of the canvas
+# (42 px) is a dot or a speck, which the scaling would blow up into a blob the model reads as 8 or 0.
+MINIMUM_DIGIT_FRACTION = 0.15
+TOO_SMALL = ("That is a dot, not a digit: the ink is smaller than any digit could be. "
+             "Draw one digit, at least a fifth of the square tall.")
 TOO_MUCH_INK = ("More than half of the canvas is ink: that is a filled block, not a digit. "
                 "Clear the canvas and draw one digit with the pen.")
 METHODS = ("mnist", "naive")
@@ -90,11 +96,13 @@ def preprocess_canvas(image: np.ndarray, method: str = "mnist") -> tuple[np.ndar
         return None, PreprocessingSteps(grey=grey)
     if ink.mean() > MAXIMUM_INK_FRACTION:
         return None, PreprocessingSteps(grey=grey, problem=TOO_MUCH_INK)
+    rows, columns = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
+    if max(rows[-1] - rows[0], columns[-1] - columns[0]) + 1 < MINIMUM_DIGIT_FRACTION * max(grey.shape):
+        return None, PreprocessingSteps(grey=grey, problem=TOO_SMALL)
     if method == "naive":
         resized = resize(grey, IMAGE_SIZE, IMAGE_SIZE)
         return resized, PreprocessingSteps(grey=grey, centred=resized)
 
-    rows, columns = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
     cropped = grey[rows[0]:rows[-1] + 1, columns[0]:columns[-1] + 1]
     height, width = cropped.shape
     factor = DIGIT_BOX / max(height, width)

@@ -16,37 +16,74 @@ from .data import DatasetSplit, split_dataset
 
 MODEL_NAMES = ("linear", "mlp", "cnn")
 OPTIMIZER_NAMES = ("sgd", "momentum", "adam", "rmsprop", "adagrad")
+OPTIMIZER_LABELS = {"sgd": "SGD", "momentum": "SGD with momentum", "adam": "Adam", "rmsprop": "RMSprop", "adagrad": "Adagrad"}
 SCHEDULE_NAMES = ("constant", "cosine")
 
 
-def hyperparameter(default, why: str):
-    """A TrainConfig field with the reason for its default, shown as help in the CLI and the pages."""
-    return dataclasses.field(default=default, metadata={"why": why})
+def hyperparameter(default, what: str, why: str):
+    """A TrainConfig field with what it is and the reason for its default: the help of its widget
+    in the pages and of its flag in the CLI (see `TrainConfig.help`)."""
+    return dataclasses.field(default=default, metadata={"what": what, "why": why})
 
 
 @dataclasses.dataclass
 class TrainConfig:
     """Every hyperparameter of a run. Saved next to the run's results so each chart can say how it was made."""
 
-    model: str = hyperparameter("linear", "the linear model trains in seconds and is where the lesson starts")
-    optimizer: str = hyperparameter("adam", "Adam adapts the step size per weight, so it forgives a rough learning rate")
-    learning_rate: float = hyperparameter(0.003, "with Adam: learns in a few epochs without bouncing around the minimum")
-    learning_rate_schedule: str = hyperparameter("constant", "a constant rate is easiest to reason about; cosine decays it to 0 for the last fraction of a percent")
-    momentum: float = hyperparameter(0.9, "only for the momentum optimizer: the usual value, averaging about 10 past steps")
-    epochs: int = hyperparameter(5, "a handful of passes is enough for the linear model to level off")
-    batch_size: int = hyperparameter(100, "the classic MNIST batch: small enough for many updates per epoch, big enough to be quick")
-    validation_fraction: float = hyperparameter(0.1, "6,000 validation digits measure accuracy to about +-0.3%")
-    train_subset_size: int | None = hyperparameter(None, "all training examples by default (None); a few hundred provoke overfitting")
-    label_noise: float = hyperparameter(0.0, "clean labels by default; noise shows a big model memorising mistakes")
-    hidden_units: int = hyperparameter(128, "MLP and CNN: width of the dense layer, plenty for MNIST")
-    hidden_layers: int = hyperparameter(1, "MLP only: one hidden layer already passes 98%")
-    cnn_filters: int = hyperparameter(16, "CNN only: filters in the first convolution (twice that in the second)")
-    dropout: float = hyperparameter(0.0, "off by default so overfitting is visible; 0.2-0.5 regularises")
-    l2: float = hyperparameter(0.0, "off by default; 1e-4 is a gentle weight penalty")
-    early_stopping_patience: int = hyperparameter(0, "0 trains every epoch; N stops after N epochs without a better validation loss")
-    restore_best_weights: bool = hyperparameter(True, "after an early stop, keep the weights of the best validation epoch")
-    seed: int = hyperparameter(0, "same seed and config give the same numbers, so runs can be compared fairly")
-    train_metrics_sample: int = hyperparameter(10000, "training metrics use a fixed sample this big: accurate to +-0.3% at a fraction of the cost")
+    model: str = hyperparameter(
+        "linear", "Which network reads the digits: linear (one layer of weights), MLP (hidden layers) or CNN (convolutions).",
+        "the linear model trains in seconds and is where the lesson starts")
+    optimizer: str = hyperparameter(
+        "adam", "How the weights are changed after each batch: plain SGD follows the gradient; momentum, Adam, RMSprop "
+        "and Adagrad each smooth or rescale it.", "Adam adapts the step size per weight, so it forgives a rough learning rate")
+    learning_rate: float = hyperparameter(
+        0.003, "How big a step the optimizer takes along the gradient. Too small: learning crawls. Too big: the loss "
+        "bounces or blows up.", "0.003 suits Adam on the linear model: it learns in a few epochs without bouncing around "
+        "the minimum. Choosing an optimizer loads its usual starting rate")
+    learning_rate_schedule: str = hyperparameter(
+        "constant", "Whether the learning rate stays the same (constant) or glides down to 0 over the run (cosine).",
+        "a constant rate is easiest to reason about; cosine settles into the minimum for the last fraction of a percent")
+    momentum: float = hyperparameter(
+        0.9, "Only for SGD with momentum: how much of the previous steps' direction each step keeps.",
+        "0.9 is the usual value: it averages about the last 10 steps")
+    epochs: int = hyperparameter(
+        5, "How many passes over the whole training set.", "a handful of passes is enough for the linear model to level off")
+    batch_size: int = hyperparameter(
+        100, "How many digits the model sees before each weight update. Smaller: more, noisier updates per epoch.",
+        "the classic MNIST batch: small enough for many updates per epoch, big enough to be quick")
+    validation_fraction: float = hyperparameter(
+        0.1, "The share of the 60,000 training digits held back to measure the model on digits it does not train on.",
+        "6,000 validation digits measure accuracy to about +-0.3%")
+    train_subset_size: int | None = hyperparameter(
+        None, "How many of the remaining training digits the model trains on.",
+        "all of them by default; a few hundred provoke overfitting")
+    label_noise: float = hyperparameter(
+        0.0, "The share of training labels replaced by a wrong digit (validation and test labels stay correct).",
+        "clean labels by default; noise shows a big model memorizing mistakes")
+    hidden_units: int = hyperparameter(
+        128, "MLP and CNN: how many neurons the dense hidden layer has.", "128 is plenty for MNIST")
+    hidden_layers: int = hyperparameter(1, "MLP only: how many hidden layers are stacked.", "one hidden layer already passes 98%")
+    cnn_filters: int = hyperparameter(
+        16, "CNN only: how many 3x3 filters the first convolution learns (the second learns twice as many).",
+        "16 passes 99% in seconds on a laptop")
+    dropout: float = hyperparameter(
+        0.0, "MLP and CNN: the share of neurons switched off at random in each training step, so that no neuron can "
+        "rely on another; a way to fight overfitting.", "off by default so overfitting is visible; 0.2-0.5 regularizes")
+    l2: float = hyperparameter(
+        0.0, "L2 weight penalty: adds this times the sum of the squared weights to the loss, so big weights cost "
+        "something; another way to fight overfitting.", "off by default; 1e-4 is a gentle penalty")
+    early_stopping_patience: int = hyperparameter(
+        0, "Stop after this many epochs without a lower validation loss (0: train every epoch).",
+        "off, so every curve runs its full length; 3-5 stops a run that has started to overfit")
+    restore_best_weights: bool = hyperparameter(
+        True, "After an early stop, go back to the weights of the best epoch (the one with the lowest validation loss).",
+        "the best epoch's weights are the ones worth keeping")
+    seed: int = hyperparameter(
+        0, "The number that fixes every random choice: the starting weights, the shuffles, the validation split.",
+        "same seed and settings give the same numbers, so runs can be compared fairly")
+    train_metrics_sample: int = hyperparameter(
+        10000, "How many training digits the training loss and accuracy are measured on after each epoch.",
+        "a fixed sample this big is accurate to +-0.3% at a fraction of the cost")
 
     def __post_init__(self):
         self.validate()
@@ -131,9 +168,11 @@ class TrainConfig:
         return cls.from_dict(values)
 
     @staticmethod
-    def reason(field_name: str) -> str:
-        """Why a field has its default: the help text for its widget or flag."""
-        return {field.name: field.metadata["why"] for field in dataclasses.fields(TrainConfig)}[field_name]
+    def help(field_name: str) -> str:
+        """What a setting is and does, then why its default was chosen: the help of its widget or flag."""
+        field = next(field for field in dataclasses.fields(TrainConfig) if field.name == field_name)
+        default = "all" if field.default is None else f"{field.default:g}" if isinstance(field.default, float) else field.default
+        return f"{field.metadata['what']} Default {default}: {field.metadata['why']}."
 
 
 # The defaults above are the linear model's. These are the starting points of the bigger models,
@@ -158,6 +197,12 @@ USUAL_LEARNING_RATES = {"sgd": 0.1, "momentum": 0.01, "adam": 0.001, "rmsprop": 
 OVERFITTING_PRESET = {"model": "mlp", "optimizer": "adam", "learning_rate": 0.001, "learning_rate_schedule": "constant",
                       "hidden_units": 256, "hidden_layers": 2, "dropout": 0.0, "l2": 0.0, "train_subset_size": 500,
                       "label_noise": 0.0, "batch_size": 32, "epochs": 40, "early_stopping_patience": 0}
+OVERFITTING_RUN_NAME = "overfitting-demo"
+OVERFITTING_LOOK_FOR = (
+    "training accuracy climbs to 100% within about ten epochs while validation accuracy stalls well below it. "
+    "Training loss keeps falling towards zero, but validation loss stops falling and turns upward: the shaded gap "
+    "between them widens. The model is memorizing its 500 digits, not learning to read. Then try more training "
+    "digits, dropout, or an L2 penalty, and watch the gap close.")
 
 
 def steps_per_epoch(training_examples: int, batch_size: int) -> int:

@@ -21,11 +21,17 @@ class LinearSoftmax(keras.layers.Layer):
     """The classic first model: prediction = softmax(x @ W + b), W is 784x10 and b is 10.
 
     Both start at zero, as in the original TensorFlow tutorial: with a single layer there is no
-    symmetry to break, so random initial weights would only add noise to the lesson.
+    symmetry to break, so random initial weights would only add noise to the lesson. An L2 penalty,
+    if asked for, applies to W (as it does to every kernel in the bigger models), not to b.
     """
 
+    def __init__(self, l2: float = 0.0, **options):
+        super().__init__(**options)
+        self.l2 = l2
+
     def build(self, input_shape):
-        self.W = self.add_weight(name="W", shape=(PIXELS, NUM_CLASSES), initializer="zeros")
+        regularizer = keras.regularizers.L2(self.l2) if self.l2 else None
+        self.W = self.add_weight(name="W", shape=(PIXELS, NUM_CLASSES), initializer="zeros", regularizer=regularizer)
         self.b = self.add_weight(name="b", shape=(NUM_CLASSES,), initializer="zeros")
 
     def call(self, flat_images):
@@ -33,7 +39,8 @@ class LinearSoftmax(keras.layers.Layer):
 
 
 def build_linear(config) -> keras.Model:
-    return keras.Sequential([keras.Input((IMAGE_SIZE, IMAGE_SIZE)), keras.layers.Flatten(), LinearSoftmax(name="linear_softmax")], name="linear")
+    return keras.Sequential([keras.Input((IMAGE_SIZE, IMAGE_SIZE)), keras.layers.Flatten(),
+                             LinearSoftmax(config.l2, name="linear_softmax")], name="linear")
 
 
 def build_mlp(config) -> keras.Model:

@@ -180,14 +180,22 @@ def metrics_csv(history: list[EpochResult]) -> str:
     return buffer.getvalue()
 
 
+def spreadsheet_text(text: str) -> str:
+    """A label a spreadsheet shows as text: one starting with =, +, - or @ would be run as a formula."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+
+
 def runs_metrics_csv(runs) -> str:
-    """The per-epoch metrics of several runs in one CSV, each row naming its run."""
+    """The per-epoch metrics of several runs in one CSV, each row naming its run and every setting it
+    was trained with (so a spreadsheet can group or plot by any of them)."""
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=("run_id", "name", *METRIC_COLUMNS), lineterminator="\n")
+    setting_names = [field.name for field in dataclasses.fields(TrainConfig)]
+    writer = csv.DictWriter(buffer, fieldnames=("run_id", "name", *setting_names, *METRIC_COLUMNS), lineterminator="\n")
     writer.writeheader()
     for run in runs:
+        settings = {name: "" if value is None else value for name, value in run.config.to_dict().items()}
         for result in run.history:
-            writer.writerow({"run_id": run.run_id, "name": run.name, **result.to_dict()})
+            writer.writerow({"run_id": run.run_id, "name": spreadsheet_text(run.name), **settings, **result.to_dict()})
     return buffer.getvalue()
 
 

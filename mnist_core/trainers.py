@@ -100,7 +100,7 @@ def graph_key(config) -> tuple:
     """What the compiled step of a run with `config` depends on; runs with equal keys share trainers.
     Only the settings that apply to the model count, so a hidden-layer slider left at another
     value does not make the linear model trace again."""
-    layers = {"linear": (),
+    layers = {"linear": (config.l2,),
               "mlp": (config.hidden_units, config.hidden_layers, config.dropout, config.l2),
               "cnn": (config.cnn_filters, config.hidden_units, config.dropout, config.l2)}[config.model]
     momentum = config.momentum if config.optimizer == "momentum" else None

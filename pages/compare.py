@@ -6,18 +6,18 @@ import pandas as pd
 import streamlit as st
 
 from mnist_core import RunStatus, TrainConfig
-from mnist_core.config import OPTIMIZER_NAMES, OVERFITTING_PRESET, USUAL_LEARNING_RATES
+from mnist_core.config import OPTIMIZER_NAMES, OVERFITTING_LOOK_FOR, OVERFITTING_PRESET, OVERFITTING_RUN_NAME, USUAL_LEARNING_RATES
 from mnist_core.runs import runs_metrics_csv
-from ui.charts import overlay
+from ui.charts import overlay, show_chart
 from ui.dataset import dataset_or_stop
 from ui.jobs import POLL_SECONDS, current_activity, is_training, start_job, start_race, waiting_place
 from ui.navigation import require_navigation
 from ui.plain import plain
-from ui.settings import OPTIMIZER_LABELS, apply_settings, current_config, settings_sidebar
+from ui.settings import OPTIMIZER_LABELS, announce_changes, apply_settings, current_config, setting_texts, settings, settings_sidebar
 from ui.workspace import workspace_runs
 
 METRICS = {"val_acc": "validation accuracy", "val_loss": "validation loss", "train_acc": "training accuracy",
-           "train_loss": "training loss", "generalisation_gap": "generalisation gap (val loss - train loss)"}
+           "train_loss": "training loss", "generalisation_gap": "generalization gap (val loss - train loss)"}
 
 
 def run_label(run) -> str:
@@ -38,8 +38,9 @@ def curve(history, metric: str) -> tuple[list[int], list[float]]:
 
 
 def settings_table(runs, labels: dict[str, str]) -> "pd.io.formats.style.Styler":
-    """One column per run, one row per setting; the settings that differ between runs are highlighted."""
-    table = pd.DataFrame({labels[run.run_id]: {name: str(value) for name, value in run.config.to_dict().items()} for run in runs})
+    """One column per run, one row per setting, in words; a setting that does nothing for a run (momentum
+    for Adam, say) is left blank. The settings that differ between runs are highlighted."""
+    table = pd.DataFrame({labels[run.run_id]: setting_texts(run.config) for run in runs}).fillna("")
     differs = table.nunique(axis=1) > 1
     table = pd.concat([table[differs], table[~differs]])  # what differs first: that is what the curves compare
     return table.style.apply(lambda row: ["background-color: #fff3b0" if differs[row.name] else "" for _ in row], axis=1)
@@ -62,11 +63,10 @@ def compare_history() -> None:
         st.caption("Choose at least one run.")
         return
     selected = [by_id[run_id] for run_id in chosen]
-    st.plotly_chart(overlay({labels[run.run_id]: curve(run.history, metric) for run in selected}, METRICS[metric]),
-                    key="compare_chart")
+    show_chart(overlay({labels[run.run_id]: curve(run.history, metric) for run in selected}, METRICS[metric]), key="compare_chart")
     st.caption("Highlighted: the settings that differ between the chosen runs.")
     st.dataframe(settings_table(selected, labels))
-    st.download_button("Download the chosen runs' metrics (CSV)", runs_metrics_csv(selected), file_name="mnist-lab-runs.csv",
+    st.download_button("Download the chosen runs' settings and metrics (CSV)", runs_metrics_csv(selected), file_name="mnist-lab-runs.csv",
                        mime="text/csv", icon=":material/download:")
 
 
@@ -85,7 +85,7 @@ def show_race(jobs, rendered_while_running: bool) -> None:
     curves = {f"{OPTIMIZER_LABELS[job.config.optimizer]} (lr {job.config.learning_rate:g})": curve(snapshot.history, "val_loss")
               for job, snapshot in snapshots if snapshot.history}
     if curves:
-        st.plotly_chart(overlay(curves, "validation loss"), key="race_chart")
+        show_chart(overlay(curves, "validation loss"), key="race_chart")
     if rendered_while_running and all(snapshot.finished for _, snapshot in snapshots):
         st.rerun()
 
@@ -120,14 +120,13 @@ def overfitting_preset() -> None:
     st.subheader("Overfit on purpose")
     st.write("One click sets up a run that overfits: a big MLP (two layers of 256 units) trained on only 500 digits, "
              "with no dropout and no weight penalty, for 40 epochs.")
-    st.markdown("**What to look for:** training accuracy climbs to 100% within about ten epochs while validation accuracy "
-                "stalls well below it. Training loss keeps falling towards zero, but validation loss stops falling and turns "
-                "upward: the shaded gap between them widens. The model is memorising its 500 digits, not learning to read. "
-                "Then try more training digits, dropout, or an L2 penalty, and watch the gap close.")
+    st.markdown(f"**What to look for:** {OVERFITTING_LOOK_FOR}")
     if st.button("Set up and train the overfitting run", icon=":material/trending_up:"):
         preset = TrainConfig.from_dict({**current_config().to_dict(), **OVERFITTING_PRESET})
-        if start_job(preset, name="overfitting-demo") is not None:  # refused, with a message, while something trains
+        if start_job(preset, name=OVERFITTING_RUN_NAME) is not None:  # refused, with a message, while something trains
+            before = dict(settings())
             apply_settings(OVERFITTING_PRESET)  # so the Train page's sidebar shows what is training
+            announce_changes(before, settings(), "The overfitting run's settings")
             st.switch_page("pages/train.py")
 
 

@@ -6,7 +6,7 @@ from streamlit_drawable_canvas import st_canvas
 
 from mnist_core import TrainConfig, predict_probabilities
 from mnist_core.canvas import preprocess_canvas
-from ui.charts import digit_bars
+from ui.charts import digit_bars, show_chart
 from ui.dataset import dataset_or_stop
 from ui.jobs import POLL_SECONDS, current_job, is_training, show_progress, start_job
 from ui.plain import plain
@@ -14,10 +14,11 @@ from ui.navigation import require_navigation
 from ui.run_picker import model_of, pick_run
 
 CANVAS_SIZE = 280   # ten times MNIST's 28 pixels
+STEP_TILE_SIZE = 168  # the "what the model sees" images: six screen pixels per MNIST pixel
 STROKE_WIDTH = 22   # scaled down with the digit to 20 px, about MNIST's 2-pixel pen
 UNSURE_BELOW = 0.6  # below this confidence the page says the model is unsure
 QUICK_CONFIG = TrainConfig.for_model("cnn", epochs=2)  # 98.8% on the test set after two epochs (~10 s): reads drawn digits well
-METHOD_LABELS = {"mnist": "MNIST-style (crop, scale to 20 px, centre)", "naive": "Naive (shrink the whole canvas)"}
+METHOD_LABELS = {"mnist": "MNIST-style (crop, scale to 20 px, center)", "naive": "Naive (shrink the whole canvas)"}
 
 
 def quick_training() -> None:
@@ -49,10 +50,13 @@ def show_steps(steps, method: str) -> None:
         images = [("the canvas", steps.grey), ("shrunk to 28x28", steps.centred)]
     else:
         images = [("the canvas", steps.grey), ("cropped to the ink", steps.cropped), ("longer side 20 px", steps.scaled),
-                  ("placed in 28x28", steps.framed), ("centre of mass centred", steps.centred)]
+                  ("placed in 28x28", steps.framed), ("center of mass centered", steps.centred)]
     columns = st.columns(len(images))
     for column, (caption, image) in zip(columns, images):
-        column.image(padded_to_square(np.clip(image, 0, 1)), caption=f"{caption} ({image.shape[1]}x{image.shape[0]})", width=96)
+        tile = padded_to_square(np.clip(image, 0, 1))
+        # Small steps are enlarged by repeating pixels, so a 28x28 input shows its real pixels, not a blur.
+        tile = np.kron(tile, np.ones((max(1, STEP_TILE_SIZE // len(tile)),) * 2))
+        column.image(tile, caption=f"{caption} ({image.shape[1]}x{image.shape[0]})", width=STEP_TILE_SIZE)
 
 
 def padded_to_square(image: np.ndarray) -> np.ndarray:
@@ -77,6 +81,8 @@ def draw_page() -> None:
     model = model_of(run)
     canvas_column, answer_column = st.columns([1, 1])
     with canvas_column:
+        # The canvas's own toolbar floats above its top edge: room for it, so it never covers the model picker.
+        st.html("<div style='height: 1.75rem'></div>")
         canvas_number = st.session_state.setdefault("canvas_number", 0)
         canvas = st_canvas(stroke_width=STROKE_WIDTH, stroke_color="#FFFFFF", background_color="#000000",
                            width=CANVAS_SIZE, height=CANVAS_SIZE, drawing_mode="freedraw", return_image_data=True,
@@ -100,8 +106,7 @@ def draw_page() -> None:
         st.write(f"Confidence: **{probabilities[answer]:.0%}**")
         if probabilities[answer] < UNSURE_BELOW:
             st.warning("The model is unsure: this does not look much like any digit it has learned.")
-        st.plotly_chart(digit_bars(probabilities, "Probability of each digit", "probability", highlight=answer),
-                        key="probabilities")
+        show_chart(digit_bars(probabilities, "Probability of each digit", "probability", highlight=answer), key="probabilities")
     st.subheader("What the model sees")
     show_steps(steps, method)
 

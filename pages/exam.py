@@ -4,7 +4,7 @@ import numpy as np
 import streamlit as st
 
 from mnist_core.exam import linear_weight_images, sit_exam
-from ui.charts import confusion_heatmap, digit_bars
+from ui.charts import confusion_heatmap, digit_bars, show_chart
 from ui.dataset import dataset_or_stop
 from ui.navigation import require_navigation
 from ui.run_picker import model_of, pick_run
@@ -12,17 +12,42 @@ from ui.run_picker import model_of, pick_run
 GALLERY_SIZE = 40
 
 
+WEIGHT_IMAGE_SCALE = 6  # each weight drawn as a 6x6 block: 168 px templates, sharp on a projector
+POSITIVE_RGB, NEGATIVE_RGB = np.array([213, 94, 0]), np.array([0, 114, 178])  # the charts' vermilion and blue
+
+
+def diverging_image(weights: np.ndarray, limit: float) -> np.ndarray:
+    """Weights as colours around zero: white at 0, vermilion for positive, blue for negative, full
+    colour at +-limit; enlarged by repeating pixels, so no blur softens the template."""
+    share = np.clip(weights / limit, -1, 1)[..., np.newaxis]
+    white = np.full(3, 255.0)
+    colours = np.where(share >= 0, white + share * (POSITIVE_RGB - white), white - share * (NEGATIVE_RGB - white))
+    return np.kron(colours, np.ones((WEIGHT_IMAGE_SCALE, WEIGHT_IMAGE_SCALE, 1))).astype(np.uint8)
+
+
 def show_weights(model) -> None:
     weights = linear_weight_images(model)
     if weights is None:
         return
     st.subheader("What each digit looks for")
-    st.write("The linear model gives each digit one 28x28 template (a column of W). Bright pixels vote for the digit, "
-             "dark ones against it: you can often make out the digit's shape.")
+    st.write("The linear model gives each digit one 28x28 template (a column of W). Orange pixels vote for the digit, "
+             "blue ones against it, white ones hardly matter: you can often make out the digit's shape.")
     limit = float(np.abs(weights).max()) or 1.0
-    columns = st.columns(10)
-    for digit, column in enumerate(columns):
-        column.image((weights[digit] / limit + 1) / 2, caption=str(digit), width=64, clamp=True)
+    for row in (range(0, 5), range(5, 10)):
+        for digit, column in zip(row, st.columns(5)):
+            column.image(diverging_image(weights[digit], limit), caption=f"digit {digit}")
+    st.caption(f"One colour scale for all ten: full orange is a weight of +{limit:.3g}, full blue {-limit:.3g}.")
+
+
+def mistakes_caption(count: int, true_digit, predicted_digit) -> str:
+    """What the gallery holds, in words that match the two filters."""
+    if true_digit == "any":
+        where = "in all" if predicted_digit == "any" else f"read as {predicted_digit}"
+    else:
+        where = f"on a true {true_digit}" if predicted_digit == "any" else f"on a true {true_digit} read as {predicted_digit}"
+    noun = "mistake" if count == 1 else "mistakes"
+    shown = f"; showing the {GALLERY_SIZE} most confident" if count > GALLERY_SIZE else ("; the most confident first" if count > 1 else "")
+    return f"{count:,} {noun} {where}{shown}."
 
 
 def show_mistakes(result, images, labels) -> None:
@@ -33,8 +58,7 @@ def show_mistakes(result, images, labels) -> None:
     predicted_digit = predicted_column.selectbox("Predicted digit", choices, key="exam_predicted_digit")
     indices = result.mistakes(labels, None if true_digit == "any" else true_digit,
                               None if predicted_digit == "any" else predicted_digit)
-    st.caption(f"{len(indices):,} mistake(s) in this cell of the matrix; the most confident first"
-               + (f", showing {GALLERY_SIZE}" if len(indices) > GALLERY_SIZE else "") + ".")
+    st.caption(mistakes_caption(len(indices), true_digit, predicted_digit))
     columns = st.columns(10)
     for position, index in enumerate(indices[:GALLERY_SIZE]):
         columns[position % 10].image(images[index], width=64,
@@ -71,8 +95,8 @@ def exam_page() -> None:
 
     st.subheader("Confusion matrix")
     normalised = st.toggle("Show each row as shares of the true digit", key="exam_normalised")
-    st.plotly_chart(confusion_heatmap(result.row_normalised if normalised else result.confusion, normalised), key="confusion")
-    st.plotly_chart(digit_bars(result.per_class_accuracy, "Accuracy per digit", "accuracy"), key="per_class")
+    show_chart(confusion_heatmap(result.row_normalised if normalised else result.confusion, normalised), key="confusion")
+    show_chart(digit_bars(result.per_class_accuracy, "Accuracy per digit", "accuracy"), key="per_class")
     show_mistakes(result, test_images, test_labels)
     show_weights(model_of(run))
 

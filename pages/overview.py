@@ -4,7 +4,7 @@ import numpy as np
 import streamlit as st
 
 from mnist_core.config import split_for_config, steps_per_epoch
-from ui.charts import class_histograms
+from ui.charts import class_histograms, show_chart
 from ui.dataset import dataset_or_stop
 from ui.navigation import require_navigation
 from ui.settings import current_config, settings_sidebar
@@ -47,8 +47,8 @@ def overview_page() -> None:
     if flipped:
         st.warning(f"Label noise is on: {flipped:,} training labels ({config.label_noise:.0%}) are replaced by a wrong "
                    "digit. Validation and test labels stay correct.")
-    st.plotly_chart(class_histograms({"training": split.train_labels, "validation": split.validation_labels,
-                                      "test": split.test_labels}), key="class_histograms")
+    show_chart(class_histograms({"training": split.train_labels, "validation": split.validation_labels,
+                                 "test": split.test_labels}), key="class_histograms")
     st.caption("The validation set is drawn class by class (stratified), so every set has about the same mix of digits.")
 
     st.subheader("Epochs, batches and iterations")

@@ -4,22 +4,32 @@ import pandas as pd
 import streamlit as st
 
 from mnist_core import RunStatus
-from mnist_core.config import gentler_learning_rate
-from mnist_core.results import CHANCE_LOSS
-from ui.charts import learning_curves
+from mnist_core.config import OPTIMIZER_LABELS, OVERFITTING_LOOK_FOR, OVERFITTING_RUN_NAME
+from mnist_core.results import overshooting_advice
+from ui.charts import learning_curves, show_chart
 from ui.dataset import dataset_or_stop
 from ui.jobs import POLL_SECONDS, current_activity, current_job, is_training, show_progress, start_job, time_estimate
 from ui.navigation import require_navigation
 from ui.plain import plain
-from ui.settings import current_config, settings_sidebar
+from ui.settings import MODEL_LABELS, apply_settings, current_config, describe, setting_text, settings_sidebar
 from ui.workspace import workspace_runs
 
 RUN_NAME_LENGTH = 60
 
 
+BEST_EPOCH_HELP = ("The best epoch is the one with the lowest validation loss: the one early stopping keeps. It is "
+                   "not always the one with the highest validation accuracy, because the loss also counts how sure "
+                   "the model was of its right and wrong answers.")
+
+
 def show_job(job, rendered_while_running: bool) -> None:
-    """Status, progress and learning curves of this session's current run."""
+    """What this session's current run is, its progress, its learning curves, then its numbers:
+    the charts come first, so a projector at 1280x720 shows them without scrolling."""
     snapshot = job.snapshot()
+    # After a refresh the sidebar may show other settings: say what is (or was) training.
+    st.caption(plain(f"Run {job.name or 'without a name'}: {describe(job.config)}."))
+    if job.name == OVERFITTING_RUN_NAME:  # the preset opens here: its lesson comes along
+        st.caption(f"**What to look for:** {OVERFITTING_LOOK_FOR}")
     show_progress(job, snapshot)
     message = plain(snapshot.message)
     if snapshot.status == RunStatus.COMPLETED:
@@ -32,21 +42,23 @@ def show_job(job, rendered_while_running: bool) -> None:
         st.error(message)
 
     if snapshot.history:
-        last = snapshot.history[-1]
-        if last.loss_exploded and snapshot.status != RunStatus.DIVERGED:
-            st.warning(f"**The loss exploded** to {last.train_loss:.3g} (guessing at random scores {CHANCE_LOSS:.2f}). "
-                       f"The learning rate {job.config.learning_rate:g} is too high for {job.config.optimizer}: the steps "
-                       f"overshoot. Try {gentler_learning_rate(job.config):g}.")
-        columns = st.columns(4)
-        columns[0].metric("Training accuracy", f"{last.train_acc:.2%}")
-        columns[1].metric("Validation accuracy", f"{last.val_acc:.2%}")
-        columns[2].metric("Generalisation gap", f"{last.generalisation_gap:+.3f}",
-                          help="Validation loss minus training loss. It grows as the model memorises the training set.")
-        columns[3].metric("Best validation epoch", str(snapshot.best_epoch or "-"))
+        advice = overshooting_advice(job.config, snapshot.history) if snapshot.status != RunStatus.DIVERGED else None
+        if advice:
+            st.warning(f"**The learning rate is too high.** {plain(advice)}")
         loss_figure, accuracy_figure = learning_curves(snapshot.history, snapshot.best_epoch)
         left, right = st.columns(2)
-        left.plotly_chart(loss_figure, key="loss_chart")
-        right.plotly_chart(accuracy_figure, key="accuracy_chart")
+        show_chart(loss_figure, key="loss_chart", where=left)
+        show_chart(accuracy_figure, key="accuracy_chart", where=right)
+        last = snapshot.history[-1]
+        best = snapshot.history[snapshot.best_epoch - 1] if snapshot.best_epoch else None
+        columns = st.columns(4)
+        columns[0].metric(f"Training accuracy, epoch {last.epoch}", f"{last.train_acc:.2%}")
+        columns[1].metric(f"Validation accuracy, epoch {last.epoch}", f"{last.val_acc:.2%}")
+        columns[2].metric("Generalization gap", f"{last.generalisation_gap:+.3f}",
+                          help="Validation loss minus training loss. It grows as the model memorizes the training set.")
+        columns[3].metric("Best epoch (lowest validation loss)", str(best.epoch) if best else "-",
+                          delta=f"validation accuracy {best.val_acc:.2%}" if best else None, delta_color="off",
+                          help=BEST_EPOCH_HELP)
     elif snapshot.status == RunStatus.RUNNING:
         st.caption("The charts appear when the first epoch ends.")
 
@@ -68,20 +80,28 @@ def run_history() -> None:
     rows = []
     for run in runs:
         best = run.best_result
-        rows.append({"run": run.name, "model": run.config.model, "status": run.status, "epochs": len(run.history),
-                     "best val acc": best.val_acc if best else None, "optimizer": run.config.optimizer,
-                     "learning rate": run.config.learning_rate, "batch": run.config.batch_size,
-                     "training examples": f"{run.config.train_subset_size:,}" if run.config.train_subset_size else "all",
-                     "label noise": run.config.label_noise})
+        rows.append({"run": run.name, "status": str(run.status).replace("_", " "), "epochs": len(run.history),
+                     "best epoch": best.epoch if best else None,
+                     "validation accuracy at the best epoch": f"{best.val_acc:.2%}" if best else "no epoch finished",
+                     "model": MODEL_LABELS[run.config.model].split(" (")[0], "optimizer": OPTIMIZER_LABELS[run.config.optimizer],
+                     "learning rate": f"{run.config.learning_rate:g}", "batch": run.config.batch_size,
+                     "training examples": setting_text("train_subset_size", run.config.train_subset_size),
+                     "label noise": setting_text("label_noise", run.config.label_noise)})
     st.dataframe(pd.DataFrame(rows), hide_index=True, column_config={
-        "best val acc": st.column_config.NumberColumn(format="percent")})
+        "best epoch": st.column_config.NumberColumn(help=BEST_EPOCH_HELP),
+        "validation accuracy at the best epoch": st.column_config.TextColumn(help=BEST_EPOCH_HELP)})
+    st.caption("The best epoch is the one with the lowest validation loss; a run still training is listed with the "
+               "epochs it has finished.")
 
 
 def train_page() -> None:
     st.title("Train a model")
-    st.write("Choose a model and its hyperparameters in the sidebar, then press **Train**. Loss and accuracy on the "
-             "training and validation sets arrive after every epoch.")
+    st.caption("Choose a model and its hyperparameters in the sidebar, then press **Train**. Loss and accuracy on the "
+               "training and validation sets arrive after every epoch.")
     dataset_or_stop()
+    job = current_job()  # None while the workspace runs a race
+    if "settings" not in st.session_state and job is not None:
+        apply_settings(job.config.to_dict())  # a refresh mid-run: the sidebar shows the run's settings, not the defaults
     settings_sidebar()
     try:
         config = current_config()
@@ -90,8 +110,7 @@ def train_page() -> None:
         st.stop()
 
     activity, running = current_activity(), is_training()
-    job = current_job()  # None while the workspace runs a race
-    name_column, train_column, stop_column = st.columns([3, 1, 1], vertical_alignment="bottom")
+    name_column, train_column, stop_column, estimate_column = st.columns([3, 1, 1, 2], vertical_alignment="bottom")
     run_name = name_column.text_input("Run name (optional)", max_chars=RUN_NAME_LENGTH, key="run_name",
                                       placeholder="e.g. adam-small-batch", help="A label for the run history and the "
                                       "charts. Any text will do: the run's folder name is made up by the app.")
@@ -102,7 +121,8 @@ def train_page() -> None:
         activity.stop()
         st.toast("Stopping after the current step: finished epochs are kept.")
     if not running:
-        time_estimate(config)
+        with estimate_column:  # beside the buttons, not a line of its own: the charts need the height
+            time_estimate(config)
 
     if running and job is None:
         st.info("This workspace is running the optimizer race: its curves are on the Compare page. Stop stops it.")

@@ -89,7 +89,8 @@ def test_settings_follow_the_student_from_page_to_page(app_url, page):
     page.goto(app_url)
     expect(page.get_by_role("heading", name="MNIST Lab")).to_be_visible()
     choose(page, "Model", "MLP (hidden layers)")
-    expect(page.get_by_text("Hidden layers")).to_be_visible()
+    expect(page.locator("[data-testid=stSlider]").filter(has_text="Hidden layers")).to_be_visible()
+    expect(page.get_by_test_id("stToast").filter(has_text="Epochs 5 → 10")).to_be_visible()  # the preset says what it changed
     page.get_by_role("link", name="Train").click()
     expect(page.get_by_role("heading", name="Train a model")).to_be_visible()
     expect(page.get_by_role("combobox", name="Model", exact=True)).to_have_value("MLP (hidden layers)")
@@ -130,6 +131,14 @@ def test_a_digit_drawn_with_the_mouse_is_read_and_a_cleared_canvas_shows_no_pred
     loop = [(140 + 70 * math.sin(angle / 20 * 2 * math.pi), 140 - 105 * math.cos(angle / 20 * 2 * math.pi)) for angle in range(22)]
     stroke(page, loop)  # a closed oval: a zero
     expect(reading(page)).to_contain_text("0")
+
+    # A single click is a dot, not a digit (it was read as "8, 94%"): no reading, a message saying why.
+    page.get_by_role("button", name="Clear the canvas").click()
+    expect(reading(page)).to_have_count(0)
+    page.locator("canvas").first.wait_for()
+    stroke(page, [(140, 140), (141, 140)])
+    expect(page.get_by_text("That is a dot, not a digit")).to_be_visible()
+    expect(reading(page)).to_have_count(0)
 
 
 def test_the_exam_shows_the_confusion_matrix(app_url, trained_workspace, page):

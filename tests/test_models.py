@@ -49,3 +49,16 @@ def test_every_model_a_config_can_name_has_a_builder():
     from mnist_core.models import BUILDERS
 
     assert tuple(BUILDERS) == MODEL_NAMES
+
+
+@pytest.mark.parametrize("model_name", ["linear", "mlp", "cnn"])
+def test_the_l2_setting_penalises_every_models_weights(model_name):
+    """The sidebar offers L2 for every model, so every model must feel it (the linear model once ignored it)."""
+    import numpy as np
+
+    model = build_model(TrainConfig.for_model(model_name, l2=1e-2, seed=3))
+    kernels = [variable for variable in model.trainable_variables if len(variable.shape) > 1]
+    for variable in kernels:
+        variable.assign(np.ones(variable.shape, np.float32))
+    expected = 1e-2 * sum(float(np.prod(variable.shape)) for variable in kernels)
+    assert float(sum(model.losses)) == pytest.approx(expected, rel=1e-5)

@@ -1,10 +1,13 @@
 """Page tests with Streamlit's AppTest: the real app script, the real engine, no browser."""
 
 import json
+
+import numpy as np
 import re
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -140,7 +143,12 @@ def test_the_compare_page_overlays_two_runs_and_highlights_what_differs(runs_roo
     assert [len(trace["x"]) for trace in chart["data"]] == [2, 2]
     assert {trace["name"].split(" · ")[1] for trace in chart["data"]} == {"linear, SGD, lr 0.003", "linear, Adam, lr 0.003"}
     settings = app.dataframe[0].value
-    assert settings.index[0] == "optimizer"  # the one setting that differs comes first
+    assert settings.index[0] == "Optimizer"  # the one setting that differs comes first, in words
+    assert set(settings.iloc[0]) == {"SGD", "Adam"} and settings.loc["Training examples used"].tolist() == ["300", "300"]
+    assert "Momentum" not in settings.index and "train_subset_size" not in settings.index  # no raw names, nothing that does not apply
+    # Colour-blind-safe and distinct: no two runs share a colour (SGD and momentum were two blues).
+    assert len({trace["line"]["color"] for trace in chart["data"]}) == 2
+    assert chart["layout"]["xaxis"]["range"] == [0.5, 2.5]  # whole epochs from 1
     assert app.get("download_button")
 
 
@@ -171,9 +179,12 @@ def test_the_overfitting_preset_trains_a_run_that_overfits(runs_root):
     rerun_until(app, lambda page: page.success or page.error)
     assert shown(app.success[0]) == "Finished all 40 epoch(s)."
     metrics = {metric.label: metric.value for metric in app.metric}
-    assert metrics["Training accuracy"] == "100.00%"
-    assert float(metrics["Validation accuracy"].rstrip("%")) < 92
-    assert float(metrics["Generalisation gap"]) > 0.3
+    assert metrics["Training accuracy, epoch 40"] == "100.00%"
+    assert float(metrics["Validation accuracy, epoch 40"].rstrip("%")) < 92
+    assert float(metrics["Generalization gap"]) > 0.3
+    # What the preset trains is named on the page, and the sidebar shows the same settings.
+    assert any("MLP, Adam at 0.001, batch 32, 40 epochs, 500 training examples" in shown(caption) for caption in app.caption)
+    assert app.select_slider(key="widget_train_subset_size").value == 500
 
 
 def test_leaving_the_page_while_training_does_not_lose_the_run(runs_root):
@@ -204,11 +215,28 @@ def test_the_exam_page_marks_the_test_set_with_a_confusion_matrix(runs_root):
     assert not app.exception
     metrics = {metric.label: metric.value for metric in app.metric}
     assert 0.5 < float(metrics["Test accuracy"].rstrip("%")) / 100 <= 1.0
-    heatmap = json.loads(app.get("plotly_chart")[0].proto.spec)["data"][0]
-    assert heatmap["type"] == "heatmap" and sum(map(sum, heatmap["z"])) == 10000
+
+    def confusion_cells():
+        """The matrix as drawn: right answers (the diagonal) in one layer, mistakes on their own scale in another."""
+        right, mistakes = json.loads(app.get("plotly_chart")[0].proto.spec)["data"][:2]
+        assert right["type"] == mistakes["type"] == "heatmap"
+        cells = np.array([[a if a is not None else b for a, b in zip(*rows)] for rows in zip(right["z"], mistakes["z"])])
+        assert all(right["z"][i][j] is None for i in range(10) for j in range(10) if i != j)
+        assert all(mistakes["z"][i][i] is None for i in range(10))
+        assert mistakes["zmax"] == max(cells[i][j] for i in range(10) for j in range(10) if i != j)  # its own scale
+        return cells, mistakes
+
+    cells, mistakes = confusion_cells()
+    assert cells.sum() == 10000 and mistakes["colorbar"]["tickformat"] == ",d"
     app.toggle(key="exam_normalised").set_value(True).run()
-    heatmap = json.loads(app.get("plotly_chart")[0].proto.spec)["data"][0]
-    assert all(abs(sum(row) - 1) < 1e-9 for row in heatmap["z"])
+    cells, mistakes = confusion_cells()
+    assert np.allclose(cells.sum(axis=1), 1) and mistakes["colorbar"]["tickformat"] == ".1~%"  # the colour bar reads in % too
+    # The gallery's caption says what its two filters chose (it once said "in this cell" with both on "any").
+    gallery_caption = next(shown(caption) for caption in app.caption if "mistake" in shown(caption))
+    assert re.fullmatch(r"[\d,]+ mistakes in all; showing the 40 most confident\.", gallery_caption)
+    app.selectbox(key="exam_true_digit").set_value(9).run()
+    app.selectbox(key="exam_predicted_digit").set_value(4).run()
+    assert any(re.match(r"[\d,]+ mistakes? on a true 9 read as 4", shown(caption)) for caption in app.caption)
 
 
 def test_the_draw_page_with_a_run_waits_for_a_digit(runs_root):
@@ -320,7 +348,22 @@ def test_a_learning_rate_that_blows_the_loss_up_without_nan_gets_a_warning(runs_
     app = open_page("pages/train.py")
     choose_the_mlp_with(app, "momentum", 10.0, 100)
     train_on_the_train_page(app, epochs=1)
-    assert "The loss exploded" in shown(app.warning[0]) and "Try 1" in shown(app.warning[0])
+    warning = shown(app.warning[0])
+    assert "The learning rate is too high." in warning and "above the 2.30 of guessing" in warning and "try 1," in warning
+
+
+def test_choosing_an_optimizer_loads_its_usual_learning_rate_and_says_so(runs_root):
+    app = open_page("pages/train.py")
+    app.selectbox(key="widget_optimizer").set_value("sgd").run()
+    assert app.select_slider(key="widget_learning_rate").value == 0.1
+    assert any("Learning rate 0.003 → 0.1" in shown(toast) for toast in app.toast)
+    assert "Usual starting rate for SGD: 0.1" in app.select_slider(key="widget_learning_rate").help
+    app.selectbox(key="widget_optimizer").set_value("adam").run()
+    assert app.select_slider(key="widget_learning_rate").value == 0.003  # the linear model's own rate for Adam
+    app.selectbox(key="widget_model").set_value("mlp").run()  # a preset says what it changed, too
+    assert any("Epochs 5 → 10" in shown(toast) for toast in app.toast)
+    next(button for button in app.sidebar.button if button.label == "Reset to defaults").click().run()
+    assert app.selectbox(key="widget_model").value == "linear" and app.slider(key="widget_epochs").value == 5
 
 
 def test_pressing_train_twice_starts_one_run_and_stopping_twice_keeps_it(runs_root):

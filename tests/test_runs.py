@@ -152,6 +152,18 @@ def test_several_runs_export_to_one_csv(sample_dataset, runs_root):
     assert {row["run_id"] for row in rows} == {run.run_id for run in runs}
     first = next(run for run in runs if run.run_id == rows[0]["run_id"])
     assert float(rows[0]["val_acc"]) == first.history[0].val_acc and rows[0]["epoch"] == "1"
+    # The settings travel with the metrics, so a spreadsheet can tell the runs apart.
+    assert {row["optimizer"] for row in rows} == {"adam", "sgd"}
+    assert float(rows[0]["learning_rate"]) == first.config.learning_rate and rows[0]["train_subset_size"] == ""
+
+
+def test_a_run_name_that_looks_like_a_formula_stays_text_in_the_csv(sample_dataset, runs_root):
+    """A spreadsheet opening the export must not run a student's run name as a formula."""
+    name = '=HYPERLINK("http://example.com","click")'
+    list(train_and_record(TrainConfig(epochs=1, batch_size=100), sample_dataset, runs_root=runs_root, name=name))
+    runs, _ = list_runs(runs_root)
+    rows = list(csv.DictReader(io.StringIO(runs_metrics_csv(runs))))
+    assert rows[0]["name"] == "'" + name
 
 
 # -- faults: a killed training process, a half-made folder, hand edits -----------------------------

@@ -55,6 +55,7 @@ def test_runs_of_one_shape_trace_their_step_once_and_share_no_trainer_at_the_sam
 def test_only_the_settings_a_model_uses_make_a_new_shape():
     linear = TrainConfig()
     assert graph_key(linear) == graph_key(dataclasses.replace(linear, hidden_units=7, dropout=0.5, momentum=0.5))
+    assert graph_key(linear) != graph_key(dataclasses.replace(linear, l2=1e-3))
     mlp = TrainConfig.for_model("mlp")
     assert graph_key(mlp) != graph_key(dataclasses.replace(mlp, dropout=0.5))
     assert graph_key(mlp) == graph_key(dataclasses.replace(mlp, learning_rate=0.1, batch_size=7, epochs=3, seed=4))

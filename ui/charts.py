@@ -1,56 +1,119 @@
-"""Plotly figures for learning curves. Rendering only: the numbers come from mnist_core."""
+"""Plotly figures for learning curves, the exam and the canvas. Rendering only: the numbers come from mnist_core.
+
+One look for every chart, readable from the back of a classroom on a projector: 14-16 px text,
+titles on the left (the toolbar, shown only on hover, sits on the right), whole-number epochs
+from 1, percentages with as many decimals as the ticks need, and colours from the Okabe-Ito
+palette, which stays distinguishable for the common kinds of colour blindness.
+"""
 
 import numpy as np
 import plotly.graph_objects as go
+import streamlit as st
 
 from ui.plain import plain_for_chart
 
-TRAIN_COLOUR, VALIDATION_COLOUR = "#1f77b4", "#d62728"
+# Okabe & Ito's colour-blind-safe palette. The sets have one colour each on every chart: training
+# blue, validation vermilion; a chart of several runs takes its colours in this order.
+SERIES_COLOURS = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#000000", "#F0E442")
+TRAIN_COLOUR, VALIDATION_COLOUR = "#0072B2", "#D55E00"
+GAP_FILL = "rgba(213, 94, 0, 0.15)"
 # Up to two decimals, trailing zeros dropped ("92%", "92.5%", "99.06%"): a fixed ".0%" printed each
 # label twice when Plotly put ticks half a percent apart.
-ACCURACY_TICKS = ".2~%"
+PERCENT_TICKS = ".2~%"
+CHART_FONT = {"size": 15}
+TICK_FONT = {"size": 14}
+TITLE_FONT = {"size": 18}
+# The toolbar appears only while the mouse is over a chart, without the buttons a lesson never needs;
+# the camera (download as PNG) stays.
+PLOTLY_CONFIG = {"displayModeBar": "hover", "displaylogo": False,
+                 "modeBarButtonsToRemove": ["select2d", "lasso2d", "autoScale2d", "zoomIn2d", "zoomOut2d", "toggleSpikelines"]}
+
+
+def show_chart(figure: go.Figure, key: str, where=st, **options):
+    """Draw `figure` with the app's toolbar settings, in `where` (a column, say)."""
+    return where.plotly_chart(figure, key=key, config=PLOTLY_CONFIG, **options)
+
+
+def styled(figure: go.Figure, title: str | None, height: int, legend_below: bool = True) -> go.Figure:
+    top = 64 if title else 24  # room for the title, and above the plot for the best-epoch label
+    figure.update_layout(title={"text": title, "x": 0, "xanchor": "left", "font": TITLE_FONT} if title else None,
+                         height=height, font=CHART_FONT, margin={"l": 10, "r": 10, "t": top, "b": 10})
+    if legend_below:
+        # "normal": in the order the traces were added (training first), even where a filled trace
+        # would make Plotly reverse it.
+        figure.update_layout(legend={"orientation": "h", "y": -0.3, "x": 0, "font": TICK_FONT, "traceorder": "normal"})
+    figure.update_xaxes(tickfont=TICK_FONT)
+    figure.update_yaxes(tickfont=TICK_FONT)
+    return figure
+
+
+def epoch_step(last_epoch: int) -> int:
+    """Whole epochs between tick labels: 1, 2, 5, 10, 20, 50, ... so that at most about ten show."""
+    for step in (1, 2, 5, 10, 20, 50, 100, 200, 500):
+        if last_epoch / step <= 10:
+            return step
+    return 1000
+
+
+def epoch_axis(figure: go.Figure, last_epoch: int) -> None:
+    """Epochs are whole numbers from 1: the axis runs from half an epoch before the first to half an
+    epoch after the last, so no label is negative, repeated or fractional, and a marker or line
+    drawn on it cannot widen it."""
+    last_epoch = max(1, last_epoch)
+    step = epoch_step(last_epoch)
+    ticks = [1, *range(step, last_epoch + 1, step)] if step > 1 else list(range(1, last_epoch + 1))  # epoch 1 always
+    figure.update_xaxes(title_text="epoch", range=[0.5, last_epoch + 0.5], tickmode="array", tickvals=ticks)
+
+
+def mark_best_epoch(figure: go.Figure, best_epoch: int | None, last_epoch: int) -> None:
+    """A dotted line at the epoch with the lowest validation loss, labelled just above the plot (inside
+    it, the label hid the curves' last markers), reaching towards the side with room."""
+    if not best_epoch:
+        return
+    side = "right" if best_epoch > (last_epoch + 1) / 2 else "left"
+    figure.add_vline(x=best_epoch, line_dash="dot", line_color="grey")
+    figure.add_annotation(x=best_epoch, y=1, yref="paper", yanchor="bottom", xanchor=side, showarrow=False,
+                          text=f"best epoch ({best_epoch}): lowest validation loss", font={"size": 13, "color": "grey"})
 
 
 def learning_curves(history, best_epoch=None) -> tuple[go.Figure, go.Figure]:
     """Loss and accuracy against epoch, training and validation on the same axes.
 
-    The shaded band between the two loss curves is the generalisation gap; the dotted line marks
+    The shaded band between the two loss curves is the generalization gap; the dotted line marks
     the epoch with the lowest validation loss.
     """
     epochs = [result.epoch for result in history]
-    loss = go.Figure()
+    last_epoch = max(epochs, default=1)
+    loss, accuracy = go.Figure(), go.Figure()
     loss.add_trace(go.Scatter(x=epochs, y=[r.train_loss for r in history], name="training loss",
                               mode="lines+markers", line={"color": TRAIN_COLOUR}))
     loss.add_trace(go.Scatter(x=epochs, y=[r.val_loss for r in history], name="validation loss",
-                              mode="lines+markers", line={"color": VALIDATION_COLOUR},
-                              fill="tonexty", fillcolor="rgba(214, 39, 40, 0.12)"))
-    accuracy = go.Figure()
+                              mode="lines+markers", line={"color": VALIDATION_COLOUR}, fill="tonexty", fillcolor=GAP_FILL))
     accuracy.add_trace(go.Scatter(x=epochs, y=[r.train_acc for r in history], name="training accuracy",
                                   mode="lines+markers", line={"color": TRAIN_COLOUR}))
     accuracy.add_trace(go.Scatter(x=epochs, y=[r.val_acc for r in history], name="validation accuracy",
                                   mode="lines+markers", line={"color": VALIDATION_COLOUR}))
-    for figure, title, axis in ((loss, "Loss (shaded: generalisation gap)", "cross-entropy"),
-                                (accuracy, "Accuracy", "accuracy")):
-        if best_epoch:
-            figure.add_vline(x=best_epoch, line_dash="dot", line_color="grey",
-                             annotation_text=f"best validation epoch ({best_epoch})", annotation_position="top left")
-        figure.update_layout(title=title, xaxis_title="epoch", yaxis_title=axis, height=360,
-                             margin={"l": 10, "r": 10, "t": 50, "b": 10}, legend={"orientation": "h", "y": -0.25})
-        figure.update_xaxes(rangemode="tozero" if len(epochs) < 2 else "normal", dtick=max(1, len(epochs) // 10))
-    accuracy.update_yaxes(tickformat=ACCURACY_TICKS)
+    for figure, title, axis in ((loss, "Loss (shaded: generalization gap)", "cross-entropy"), (accuracy, "Accuracy", "accuracy")):
+        styled(figure, title, height=330)
+        figure.update_yaxes(title_text=axis)
+        epoch_axis(figure, last_epoch)
+        mark_best_epoch(figure, best_epoch, last_epoch)
+    accuracy.update_yaxes(tickformat=PERCENT_TICKS)
     return loss, accuracy
 
 
 def overlay(curves: dict[str, tuple[list[int], list[float]]], metric_label: str) -> go.Figure:
-    """One line per run: `curves` maps a run's label to (epochs, values)."""
+    """One line per run, each in its own palette colour: `curves` maps a run's label to (epochs, values)."""
     figure = go.Figure()
-    for label, (epochs, values) in curves.items():
-        figure.add_trace(go.Scatter(x=epochs, y=values, name=plain_for_chart(label), mode="lines+markers"))
-    figure.update_xaxes(dtick=max(1, max((len(epochs) for epochs, _ in curves.values()), default=1) // 10))
-    figure.update_layout(xaxis_title="epoch", yaxis_title=metric_label, height=420,
-                         margin={"l": 10, "r": 10, "t": 30, "b": 10}, legend={"orientation": "h", "y": -0.2})
+    for index, (label, (epochs, values)) in enumerate(curves.items()):
+        colour = SERIES_COLOURS[index % len(SERIES_COLOURS)]
+        figure.add_trace(go.Scatter(x=epochs, y=values, name=plain_for_chart(label), mode="lines+markers",
+                                    line={"color": colour}, marker={"color": colour}))
+    styled(figure, None, height=420)
+    epoch_axis(figure, max((max(epochs, default=1) for epochs, _ in curves.values()), default=1))
+    figure.update_yaxes(title_text=metric_label)
     if "acc" in metric_label:
-        figure.update_yaxes(tickformat=ACCURACY_TICKS)
+        figure.update_yaxes(tickformat=PERCENT_TICKS)
     return figure
 
 
@@ -61,22 +124,35 @@ def class_histograms(parts: dict[str, np.ndarray]) -> go.Figure:
     figure = make_subplots(rows=1, cols=len(parts), subplot_titles=list(parts), shared_yaxes=False)
     for column, (name, labels) in enumerate(parts.items(), start=1):
         counts = [int((labels == digit).sum()) for digit in range(10)]
-        figure.add_trace(go.Bar(x=list(range(10)), y=counts, name=name, showlegend=False,
+        figure.add_trace(go.Bar(x=list(range(10)), y=counts, name=name, showlegend=False, marker_color=SERIES_COLOURS[column - 1],
                                 hovertemplate="digit %{x}: %{y:,} examples<extra>" + name + "</extra>"), row=1, col=column)
         figure.update_xaxes(title_text="digit", dtick=1, row=1, col=column)
     figure.update_yaxes(title_text="examples", row=1, col=1)
-    figure.update_layout(height=300, margin={"l": 10, "r": 10, "t": 40, "b": 10})
+    styled(figure, None, height=320, legend_below=False)
+    figure.update_layout(margin={"t": 40})
     return figure
 
 
-
-def confusion_heatmap(matrix, normalised: bool) -> go.Figure:
-    """Rows: the true digit; columns: the model's answer. The diagonal holds the right answers."""
-    text = [[f"{value:.1%}" if normalised else f"{value:,}" for value in row] for row in matrix]
-    figure = go.Figure(go.Heatmap(z=np.asarray(matrix).tolist(), x=list(range(10)), y=list(range(10)), text=text, texttemplate="%{text}",
-                                  colorscale="Blues", hovertemplate="true %{y}, predicted %{x}: %{text}<extra></extra>"))
-    figure.update_layout(xaxis_title="predicted digit", yaxis_title="true digit", height=520,
-                         margin={"l": 10, "r": 10, "t": 30, "b": 10})
+def confusion_heatmap(matrix, as_shares: bool) -> go.Figure:
+    """Rows: the true digit; columns: the model's answer. The right answers (the diagonal) are grey;
+    the mistakes have a colour scale of their own, from none to the most common mistake, so that
+    47 nines read as 4 stand out instead of fading next to 980 right answers."""
+    values = np.asarray(matrix, dtype=float)
+    on_diagonal = np.eye(10, dtype=bool)
+    text = [[f"{value:.1%}" if as_shares else f"{int(value):,}" for value in row] for row in values]
+    right = np.where(on_diagonal, values, np.nan)
+    mistakes = np.where(on_diagonal, np.nan, values)
+    biggest_mistake = float(np.nanmax(mistakes)) if np.nanmax(mistakes) > 0 else 1.0
+    hover = "true %{y}, predicted %{x}: %{text}<extra></extra>"
+    figure = go.Figure([
+        go.Heatmap(z=right.tolist(), x=list(range(10)), y=list(range(10)), text=text, texttemplate="%{text}", showscale=False,
+                   colorscale=[[0, "#e8e8e8"], [1, "#e8e8e8"]], hovertemplate=hover, textfont={"size": 14}),
+        go.Heatmap(z=mistakes.tolist(), x=list(range(10)), y=list(range(10)), text=text, texttemplate="%{text}",
+                   colorscale="Reds", zmin=0, zmax=biggest_mistake, hovertemplate=hover, textfont={"size": 14},
+                   colorbar={"title": {"text": "mistakes"}, "tickformat": ".1~%" if as_shares else ",d"}),
+    ])
+    styled(figure, None, height=560, legend_below=False)
+    figure.update_layout(xaxis_title="predicted digit", yaxis_title="true digit", margin={"t": 60})
     figure.update_xaxes(dtick=1, side="top")
     figure.update_yaxes(dtick=1, autorange="reversed")
     return figure
@@ -84,11 +160,11 @@ def confusion_heatmap(matrix, normalised: bool) -> go.Figure:
 
 def digit_bars(values, title: str, axis_title: str, highlight: int | None = None) -> go.Figure:
     """One bar per digit 0-9 (probabilities, per-class accuracy)."""
-    colours = ["#d62728" if digit == highlight else "#1f77b4" for digit in range(10)]
+    colours = [VALIDATION_COLOUR if digit == highlight else TRAIN_COLOUR for digit in range(10)]
     figure = go.Figure(go.Bar(x=list(range(10)), y=list(values), marker_color=colours,
                               hovertemplate="digit %{x}: %{y:.1%}<extra></extra>"))
-    figure.update_layout(title=title, xaxis_title="digit", yaxis_title=axis_title, height=300,
-                         margin={"l": 10, "r": 10, "t": 40, "b": 10})
+    styled(figure, title, height=320, legend_below=False)
+    figure.update_layout(xaxis_title="digit", yaxis_title=axis_title)
     figure.update_xaxes(dtick=1)
-    figure.update_yaxes(tickformat=".0%", range=[0, 1])
+    figure.update_yaxes(tickformat=PERCENT_TICKS, range=[0, 1])
     return figure

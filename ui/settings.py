@@ -9,10 +9,20 @@ it before it is drawn, and a change the student makes is copied back by the widg
 import streamlit as st
 
 from mnist_core import TrainConfig
-from mnist_core.config import OPTIMIZER_NAMES, SCHEDULE_NAMES
+from mnist_core.config import OPTIMIZER_LABELS, OPTIMIZER_NAMES, SCHEDULE_NAMES, USUAL_LEARNING_RATES
+from ui.plain import plain
 
 MODEL_LABELS = {"linear": "Linear (softmax of xW + b)", "mlp": "MLP (hidden layers)", "cnn": "CNN (convolutions)"}
-OPTIMIZER_LABELS = {"sgd": "SGD", "momentum": "SGD with momentum", "adam": "Adam", "rmsprop": "RMSprop", "adagrad": "Adagrad"}
+# Each setting's name for people: the sidebar's labels, the Compare table's rows, what a preset changed.
+SETTING_LABELS = {
+    "model": "Model", "hidden_units": "Dense layer width", "hidden_layers": "Hidden layers",
+    "cnn_filters": "Filters in the first convolution", "dropout": "Dropout", "l2": "L2 weight penalty",
+    "optimizer": "Optimizer", "learning_rate": "Learning rate", "learning_rate_schedule": "Learning-rate schedule",
+    "momentum": "Momentum", "epochs": "Epochs", "batch_size": "Batch size",
+    "early_stopping_patience": "Early stopping patience (0 = off)", "restore_best_weights": "Restore the best epoch's weights",
+    "validation_fraction": "Validation fraction", "train_subset_size": "Training examples used",
+    "label_noise": "Label noise (training only)", "seed": "Seed", "train_metrics_sample": "Digits the training metrics use",
+}
 # The sliders' stops. Shared by every session on the server, so never changed: see `with_value`.
 LEARNING_RATES = (1e-5, 3e-5, 1e-4, 3e-4, 1e-3, 2e-3, 3e-3, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
 BATCH_SIZES = (1, 8, 16, 32, 64, 100, 128, 256, 512, 1024, 4096)
@@ -41,63 +51,143 @@ def store_setting(name: str, then=None) -> None:
         then()
 
 
-def setting_widget(name: str, widget, on_change=None, **options):
-    """Draw `widget` for the setting `name`, showing the stored value; a change is stored at once."""
+def setting_widget(name: str, widget, on_change=None, help: str | None = None, **options):
+    """Draw `widget` for the setting `name`, with its label and help, showing the stored value; a
+    change is stored at once."""
     key = f"widget_{name}"
     st.session_state[key] = settings()[name]
-    return widget(key=key, help=TrainConfig.reason(name).capitalize() + ".", on_change=store_setting,
+    return widget(label=SETTING_LABELS[name], key=key, help=help or TrainConfig.help(name), on_change=store_setting,
                   args=(name, on_change), **options)
 
 
-# A change of model resets the model's and optimiser's settings to its preset, not the data's.
+def setting_text(name: str, value) -> str:
+    """A setting's value as people write it."""
+    if name == "model":
+        return MODEL_LABELS[value]
+    if name == "optimizer":
+        return OPTIMIZER_LABELS[value]
+    if name == "train_subset_size":
+        return "all" if value is None else f"{value:,}"
+    if name in ("validation_fraction", "label_noise", "dropout"):
+        return f"{value:.0%}"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return f"{value:g}" if isinstance(value, float) else f"{value:,}" if isinstance(value, int) else str(value)
+
+
+def applies(name: str, config: TrainConfig) -> bool:
+    """Whether a setting changes anything for this config (momentum does nothing for Adam, say)."""
+    return {"hidden_units": config.model in ("mlp", "cnn"), "hidden_layers": config.model == "mlp",
+            "cnn_filters": config.model == "cnn", "dropout": config.model in ("mlp", "cnn"),
+            "momentum": config.optimizer == "momentum", "restore_best_weights": config.early_stopping_patience > 0,
+            }.get(name, True)
+
+
+def setting_texts(config: TrainConfig) -> dict[str, str]:
+    """The settings that apply to `config`, by their labels, as people write them."""
+    values = config.to_dict()
+    return {SETTING_LABELS[name]: setting_text(name, value) for name, value in values.items() if applies(name, config)}
+
+
+def describe(config: TrainConfig) -> str:
+    """One line for a run's main settings, for a page that shows what is training."""
+    parts = [MODEL_LABELS[config.model].split(" (")[0], f"{OPTIMIZER_LABELS[config.optimizer]} at {config.learning_rate:g}"
+             + (" (cosine)" if config.learning_rate_schedule == "cosine" else ""),
+             f"batch {config.batch_size:,}", f"{config.epochs} epochs",
+             f"{setting_text('train_subset_size', config.train_subset_size)} training examples"]
+    parts += [f"{SETTING_LABELS[name].lower()} {setting_text(name, getattr(config, name))}"
+              for name in ("dropout", "l2", "label_noise") if getattr(config, name) and applies(name, config)]
+    return ", ".join(parts)
+
+
+def announce_changes(before: dict, after: dict, what: str) -> None:
+    """Say in a toast which settings `what` (a preset, say) changed, so no slider moves unseen."""
+    changed = [f"{SETTING_LABELS[name]} {setting_text(name, before[name])} → {setting_text(name, after[name])}"
+               for name in SETTING_LABELS if before.get(name) != after.get(name) and name != "model"]
+    if changed:
+        st.toast(plain(f"{what}: " + "; ".join(changed) + "."), icon=":material/tune:")
+
+
+# A change of model resets the model's and optimizer's settings to its preset, not the data's.
 DATA_SETTINGS = ("validation_fraction", "train_subset_size", "label_noise", "seed")
 
 
 def switch_model() -> None:
     """A new model starts from its own recommended preset; the data settings are kept."""
-    model = settings()["model"]
-    kept = {name: settings()[name] for name in DATA_SETTINGS}
+    before = dict(settings())
+    model = before["model"]
+    kept = {name: before[name] for name in DATA_SETTINGS}
     apply_settings({**TrainConfig.for_model(model).to_dict(), **kept})
+    announce_changes(before, settings(), f"The {MODEL_LABELS[model].split(' (')[0]} model's recommended settings")
+
+
+def usual_learning_rate(config_values: dict) -> float:
+    """The rate an optimizer usually starts at; the model's own preset rate for the optimizer its preset uses."""
+    preset = TrainConfig.for_model(config_values["model"])
+    optimizer = config_values["optimizer"]
+    return preset.learning_rate if optimizer == preset.optimizer else USUAL_LEARNING_RATES[optimizer]
+
+
+def switch_optimizer() -> None:
+    """A new optimizer starts at its usual learning rate, as a new model starts from its preset:
+    SGD at Adam's 0.003 would crawl, Adam at SGD's 0.1 would bounce."""
+    before = dict(settings())
+    apply_settings({"learning_rate": usual_learning_rate(before)})
+    announce_changes(before, settings(), f"{OPTIMIZER_LABELS[before['optimizer']]}'s usual starting rate")
+
+
+def reset_to_defaults() -> None:
+    before = dict(settings())
+    apply_settings(TrainConfig().to_dict())
+    announce_changes(before, settings(), "Back to the defaults")
 
 
 def learning_rate_label(rate: float) -> str:
     return f"{rate:g}"
 
 
+def learning_rate_help() -> str:
+    optimizer = settings()["optimizer"]
+    return (f"{TrainConfig.help('learning_rate').split(' Default')[0]} Usual starting rate for "
+            f"{OPTIMIZER_LABELS[optimizer]}: {usual_learning_rate(settings()):g}; choosing an optimizer loads it.")
+
+
 def settings_sidebar() -> None:
     """Every hyperparameter as a widget in the sidebar."""
     sidebar = st.sidebar
     sidebar.header("Model")
-    model = setting_widget("model", sidebar.selectbox, label="Model", options=list(MODEL_LABELS),
-                           format_func=MODEL_LABELS.get, on_change=switch_model)
+    model = setting_widget("model", sidebar.selectbox, options=list(MODEL_LABELS), format_func=MODEL_LABELS.get,
+                           on_change=switch_model)
     if model in ("mlp", "cnn"):
-        setting_widget("hidden_units", sidebar.select_slider, label="Dense layer width", options=[16, 32, 64, 128, 256, 512, 1024])
+        setting_widget("hidden_units", sidebar.select_slider, options=[16, 32, 64, 128, 256, 512, 1024])
     if model == "mlp":
-        setting_widget("hidden_layers", sidebar.slider, label="Hidden layers", min_value=1, max_value=4)
+        setting_widget("hidden_layers", sidebar.slider, min_value=1, max_value=4)
     if model == "cnn":
-        setting_widget("cnn_filters", sidebar.select_slider, label="Filters in the first convolution", options=[4, 8, 16, 32, 64])
+        setting_widget("cnn_filters", sidebar.select_slider, options=[4, 8, 16, 32, 64])
     if model in ("mlp", "cnn"):
-        setting_widget("dropout", sidebar.slider, label="Dropout", min_value=0.0, max_value=0.8, step=0.05)
-    setting_widget("l2", sidebar.select_slider, label="L2 weight penalty", options=L2_STRENGTHS, format_func=lambda value: f"{value:g}")
+        setting_widget("dropout", sidebar.slider, min_value=0.0, max_value=0.8, step=0.05)
+    setting_widget("l2", sidebar.select_slider, options=L2_STRENGTHS, format_func=lambda value: f"{value:g}")
 
-    sidebar.header("Optimisation")
-    setting_widget("optimizer", sidebar.selectbox, label="Optimizer", options=list(OPTIMIZER_NAMES), format_func=OPTIMIZER_LABELS.get)
-    setting_widget("learning_rate", sidebar.select_slider, label="Learning rate (log scale)",
-                   options=with_value(LEARNING_RATES, settings()["learning_rate"]),
-                   format_func=learning_rate_label)
-    setting_widget("learning_rate_schedule", sidebar.radio, label="Learning-rate schedule", options=list(SCHEDULE_NAMES), horizontal=True)
+    sidebar.header("Optimization")
+    setting_widget("optimizer", sidebar.selectbox, options=list(OPTIMIZER_NAMES), format_func=OPTIMIZER_LABELS.get,
+                   on_change=switch_optimizer)
+    setting_widget("learning_rate", sidebar.select_slider, options=with_value(LEARNING_RATES, settings()["learning_rate"]),
+                   format_func=learning_rate_label, help=learning_rate_help())
+    setting_widget("learning_rate_schedule", sidebar.radio, options=list(SCHEDULE_NAMES), horizontal=True)
     if settings()["optimizer"] == "momentum":
-        setting_widget("momentum", sidebar.slider, label="Momentum", min_value=0.0, max_value=0.99, step=0.01)
-    setting_widget("epochs", sidebar.slider, label="Epochs", min_value=1, max_value=100)
-    setting_widget("batch_size", sidebar.select_slider, label="Batch size", options=with_value(BATCH_SIZES, settings()["batch_size"]))
-    setting_widget("early_stopping_patience", sidebar.slider, label="Early stopping patience (0 = off)", min_value=0, max_value=20)
+        setting_widget("momentum", sidebar.slider, min_value=0.0, max_value=0.99, step=0.01)
+    setting_widget("epochs", sidebar.slider, min_value=1, max_value=100)
+    setting_widget("batch_size", sidebar.select_slider, options=with_value(BATCH_SIZES, settings()["batch_size"]))
+    setting_widget("early_stopping_patience", sidebar.slider, min_value=0, max_value=20)
 
     sidebar.header("Data")
-    setting_widget("validation_fraction", sidebar.slider, label="Validation fraction", min_value=0.05, max_value=0.5, step=0.05)
-    setting_widget("train_subset_size", sidebar.select_slider, label="Training examples used", options=SUBSET_SIZES,
+    setting_widget("validation_fraction", sidebar.slider, min_value=0.05, max_value=0.5, step=0.05)
+    setting_widget("train_subset_size", sidebar.select_slider, options=SUBSET_SIZES,
                    format_func=lambda size: "all" if size is None else f"{size:,}")
-    setting_widget("label_noise", sidebar.slider, label="Label noise (training only)", min_value=0.0, max_value=0.8, step=0.05)
-    setting_widget("seed", sidebar.number_input, label="Seed", min_value=0, max_value=2**31 - 1, step=1)
+    setting_widget("label_noise", sidebar.slider, min_value=0.0, max_value=0.8, step=0.05)
+    setting_widget("seed", sidebar.number_input, min_value=0, max_value=2**31 - 1, step=1)
+    sidebar.button("Reset to defaults", on_click=reset_to_defaults, icon=":material/restart_alt:",
+                   help="Every setting back to its default: the linear model, Adam at 0.003, 5 epochs, batch 100, all the data.")
 
 
 def with_value(options: tuple, value) -> list:
