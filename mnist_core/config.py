@@ -168,9 +168,18 @@ class TrainConfig:
         return cls.from_dict(values)
 
     @staticmethod
+    def _field(field_name: str) -> dataclasses.Field:
+        return next(field for field in dataclasses.fields(TrainConfig) if field.name == field_name)
+
+    @staticmethod
+    def what(field_name: str) -> str:
+        """What a setting is and does."""
+        return TrainConfig._field(field_name).metadata["what"]
+
+    @staticmethod
     def help(field_name: str) -> str:
         """What a setting is and does, then why its default was chosen: the help of its widget or flag."""
-        field = next(field for field in dataclasses.fields(TrainConfig) if field.name == field_name)
+        field = TrainConfig._field(field_name)
         default = "all" if field.default is None else f"{field.default:g}" if isinstance(field.default, float) else field.default
         return f"{field.metadata['what']} Default {default}: {field.metadata['why']}."
 

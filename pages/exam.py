@@ -4,16 +4,14 @@ import numpy as np
 import streamlit as st
 
 from mnist_core.exam import linear_weight_images, sit_exam
-from ui.charts import confusion_heatmap, digit_bars, show_chart
+from ui.charts import TRAIN_COLOUR, VALIDATION_COLOUR, confusion_heatmap, digit_bars, rgb, show_chart
 from ui.dataset import dataset_or_stop
 from ui.navigation import require_navigation
 from ui.run_picker import model_of, pick_run
 
 GALLERY_SIZE = 40
-
-
 WEIGHT_IMAGE_SCALE = 6  # each weight drawn as a 6x6 block: 168 px templates, sharp on a projector
-POSITIVE_RGB, NEGATIVE_RGB = np.array([213, 94, 0]), np.array([0, 114, 178])  # the charts' vermilion and blue
+POSITIVE_RGB, NEGATIVE_RGB = np.array(rgb(VALIDATION_COLOUR)), np.array(rgb(TRAIN_COLOUR))  # the charts' vermilion and blue
 
 
 def diverging_image(weights: np.ndarray, limit: float) -> np.ndarray:
@@ -31,12 +29,12 @@ def show_weights(model) -> None:
         return
     st.subheader("What each digit looks for")
     st.write("The linear model gives each digit one 28x28 template (a column of W). Orange pixels vote for the digit, "
-             "blue ones against it, white ones hardly matter: you can often make out the digit's shape.")
+             "blue ones against it, white ones hardly matter: you can often make out the digit's shape, in orange.")
     limit = float(np.abs(weights).max()) or 1.0
     for row in (range(0, 5), range(5, 10)):
         for digit, column in zip(row, st.columns(5)):
             column.image(diverging_image(weights[digit], limit), caption=f"digit {digit}")
-    st.caption(f"One colour scale for all ten: full orange is a weight of +{limit:.3g}, full blue {-limit:.3g}.")
+    st.caption(f"One color scale for all ten: full orange is a weight of +{limit:.3g}, full blue {-limit:.3g}.")
 
 
 def mistakes_caption(count: int, true_digit, predicted_digit) -> str:

@@ -11,7 +11,7 @@ from ui.dataset import dataset_or_stop
 from ui.jobs import POLL_SECONDS, current_activity, current_job, is_training, show_progress, start_job, time_estimate
 from ui.navigation import require_navigation
 from ui.plain import plain
-from ui.settings import MODEL_LABELS, apply_settings, current_config, describe, setting_text, settings_sidebar
+from ui.settings import apply_settings, current_config, describe, model_name, setting_text, settings_sidebar
 from ui.workspace import workspace_runs
 
 RUN_NAME_LENGTH = 60
@@ -83,7 +83,7 @@ def run_history() -> None:
         rows.append({"run": run.name, "status": str(run.status).replace("_", " "), "epochs": len(run.history),
                      "best epoch": best.epoch if best else None,
                      "validation accuracy at the best epoch": f"{best.val_acc:.2%}" if best else "no epoch finished",
-                     "model": MODEL_LABELS[run.config.model].split(" (")[0], "optimizer": OPTIMIZER_LABELS[run.config.optimizer],
+                     "model": model_name(run.config.model), "optimizer": OPTIMIZER_LABELS[run.config.optimizer],
                      "learning rate": f"{run.config.learning_rate:g}", "batch": run.config.batch_size,
                      "training examples": setting_text("train_subset_size", run.config.train_subset_size),
                      "label noise": setting_text("label_noise", run.config.label_noise)})

@@ -29,6 +29,11 @@ PLOTLY_CONFIG = {"displayModeBar": "hover", "displaylogo": False,
                  "modeBarButtonsToRemove": ["select2d", "lasso2d", "autoScale2d", "zoomIn2d", "zoomOut2d", "toggleSpikelines"]}
 
 
+def rgb(colour: str) -> tuple[int, int, int]:
+    """'#D55E00' -> (213, 94, 0): a palette colour for an image drawn with numpy."""
+    return tuple(int(colour[index:index + 2], 16) for index in (1, 3, 5))
+
+
 def show_chart(figure: go.Figure, key: str, where=st, **options):
     """Draw `figure` with the app's toolbar settings, in `where` (a column, say)."""
     return where.plotly_chart(figure, key=key, config=PLOTLY_CONFIG, **options)

@@ -13,6 +13,12 @@ from mnist_core.config import OPTIMIZER_LABELS, OPTIMIZER_NAMES, SCHEDULE_NAMES,
 from ui.plain import plain
 
 MODEL_LABELS = {"linear": "Linear (softmax of xW + b)", "mlp": "MLP (hidden layers)", "cnn": "CNN (convolutions)"}
+
+
+def model_name(model: str) -> str:
+    """'Linear', 'MLP', 'CNN': the model's label without its explanation, for tables and sentences."""
+    return MODEL_LABELS[model].split(" (")[0]
+
 # Each setting's name for people: the sidebar's labels, the Compare table's rows, what a preset changed.
 SETTING_LABELS = {
     "model": "Model", "hidden_units": "Dense layer width", "hidden_layers": "Hidden layers",
@@ -51,12 +57,12 @@ def store_setting(name: str, then=None) -> None:
         then()
 
 
-def setting_widget(name: str, widget, on_change=None, help: str | None = None, **options):
+def setting_widget(name: str, widget, on_change=None, help_text: str | None = None, **options):
     """Draw `widget` for the setting `name`, with its label and help, showing the stored value; a
     change is stored at once."""
     key = f"widget_{name}"
     st.session_state[key] = settings()[name]
-    return widget(label=SETTING_LABELS[name], key=key, help=help or TrainConfig.help(name), on_change=store_setting,
+    return widget(label=SETTING_LABELS[name], key=key, help=help_text or TrainConfig.help(name), on_change=store_setting,
                   args=(name, on_change), **options)
 
 
@@ -91,7 +97,7 @@ def setting_texts(config: TrainConfig) -> dict[str, str]:
 
 def describe(config: TrainConfig) -> str:
     """One line for a run's main settings, for a page that shows what is training."""
-    parts = [MODEL_LABELS[config.model].split(" (")[0], f"{OPTIMIZER_LABELS[config.optimizer]} at {config.learning_rate:g}"
+    parts = [model_name(config.model), f"{OPTIMIZER_LABELS[config.optimizer]} at {config.learning_rate:g}"
              + (" (cosine)" if config.learning_rate_schedule == "cosine" else ""),
              f"batch {config.batch_size:,}", f"{config.epochs} epochs",
              f"{setting_text('train_subset_size', config.train_subset_size)} training examples"]
@@ -118,7 +124,7 @@ def switch_model() -> None:
     model = before["model"]
     kept = {name: before[name] for name in DATA_SETTINGS}
     apply_settings({**TrainConfig.for_model(model).to_dict(), **kept})
-    announce_changes(before, settings(), f"The {MODEL_LABELS[model].split(' (')[0]} model's recommended settings")
+    announce_changes(before, settings(), f"The {model_name(model)} model's recommended settings")
 
 
 def usual_learning_rate(config_values: dict) -> float:
@@ -148,7 +154,7 @@ def learning_rate_label(rate: float) -> str:
 
 def learning_rate_help() -> str:
     optimizer = settings()["optimizer"]
-    return (f"{TrainConfig.help('learning_rate').split(' Default')[0]} Usual starting rate for "
+    return (f"{TrainConfig.what('learning_rate')} Usual starting rate for "
             f"{OPTIMIZER_LABELS[optimizer]}: {usual_learning_rate(settings()):g}; choosing an optimizer loads it.")
 
 
@@ -172,7 +178,7 @@ def settings_sidebar() -> None:
     setting_widget("optimizer", sidebar.selectbox, options=list(OPTIMIZER_NAMES), format_func=OPTIMIZER_LABELS.get,
                    on_change=switch_optimizer)
     setting_widget("learning_rate", sidebar.select_slider, options=with_value(LEARNING_RATES, settings()["learning_rate"]),
-                   format_func=learning_rate_label, help=learning_rate_help())
+                   format_func=learning_rate_label, help_text=learning_rate_help())
     setting_widget("learning_rate_schedule", sidebar.radio, options=list(SCHEDULE_NAMES), horizontal=True)
     if settings()["optimizer"] == "momentum":
         setting_widget("momentum", sidebar.slider, min_value=0.0, max_value=0.99, step=0.01)
