@@ -190,6 +190,7 @@ def test_the_overfitting_preset_trains_a_run_that_overfits(runs_root):
 def test_leaving_the_page_while_training_does_not_lose_the_run(runs_root):
     app = open_page("pages/train.py")
     start_run_on_the_train_page(app, epochs=30, training_examples=1000)
+    assert app.dataframe[0].value["status"].tolist() in (["running"], ["waiting"])  # the run history lists the run training now
     app.switch_page("pages/overview.py").run()  # the student wanders off mid-run...
     app.slider(key="widget_label_noise").set_value(0.1).run()  # ...and clicks a widget
     assert not app.exception
