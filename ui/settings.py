@@ -6,6 +6,8 @@ it before it is drawn, and a change the student makes is copied back by the widg
 (callbacks run before the script, so the page then draws the new value).
 """
 
+from types import SimpleNamespace
+
 import streamlit as st
 
 from mnist_core import TrainConfig
@@ -81,8 +83,10 @@ def setting_text(name: str, value) -> str:
     return f"{value:g}" if isinstance(value, float) else f"{value:,}" if isinstance(value, int) else str(value)
 
 
-def applies(name: str, config: TrainConfig) -> bool:
-    """Whether a setting changes anything for this config (momentum does nothing for Adam, say)."""
+def applies(name: str, config) -> bool:
+    """Whether a setting changes anything for this config (momentum does nothing for Adam, say): the
+    sidebar shows only these, the Compare table lists only these. `config`: a TrainConfig, or the
+    sidebar's settings as attributes."""
     return {"hidden_units": config.model in ("mlp", "cnn"), "hidden_layers": config.model == "mlp",
             "cnn_filters": config.model == "cnn", "dropout": config.model in ("mlp", "cnn"),
             "momentum": config.optimizer == "momentum", "restore_best_weights": config.early_stopping_patience > 0,
@@ -162,15 +166,15 @@ def settings_sidebar() -> None:
     """Every hyperparameter as a widget in the sidebar."""
     sidebar = st.sidebar
     sidebar.header("Model")
-    model = setting_widget("model", sidebar.selectbox, options=list(MODEL_LABELS), format_func=MODEL_LABELS.get,
-                           on_change=switch_model)
-    if model in ("mlp", "cnn"):
+    setting_widget("model", sidebar.selectbox, options=list(MODEL_LABELS), format_func=MODEL_LABELS.get, on_change=switch_model)
+    chosen = SimpleNamespace(**settings())  # callbacks ran before this draw: the model and optimizer now chosen
+    if applies("hidden_units", chosen):
         setting_widget("hidden_units", sidebar.select_slider, options=[16, 32, 64, 128, 256, 512, 1024])
-    if model == "mlp":
+    if applies("hidden_layers", chosen):
         setting_widget("hidden_layers", sidebar.slider, min_value=1, max_value=4)
-    if model == "cnn":
+    if applies("cnn_filters", chosen):
         setting_widget("cnn_filters", sidebar.select_slider, options=[4, 8, 16, 32, 64])
-    if model in ("mlp", "cnn"):
+    if applies("dropout", chosen):
         setting_widget("dropout", sidebar.slider, min_value=0.0, max_value=0.8, step=0.05)
     setting_widget("l2", sidebar.select_slider, options=L2_STRENGTHS, format_func=lambda value: f"{value:g}")
 
@@ -180,7 +184,7 @@ def settings_sidebar() -> None:
     setting_widget("learning_rate", sidebar.select_slider, options=with_value(LEARNING_RATES, settings()["learning_rate"]),
                    format_func=learning_rate_label, help_text=learning_rate_help())
     setting_widget("learning_rate_schedule", sidebar.radio, options=list(SCHEDULE_NAMES), horizontal=True)
-    if settings()["optimizer"] == "momentum":
+    if applies("momentum", chosen):
         setting_widget("momentum", sidebar.slider, min_value=0.0, max_value=0.99, step=0.01)
     setting_widget("epochs", sidebar.slider, min_value=1, max_value=100)
     setting_widget("batch_size", sidebar.select_slider, options=with_value(BATCH_SIZES, settings()["batch_size"]))
