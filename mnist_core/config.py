@@ -214,6 +214,22 @@ OVERFITTING_LOOK_FOR = (
     "digits, dropout, or an L2 penalty, and watch the gap close.")
 
 
+def usual_learning_rate(model: str, optimizer: str) -> float:
+    """Where a run of `model` with `optimizer` usually starts: the model preset's own rate when the
+    preset uses that optimizer (the linear model's Adam: 0.003), else the optimizer's customary one."""
+    preset = {**TrainConfig().to_dict(), **MODEL_PRESETS[model]}
+    return preset["learning_rate"] if optimizer == preset["optimizer"] else USUAL_LEARNING_RATES[optimizer]
+
+
+def lower_rate_advice(config: TrainConfig) -> str:
+    """What to try when the steps of `config`'s run overshoot: a tenth of its rate, and the
+    optimizer's usual rate where that is lower still."""
+    optimizer, gentler = OPTIMIZER_LABELS[config.optimizer], gentler_learning_rate(config)
+    usual = usual_learning_rate(config.model, config.optimizer)
+    advice = f"The learning rate {config.learning_rate:g} is too high for {optimizer}: try {gentler:g}"
+    return advice + (f", or {optimizer}'s usual starting rate, {usual:g}." if usual < gentler else ".")
+
+
 def steps_per_epoch(training_examples: int, batch_size: int) -> int:
     """Optimizer steps (iterations) in one epoch: one per batch, the last batch possibly smaller."""
     return math.ceil(training_examples / batch_size)

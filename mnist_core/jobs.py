@@ -27,7 +27,7 @@ from typing import Callable, Sequence
 
 from .config import TrainConfig
 from .fair_share import check_model_size, run_time_limit_seconds
-from .results import EpochResult, RunStatus
+from .results import EpochResult, RunStatus, best_result
 from .runs import SHARED_WORKSPACE, start_run
 
 logger = logging.getLogger(__name__)
@@ -153,6 +153,10 @@ class JobSnapshot:
     @property
     def finished(self) -> bool:
         return self.status.finished
+
+    @property
+    def best_result(self) -> EpochResult | None:
+        return best_result(self.history, self.best_epoch)
 
 
 class TrainingJob:

@@ -11,7 +11,7 @@ import dataclasses
 import enum
 import math
 
-from .config import OPTIMIZER_LABELS, USUAL_LEARNING_RATES, gentler_learning_rate
+from .config import lower_rate_advice
 
 
 class RunStatus(enum.StrEnum):
@@ -62,6 +62,13 @@ class EpochResult:
 BOUNCE_RISE_SHARE, BOUNCE_RISE_MINIMUM = 0.10, 0.05
 
 
+def best_result(history, best_epoch: int | None) -> EpochResult | None:
+    """The epoch with the lowest validation loss (the one early stopping keeps), if it was recorded."""
+    if best_epoch is None or not 1 <= best_epoch <= len(history):
+        return None
+    return history[best_epoch - 1]
+
+
 def overshooting_advice(config, history: list[EpochResult]) -> str | None:
     """What to tell a student whose steps overshoot though nothing became NaN: the training loss sits
     above guessing's, or bounces up between epochs. None when the curve looks healthy.
@@ -71,11 +78,7 @@ def overshooting_advice(config, history: list[EpochResult]) -> str | None:
     losses = [result.train_loss for result in history]
     if not losses:
         return None
-    optimizer = OPTIMIZER_LABELS[config.optimizer]
-    usual = USUAL_LEARNING_RATES[config.optimizer]
-    rate = config.learning_rate
-    remedy = f"The learning rate {rate:g} is too high for {optimizer}: try {gentler_learning_rate(config):g}"
-    remedy += f", or {optimizer}'s usual starting rate, {usual:g}." if usual < gentler_learning_rate(config) else "."
+    remedy = lower_rate_advice(config)
     if losses[-1] > CHANCE_LOSS:
         return (f"The training loss is {losses[-1]:.2f}, above the {CHANCE_LOSS:.2f} of guessing at random: the steps "
                 f"overshoot, so the model knows less than its accuracy suggests and its answers are wildly overconfident. {remedy}")

@@ -53,7 +53,7 @@ import numpy as np
 from .data import PROJECT_ROOT
 from .files import cannot_write_message, open_regular_file, read_bounded, write_atomically
 from .config import TrainConfig
-from .results import EpochResult, RunStatus
+from .results import EpochResult, RunStatus, best_result
 
 logger = logging.getLogger(__name__)
 
@@ -324,10 +324,7 @@ class SavedRun:
 
     @property
     def best_result(self) -> EpochResult | None:
-        """The epoch with the best validation loss (the one early stopping keeps), if it was recorded."""
-        if self.best_epoch is None or not 1 <= self.best_epoch <= len(self.history):
-            return None
-        return self.history[self.best_epoch - 1]
+        return best_result(self.history, self.best_epoch)
 
     def load_model(self):
         """Rebuild the model from the config and load the saved weights."""

@@ -159,8 +159,3 @@ def borrowed_trainer(config, start_model: keras.Model, steps_per_epoch: int) -> 
             while sum(idle.parameter_count for idle in _idle_trainers) > IDLE_PARAMETER_BUDGET:
                 _idle_trainers.pop(0)
 
-
-def idle_trainer_count() -> int:
-    """How many trainers wait for a run (for the tests)."""
-    with _idle_lock:
-        return len(_idle_trainers)

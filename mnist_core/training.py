@@ -27,7 +27,7 @@ from typing import Callable, Iterator
 
 import numpy as np
 
-from .config import TrainConfig, gentler_learning_rate, split_for_config, steps_per_epoch
+from .config import TrainConfig, lower_rate_advice, split_for_config, steps_per_epoch
 from .data import DatasetSplit, load_mnist
 from .models import build_model, count_parameters, get_weights, set_weights
 from .quiet_tensorflow import tf
@@ -218,9 +218,8 @@ class Training:
         self._save_or_fail(lambda: self.recorder.finish(status, message, self.best_epoch, weights))
 
     def _divergence_message(self, epoch: int) -> str:
-        rate = self.config.learning_rate
         return (f"Diverged in epoch {epoch}: the loss became infinite or NaN, so the weights blew up. "
-                f"The learning rate {rate:g} is too high for {self.config.optimizer}; try {gentler_learning_rate(self.config):g}. "
+                f"{lower_rate_advice(self.config)} "
                 f"{self._kept_text().capitalize()}.")
 
     def _next_chunk_size(self, steps: int, seconds: float, first_call: bool) -> int:

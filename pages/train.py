@@ -50,7 +50,7 @@ def show_job(job, rendered_while_running: bool) -> None:
         show_chart(loss_figure, key="loss_chart", where=left)
         show_chart(accuracy_figure, key="accuracy_chart", where=right)
         last = snapshot.history[-1]
-        best = snapshot.history[snapshot.best_epoch - 1] if snapshot.best_epoch else None
+        best = snapshot.best_result
         columns = st.columns(4)
         columns[0].metric(f"Training accuracy, epoch {last.epoch}", f"{last.train_acc:.2%}")
         columns[1].metric(f"Validation accuracy, epoch {last.epoch}", f"{last.val_acc:.2%}")

@@ -2,7 +2,8 @@
 
 import streamlit as st
 
-from mnist_core.runs import DamagedRunError
+from mnist_core.runs import DamagedRunError, epochs_text
+from ui.settings import model_name
 from ui.workspace import workspace_runs
 
 
@@ -13,7 +14,7 @@ def trained_runs():
 
 
 def run_choice_label(run) -> str:
-    return (f"{run.name} · {run.config.model} · {len(run.history)} epoch(s) · "
+    return (f"{run.name} · {model_name(run.config.model)} · {epochs_text(len(run.history))} · "
             f"validation accuracy {run.best_result.val_acc:.2%} at its best epoch")
 
 

@@ -11,7 +11,7 @@ from types import SimpleNamespace
 import streamlit as st
 
 from mnist_core import TrainConfig
-from mnist_core.config import OPTIMIZER_LABELS, OPTIMIZER_NAMES, SCHEDULE_NAMES, USUAL_LEARNING_RATES
+from mnist_core.config import OPTIMIZER_LABELS, OPTIMIZER_NAMES, SCHEDULE_NAMES, usual_learning_rate
 from ui.plain import plain
 
 MODEL_LABELS = {"linear": "Linear (softmax of xW + b)", "mlp": "MLP (hidden layers)", "cnn": "CNN (convolutions)"}
@@ -131,18 +131,11 @@ def switch_model() -> None:
     announce_changes(before, settings(), f"The {model_name(model)} model's recommended settings")
 
 
-def usual_learning_rate(config_values: dict) -> float:
-    """The rate an optimizer usually starts at; the model's own preset rate for the optimizer its preset uses."""
-    preset = TrainConfig.for_model(config_values["model"])
-    optimizer = config_values["optimizer"]
-    return preset.learning_rate if optimizer == preset.optimizer else USUAL_LEARNING_RATES[optimizer]
-
-
 def switch_optimizer() -> None:
     """A new optimizer starts at its usual learning rate, as a new model starts from its preset:
     SGD at Adam's 0.003 would crawl, Adam at SGD's 0.1 would bounce."""
     before = dict(settings())
-    apply_settings({"learning_rate": usual_learning_rate(before)})
+    apply_settings({"learning_rate": usual_learning_rate(before["model"], before["optimizer"])})
     announce_changes(before, settings(), f"{OPTIMIZER_LABELS[before['optimizer']]}'s usual starting rate")
 
 
@@ -157,9 +150,9 @@ def learning_rate_label(rate: float) -> str:
 
 
 def learning_rate_help() -> str:
-    optimizer = settings()["optimizer"]
+    model, optimizer = settings()["model"], settings()["optimizer"]
     return (f"{TrainConfig.what('learning_rate')} Usual starting rate for "
-            f"{OPTIMIZER_LABELS[optimizer]}: {usual_learning_rate(settings()):g}; choosing an optimizer loads it.")
+            f"{OPTIMIZER_LABELS[optimizer]}: {usual_learning_rate(model, optimizer):g}; choosing an optimizer loads it.")
 
 
 def settings_sidebar() -> None:
@@ -193,7 +186,7 @@ def settings_sidebar() -> None:
     sidebar.header("Data")
     setting_widget("validation_fraction", sidebar.slider, min_value=0.05, max_value=0.5, step=0.05)
     setting_widget("train_subset_size", sidebar.select_slider, options=SUBSET_SIZES,
-                   format_func=lambda size: "all" if size is None else f"{size:,}")
+                   format_func=lambda size: setting_text("train_subset_size", size))
     setting_widget("label_noise", sidebar.slider, min_value=0.0, max_value=0.8, step=0.05)
     setting_widget("seed", sidebar.number_input, min_value=0, max_value=2**31 - 1, step=1)
     sidebar.button("Reset to defaults", on_click=reset_to_defaults, icon=":material/restart_alt:",
