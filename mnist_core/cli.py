@@ -43,7 +43,8 @@ def add_config_flags(parser: argparse.ArgumentParser) -> None:
     for field in dataclasses.fields(TrainConfig):
         flag = "--" + field.name.replace("_", "-")
         # argparse formats help texts with %, so a reason that mentions a percentage must escape it.
-        help_text = f"{field.metadata['why']} (default: the model's preset)".replace("%", "%%")
+        # The same words as the pages' help: what the setting is, then why its default (the preset's here).
+        help_text = f"{TrainConfig.what(field.name)} Default: the model's preset; {field.metadata['why']}.".replace("%", "%%")
         if field.type == "bool":
             parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=None, help=help_text)
         else:

@@ -28,6 +28,7 @@ DEFAULT_TIME_LIMIT_MINUTES = 15.0
 # 6.5 million parameters; the CLI can ask for far bigger ones (hidden layers 4096 wide), which would
 # take the server's memory and its training slot for hours.
 MAX_PARAMETERS = 8_000_000
+SHORTER_RUN_ADVICE = "Fewer epochs, a bigger batch or a smaller model train in less time."
 
 # The cost model of one training step on this kind of machine (2 CPU cores), fitted to
 # benchmarks/time_estimate.py: a fixed cost per compiled step, the optimizer's update of every

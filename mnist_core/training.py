@@ -29,6 +29,7 @@ import numpy as np
 
 from .config import TrainConfig, lower_rate_advice, split_for_config, steps_per_epoch
 from .data import DatasetSplit, load_mnist
+from .fair_share import SHORTER_RUN_ADVICE
 from .models import build_model, count_parameters, get_weights, set_weights
 from .quiet_tensorflow import tf
 from .results import EpochResult, RunStatus
@@ -138,7 +139,7 @@ class Training:
                     if self.time_limit_seconds is not None and time.perf_counter() - started > self.time_limit_seconds:
                         self._finish(RunStatus.STOPPED, f"Stopped during epoch {epoch}: a run may train for at most "
                                      f"{self.time_limit_seconds / 60:g} minutes on this server, so that everyone gets a turn; "
-                                     f"{self._kept_text()}. Fewer epochs, a bigger batch or a smaller model train in less time.")
+                                     f"{self._kept_text()}. {SHORTER_RUN_ADVICE}")
                         return
                     steps = min(chunk_steps, self.steps_per_epoch - step)
                     chunk_start = time.perf_counter()

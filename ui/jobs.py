@@ -10,7 +10,7 @@ from typing import Callable, Sequence
 import streamlit as st
 
 from mnist_core import RunStatus, TrainConfig
-from mnist_core.fair_share import estimated_training_seconds, run_time_limit_seconds
+from mnist_core.fair_share import SHORTER_RUN_ADVICE, estimated_training_seconds, run_time_limit_seconds
 from mnist_core.jobs import Activity, TrainingJob, WorkspaceBusyError, job_board
 from mnist_core.runs import SHARED_WORKSPACE, RunSaveError
 from ui.dataset import dataset_or_stop
@@ -119,7 +119,6 @@ def time_estimate(config: TrainConfig) -> None:
     seconds, limit = estimated_training_seconds(config, len(train_images)), run_time_limit_seconds()
     if limit is not None and seconds > limit:
         st.warning(f"This run would train for {duration_words(seconds)}, but a run may train for at most {limit / 60:g} "
-                   "minutes on this shared server: it would be stopped then, keeping its finished epochs. Fewer epochs, "
-                   "a bigger batch or a smaller model train in less time.")
+                   f"minutes on this shared server: it would be stopped then, keeping its finished epochs. {SHORTER_RUN_ADVICE}")
     else:
         st.caption(f"Estimated training time: {duration_words(seconds)}.")
