@@ -8,6 +8,7 @@ from mnist_core import TrainConfig, predict_probabilities
 from mnist_core.canvas import preprocess_canvas
 from ui.charts import digit_bars, show_chart
 from ui.dataset import dataset_or_stop
+from ui.layout import wrapping_columns
 from ui.jobs import POLL_SECONDS, current_job, is_training, show_progress, start_job
 from ui.plain import plain
 from ui.navigation import require_navigation
@@ -15,7 +16,7 @@ from ui.run_picker import model_of, pick_run
 
 CANVAS_SIZE = 280   # ten times MNIST's 28 pixels
 STEP_TILE_SIZE = 168  # the "what the model sees" images: six screen pixels per MNIST pixel
-STROKE_WIDTH = 22   # scaled down with the digit to 20 px, about MNIST's 2-pixel pen
+STROKE_WIDTH = 22   # a full-height digit scaled to 20 px gets MNIST's 2-3 pixel strokes (smaller ones are thinned)
 UNSURE_BELOW = 0.6  # below this confidence the page says the model is unsure
 QUICK_CONFIG = TrainConfig.for_model("cnn", epochs=2)  # 98.8% on the test set after two epochs (~10 s): reads drawn digits well
 METHOD_LABELS = {"mnist": "MNIST-style (crop, scale to 20 px, center)", "naive": "Naive (shrink the whole canvas)"}
@@ -49,9 +50,11 @@ def show_steps(steps, method: str) -> None:
     if method == "naive":
         images = [("the canvas", steps.grey), ("shrunk to 28x28", steps.centred)]
     else:
-        images = [("the canvas", steps.grey), ("cropped to the ink", steps.cropped), ("longer side 20 px", steps.scaled),
+        # A small digit's strokes are thinned first: the pen is as wide as for a big one, and scaling it up made blobs.
+        cropped = f"cropped, strokes thinned by {2 * steps.thinned_by} px" if steps.thinned_by else "cropped to the ink"
+        images = [("the canvas", steps.grey), (cropped, steps.cropped), ("longer side 20 px", steps.scaled),
                   ("placed in 28x28", steps.framed), ("center of mass centered", steps.centred)]
-    columns = st.columns(len(images))
+    columns = wrapping_columns(len(images), key="preprocessing_steps", least_width_rem=STEP_TILE_SIZE / 16)
     for column, (caption, image) in zip(columns, images):
         tile = padded_to_square(np.clip(image, 0, 1))
         # Small steps are enlarged by repeating pixels, so a 28x28 input shows its real pixels, not a blur.
@@ -79,7 +82,7 @@ def draw_page() -> None:
         quick_training()
         return
     model = model_of(run)
-    canvas_column, answer_column = st.columns([1, 1])
+    canvas_column, answer_column = wrapping_columns(2, key="canvas_and_answer", least_width_rem=CANVAS_SIZE / 16 + 1)
     with canvas_column:
         # The canvas's own toolbar floats above its top edge: room for it, so it never covers the model picker.
         st.html("<div style='height: 1.75rem'></div>")

@@ -4,12 +4,16 @@ import numpy as np
 import streamlit as st
 
 from mnist_core.exam import linear_weight_images, sit_exam
-from ui.charts import TRAIN_COLOUR, VALIDATION_COLOUR, confusion_heatmap, digit_bars, rgb, show_chart
+from ui.charts import TRAIN_COLOUR, VALIDATION_COLOUR, clicked_cell, confusion_heatmap, digit_bars, rgb, show_chart
 from ui.dataset import dataset_or_stop
 from ui.navigation import require_navigation
-from ui.run_picker import model_of, pick_run
+from ui.exam_results import exam_results
+from ui.layout import wrapping_columns
+from ui.run_picker import model_of, pick_run, run_stamp
+from ui.workspace import workspace
 
 GALLERY_SIZE = 40
+GALLERY_ROW = 10
 WEIGHT_IMAGE_SCALE = 6  # each weight drawn as a 6x6 block: 168 px templates, sharp on a projector
 POSITIVE_RGB, NEGATIVE_RGB = np.array(rgb(VALIDATION_COLOUR)), np.array(rgb(TRAIN_COLOUR))  # the charts' vermilion and blue
 
@@ -32,7 +36,7 @@ def show_weights(model) -> None:
              "blue ones against it, white ones hardly matter: you can often make out the digit's shape, in orange.")
     limit = float(np.abs(weights).max()) or 1.0
     for row in (range(0, 5), range(5, 10)):
-        for digit, column in zip(row, st.columns(5)):
+        for digit, column in zip(row, wrapping_columns(5, key=f"weights_{row[0]}", least_width_rem=11)):
             column.image(diverging_image(weights[digit], limit), caption=f"digit {digit}")
     st.caption(f"One color scale for all ten: full orange is a weight of +{limit:.3g}, full blue {-limit:.3g}.")
 
@@ -48,6 +52,17 @@ def mistakes_caption(count: int, true_digit, predicted_digit) -> str:
     return f"{count:,} {noun} {where}{shown}."
 
 
+def open_clicked_cell() -> None:
+    """A click on a confusion-matrix cell sets the gallery's filters to that cell; on the diagonal
+    (the right answers) to all the mistakes on that true digit. A callback, so it runs once per
+    click, and the filters stay free to change afterwards."""
+    cell = clicked_cell(st.session_state.get("confusion"))
+    if cell is not None:
+        true_digit, predicted_digit = cell
+        st.session_state["exam_true_digit"] = true_digit
+        st.session_state["exam_predicted_digit"] = "any" if predicted_digit == true_digit else predicted_digit
+
+
 def show_mistakes(result, images, labels) -> None:
     st.subheader("The digits it got wrong")
     choices = ["any"] + list(range(10))
@@ -57,10 +72,12 @@ def show_mistakes(result, images, labels) -> None:
     indices = result.mistakes(labels, None if true_digit == "any" else true_digit,
                               None if predicted_digit == "any" else predicted_digit)
     st.caption(mistakes_caption(len(indices), true_digit, predicted_digit))
-    columns = st.columns(10)
-    for position, index in enumerate(indices[:GALLERY_SIZE]):
-        columns[position % 10].image(images[index], width=64,
-                                     caption=f"true {labels[index]}, said {result.predictions[index]} ({result.confidences[index]:.0%})")
+    gallery = indices[:GALLERY_SIZE]
+    for row_start in range(0, len(gallery), GALLERY_ROW):  # a row at a time: a narrow window wraps it, in order
+        row = gallery[row_start:row_start + GALLERY_ROW]
+        for index, column in zip(row, wrapping_columns(GALLERY_ROW, key=f"gallery_{row_start}", least_width_rem=5)):
+            column.image(images[index], width=64,
+                         caption=f"true {labels[index]}, said {result.predictions[index]} ({result.confidences[index]:.0%})")
 
 
 def exam_page() -> None:
@@ -74,17 +91,17 @@ def exam_page() -> None:
     if run is None:
         st.info("No trained run yet: train one on the Train page first.")
         return
-    exams = st.session_state.setdefault("exams", {})
+    exams, exam_key = exam_results(), (workspace(), *run_stamp(run))
     if st.button("Sit the final exam on the 10,000 test digits", type="primary", icon=":material/school:"):
         with st.spinner("Marking 10,000 digits..."):
-            exams[run.run_id] = sit_exam(model_of(run), test_images, test_labels)
-    result = exams.get(run.run_id)
+            exams.put(exam_key, sit_exam(model_of(run), test_images, test_labels))
+    result = exams.get(exam_key)
     if result is None:
         st.caption("The exam has not been sat with this model yet.")
         show_weights(model_of(run))
         return
 
-    accuracy_column, loss_column, errors_column = st.columns(3)
+    accuracy_column, loss_column, errors_column = wrapping_columns(3, key="exam_metrics", least_width_rem=11)
     accuracy_column.metric("Test accuracy", f"{result.accuracy:.2%}")
     loss_column.metric("Test loss", f"{result.loss:.4f}")
     errors_column.metric("Mistakes", f"{int((result.predictions != test_labels).sum()):,} of {len(test_labels):,}")
@@ -93,7 +110,9 @@ def exam_page() -> None:
 
     st.subheader("Confusion matrix")
     normalised = st.toggle("Show each row as shares of the true digit", key="exam_normalised")
-    show_chart(confusion_heatmap(result.row_normalised if normalised else result.confusion, normalised), key="confusion")
+    st.caption("Click a cell to see its digits in the gallery below.")
+    show_chart(confusion_heatmap(result.row_normalised if normalised else result.confusion, normalised), key="confusion",
+               on_select=open_clicked_cell, selection_mode="points")
     show_chart(digit_bars(result.per_class_accuracy, "Accuracy per digit", "accuracy"), key="per_class")
     show_mistakes(result, test_images, test_labels)
     show_weights(model_of(run))

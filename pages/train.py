@@ -8,6 +8,7 @@ from mnist_core.config import OPTIMIZER_LABELS, OVERFITTING_LOOK_FOR, OVERFITTIN
 from mnist_core.results import overshooting_advice
 from ui.charts import learning_curves, show_chart
 from ui.dataset import dataset_or_stop
+from ui.layout import wrapping_columns
 from ui.jobs import POLL_SECONDS, current_activity, current_job, is_training, show_progress, start_job, time_estimate
 from ui.navigation import require_navigation
 from ui.plain import plain
@@ -46,12 +47,12 @@ def show_job(job, rendered_while_running: bool) -> None:
         if advice:
             st.warning(f"**The learning rate is too high.** {plain(advice)}")
         loss_figure, accuracy_figure = learning_curves(snapshot.history, snapshot.best_epoch)
-        left, right = st.columns(2)
+        left, right = wrapping_columns(2, key="learning_curves", least_width_rem=22)
         show_chart(loss_figure, key="loss_chart", where=left)
         show_chart(accuracy_figure, key="accuracy_chart", where=right)
         last = snapshot.history[-1]
         best = snapshot.best_result
-        columns = st.columns(4)
+        columns = wrapping_columns(4, key="run_metrics", least_width_rem=10)
         columns[0].metric(f"Training accuracy, epoch {last.epoch}", f"{last.train_acc:.2%}")
         columns[1].metric(f"Validation accuracy, epoch {last.epoch}", f"{last.val_acc:.2%}")
         columns[2].metric("Generalization gap", f"{last.generalisation_gap:+.3f}",
@@ -110,7 +111,8 @@ def train_page() -> None:
         st.stop()
 
     activity, running = current_activity(), is_training()
-    name_column, train_column, stop_column, estimate_column = st.columns([3, 1, 1, 2], vertical_alignment="bottom")
+    name_column, train_column, stop_column, estimate_column = wrapping_columns([3, 1, 1, 2], key="train_controls",
+                                                                               least_width_rem=7, vertical_alignment="bottom")
     run_name = name_column.text_input("Run name (optional)", max_chars=RUN_NAME_LENGTH, key="run_name",
                                       placeholder="e.g. adam-small-batch", help="A label for the run history and the "
                                       "charts. Any text will do: the run's folder name is made up by the app.")

@@ -149,6 +149,22 @@ def test_the_exam_shows_the_confusion_matrix(app_url, trained_workspace, page):
     expect(page.get_by_test_id("stMetric").filter(has_text="Test accuracy")).to_contain_text("%")
     page.wait_for_function("() => [...document.querySelectorAll('.js-plotly-plot')].some(p => p.data?.[0]?.type === 'heatmap')")
 
+    # A click on the cell "true 9, predicted 4" opens its mistakes in the gallery.
+    matrix = page.locator(".js-plotly-plot").filter(has=page.locator(".heatmaplayer")).first
+    matrix.scroll_into_view_if_needed()
+    x, y = matrix.evaluate("""plot => {
+        const layout = plot._fullLayout, box = plot.getBoundingClientRect();
+        return [box.left + layout._size.l + layout.xaxis.l2p(4), box.top + layout._size.t + layout.yaxis.l2p(9)];
+    }""")
+    page.mouse.click(x, y)
+    expect(page.get_by_text(re.compile(r"mistakes? on a true 9 read as 4"))).to_be_visible()
+    expect(page.get_by_role("combobox", name="True digit", exact=True)).to_have_value("9")
+    expect(page.get_by_role("combobox", name="Predicted digit", exact=True)).to_have_value("4")
+
+    # A refresh starts a new session: the exam's results are still there, without sitting it again.
+    page.reload()
+    expect(page.get_by_test_id("stMetric").filter(has_text="Test accuracy")).to_contain_text("%")
+
 
 def test_two_tabs_training_at_once_each_get_their_own_chart_and_runs(app_url, app_runs_root, page):
     first, second = page, page.context.new_page()  # two tabs of one browser: two Streamlit sessions

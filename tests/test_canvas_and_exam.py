@@ -5,7 +5,7 @@ import pytest
 from PIL import Image, ImageDraw
 
 from mnist_core import TrainConfig, predict_probabilities, train
-from mnist_core.canvas import preprocess_canvas
+from mnist_core.canvas import preprocess_canvas, stroke_width
 from mnist_core.exam import linear_weight_images, sit_exam
 from mnist_core.models import build_model, evaluate
 
@@ -119,3 +119,33 @@ def test_a_small_but_real_digit_is_still_read():
     canvas = canvas_with(lambda pencil: pencil.line((140, 100, 140, 150), fill="white", width=8))  # a "1" 50 px tall
     digit, steps = preprocess_canvas(canvas)
     assert digit is not None and steps.problem is None
+
+
+@pytest.mark.parametrize("height", [50, 80, 140, 200])
+def test_a_digit_drawn_small_has_strokes_as_thin_as_mnist_s(height, sample_dataset):
+    """Seen: small digits came out very thick, the fixed 22 px pen scaled up with them. At every size the
+    model's input has strokes within the middle 80% of MNIST's own widths (measured the same way)."""
+    (train_images, _), _ = sample_dataset
+    mnist_widths = [stroke_width(image / 255.0) for image in train_images]
+    thinnest, thickest = np.percentile(mnist_widths, [10, 90])
+    top = 140 - height // 2
+    seven = canvas_with(lambda pencil: pencil.line((100, top, 100 + height * 0.6, top, 110, top + height), fill="white",
+                                                   width=22, joint="curve"))
+    digit, steps = preprocess_canvas(seven)
+    assert thinnest <= stroke_width(digit) <= thickest, (stroke_width(digit), thinnest, thickest)
+    assert (steps.thinned_by > 0) == (height < 100)  # a digit of about full height keeps its strokes as drawn
+    assert max(ink_box(digit)) in (19, 20, 21)
+
+
+def test_the_server_keeps_the_most_recent_exams_per_workspace_and_run():
+    from ui.exam_results import ExamResults
+
+    exams = ExamResults(max_kept=2)
+    exams.put(("class-a", "run-1", 5, "completed"), "first")
+    exams.put(("class-a", "run-2", 5, "completed"), "second")
+    assert exams.get(("class-b", "run-1", 5, "completed")) is None  # another workspace's key finds nothing
+    assert exams.get(("class-a", "run-1", 6, "completed")) is None  # the run trained on: its old exam is stale
+    assert exams.get(("class-a", "run-1", 5, "completed")) == "first"  # read last: kept over "second"
+    exams.put(("class-a", "run-3", 5, "completed"), "third")
+    assert exams.get(("class-a", "run-2", 5, "completed")) is None
+    assert exams.get(("class-a", "run-1", 5, "completed")) == "first"

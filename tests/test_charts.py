@@ -53,6 +53,8 @@ def test_epoch_ticks_stay_few():
 def test_the_confusion_matrix_colours_mistakes_on_their_own_scale():
     """Seen: 47 nines read as 4 almost white next to 980 right answers."""
     matrix = [[980 if row == column else (47 if (row, column) == (9, 4) else 1) for column in range(10)] for row in range(10)]
-    right, mistakes = confusion_heatmap(matrix, as_shares=False).data
+    right, mistakes, cells = confusion_heatmap(matrix, as_shares=False).data
     assert mistakes.zmax == 47 and mistakes.z[9][4] == 47 and math.isnan(mistakes.z[0][0])
     assert right.z[0][0] == 980 and right.showscale is False
+    # The clickable layer: one marker per cell, at (predicted, true), carrying the cell's text for its hover.
+    assert len(cells.x) == 100 and (cells.x[94], cells.y[94], cells.text[94]) == (4, 9, "47")

@@ -141,26 +141,42 @@ def class_histograms(parts: dict[str, np.ndarray]) -> go.Figure:
 def confusion_heatmap(matrix, as_shares: bool) -> go.Figure:
     """Rows: the true digit; columns: the model's answer. The right answers (the diagonal) are grey;
     the mistakes have a colour scale of their own, from none to the most common mistake, so that
-    47 nines read as 4 stand out instead of fading next to 980 right answers."""
+    47 nines read as 4 stand out instead of fading next to 980 right answers.
+
+    Plotly cannot select a heatmap's cells, so a layer of invisible square markers, one per cell,
+    takes the hover and the clicks; a clicked cell gets a black frame."""
     values = np.asarray(matrix, dtype=float)
     on_diagonal = np.eye(10, dtype=bool)
     text = [[f"{value:.1%}" if as_shares else f"{int(value):,}" for value in row] for row in values]
     right = np.where(on_diagonal, values, np.nan)
     mistakes = np.where(on_diagonal, np.nan, values)
     biggest_mistake = float(np.nanmax(mistakes)) if np.nanmax(mistakes) > 0 else 1.0
-    hover = "true %{y}, predicted %{x}: %{text}<extra></extra>"
+    cells = {"x": list(range(10)), "y": list(range(10)), "text": text, "texttemplate": "%{text}",
+             "textfont": {"size": 14}, "hoverinfo": "skip"}
+    true_digits, predicted_digits = np.divmod(np.arange(100), 10)
     figure = go.Figure([
-        go.Heatmap(z=right.tolist(), x=list(range(10)), y=list(range(10)), text=text, texttemplate="%{text}", showscale=False,
-                   colorscale=[[0, "#e8e8e8"], [1, "#e8e8e8"]], hovertemplate=hover, textfont={"size": 14}),
-        go.Heatmap(z=mistakes.tolist(), x=list(range(10)), y=list(range(10)), text=text, texttemplate="%{text}",
-                   colorscale="Reds", zmin=0, zmax=biggest_mistake, hovertemplate=hover, textfont={"size": 14},
+        go.Heatmap(z=right.tolist(), showscale=False, colorscale=[[0, "#e8e8e8"], [1, "#e8e8e8"]], **cells),
+        go.Heatmap(z=mistakes.tolist(), colorscale="Reds", zmin=0, zmax=biggest_mistake, **cells,
                    colorbar={"title": {"text": "mistakes"}, "tickformat": ".1~%" if as_shares else ",d"}),
+        go.Scatter(x=predicted_digits.tolist(), y=true_digits.tolist(), mode="markers", showlegend=False,
+                   text=[cell for row in text for cell in row],
+                   hovertemplate="true %{y}, predicted %{x}: %{text}<br>click to see these digits<extra></extra>",
+                   marker={"symbol": "square-open", "size": 40, "color": "black", "opacity": 0, "line": {"width": 3}},
+                   selected={"marker": {"opacity": 1}}, unselected={"marker": {"opacity": 0}}),
     ])
     styled(figure, None, height=560, legend_below=False)
-    figure.update_layout(xaxis_title="predicted digit", yaxis_title="true digit", margin={"t": 60})
-    figure.update_xaxes(dtick=1, side="top")
-    figure.update_yaxes(dtick=1, autorange="reversed")
+    figure.update_layout(xaxis_title="predicted digit", yaxis_title="true digit", margin={"t": 60}, clickmode="event+select")
+    figure.update_xaxes(dtick=1, side="top", range=[-0.5, 9.5], showgrid=False, zeroline=False)
+    figure.update_yaxes(dtick=1, range=[9.5, -0.5], showgrid=False, zeroline=False)  # reversed: true digit 0 on top
     return figure
+
+
+def clicked_cell(chart_state) -> tuple[int, int] | None:
+    """(true digit, predicted digit) of the confusion-matrix cell clicked last, from the chart's state."""
+    points = chart_state.selection.points if chart_state else []
+    if not points:
+        return None
+    return int(points[0]["y"]), int(points[0]["x"])
 
 
 def digit_bars(values, title: str, axis_title: str, highlight: int | None = None) -> go.Figure:

@@ -26,10 +26,15 @@ def pick_run(label: str, key: str):
     return st.selectbox(label, runs, format_func=run_choice_label, key=key)
 
 
+def run_stamp(run) -> tuple:
+    """Which run, and how far it had trained: a model loaded or examined at one stamp is stale at the next."""
+    return run.run_id, len(run.history), run.status
+
+
 def model_of(run):
     """The run's model with its saved weights, loaded once per session (each person's models are their own)."""
     models = st.session_state.setdefault("loaded_models", {})
-    stamp = (run.run_id, len(run.history), run.status)
+    stamp = run_stamp(run)
     if stamp not in models:
         try:
             models[stamp] = run.load_model()
