@@ -5,24 +5,27 @@ BIN := $(VENV)/bin
 RUNTIME_INSTALLED := $(VENV)/.runtime-installed
 DEV_INSTALLED := $(VENV)/.dev-installed
 MNIST_FILE := data/mnist.npz
+LOCALES := mnist_core/locales
+CATALOGS := $(wildcard $(LOCALES)/*/LC_MESSAGES/mnist_lab.po)
+COMPILED_CATALOGS := $(CATALOGS:.po=.mo)
 
-.PHONY: run test test-fast fetch benchmark
+.PHONY: run test test-fast fetch benchmark translations
 
-run: $(RUNTIME_INSTALLED) $(MNIST_FILE)
+run: $(RUNTIME_INSTALLED) $(MNIST_FILE) $(COMPILED_CATALOGS)
 	$(BIN)/streamlit run dashboard.py
 
 # Two workers, one test file each at a time: the browser tests mostly wait for pages, the engine tests use that time.
-test: $(DEV_INSTALLED) $(MNIST_FILE)
+test: $(DEV_INSTALLED) $(MNIST_FILE) $(COMPILED_CATALOGS)
 	$(BIN)/python -m pytest -n 2 --dist loadfile
 
 # The engine layer alone (no browser, no page scripts, nothing on all of MNIST): under a minute, for while you work.
-test-fast: $(DEV_INSTALLED) $(MNIST_FILE)
+test-fast: $(DEV_INSTALLED) $(MNIST_FILE) $(COMPILED_CATALOGS)
 	$(BIN)/python -m pytest -m "not browser and not pages and not slow"
 
 fetch: $(RUNTIME_INSTALLED)
 	$(BIN)/python -m mnist_core fetch
 
-benchmark: $(DEV_INSTALLED) $(MNIST_FILE)
+benchmark: $(DEV_INSTALLED) $(MNIST_FILE) $(COMPILED_CATALOGS)
 	$(BIN)/python benchmarks/training_speed.py
 	$(BIN)/python benchmarks/page_vs_cli.py
 	$(BIN)/python benchmarks/drawn_digits.py
@@ -42,3 +45,13 @@ $(DEV_INSTALLED): requirements-dev.txt $(RUNTIME_INSTALLED)
 # every later load verifies it again.
 $(MNIST_FILE): | $(RUNTIME_INSTALLED)
 	$(BIN)/python -m mnist_core fetch
+
+# The catalogs the app reads, compiled from the .po files that translators edit.
+%.mo: %.po $(RUNTIME_INSTALLED)
+	$(BIN)/pybabel compile --statistics -D mnist_lab -i $< -o $@
+
+# After changing what the app says: extract every sentence into the template, and add the new ones
+# (untranslated) to each language's .po file. tests/test_i18n.py says which still need a translation.
+translations: $(RUNTIME_INSTALLED)
+	$(BIN)/pybabel extract -F babel.cfg -k Message --no-location --sort-output --omit-header -o $(LOCALES)/mnist_lab.pot .
+	$(BIN)/pybabel update -D mnist_lab -i $(LOCALES)/mnist_lab.pot -d $(LOCALES) --no-fuzzy-matching --ignore-obsolete --ignore-pot-creation-date

@@ -5,6 +5,7 @@ import logging
 import streamlit as st
 
 from mnist_core.runs import tidy_runs_folder
+from ui.i18n import _, language_switch
 from ui.navigation import NAVIGATION_READY
 from ui.streamlit_patch import stop_streamlit_clearing_keras
 from ui.workspace import workspace_sidebar
@@ -23,19 +24,22 @@ st.set_page_config(page_title="MNIST Lab", page_icon=":material/draw:", layout="
 # the Train page's charts below the fold. Our own fixed style, no user text.
 st.html("<style>[data-testid='stMainBlockContainer'] {padding-top: 2.5rem;}</style>")
 st.session_state[NAVIGATION_READY] = True  # see ui/navigation.py: require_navigation()
+# The titles are in the reader's language; the addresses (/train, /exam) come from the file names, so
+# a link works in either language.
 navigation = st.navigation([
-    st.Page("pages/overview.py", title="Overview", icon=":material/grid_view:", default=True),
-    st.Page("pages/train.py", title="Train", icon=":material/show_chart:"),
-    st.Page("pages/compare.py", title="Compare", icon=":material/compare_arrows:"),
-    st.Page("pages/exam.py", title="Exam", icon=":material/school:"),
-    st.Page("pages/draw.py", title="Draw", icon=":material/draw:"),
+    st.Page("pages/overview.py", title=_("Overview"), icon=":material/grid_view:", default=True),
+    st.Page("pages/train.py", title=_("Train"), icon=":material/show_chart:"),
+    st.Page("pages/compare.py", title=_("Compare"), icon=":material/compare_arrows:"),
+    st.Page("pages/exam.py", title=_("Exam"), icon=":material/school:"),
+    st.Page("pages/draw.py", title=_("Draw"), icon=":material/draw:"),
 ])
 tidy_runs_once()
+language_switch()
 workspace_sidebar()
 try:
     navigation.run()
 except Exception:  # Streamlit's own rerun and stop are BaseExceptions and pass through
     # A student sees what to do, not a traceback with the server's paths; the teacher's log has it all.
     logging.getLogger("mnist_lab").exception("a page failed")
-    st.error("Something went wrong on this page. Your runs are safe: reload the page, or try another one. "
-             "If it happens again, tell your teacher; the details are in the server's log.")
+    st.error(_("Something went wrong on this page. Your runs are safe: reload the page, or try another one. "
+               "If it happens again, tell your teacher; the details are in the server's log."))

@@ -15,6 +15,7 @@ import numpy as np
 from PIL import Image
 
 from .data import IMAGE_SIZE
+from .i18n import N_
 
 DIGIT_BOX = 20             # MNIST's digits fit a 20x20 box inside the 28x28 frame
 INK_THRESHOLD = 0.1        # a pixel at least this bright counts as ink
@@ -26,10 +27,10 @@ MAXIMUM_INK_FRACTION = 0.5
 # small "1", is at least twice the pen's width tall: ink whose longer side is under 15% of the canvas
 # (42 px) is a dot or a speck, which the scaling would blow up into a blob the model reads as 8 or 0.
 MINIMUM_DIGIT_FRACTION = 0.15
-TOO_SMALL = ("That is a dot, not a digit: the ink is smaller than any digit could be. "
-             "Draw one digit, at least a fifth of the square tall.")
-TOO_MUCH_INK = ("More than half of the canvas is ink: that is a filled block, not a digit. "
-                "Clear the canvas and draw one digit with the pen.")
+TOO_SMALL = N_("That is a dot, not a digit: the ink is smaller than any digit could be. "
+                "Draw one digit, at least a fifth of the square tall.")
+TOO_MUCH_INK = N_("More than half of the canvas is ink: that is a filled block, not a digit. "
+                  "Clear the canvas and draw one digit with the pen.")
 METHODS = ("mnist", "naive")
 # MNIST's strokes are about 2.8 pixels wide in the 28x28 frame (the median over the first 5,000
 # training digits, measured with `stroke_width`; the middle 80% lie between 2.2 and 3.9). The pen is

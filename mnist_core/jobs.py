@@ -27,6 +27,7 @@ from typing import Callable, Sequence
 
 from .config import TrainConfig
 from .fair_share import check_model_size, run_time_limit_seconds
+from .i18n import Message
 from .results import EpochResult, RunStatus, best_result
 from .runs import SHARED_WORKSPACE, start_run
 
@@ -118,9 +119,9 @@ class JobBoard:
         with self._lock:
             current = self._current.get(workspace)
             if current is not None and not current.finished:
-                raise WorkspaceBusyError(
+                raise WorkspaceBusyError(Message(
                     "This workspace is already training (see the Train page, or the race on Compare). "
-                    "Stop it or wait for it to finish, then start the next one.")
+                    "Stop it or wait for it to finish, then start the next one."))
             activity = Activity(kind, tuple(make_jobs()))
             self._current[workspace] = activity
         for job in activity.jobs:
@@ -140,7 +141,7 @@ class JobSnapshot:
     """A consistent view of a job at one moment, for a page to render."""
 
     status: RunStatus
-    message: str
+    message: str | Message  # what the page says of the run, in the reader's language
     history: tuple[EpochResult, ...]  # a view of the training's own list, as it stood at that moment
     epoch: int               # the epoch in progress (or last finished)
     step: int                # steps done in that epoch
@@ -248,7 +249,7 @@ class TrainingJob:
         from .training import train_and_record  # TensorFlow is loaded by the first training, not by importing jobs
 
         if not self._wait_for_turn():
-            message = "Stopped before it started: no epoch was trained."
+            message = Message("Stopped before it started: no epoch was trained.")
             self._set(_status=RunStatus.STOPPED, _message=message)
             try:
                 self._recorder.finish(RunStatus.STOPPED, message, None, weights=None)
@@ -262,10 +263,11 @@ class TrainingJob:
             for _ in training:
                 pass  # each epoch lands in training.history, which snapshot() reads
         except ValueError as error:  # a setting that makes no sense for this data: say which
-            self._set(_status=RunStatus.FAILED, _message=str(error))
+            self._set(_status=RunStatus.FAILED, _message=error.args[0] if isinstance(error.args[0], Message) else str(error))
         except Exception as error:  # noqa: BLE001  a page must show this, not lose it in a thread
             logger.exception("training job failed")
-            self._set(_status=RunStatus.FAILED, _message=f"Training failed unexpectedly: {type(error).__name__}: {error}")
+            self._set(_status=RunStatus.FAILED, _message=Message("Training failed unexpectedly: {error}",
+                                                                 error=f"{type(error).__name__}: {error}"))
         finally:
             # A finished job keeps its metrics and model, not the 50 MB of training data (the
             # Training drops its own split when its loop ends).

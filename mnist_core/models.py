@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from .data import IMAGE_SIZE, NUM_CLASSES
+from .i18n import Message
 from .quiet_tensorflow import keras, tf
 
 PIXELS = IMAGE_SIZE * IMAGE_SIZE
@@ -191,8 +192,10 @@ def set_weights(model: keras.Model, weights: dict[str, np.ndarray]) -> None:
     """Load weights saved by get_weights(). The names and shapes must match exactly."""
     variables = {variable.path: variable for variable in model.weights}
     if set(variables) != set(weights):
-        raise ValueError(f"The saved weights are for a different model (expected {sorted(variables)}, got {sorted(weights)}).")
+        raise ValueError(Message("The saved weights are for a different model (expected {expected}, got {got}).",
+                                 expected=str(sorted(variables)), got=str(sorted(weights))))
     for path, value in weights.items():
         if tuple(variables[path].shape) != tuple(value.shape):
-            raise ValueError(f"The saved weight '{path}' has shape {value.shape}, the model expects {tuple(variables[path].shape)}.")
+            raise ValueError(Message("The saved weight '{path}' has shape {shape}, the model expects {expected}.", path=path,
+                                     shape=str(value.shape), expected=str(tuple(variables[path].shape))))
         variables[path].assign(value)

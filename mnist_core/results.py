@@ -12,6 +12,7 @@ import enum
 import math
 
 from .config import lower_rate_advice
+from .i18n import Message
 
 
 class RunStatus(enum.StrEnum):
@@ -69,7 +70,7 @@ def best_result(history, best_epoch: int | None) -> EpochResult | None:
     return history[best_epoch - 1]
 
 
-def overshooting_advice(config, history: list[EpochResult]) -> str | None:
+def overshooting_advice(config, history: list[EpochResult]) -> Message | None:
     """What to tell a student whose steps overshoot though nothing became NaN: the training loss sits
     above guessing's, or bounces up between epochs. None when the curve looks healthy.
 
@@ -80,10 +81,12 @@ def overshooting_advice(config, history: list[EpochResult]) -> str | None:
         return None
     remedy = lower_rate_advice(config)
     if losses[-1] > CHANCE_LOSS:
-        return (f"The training loss is {losses[-1]:.2f}, above the {CHANCE_LOSS:.2f} of guessing at random: the steps "
-                f"overshoot, so the model knows less than its accuracy suggests and its answers are wildly overconfident. {remedy}")
+        return Message("The training loss is {loss:.2f}, above the {chance:.2f} of guessing at random: the steps overshoot, "
+                       "so the model knows less than its accuracy suggests and its answers are wildly overconfident. {remedy}",
+                       loss=losses[-1], chance=CHANCE_LOSS, remedy=remedy)
     for epoch, (before, after) in enumerate(zip(losses, losses[1:]), start=2):
         if after > before * (1 + BOUNCE_RISE_SHARE) and after - before > BOUNCE_RISE_MINIMUM:
-            return (f"The training loss went up from {before:.2f} to {after:.2f} in epoch {epoch}: the steps overshoot "
-                    f"the minimum and bounce around it. With a step size that suits the problem it falls, or levels off. {remedy}")
+            return Message("The training loss went up from {before:.2f} to {after:.2f} in epoch {epoch}: the steps overshoot "
+                           "the minimum and bounce around it. With a step size that suits the problem it falls, or levels "
+                           "off. {remedy}", before=before, after=after, epoch=epoch, remedy=remedy)
     return None

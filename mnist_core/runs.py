@@ -52,6 +52,7 @@ import numpy as np
 
 from .data import PROJECT_ROOT
 from .files import cannot_write_message, open_regular_file, read_bounded, write_atomically
+from .i18n import DEFAULT_LANGUAGE, Message, in_language
 from .config import TrainConfig
 from .results import EpochResult, RunStatus, best_result
 
@@ -97,9 +98,10 @@ class RunSaveError(OSError):
     """A run's files cannot be written (a read-only or full disk). The message names the folder and the fix."""
 
     def __init__(self, folder: Path, error: OSError):
-        super().__init__(error.errno, cannot_write_message(
-            folder / RUN_FILE, error, "The runs are saved there: free some disk space or make the folder writable "
-                         "(MNIST_LAB_RUNS_DIR names another runs folder)."))
+        self.message = cannot_write_message(folder / RUN_FILE, error, Message(
+            "The runs are saved there: free some disk space or make the folder writable (MNIST_LAB_RUNS_DIR names "
+            "another runs folder)."))
+        super().__init__(error.errno, str(self.message))
 
     def __str__(self) -> str:
         return self.strerror
@@ -122,7 +124,8 @@ def workspace_folder(workspace: str, runs_root: Path | None = None) -> Path:
 def run_folder(run_id: str, runs_root: Path | None = None, workspace: str = SHARED_WORKSPACE) -> Path:
     """The folder of `run_id`, refusing any identifier that could point outside the runs folder."""
     if not is_valid_identifier(run_id):
-        raise ValueError(f"{run_id!r} is not a valid run identifier (letters, digits, '.', '-' and '_' only).")
+        raise ValueError(Message("{run_id!r} is not a valid run identifier (letters, digits, '.', '-' and '_' only).",
+                                 run_id=run_id))
     return workspace_folder(workspace, runs_root) / run_id
 
 
@@ -133,7 +136,8 @@ def new_workspace() -> str:
 
 def check_workspace(workspace: str) -> str:
     if not is_valid_identifier(workspace):
-        raise ValueError(f"{workspace!r} is not a valid workspace name (letters, digits, '.', '-' and '_' only).")
+        raise ValueError(Message("{workspace!r} is not a valid workspace name (letters, digits, '.', '-' and '_' only).",
+                                 workspace=workspace))
     return workspace
 
 
@@ -283,7 +287,7 @@ class RunRecorder:
         """Record how the run ended (`weights` None: keep those of the last saved epoch, if any) and let go of it.
         The lock is released even if the disk refuses the last write: a reader then reports the run
         as interrupted, with the epochs saved before."""
-        self.info.update(status=status, message=message, best_epoch=best_epoch)
+        self.info.update(status=status, message=str(message), best_epoch=best_epoch)  # saved in English
         try:
             self._save(weights)
         finally:
@@ -313,7 +317,7 @@ class SavedRun:
     config: TrainConfig
     history: list[EpochResult]
     status: RunStatus
-    message: str
+    message: str | Message  # saved runs' in English; an interrupted run's rendered in the reader's language
     best_epoch: int | None
     name: str
     created: float
@@ -334,11 +338,12 @@ class SavedRun:
         try:
             weights = read_weights(self.folder / WEIGHTS_FILE, {variable.path: variable.shape for variable in model.weights})
         except Exception as error:  # noqa: BLE001  whatever is wrong with the file, it is this run's damage
-            raise DamagedRunError(f"Run {self.run_id}: {WEIGHTS_FILE} cannot be read ({error}).") from error
+            raise DamagedRunError(Message("Run {run}: {file} cannot be read ({error}).", run=self.run_id, file=WEIGHTS_FILE,
+                                          error=str(error))) from error
         try:
             set_weights(model, weights)
         except ValueError as error:
-            raise DamagedRunError(f"Run {self.run_id}: {error}") from error
+            raise DamagedRunError(Message("Run {run}: {error}", run=self.run_id, error=error.args[0])) from error
         return model
 
 
@@ -393,30 +398,31 @@ def read_info(folder: Path) -> dict:
         info = {"status": RunStatus(raw["status"]), "message": str(raw["message"]), "name": str(raw["name"]),
                 "created": float(raw["created"]), "best_epoch": whole_number_or_none(raw["best_epoch"])}
     except (OSError, ValueError, TypeError, KeyError, AttributeError, RecursionError) as error:
-        raise DamagedRunError(f"Run {folder.name}: {RUN_FILE} is damaged ({error}).") from error
+        raise DamagedRunError(Message("Run {run}: {file} is damaged ({error}).", run=folder.name, file=RUN_FILE,
+                                      error=str(error))) from error
     return info
 
 
-def epochs_text(count: int) -> str:
-    return f"{count} epoch" if count == 1 else f"{count} epochs"
+def epochs_text(count: int) -> Message:
+    return Message("{count} epoch", count=count) if count == 1 else Message("{count} epochs", count=count)
 
 
-def interrupted_message(status: RunStatus, finished_epochs: int) -> str:
+def interrupted_message(status: RunStatus, finished_epochs: int) -> Message:
     """What a reader says of a run whose process is gone while its run.json says waiting or running."""
     if status == RunStatus.WAITING:
-        return ("Interrupted while it waited for a training slot (the server was closed or killed), so no epoch was "
-                "trained.")
-    kept = (f"its {epochs_text(finished_epochs)} and their weights are kept" if finished_epochs
-            else "nothing had been trained yet")
-    return (f"Interrupted during epoch {finished_epochs + 1}: the program training it stopped (the server was closed or "
-            f"killed), so {kept}.")
+        return Message("Interrupted while it waited for a training slot (the server was closed or killed), so no epoch "
+                       "was trained.")
+    kept = (Message("its {epochs} and their weights are kept", epochs=epochs_text(finished_epochs)) if finished_epochs
+            else Message("nothing had been trained yet"))
+    return Message("Interrupted during epoch {epoch}: the program training it stopped (the server was closed or killed), "
+                   "so {kept}.", epoch=finished_epochs + 1, kept=kept)
 
 
 def load_run(run_id: str, runs_root: Path | None = None, workspace: str = SHARED_WORKSPACE) -> SavedRun:
     """Read a run's folder. Raises DamagedRunError, naming the file, if anything in it is unreadable."""
     folder = run_folder(run_id, runs_root, workspace)
     if not folder.is_dir() or folder.is_symlink():
-        raise DamagedRunError(f"There is no run {run_id!r} in {folder.parent}.")
+        raise DamagedRunError(Message("There is no run {run!r} in {folder}.", run=run_id, folder=str(folder.parent)))
     return read_run_safely(folder)
 
 
@@ -430,10 +436,11 @@ def read_run_safely(folder: Path) -> SavedRun:
     except DamagedRunError:
         raise
     except ValueError as error:
-        raise DamagedRunError(str(error)) from error
+        raise DamagedRunError(error.args[0] if isinstance(error.args[0], Message) else str(error)) from error
     except Exception as error:  # noqa: BLE001
         logger.exception("reading run folder %s failed", folder)
-        raise DamagedRunError(f"Run {folder.name} cannot be read ({type(error).__name__}: {error}).") from error
+        raise DamagedRunError(Message("Run {run} cannot be read ({error}).", run=folder.name,
+                                      error=f"{type(error).__name__}: {error}")) from error
 
 
 def read_run(folder: Path, info: dict) -> SavedRun:
@@ -442,18 +449,21 @@ def read_run(folder: Path, info: dict) -> SavedRun:
     try:
         config = TrainConfig.from_json(read_bounded(folder / CONFIG_FILE, MAX_JSON_BYTES).decode())
     except (OSError, ValueError, TypeError, RecursionError) as error:
-        raise DamagedRunError(f"Run {run_id}: {CONFIG_FILE} is damaged ({error}).") from error
+        raise DamagedRunError(Message("Run {run}: {file} is damaged ({error}).", run=run_id, file=CONFIG_FILE,
+                                      error=in_language(error, DEFAULT_LANGUAGE))) from error
     metrics_path = folder / METRICS_FILE
     try:
         history = read_history(metrics_path) if metrics_path.exists() else []
     except (OSError, ValueError, TypeError, csv.Error) as error:
-        raise DamagedRunError(f"Run {run_id}: {METRICS_FILE} is damaged ({error}).") from error
+        raise DamagedRunError(Message("Run {run}: {file} is damaged ({error}).", run=run_id, file=METRICS_FILE,
+                                      error=str(error))) from error
     if history and not (folder / WEIGHTS_FILE).exists():
-        raise DamagedRunError(f"Run {run_id}: {WEIGHTS_FILE} is missing.")
+        raise DamagedRunError(Message("Run {run}: {file} is missing.", run=run_id, file=WEIGHTS_FILE))
     try:
         process_gone = not info["status"].finished and not training_process_is_alive(folder)
     except (OSError, ValueError) as error:
-        raise DamagedRunError(f"Run {run_id}: its lock file {lock_path(folder).name} cannot be checked ({error}).") from error
+        raise DamagedRunError(Message("Run {run}: its lock file {file} cannot be checked ({error}).", run=run_id,
+                                      file=lock_path(folder).name, error=str(error))) from error
     if process_gone:
         info = read_info(folder)  # it may have finished between the two reads: then run.json says so
         if not info["status"].finished:
@@ -489,7 +499,7 @@ def list_runs(runs_root: Path | None = None, workspace: str | None = None) -> tu
         try:
             runs.append(read_run_safely(folder))
         except DamagedRunError as error:
-            damaged.append(str(error))
+            damaged.append(error.args[0])  # a Message, or a library's text
     runs.sort(key=lambda run: run.created, reverse=True)
     return runs, damaged
 

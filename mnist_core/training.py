@@ -30,6 +30,7 @@ import numpy as np
 from .config import TrainConfig, lower_rate_advice, split_for_config, steps_per_epoch
 from .data import DatasetSplit, load_mnist
 from .fair_share import SHORTER_RUN_ADVICE
+from .i18n import Message
 from .models import build_model, count_parameters, get_weights, set_weights
 from .quiet_tensorflow import tf
 from .results import EpochResult, RunStatus
@@ -70,10 +71,9 @@ class Training:
             split = split_for_config(dataset if dataset is not None else load_mnist(), config)
         training_examples = len(split.train_labels)
         if config.batch_size > training_examples:
-            raise ValueError(
-                f"The batch size ({config.batch_size}) is larger than the training set ({training_examples} examples). "
-                f"Choose a batch size of at most {training_examples}."
-            )
+            raise ValueError(Message(
+                "The batch size ({batch_size}) is larger than the training set ({examples} examples). "
+                "Choose a batch size of at most {examples}.", batch_size=config.batch_size, examples=training_examples))
         self.split = split
         self.stop_requested = stop_requested or (lambda: False)
         self.on_progress = on_progress or (lambda epoch, step, steps_per_epoch: None)
@@ -134,12 +134,14 @@ class Training:
                 step = 0
                 while step < self.steps_per_epoch:
                     if self.stop_requested():
-                        self._finish(RunStatus.STOPPED, f"Stopped during epoch {epoch}; {self._kept_text()}.")
+                        self._finish(RunStatus.STOPPED, Message("Stopped during epoch {epoch}; {kept}.", epoch=epoch,
+                                                                kept=self._kept_text()))
                         return
                     if self.time_limit_seconds is not None and time.perf_counter() - started > self.time_limit_seconds:
-                        self._finish(RunStatus.STOPPED, f"Stopped during epoch {epoch}: a run may train for at most "
-                                     f"{self.time_limit_seconds / 60:g} minutes on this server, so that everyone gets a turn; "
-                                     f"{self._kept_text()}. {SHORTER_RUN_ADVICE}")
+                        self._finish(RunStatus.STOPPED, Message(
+                            "Stopped during epoch {epoch}: a run may train for at most {minutes:g} minutes on this server, "
+                            "so that everyone gets a turn; {kept}. {advice}", epoch=epoch, minutes=self.time_limit_seconds / 60,
+                            kept=self._kept_text(), advice=SHORTER_RUN_ADVICE))
                         return
                     steps = min(chunk_steps, self.steps_per_epoch - step)
                     chunk_start = time.perf_counter()
@@ -176,23 +178,26 @@ class Training:
                 if patience and epochs_without_improvement >= patience and epoch < config.epochs:
                     if config.restore_best_weights:
                         set_weights(self.model, best_weights)
-                    kept = f"the weights of epoch {self.best_epoch} restored" if config.restore_best_weights else "the last weights kept"
-                    self._finish(RunStatus.EARLY_STOPPED, f"Stopped early after epoch {epoch}: validation loss has not improved for "
-                                                          f"{patience} epoch(s); best was epoch {self.best_epoch}, {kept}.")
+                    kept = (Message("the weights of epoch {epoch} restored", epoch=self.best_epoch) if config.restore_best_weights
+                            else Message("the last weights kept"))
+                    self._finish(RunStatus.EARLY_STOPPED, Message(
+                        "Stopped early after epoch {epoch}: validation loss has not improved for {patience} epoch(s); best "
+                        "was epoch {best}, {kept}.", epoch=epoch, patience=patience, best=self.best_epoch, kept=kept))
                     return
-            self._finish(RunStatus.COMPLETED, f"Finished all {config.epochs} epoch(s).")
+            self._finish(RunStatus.COMPLETED, Message("Finished all {epochs} epoch(s).", epochs=config.epochs))
         finally:
             # The consumer closed the generator (or an error escaped): record what was finished.
             # `self.model` holds the last finished epoch's weights whichever way the run ended.
             if self.status == RunStatus.RUNNING:
-                self._finish(RunStatus.STOPPED, f"Stopped after {epochs_text(len(self.history))}.")
+                self._finish(RunStatus.STOPPED, Message("Stopped after {epochs}.", epochs=epochs_text(len(self.history))))
             # A finished run keeps its metrics and model, not its copy of the training data (42 MB for
             # all of MNIST): a background job or a page may hold on to the Training long after.
             self.split = None
 
-    def _kept_text(self) -> str:
+    def _kept_text(self) -> Message:
         finished = len(self.history)
-        return f"its {epochs_text(finished)} and their weights are kept" if finished else "no epoch had finished yet"
+        return (Message("its {epochs} and their weights are kept", epochs=epochs_text(finished)) if finished
+                else Message("no epoch had finished yet"))
 
     def _save_or_fail(self, save) -> bool:
         """Run `save` (a recorder call), if the run is recorded. A disk that refuses it (read-only,
@@ -204,24 +209,25 @@ class Training:
             return True
         except RunSaveError as error:
             self.status = RunStatus.FAILED
-            self.message = (f"The run could not be saved, so it stopped. {error} "
-                            + (f"The {epochs_text(self.saved_epochs)} saved before are kept." if self.saved_epochs
-                               else "No epoch had been saved yet."))
+            kept = (Message("The {epochs} saved before are kept.", epochs=epochs_text(self.saved_epochs)) if self.saved_epochs
+                    else Message("No epoch had been saved yet."))
+            self.message = Message("The run could not be saved, so it stopped. {error} {kept}", error=error.message, kept=kept)
             try:
                 self.recorder.finish(self.status, self.message, self.best_epoch, weights=None)
             except RunSaveError:
                 pass  # the lock is released all the same; a reader reports the run as interrupted
             return False
 
-    def _finish(self, status: RunStatus, message: str) -> None:
+    def _finish(self, status: RunStatus, message: Message) -> None:
         self.status, self.message = status, message
         weights = get_weights(self.model) if self.history else None  # no epoch, no weights: the folder says so
         self._save_or_fail(lambda: self.recorder.finish(status, message, self.best_epoch, weights))
 
-    def _divergence_message(self, epoch: int) -> str:
-        return (f"Diverged in epoch {epoch}: the loss became infinite or NaN, so the weights blew up. "
-                f"{lower_rate_advice(self.config)} "
-                f"{self._kept_text().capitalize()}.")
+    def _divergence_message(self, epoch: int) -> Message:
+        kept = (Message("Its {epochs} and their weights are kept.", epochs=epochs_text(len(self.history))) if self.history
+                else Message("No epoch had finished yet."))
+        return Message("Diverged in epoch {epoch}: the loss became infinite or NaN, so the weights blew up. {advice} {kept}",
+                       epoch=epoch, advice=lower_rate_advice(self.config), kept=kept)
 
     def _next_chunk_size(self, steps: int, seconds: float, first_call: bool) -> int:
         if first_call:  # the first call may have traced and compiled the function: its time says nothing

@@ -10,19 +10,25 @@ from mnist_core.config import OPTIMIZER_NAMES, OVERFITTING_LOOK_FOR, OVERFITTING
 from mnist_core.runs import runs_metrics_csv
 from ui.charts import overlay, show_chart
 from ui.dataset import dataset_or_stop
-from ui.jobs import POLL_SECONDS, current_activity, is_training, start_job, start_race, waiting_place
+from ui.i18n import N_, _, in_page_language, say
+from ui.jobs import POLL_SECONDS, current_activity, is_training, start_job, start_race, status_text, waiting_place
 from ui.navigation import require_navigation
 from ui.plain import plain
-from ui.settings import OPTIMIZER_LABELS, announce_changes, apply_settings, current_config, setting_texts, settings, settings_sidebar
+from ui.settings import announce_changes, apply_settings, current_config, setting_text, setting_texts, settings, settings_sidebar
 from ui.workspace import workspace_runs
 
-METRICS = {"val_acc": "validation accuracy", "val_loss": "validation loss", "train_acc": "training accuracy",
-           "train_loss": "training loss", "generalisation_gap": "generalization gap (val loss - train loss)"}
+METRICS = {"val_acc": N_("validation accuracy"), "val_loss": N_("validation loss"), "train_acc": N_("training accuracy"),
+           "train_loss": N_("training loss"), "generalisation_gap": N_("generalization gap (val loss - train loss)")}
+
+
+def optimizer_label(name: str) -> str:
+    return setting_text("optimizer", name)
 
 
 def run_label(run) -> str:
     config = run.config
-    return f"{run.name} · {config.model}, {OPTIMIZER_LABELS[config.optimizer]}, lr {config.learning_rate:g}"
+    return _("{name} · {model}, {optimizer}, lr {rate:g}", name=run.name, model=config.model,
+             optimizer=optimizer_label(config.optimizer), rate=config.learning_rate)
 
 
 def run_labels(runs) -> dict[str, str]:
@@ -43,95 +49,102 @@ def settings_table(runs, labels: dict[str, str]) -> "pd.io.formats.style.Styler"
     table = pd.DataFrame({labels[run.run_id]: setting_texts(run.config) for run in runs}).fillna("")
     differs = table.nunique(axis=1) > 1
     table = pd.concat([table[differs], table[~differs]])  # what differs first: that is what the curves compare
-    return table.style.apply(lambda row: ["background-color: #fff3b0" if differs[row.name] else "" for _ in row], axis=1)
+    return table.style.apply(lambda row: ["background-color: #fff3b0" if differs[row.name] else "" for cell in row], axis=1)
 
 
 def compare_history() -> None:
-    st.subheader("Overlay runs")
+    st.subheader(_("Overlay runs"))
     runs, damaged = workspace_runs()
     for message in damaged:
-        st.warning(f"A damaged run folder was skipped: {plain(message)}")
+        st.warning(_("A damaged run folder was skipped: {message}", message=plain(say(message))))
     runs = [run for run in runs if run.history]
     if not runs:
-        st.info("No finished epochs to compare yet: train a run or two on the Train page, or start a race below.")
+        st.info(_("No finished epochs to compare yet: train a run or two on the Train page, or start a race below."))
         return
     labels = run_labels(runs)
     by_id = {run.run_id: run for run in runs}
-    chosen = st.multiselect("Runs", list(labels), default=list(labels)[:2], format_func=labels.get, key="compare_runs")
-    metric = st.selectbox("Metric", list(METRICS), format_func=METRICS.get, key="compare_metric")
+    chosen = st.multiselect(_("Runs"), list(labels), default=list(labels)[:2], format_func=labels.get, key="compare_runs")
+    metric = st.selectbox(_("Metric"), list(METRICS), format_func=in_page_language(lambda key: _(METRICS[key])), key="compare_metric")
     if not chosen:
-        st.caption("Choose at least one run.")
+        st.caption(_("Choose at least one run."))
         return
     selected = [by_id[run_id] for run_id in chosen]
-    show_chart(overlay({labels[run.run_id]: curve(run.history, metric) for run in selected}, METRICS[metric]), key="compare_chart")
-    st.caption("Highlighted: the settings that differ between the chosen runs.")
+    show_chart(overlay({labels[run.run_id]: curve(run.history, metric) for run in selected}, _(METRICS[metric]),
+                       as_percent=metric.endswith("_acc")),
+               key="compare_chart")
+    st.caption(_("Highlighted: the settings that differ between the chosen runs."))
     st.dataframe(settings_table(selected, labels))
-    st.download_button("Download the chosen runs' settings and metrics (CSV)", runs_metrics_csv(selected), file_name="mnist-lab-runs.csv",
-                       mime="text/csv", icon=":material/download:")
+    st.download_button(_("Download the chosen runs' settings and metrics (CSV)"), runs_metrics_csv(selected),
+                       file_name="mnist-lab-runs.csv", mime="text/csv", icon=":material/download:")
 
 
 def show_race(jobs, rendered_while_running: bool) -> None:
     snapshots = [(job, job.snapshot()) for job in jobs]
     states = []
     for job, snapshot in snapshots:
-        name = OPTIMIZER_LABELS[job.config.optimizer]
+        name = optimizer_label(job.config.optimizer)
         if snapshot.status == RunStatus.WAITING:
-            states.append(f"{name}: {waiting_place(snapshot)}")
+            states.append(_("{optimizer}: {state}", optimizer=name, state=waiting_place(snapshot)))
         elif snapshot.status == RunStatus.RUNNING:
-            states.append(f"{name}: epoch {snapshot.epoch} of {job.config.epochs}")
+            states.append(_("{optimizer}: epoch {epoch} of {epochs}", optimizer=name, epoch=snapshot.epoch, epochs=job.config.epochs))
+        elif snapshot.status in (RunStatus.DIVERGED, RunStatus.FAILED):
+            states.append(_("{optimizer}: {state} ({message})", optimizer=name, state=status_text(snapshot.status),
+                            message=say(snapshot.message)))
         else:
-            states.append(f"{name}: {snapshot.status}" + (f" ({snapshot.message})" if snapshot.status in (RunStatus.DIVERGED, RunStatus.FAILED) else ""))
+            states.append(_("{optimizer}: {state}", optimizer=name, state=status_text(snapshot.status)))
     st.caption(plain(" · ".join(states)))
-    curves = {f"{OPTIMIZER_LABELS[job.config.optimizer]} (lr {job.config.learning_rate:g})": curve(snapshot.history, "val_loss")
-              for job, snapshot in snapshots if snapshot.history}
+    curves = {_("{optimizer} (lr {rate:g})", optimizer=optimizer_label(job.config.optimizer), rate=job.config.learning_rate):
+              curve(snapshot.history, "val_loss") for job, snapshot in snapshots if snapshot.history}
     if curves:
-        show_chart(overlay(curves, "validation loss"), key="race_chart")
-    if rendered_while_running and all(snapshot.finished for _, snapshot in snapshots):
+        show_chart(overlay(curves, _("validation loss")), key="race_chart")
+    if rendered_while_running and all(snapshot.finished for _job, snapshot in snapshots):
         st.rerun()
 
 
 def optimizer_race() -> None:
-    st.subheader("Optimizer race")
+    st.subheader(_("Optimizer race"))
     config = current_config()
-    st.write(f"Train the same model on the same data ({config.model}, {config.epochs} epochs, batch {config.batch_size}: "
-             "the sidebar's settings) once per optimizer, and overlay their validation loss.")
-    optimizers = st.multiselect("Optimizers", list(OPTIMIZER_NAMES), default=["sgd", "momentum", "adam"],
-                                format_func=OPTIMIZER_LABELS.get, key="race_optimizers")
-    usual_rates = st.toggle("Give each optimizer its usual learning rate", value=True, key="race_usual_rates",
-                            help=f"Off: every optimizer uses the Train page's learning rate ({config.learning_rate:g}). "
-                                 "On: " + ", ".join(f"{OPTIMIZER_LABELS[name]} {rate:g}" for name, rate in USUAL_LEARNING_RATES.items()))
+    st.write(_("Train the same model on the same data ({model}, {epochs} epochs, batch {batch}: the sidebar's settings) "
+               "once per optimizer, and overlay their validation loss.", model=config.model, epochs=config.epochs,
+               batch=config.batch_size))
+    optimizers = st.multiselect(_("Optimizers"), list(OPTIMIZER_NAMES), default=["sgd", "momentum", "adam"],
+                                format_func=in_page_language(optimizer_label), key="race_optimizers")
+    usual_rates = st.toggle(
+        _("Give each optimizer its usual learning rate"), value=True, key="race_usual_rates",
+        help=_("Off: every optimizer uses the Train page's learning rate ({rate:g}). On: {usual_rates}", rate=config.learning_rate,
+               usual_rates=", ".join(f"{optimizer_label(name)} {rate:g}" for name, rate in USUAL_LEARNING_RATES.items())))
     activity = current_activity()  # the workspace's race, still here after a refresh
     busy = is_training()
     race = activity if activity is not None and activity.kind == "race" else None
-    if st.button("Start the race", disabled=busy or not optimizers, icon=":material/sports_score:"):
+    if st.button(_("Start the race"), disabled=busy or not optimizers, icon=":material/sports_score:"):
         if start_race({f"race-{name}": TrainConfig.from_dict({
                 **config.to_dict(), "optimizer": name, "learning_rate": USUAL_LEARNING_RATES[name] if usual_rates else config.learning_rate})
                 for name in optimizers}) is not None:  # None, with a message, if refused
             st.rerun()  # draw the page again as it is now: Start greyed out, Stop the race live
     if busy and race is None:
-        st.caption("A run from the Train page is training in this workspace: the race can start when it has finished.")
+        st.caption(_("A run from the Train page is training in this workspace: the race can start when it has finished."))
     if race is not None:
-        if busy and st.button("Stop the race", icon=":material/stop:"):
+        if busy and st.button(_("Stop the race"), icon=":material/stop:"):
             race.stop()
         st.fragment(show_race, run_every=POLL_SECONDS if busy else None)(race.jobs, busy)
 
 
 def overfitting_preset() -> None:
-    st.subheader("Overfit on purpose")
-    st.write("One click sets up a run that overfits: a big MLP (two layers of 256 units) trained on only 500 digits, "
-             "with no dropout and no weight penalty, for 40 epochs.")
-    st.markdown(f"**What to look for:** {OVERFITTING_LOOK_FOR}")
-    if st.button("Set up and train the overfitting run", icon=":material/trending_up:"):
+    st.subheader(_("Overfit on purpose"))
+    st.write(_("One click sets up a run that overfits: a big MLP (two layers of 256 units) trained on only 500 digits, "
+               "with no dropout and no weight penalty, for 40 epochs."))
+    st.markdown(_("**What to look for:** {look_for}", look_for=_(OVERFITTING_LOOK_FOR)))
+    if st.button(_("Set up and train the overfitting run"), icon=":material/trending_up:"):
         preset = TrainConfig.from_dict({**current_config().to_dict(), **OVERFITTING_PRESET})
         if start_job(preset, name=OVERFITTING_RUN_NAME) is not None:  # refused, with a message, while something trains
             before = dict(settings())
             apply_settings(OVERFITTING_PRESET)  # so the Train page's sidebar shows what is training
-            announce_changes(before, settings(), "The overfitting run's settings")
+            announce_changes(before, settings(), _("The overfitting run's settings"))
             st.switch_page("pages/train.py")
 
 
 def compare_page() -> None:
-    st.title("Compare runs")
+    st.title(_("Compare runs"))
     dataset_or_stop()
     settings_sidebar()
     compare_history()

@@ -9,6 +9,7 @@ from mnist_core.canvas import preprocess_canvas
 from ui.charts import digit_bars, show_chart
 from ui.dataset import dataset_or_stop
 from ui.layout import wrapping_columns
+from ui.i18n import N_, _, in_page_language, say
 from ui.jobs import POLL_SECONDS, current_job, is_training, show_progress, start_job
 from ui.plain import plain
 from ui.navigation import require_navigation
@@ -19,20 +20,20 @@ STEP_TILE_SIZE = 168  # the "what the model sees" images: six screen pixels per 
 STROKE_WIDTH = 22   # a full-height digit scaled to 20 px gets MNIST's 2-3 pixel strokes (smaller ones are thinned)
 UNSURE_BELOW = 0.6  # below this confidence the page says the model is unsure
 QUICK_CONFIG = TrainConfig.for_model("cnn", epochs=2)  # 98.8% on the test set after two epochs (~10 s): reads drawn digits well
-METHOD_LABELS = {"mnist": "MNIST-style (crop, scale to 20 px, center)", "naive": "Naive (shrink the whole canvas)"}
+METHOD_LABELS = {"mnist": N_("MNIST-style (crop, scale to 20 px, center)"), "naive": N_("Naive (shrink the whole canvas)")}
 
 
 def quick_training() -> None:
     """No trained run yet: offer one click that trains a model good at reading drawn digits."""
-    st.info("There is no trained model yet, so there is nothing to read your digit.")
+    st.info(_("There is no trained model yet, so there is nothing to read your digit."))
     job, running = current_job(), is_training()
-    if st.button(f"Quick-train a CNN ({QUICK_CONFIG.epochs} epochs, well under a minute)", type="primary",
+    if st.button(_("Quick-train a CNN ({epochs} epochs, well under a minute)", epochs=QUICK_CONFIG.epochs), type="primary",
                  disabled=running, icon=":material/bolt:"):
         started = start_job(QUICK_CONFIG, name="quick-cnn")  # None, with a message, if refused
         if started is not None:
             job, running = started, True
     if running and job is None:
-        st.caption("The optimizer race is training in this workspace (see Compare): quick training can start when it ends.")
+        st.caption(_("The optimizer race is training in this workspace (see Compare): quick training can start when it ends."))
     if job is not None:
         st.fragment(show_quick_progress, run_every=POLL_SECONDS if running else None)(job, running)
 
@@ -41,25 +42,27 @@ def show_quick_progress(job, rendered_while_running: bool) -> None:
     snapshot = job.snapshot()
     show_progress(job, snapshot)
     if snapshot.finished and not snapshot.history:
-        st.error(plain(snapshot.message))
+        st.error(plain(say(snapshot.message)))
     if rendered_while_running and snapshot.finished:
         st.rerun()
 
 
 def show_steps(steps, method: str) -> None:
     if method == "naive":
-        images = [("the canvas", steps.grey), ("shrunk to 28x28", steps.centred)]
+        images = [(_("the canvas"), steps.grey), (_("shrunk to 28x28"), steps.centred)]
     else:
         # A small digit's strokes are thinned first: the pen is as wide as for a big one, and scaling it up made blobs.
-        cropped = f"cropped, strokes thinned by {2 * steps.thinned_by} px" if steps.thinned_by else "cropped to the ink"
-        images = [("the canvas", steps.grey), (cropped, steps.cropped), ("longer side 20 px", steps.scaled),
-                  ("placed in 28x28", steps.framed), ("center of mass centered", steps.centred)]
+        cropped = (_("cropped, strokes thinned by {pixels} px", pixels=2 * steps.thinned_by) if steps.thinned_by
+                   else _("cropped to the ink"))
+        images = [(_("the canvas"), steps.grey), (cropped, steps.cropped), (_("longer side 20 px"), steps.scaled),
+                  (_("placed in 28x28"), steps.framed), (_("center of mass centered"), steps.centred)]
     columns = wrapping_columns(len(images), key="preprocessing_steps", least_width_rem=STEP_TILE_SIZE / 16)
     for column, (caption, image) in zip(columns, images):
         tile = padded_to_square(np.clip(image, 0, 1))
         # Small steps are enlarged by repeating pixels, so a 28x28 input shows its real pixels, not a blur.
         tile = np.kron(tile, np.ones((max(1, STEP_TILE_SIZE // len(tile)),) * 2))
-        column.image(tile, caption=f"{caption} ({image.shape[1]}x{image.shape[0]})", width=STEP_TILE_SIZE)
+        column.image(tile, caption=_("{step} ({width}x{height})", step=caption, width=image.shape[1], height=image.shape[0]),
+                     width=STEP_TILE_SIZE)
 
 
 def padded_to_square(image: np.ndarray) -> np.ndarray:
@@ -73,11 +76,11 @@ def padded_to_square(image: np.ndarray) -> np.ndarray:
 
 
 def draw_page() -> None:
-    st.title("Draw a digit")
-    st.write("Draw one digit with the mouse, big or small, anywhere on the black square. The model sees it only "
-             "after it is prepared the way MNIST's digits were.")
+    st.title(_("Draw a digit"))
+    st.write(_("Draw one digit with the mouse, big or small, anywhere on the black square. The model sees it only "
+               "after it is prepared the way MNIST's digits were."))
     dataset_or_stop()
-    run = pick_run("Model (the best run first)", key="draw_run")
+    run = pick_run(_("Model (the best run first)"), key="draw_run")
     if run is None:
         quick_training()
         return
@@ -90,27 +93,29 @@ def draw_page() -> None:
         canvas = st_canvas(stroke_width=STROKE_WIDTH, stroke_color="#FFFFFF", background_color="#000000",
                            width=CANVAS_SIZE, height=CANVAS_SIZE, drawing_mode="freedraw", return_image_data=True,
                            key=f"canvas_{canvas_number}")
-        if st.button("Clear the canvas", icon=":material/delete:"):
+        if st.button(_("Clear the canvas"), icon=":material/delete:"):
             st.session_state["canvas_number"] = canvas_number + 1  # a new canvas is a blank one
             st.rerun()
-        method = st.radio("Preprocessing", list(METHOD_LABELS), format_func=METHOD_LABELS.get, key="draw_method")
+        method = st.radio(_("Preprocessing"), list(METHOD_LABELS), format_func=in_page_language(lambda choice: _(METHOD_LABELS[choice])),
+                          key="draw_method")
     image = canvas.image_data if canvas is not None else None
     digit, steps = preprocess_canvas(image, method) if image is not None else (None, None)
     with answer_column:
         if digit is None:
             if steps is not None and steps.problem:
-                st.warning(steps.problem)
+                st.warning(_(steps.problem))
             else:
-                st.info("Draw a digit on the black square: the prediction appears here.")
+                st.info(_("Draw a digit on the black square: the prediction appears here."))
             return
         probabilities = predict_probabilities(model, digit)[0]
         answer = int(probabilities.argmax())
-        st.metric("The model reads", str(answer))
-        st.write(f"Confidence: **{probabilities[answer]:.0%}**")
+        st.metric(_("The model reads"), str(answer))
+        st.write(_("Confidence: **{confidence:.0%}**", confidence=float(probabilities[answer])))
         if probabilities[answer] < UNSURE_BELOW:
-            st.warning("The model is unsure: this does not look much like any digit it has learned.")
-        show_chart(digit_bars(probabilities, "Probability of each digit", "probability", highlight=answer), key="probabilities")
-    st.subheader("What the model sees")
+            st.warning(_("The model is unsure: this does not look much like any digit it has learned."))
+        show_chart(digit_bars(probabilities, _("Probability of each digit"), _("probability"), highlight=answer),
+                   key="probabilities")
+    st.subheader(_("What the model sees"))
     show_steps(steps, method)
 
 

@@ -4,12 +4,14 @@ import pandas as pd
 import streamlit as st
 
 from mnist_core import RunStatus
-from mnist_core.config import OPTIMIZER_LABELS, OVERFITTING_LOOK_FOR, OVERFITTING_RUN_NAME
+from mnist_core.config import OVERFITTING_LOOK_FOR, OVERFITTING_RUN_NAME
 from mnist_core.results import overshooting_advice
 from ui.charts import learning_curves, show_chart
 from ui.dataset import dataset_or_stop
 from ui.layout import wrapping_columns
-from ui.jobs import POLL_SECONDS, current_activity, current_job, is_training, show_progress, start_job, time_estimate
+from ui.jobs import (POLL_SECONDS, current_activity, current_job, is_training, show_progress, start_job, status_text,
+                     time_estimate)
+from ui.i18n import N_, _, number, say
 from ui.navigation import require_navigation
 from ui.plain import plain
 from ui.settings import apply_settings, current_config, describe, model_name, setting_text, settings_sidebar
@@ -18,7 +20,7 @@ from ui.workspace import workspace_runs
 RUN_NAME_LENGTH = 60
 
 
-BEST_EPOCH_HELP = ("The best epoch is the one with the lowest validation loss: the one early stopping keeps. It is "
+BEST_EPOCH_HELP = N_("The best epoch is the one with the lowest validation loss: the one early stopping keeps. It is "
                    "not always the one with the highest validation accuracy, because the loss also counts how sure "
                    "the model was of its right and wrong answers.")
 
@@ -28,24 +30,27 @@ def show_job(job, rendered_while_running: bool) -> None:
     the charts come first, so a projector at 1280x720 shows them without scrolling."""
     snapshot = job.snapshot()
     # After a refresh the sidebar may show other settings: say what is (or was) training.
-    st.caption(plain(f"Run {job.name or 'without a name'}: {describe(job.config)}."))
+    if job.name:
+        st.caption(plain(_("Run {name}: {settings}.", name=job.name, settings=describe(job.config))))
+    else:
+        st.caption(plain(_("Run without a name: {settings}.", settings=describe(job.config))))
     if job.name == OVERFITTING_RUN_NAME:  # the preset opens here: its lesson comes along
-        st.caption(f"**What to look for:** {OVERFITTING_LOOK_FOR}")
+        st.caption(_("**What to look for:** {look_for}", look_for=_(OVERFITTING_LOOK_FOR)))
     show_progress(job, snapshot)
-    message = plain(snapshot.message)
+    message = plain(say(snapshot.message))
     if snapshot.status == RunStatus.COMPLETED:
         st.success(message)
     elif snapshot.status in (RunStatus.STOPPED, RunStatus.EARLY_STOPPED):
         st.info(message)
     elif snapshot.status == RunStatus.DIVERGED:
-        st.error(f"**The run diverged.** {message}")
+        st.error(_("**The run diverged.** {message}", message=message))
     elif snapshot.status == RunStatus.FAILED:
         st.error(message)
 
     if snapshot.history:
         advice = overshooting_advice(job.config, snapshot.history) if snapshot.status != RunStatus.DIVERGED else None
         if advice:
-            st.warning(f"**The learning rate is too high.** {plain(advice)}")
+            st.warning(_("**The learning rate is too high.** {advice}", advice=plain(say(advice))))
         loss_figure, accuracy_figure = learning_curves(snapshot.history, snapshot.best_epoch)
         left, right = wrapping_columns(2, key="learning_curves", least_width_rem=22)
         show_chart(loss_figure, key="loss_chart", where=left)
@@ -53,52 +58,52 @@ def show_job(job, rendered_while_running: bool) -> None:
         last = snapshot.history[-1]
         best = snapshot.best_result
         columns = wrapping_columns(4, key="run_metrics", least_width_rem=10)
-        columns[0].metric(f"Training accuracy, epoch {last.epoch}", f"{last.train_acc:.2%}")
-        columns[1].metric(f"Validation accuracy, epoch {last.epoch}", f"{last.val_acc:.2%}")
-        columns[2].metric("Generalization gap", f"{last.generalisation_gap:+.3f}",
-                          help="Validation loss minus training loss. It grows as the model memorizes the training set.")
-        columns[3].metric("Best epoch (lowest validation loss)", str(best.epoch) if best else "-",
-                          delta=f"validation accuracy {best.val_acc:.2%}" if best else None, delta_color="off",
-                          help=BEST_EPOCH_HELP)
+        columns[0].metric(_("Training accuracy, epoch {epoch}", epoch=last.epoch), number(last.train_acc, ".2%"))
+        columns[1].metric(_("Validation accuracy, epoch {epoch}", epoch=last.epoch), number(last.val_acc, ".2%"))
+        columns[2].metric(_("Generalization gap"), f"{last.generalisation_gap:+.3f}",
+                          help=_("Validation loss minus training loss. It grows as the model memorizes the training set."))
+        columns[3].metric(_("Best epoch (lowest validation loss)"), str(best.epoch) if best else "-",
+                          delta=_("validation accuracy {accuracy:.2%}", accuracy=best.val_acc) if best else None,
+                          delta_color="off", help=_(BEST_EPOCH_HELP))
     elif snapshot.status == RunStatus.RUNNING:
-        st.caption("The charts appear when the first epoch ends.")
+        st.caption(_("The charts appear when the first epoch ends."))
 
     if rendered_while_running and snapshot.finished:
         st.rerun()  # refresh the buttons and the run history now that the run has ended
 
 
 def run_history() -> None:
-    st.subheader("Run history")
+    st.subheader(_("Run history"))
     runs, damaged = workspace_runs()
     for message in damaged:
-        st.warning(f"A damaged run folder was skipped: {plain(message)}")
+        st.warning(_("A damaged run folder was skipped: {message}", message=plain(say(message))))
     if not runs:
-        st.caption("No runs yet. Finished and stopped runs are saved here, so a browser refresh loses nothing.")
+        st.caption(_("No runs yet. Finished and stopped runs are saved here, so a browser refresh loses nothing."))
         return
     for run in runs:
         if run.status == RunStatus.INTERRUPTED:
-            st.warning(f"Run {plain(run.name)}: {plain(run.message)}")
+            st.warning(_("Run {name}: {message}", name=plain(run.name), message=plain(say(run.message))))
     rows = []
     for run in runs:
         best = run.best_result
-        rows.append({"run": run.name, "status": str(run.status).replace("_", " "), "epochs": len(run.history),
-                     "best epoch": best.epoch if best else None,
-                     "validation accuracy at the best epoch": f"{best.val_acc:.2%}" if best else "no epoch finished",
-                     "model": model_name(run.config.model), "optimizer": OPTIMIZER_LABELS[run.config.optimizer],
-                     "learning rate": f"{run.config.learning_rate:g}", "batch": run.config.batch_size,
-                     "training examples": setting_text("train_subset_size", run.config.train_subset_size),
-                     "label noise": setting_text("label_noise", run.config.label_noise)})
+        rows.append({_("run"): run.name, _("status"): status_text(run.status), _("epochs"): len(run.history),
+                     _("best epoch"): best.epoch if best else None,
+                     _("validation accuracy at the best epoch"): number(best.val_acc, ".2%") if best else _("no epoch finished"),
+                     _("model"): model_name(run.config.model), _("optimizer"): setting_text("optimizer", run.config.optimizer),
+                     _("learning rate"): f"{run.config.learning_rate:g}", _("batch"): run.config.batch_size,
+                     _("training examples"): setting_text("train_subset_size", run.config.train_subset_size),
+                     _("label noise"): setting_text("label_noise", run.config.label_noise)})
     st.dataframe(pd.DataFrame(rows), hide_index=True, column_config={
-        "best epoch": st.column_config.NumberColumn(help=BEST_EPOCH_HELP),
-        "validation accuracy at the best epoch": st.column_config.TextColumn(help=BEST_EPOCH_HELP)})
-    st.caption("The best epoch is the one with the lowest validation loss; a run still training is listed with the "
-               "epochs it has finished.")
+        _("best epoch"): st.column_config.NumberColumn(help=_(BEST_EPOCH_HELP)),
+        _("validation accuracy at the best epoch"): st.column_config.TextColumn(help=_(BEST_EPOCH_HELP))})
+    st.caption(_("The best epoch is the one with the lowest validation loss; a run still training is listed with the "
+                 "epochs it has finished."))
 
 
 def train_page() -> None:
-    st.title("Train a model")
-    st.caption("Choose a model and its hyperparameters in the sidebar, then press **Train**. Loss and accuracy on the "
-               "training and validation sets arrive after every epoch.")
+    st.title(_("Train a model"))
+    st.caption(_("Choose a model and its hyperparameters in the sidebar, then press **Train**. Loss and accuracy on the "
+                 "training and validation sets arrive after every epoch."))
     dataset_or_stop()
     job = current_job()  # None while the workspace runs a race
     if "settings" not in st.session_state and job is not None:
@@ -107,29 +112,29 @@ def train_page() -> None:
     try:
         config = current_config()
     except ValueError as error:
-        st.error(f"These settings cannot be trained: {plain(error)}")
+        st.error(_("These settings cannot be trained: {error}", error=plain(say(error))))
         st.stop()
 
     activity, running = current_activity(), is_training()
     name_column, train_column, stop_column, estimate_column = wrapping_columns([3, 1, 1, 2], key="train_controls",
                                                                                least_width_rem=7, vertical_alignment="bottom")
-    run_name = name_column.text_input("Run name (optional)", max_chars=RUN_NAME_LENGTH, key="run_name",
-                                      placeholder="e.g. adam-small-batch", help="A label for the run history and the "
-                                      "charts. Any text will do: the run's folder name is made up by the app.")
-    if train_column.button("Train", type="primary", disabled=running, icon=":material/play_arrow:"):
+    run_name = name_column.text_input(_("Run name (optional)"), max_chars=RUN_NAME_LENGTH, key="run_name",
+                                      placeholder=_("e.g. adam-small-batch"), help=_("A label for the run history and the "
+                                      "charts. Any text will do: the run's folder name is made up by the app."))
+    if train_column.button(_("Train"), type="primary", disabled=running, icon=":material/play_arrow:"):
         if start_job(config, name=run_name.strip() or None) is not None:  # None, with a message, if refused
             st.rerun()  # draw the page again as it is now: Train greyed out, Stop live, the progress
-    if stop_column.button("Stop", disabled=not running, icon=":material/stop:"):
+    if stop_column.button(_("Stop"), disabled=not running, icon=":material/stop:"):
         activity.stop()
-        st.toast("Stopping after the current step: finished epochs are kept.")
+        st.toast(_("Stopping after the current step: finished epochs are kept."))
     if not running:
         with estimate_column:  # beside the buttons, not a line of its own: the charts need the height
             time_estimate(config)
 
     if running and job is None:
-        st.info("This workspace is running the optimizer race: its curves are on the Compare page. Stop stops it.")
+        st.info(_("This workspace is running the optimizer race: its curves are on the Compare page. Stop stops it."))
     elif job is None:
-        st.info("Nothing trained yet in this session. The defaults train a linear model to about 92% in a few seconds.")
+        st.info(_("Nothing trained yet in this session. The defaults train a linear model to about 92% within a few seconds."))
     else:
         st.fragment(show_job, run_every=POLL_SECONDS if running else None)(job, running)
     run_history()

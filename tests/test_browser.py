@@ -2,6 +2,7 @@
 
 import math
 import re
+import subprocess
 import pytest
 from playwright.sync_api import expect
 
@@ -164,6 +165,25 @@ def test_the_exam_shows_the_confusion_matrix(app_url, trained_workspace, page):
     # A refresh starts a new session: the exam's results are still there, without sitting it again.
     page.reload()
     expect(page.get_by_test_id("stMetric").filter(has_text="Test accuracy")).to_contain_text("%")
+
+
+def test_a_student_switches_to_chinese_trains_and_reads_the_result_in_chinese(app_url, page):
+    open_train_page(page, app_url)
+    choose(page, "Model", "MLP (hidden layers)")  # a choice made in English survives the switch
+    page.get_by_test_id("stSidebar").get_by_role("radio", name="中文").click()
+    expect(page.get_by_role("heading", name="训练模型")).to_be_visible()
+    expect(page.get_by_role("combobox", name="模型", exact=True)).to_have_value("多层感知机（隐藏层）")
+    assert "lang=zh" in page.url
+    page.get_by_role("button", name="训练", exact=True).click()
+    expect(page.get_by_text(re.compile(r"已完成全部 \d+ 轮。"))).to_be_visible(timeout=120_000)
+    wait_for_chart_points(page, 1, at_least=True)
+    axis_titles = page.locator(".js-plotly-plot").first.locator(".xtitle, .ytitle, .gtitle").all_text_contents()
+    assert "轮次" in axis_titles and "交叉熵" in axis_titles, axis_titles
+    page.reload()  # the address keeps the language
+    expect(page.get_by_role("heading", name="训练模型")).to_be_visible()
+    # Chromium finds its fonts through fontconfig: without a font for Chinese it draws empty boxes.
+    chinese_fonts = subprocess.run(["fc-list", ":lang=zh", "family"], capture_output=True, text=True, check=True).stdout
+    assert "CJK" in chinese_fonts, "no Chinese font installed (.ci/run installs fonts-noto-cjk)"
 
 
 def test_two_tabs_training_at_once_each_get_their_own_chart_and_runs(app_url, app_runs_root, page):

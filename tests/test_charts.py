@@ -29,7 +29,7 @@ def test_every_percentage_axis_prints_as_many_decimals_as_its_ticks_need():
     """Seen: '93%, 93%, 92%, 92%' on ticks half a percent apart."""
     _, accuracy = learning_curves(history(5), 5)
     assert accuracy.layout.yaxis.tickformat == PERCENT_TICKS == ".2~%"
-    assert overlay({"a": ([1, 2], [0.9, 0.91])}, "validation accuracy").layout.yaxis.tickformat == PERCENT_TICKS
+    assert overlay({"a": ([1, 2], [0.9, 0.91])}, "validation accuracy", as_percent=True).layout.yaxis.tickformat == PERCENT_TICKS
 
 
 def test_one_colour_per_set_and_distinct_colours_per_run():

@@ -57,7 +57,7 @@ def test_a_run_killed_in_the_queue_or_in_its_first_epoch_is_listed_as_interrupte
                                env={**os.environ, "MNIST_LAB_RUNS_DIR": str(runs_root)}, check=True)
     (run,), damaged = list_runs(runs_root, workspace="alice")
     assert damaged == [] and run.run_id == completed.stdout.strip()
-    assert run.status == RunStatus.INTERRUPTED and run.history == [] and words in run.message
+    assert run.status == RunStatus.INTERRUPTED and run.history == [] and words in str(run.message)
 
 
 def test_run_ids_are_reserved_exclusively_and_never_merged(runs_root, monkeypatch):
@@ -100,7 +100,8 @@ def test_a_disk_that_fills_up_mid_run_ends_it_with_a_message_and_keeps_the_saved
     results = list(training)
     assert [result.epoch for result in results] == [1]
     assert training.status == RunStatus.FAILED
-    assert "No space left on device" in training.message and "The 1 epoch saved before are kept" in training.message
+    message = str(training.message)
+    assert "No space left on device" in message and "The 1 epoch saved before are kept" in message
     saved = load_run(training.run_id, runs_root)
     assert len(saved.history) == 1 and saved.status == RunStatus.INTERRUPTED  # its last run.json could not be written
     assert not list(saved.folder.glob(".*.tmp")) and not lock_path(saved.folder).exists()
@@ -185,7 +186,7 @@ def test_a_run_past_the_time_limit_stops_as_stop_does_and_says_why(sample_datase
     job = TrainingJob(TrainConfig(epochs=1000, batch_size=10), sample_dataset, slots=TrainingSlots(1)).start()
     assert job.join(60)
     snapshot = job.snapshot()
-    assert snapshot.status == RunStatus.STOPPED and "at most 0.02 minutes on this server" in snapshot.message
+    assert snapshot.status == RunStatus.STOPPED and "at most 0.02 minutes on this server" in str(snapshot.message)
     saved = load_run(job.run_id, runs_root)
     assert saved.status == RunStatus.STOPPED and len(saved.history) == len(snapshot.history) >= 1
 

@@ -140,7 +140,7 @@ def test_reading_a_mutated_run_never_raises_anything_but_its_named_damage(pristi
     mutation(folder)
     runs, damaged = list_runs(runs_root, workspace=WORKSPACE)  # never raises
     assert len(runs) + len(damaged) == 1
-    assert all(folder.name in message and "root:" not in message for message in damaged)
+    assert all(folder.name in str(message) and "root:" not in str(message) for message in damaged)
     try:
         run = load_run(folder.name, runs_root, WORKSPACE)
     except DamagedRunError:

@@ -57,7 +57,7 @@ def test_a_setting_that_does_not_fit_the_data_fails_with_its_message(sample_data
     job = TrainingJob(TrainConfig(batch_size=4096), sample_dataset, slots=TrainingSlots(1)).start()
     assert job.join(60)
     snapshot = job.snapshot()
-    assert snapshot.status == RunStatus.FAILED and "batch size (4096) is larger than the training set" in snapshot.message
+    assert snapshot.status == RunStatus.FAILED and "batch size (4096) is larger than the training set" in str(snapshot.message)
     assert list_runs(runs_root) == ([], [])  # the run reserved when it was asked for is gone again
 
 

@@ -98,8 +98,9 @@ def test_a_damaged_run_is_named_and_skipped(sample_dataset, runs_root, damage, w
     damage(runs_root / SHARED_WORKSPACE / bad)
     runs, damaged = list_runs(runs_root)
     assert [run.run_id for run in runs] == [good]
-    assert len(damaged) == 1 and bad in damaged[0] and words in damaged[0]
-    assert "root:" not in damaged[0]  # nothing of /etc/passwd is echoed
+    message = str(damaged[0])  # a Message: its English
+    assert len(damaged) == 1 and bad in message and words in message
+    assert "root:" not in message  # nothing of /etc/passwd is echoed
     with pytest.raises(DamagedRunError):  # and loading it alone is the same named damage, never another error
         load_run(bad, runs_root)
 
@@ -175,7 +176,7 @@ def test_a_run_whose_process_is_killed_is_listed_as_interrupted_with_its_saved_e
     assert damaged == [] and [run.run_id for run in runs] == [run_id]
     saved = runs[0]
     assert saved.status == "interrupted" and len(saved.history) >= 2
-    assert f"its {len(saved.history)} epochs and their weights are kept." in saved.message
+    assert f"its {len(saved.history)} epochs and their weights are kept." in str(saved.message)
     assert [result.epoch for result in saved.history] == list(range(1, len(saved.history) + 1))
     model = saved.load_model()  # the weights of the last epoch saved before the kill
     probabilities = predict_probabilities(model, sample_dataset[1][0])
@@ -235,7 +236,7 @@ def test_a_hand_edited_run_json_is_read_safely_or_named(sample_dataset, runs_roo
         assert damaged == [] and runs[0].workspace == SHARED_WORKSPACE
         assert runs[0].best_result is None or info["best_epoch"] != 99
     else:
-        assert runs == [] and run_id in damaged[0] and words in damaged[0]
+        assert runs == [] and run_id in str(damaged[0]) and words in str(damaged[0])
 
 
 def test_weights_holding_pickled_objects_are_refused(sample_dataset, runs_root):

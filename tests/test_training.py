@@ -116,7 +116,7 @@ def test_stop_keeps_the_finished_epochs_and_their_weights(sample_dataset):
         weights_after_each_epoch.append(get_weights(training.model))
     assert training.status == RunStatus.STOPPED
     assert [result.epoch for result in training.history] == [1, 2]
-    assert "epoch 3" in training.message
+    assert "epoch 3" in str(training.message)
     for name, value in get_weights(training.model).items():
         np.testing.assert_array_equal(value, weights_after_each_epoch[-1][name])
 
@@ -133,7 +133,7 @@ def test_a_huge_learning_rate_ends_as_diverged_without_nan_in_the_history(sample
     training = train(quick_config(model="mlp", optimizer="sgd", learning_rate=90.0, epochs=3), sample_dataset)
     history = list(training)
     assert training.status == RunStatus.DIVERGED
-    assert "learning rate" in training.message and "try 9" in training.message
+    assert "learning rate" in str(training.message) and "try 9" in str(training.message)
     assert all(math.isfinite(value) for result in history for value in (result.train_loss, result.val_loss))
     assert all(np.all(np.isfinite(value)) for value in get_weights(training.model).values())
 
@@ -182,9 +182,9 @@ def test_unknown_settings_in_json_are_reported():
 def test_every_setting_says_what_it_is_then_why_it_has_its_default():
     """Seen: L2's help never said what L2 is."""
     for field in dataclasses.fields(TrainConfig):
-        what, _, why = TrainConfig.help(field.name).partition(" Default ")
-        assert what == TrainConfig.what(field.name) and len(what) > 20 and len(why) > 10, field.name
-    assert "squared weights" in TrainConfig.help("l2") and "Default 0.003:" in TrainConfig.help("learning_rate")
+        what, _, why = str(TrainConfig.help(field.name)).partition(" Default ")
+        assert what == str(TrainConfig.what(field.name)) and len(what) > 20 and len(why) > 10, field.name
+    assert "squared weights" in str(TrainConfig.help("l2")) and "Default 0.003:" in str(TrainConfig.help("learning_rate"))
 
 
 def test_a_finished_run_lets_go_of_its_training_data(sample_dataset):
@@ -205,9 +205,9 @@ def test_overshooting_steps_get_advice_even_when_nothing_becomes_nan():
                 for epoch, loss in enumerate(losses, start=1)]
 
     sgd, momentum = TrainConfig(optimizer="sgd", learning_rate=10.0), TrainConfig(optimizer="momentum", learning_rate=10.0)
-    bouncing = overshooting_advice(sgd, history(4.19, 1.29, 1.97))
+    bouncing = str(overshooting_advice(sgd, history(4.19, 1.29, 1.97)))
     assert "went up from 1.29 to 1.97 in epoch 3" in bouncing and "try 1, or SGD's usual starting rate, 0.1." in bouncing
-    assert "above the 2.30 of guessing" in overshooting_advice(momentum, history(9.47, 9.87, 7.64))
+    assert "above the 2.30 of guessing" in str(overshooting_advice(momentum, history(9.47, 9.87, 7.64)))
     healthy = TrainConfig()
     assert overshooting_advice(healthy, history(0.31, 0.27, 0.26, 0.25)) is None
     assert overshooting_advice(healthy, history(0.01, 0.002, 0.003)) is None  # a memorising run's noise is no bounce

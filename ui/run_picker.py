@@ -3,19 +3,20 @@
 import streamlit as st
 
 from mnist_core.runs import DamagedRunError, epochs_text
+from ui.i18n import _, in_page_language, say
 from ui.settings import model_name
 from ui.workspace import workspace_runs
 
 
 def trained_runs():
     """Runs with a recorded best epoch, best validation accuracy first (damaged ones skipped)."""
-    runs, _ = workspace_runs()
+    runs, _damaged = workspace_runs()
     return sorted((run for run in runs if run.best_result), key=lambda run: -run.best_result.val_acc)
 
 
 def run_choice_label(run) -> str:
-    return (f"{run.name} · {model_name(run.config.model)} · {epochs_text(len(run.history))} · "
-            f"validation accuracy {run.best_result.val_acc:.2%} at its best epoch")
+    return _("{name} · {model} · {epochs} · validation accuracy {accuracy:.2%} at its best epoch", name=run.name,
+             model=model_name(run.config.model), epochs=say(epochs_text(len(run.history))), accuracy=run.best_result.val_acc)
 
 
 def pick_run(label: str, key: str):
@@ -23,7 +24,7 @@ def pick_run(label: str, key: str):
     runs = trained_runs()
     if not runs:
         return None
-    return st.selectbox(label, runs, format_func=run_choice_label, key=key)
+    return st.selectbox(label, runs, format_func=in_page_language(run_choice_label), key=key)
 
 
 def run_stamp(run) -> tuple:
@@ -39,6 +40,6 @@ def model_of(run):
         try:
             models[stamp] = run.load_model()
         except DamagedRunError as error:
-            st.error(f"This run cannot be loaded: {error}")
+            st.error(_("This run cannot be loaded: {error}", error=say(error)))
             st.stop()
     return models[stamp]

@@ -12,25 +12,34 @@ import streamlit as st
 
 from mnist_core import TrainConfig
 from mnist_core.config import OPTIMIZER_LABELS, OPTIMIZER_NAMES, SCHEDULE_NAMES, usual_learning_rate
+from ui.i18n import GROUP_SEPARATOR, N_, _, in_page_language, listed, number, say
 from ui.plain import plain
 
-MODEL_LABELS = {"linear": "Linear (softmax of xW + b)", "mlp": "MLP (hidden layers)", "cnn": "CNN (convolutions)"}
+MODEL_LABELS = {"linear": N_("Linear (softmax of xW + b)"), "mlp": N_("MLP (hidden layers)"), "cnn": N_("CNN (convolutions)")}
+MODEL_NAMES = {"linear": N_("Linear"), "mlp": N_("MLP"), "cnn": N_("CNN")}  # the labels without their explanation
+SCHEDULE_LABELS = {"constant": N_("constant"), "cosine": N_("cosine")}
 
 
 def model_name(model: str) -> str:
-    """'Linear', 'MLP', 'CNN': the model's label without its explanation, for tables and sentences."""
-    return MODEL_LABELS[model].split(" (")[0]
+    """'Linear', 'MLP', 'CNN' in the reader's language: the model's label without its explanation, for tables and sentences."""
+    return _(MODEL_NAMES[model])
 
 # Each setting's name for people: the sidebar's labels, the Compare table's rows, what a preset changed.
 SETTING_LABELS = {
-    "model": "Model", "hidden_units": "Dense layer width", "hidden_layers": "Hidden layers",
-    "cnn_filters": "Filters in the first convolution", "dropout": "Dropout", "l2": "L2 weight penalty",
-    "optimizer": "Optimizer", "learning_rate": "Learning rate", "learning_rate_schedule": "Learning-rate schedule",
-    "momentum": "Momentum", "epochs": "Epochs", "batch_size": "Batch size",
-    "early_stopping_patience": "Early stopping patience (0 = off)", "restore_best_weights": "Restore the best epoch's weights",
-    "validation_fraction": "Validation fraction", "train_subset_size": "Training examples used",
-    "label_noise": "Label noise (training only)", "seed": "Seed", "train_metrics_sample": "Digits the training metrics use",
+    "model": N_("Model"), "hidden_units": N_("Dense layer width"), "hidden_layers": N_("Hidden layers"),
+    "cnn_filters": N_("Filters in the first convolution"), "dropout": N_("Dropout"), "l2": N_("L2 weight penalty"),
+    "optimizer": N_("Optimizer"), "learning_rate": N_("Learning rate"), "learning_rate_schedule": N_("Learning-rate schedule"),
+    "momentum": N_("Momentum"), "epochs": N_("Epochs"), "batch_size": N_("Batch size"),
+    "early_stopping_patience": N_("Early stopping patience (0 = off)"),
+    "restore_best_weights": N_("Restore the best epoch's weights"), "validation_fraction": N_("Validation fraction"),
+    "train_subset_size": N_("Training examples used"), "label_noise": N_("Label noise (training only)"), "seed": N_("Seed"),
+    "train_metrics_sample": N_("Digits the training metrics use"),
 }
+
+
+def setting_label(name: str) -> str:
+    """A setting's name for people, in the reader's language."""
+    return _(SETTING_LABELS[name])
 # The sliders' stops. Shared by every session on the server, so never changed: see `with_value`.
 LEARNING_RATES = (1e-5, 3e-5, 1e-4, 3e-4, 1e-3, 2e-3, 3e-3, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
 BATCH_SIZES = (1, 8, 16, 32, 64, 100, 128, 256, 512, 1024, 4096)
@@ -64,23 +73,27 @@ def setting_widget(name: str, widget, on_change=None, help_text: str | None = No
     change is stored at once."""
     key = f"widget_{name}"
     st.session_state[key] = settings()[name]
-    return widget(label=SETTING_LABELS[name], key=key, help=help_text or TrainConfig.help(name), on_change=store_setting,
+    if "format_func" in options:
+        options["format_func"] = in_page_language(options["format_func"])
+    return widget(label=setting_label(name), key=key, help=help_text or say(TrainConfig.help(name)), on_change=store_setting,
                   args=(name, on_change), **options)
 
 
 def setting_text(name: str, value) -> str:
-    """A setting's value as people write it."""
+    """A setting's value as people write it, in the reader's language."""
     if name == "model":
-        return MODEL_LABELS[value]
+        return _(MODEL_LABELS[value])
     if name == "optimizer":
-        return OPTIMIZER_LABELS[value]
+        return _(OPTIMIZER_LABELS[value])
+    if name == "learning_rate_schedule":
+        return _(SCHEDULE_LABELS[value])
     if name == "train_subset_size":
-        return "all" if value is None else f"{value:,}"
+        return _("all") if value is None else number(value, ",")
     if name in ("validation_fraction", "label_noise", "dropout"):
-        return f"{value:.0%}"
+        return number(value, ".0%")
     if isinstance(value, bool):
-        return "yes" if value else "no"
-    return f"{value:g}" if isinstance(value, float) else f"{value:,}" if isinstance(value, int) else str(value)
+        return _("yes") if value else _("no")
+    return f"{value:g}" if isinstance(value, float) else number(value, ",") if isinstance(value, int) else str(value)
 
 
 def applies(name: str, config) -> bool:
@@ -96,26 +109,29 @@ def applies(name: str, config) -> bool:
 def setting_texts(config: TrainConfig) -> dict[str, str]:
     """The settings that apply to `config`, by their labels, as people write them."""
     values = config.to_dict()
-    return {SETTING_LABELS[name]: setting_text(name, value) for name, value in values.items() if applies(name, config)}
+    return {setting_label(name): setting_text(name, value) for name, value in values.items() if applies(name, config)}
 
 
 def describe(config: TrainConfig) -> str:
     """One line for a run's main settings, for a page that shows what is training."""
-    parts = [model_name(config.model), f"{OPTIMIZER_LABELS[config.optimizer]} at {config.learning_rate:g}"
-             + (" (cosine)" if config.learning_rate_schedule == "cosine" else ""),
-             f"batch {config.batch_size:,}", f"{config.epochs} epochs",
-             f"{setting_text('train_subset_size', config.train_subset_size)} training examples"]
-    parts += [f"{SETTING_LABELS[name].lower()} {setting_text(name, getattr(config, name))}"
+    optimizer = setting_text("optimizer", config.optimizer)
+    parts = [model_name(config.model),
+             _("{optimizer} at {rate:g} (cosine)", optimizer=optimizer, rate=config.learning_rate)
+             if config.learning_rate_schedule == "cosine" else _("{optimizer} at {rate:g}", optimizer=optimizer, rate=config.learning_rate),
+             _("batch {size:,}", size=config.batch_size), _("{epochs} epochs", epochs=config.epochs),
+             _("{examples} training examples", examples=setting_text("train_subset_size", config.train_subset_size))]
+    parts += [_("{setting} {value}", setting=setting_label(name).lower(), value=setting_text(name, getattr(config, name)))
               for name in ("dropout", "l2", "label_noise") if getattr(config, name) and applies(name, config)]
-    return ", ".join(parts)
+    return listed(parts)
 
 
 def announce_changes(before: dict, after: dict, what: str) -> None:
     """Say in a toast which settings `what` (a preset, say) changed, so no slider moves unseen."""
-    changed = [f"{SETTING_LABELS[name]} {setting_text(name, before[name])} → {setting_text(name, after[name])}"
+    changed = [_("{setting} {before} → {after}", setting=setting_label(name), before=setting_text(name, before[name]),
+                 after=setting_text(name, after[name]))
                for name in SETTING_LABELS if before.get(name) != after.get(name) and name != "model"]
     if changed:
-        st.toast(plain(f"{what}: " + "; ".join(changed) + "."), icon=":material/tune:")
+        st.toast(plain(_("{what}: {changes}.", what=what, changes=listed(changed, GROUP_SEPARATOR))), icon=":material/tune:")
 
 
 # A change of model resets the model's and optimizer's settings to its preset, not the data's.
@@ -128,7 +144,7 @@ def switch_model() -> None:
     model = before["model"]
     kept = {name: before[name] for name in DATA_SETTINGS}
     apply_settings({**TrainConfig.for_model(model).to_dict(), **kept})
-    announce_changes(before, settings(), f"The {model_name(model)} model's recommended settings")
+    announce_changes(before, settings(), _("The {model} model's recommended settings", model=model_name(model)))
 
 
 def switch_optimizer() -> None:
@@ -136,13 +152,14 @@ def switch_optimizer() -> None:
     SGD at Adam's 0.003 would crawl, Adam at SGD's 0.1 would bounce."""
     before = dict(settings())
     apply_settings({"learning_rate": usual_learning_rate(before["model"], before["optimizer"])})
-    announce_changes(before, settings(), f"{OPTIMIZER_LABELS[before['optimizer']]}'s usual starting rate")
+    announce_changes(before, settings(), _("{optimizer}'s usual starting rate",
+                                           optimizer=setting_text("optimizer", before["optimizer"])))
 
 
 def reset_to_defaults() -> None:
     before = dict(settings())
     apply_settings(TrainConfig().to_dict())
-    announce_changes(before, settings(), "Back to the defaults")
+    announce_changes(before, settings(), _("Back to the defaults"))
 
 
 def learning_rate_label(rate: float) -> str:
@@ -151,15 +168,17 @@ def learning_rate_label(rate: float) -> str:
 
 def learning_rate_help() -> str:
     model, optimizer = settings()["model"], settings()["optimizer"]
-    return (f"{TrainConfig.what('learning_rate')} Usual starting rate for "
-            f"{OPTIMIZER_LABELS[optimizer]}: {usual_learning_rate(model, optimizer):g}; choosing an optimizer loads it.")
+    return _("{what} Usual starting rate for {optimizer}: {rate:g}; choosing an optimizer loads it.",
+             what=say(TrainConfig.what("learning_rate")), optimizer=setting_text("optimizer", optimizer),
+             rate=usual_learning_rate(model, optimizer))
 
 
 def settings_sidebar() -> None:
     """Every hyperparameter as a widget in the sidebar."""
     sidebar = st.sidebar
-    sidebar.header("Model")
-    setting_widget("model", sidebar.selectbox, options=list(MODEL_LABELS), format_func=MODEL_LABELS.get, on_change=switch_model)
+    sidebar.header(_("Model"))
+    setting_widget("model", sidebar.selectbox, options=list(MODEL_LABELS), format_func=lambda model: setting_text("model", model),
+                   on_change=switch_model)
     chosen = SimpleNamespace(**settings())  # callbacks ran before this draw: the model and optimizer now chosen
     if applies("hidden_units", chosen):
         setting_widget("hidden_units", sidebar.select_slider, options=[16, 32, 64, 128, 256, 512, 1024])
@@ -171,26 +190,27 @@ def settings_sidebar() -> None:
         setting_widget("dropout", sidebar.slider, min_value=0.0, max_value=0.8, step=0.05)
     setting_widget("l2", sidebar.select_slider, options=L2_STRENGTHS, format_func=lambda value: f"{value:g}")
 
-    sidebar.header("Optimization")
-    setting_widget("optimizer", sidebar.selectbox, options=list(OPTIMIZER_NAMES), format_func=OPTIMIZER_LABELS.get,
-                   on_change=switch_optimizer)
+    sidebar.header(_("Optimization"))
+    setting_widget("optimizer", sidebar.selectbox, options=list(OPTIMIZER_NAMES),
+                   format_func=lambda optimizer: setting_text("optimizer", optimizer), on_change=switch_optimizer)
     setting_widget("learning_rate", sidebar.select_slider, options=with_value(LEARNING_RATES, settings()["learning_rate"]),
                    format_func=learning_rate_label, help_text=learning_rate_help())
-    setting_widget("learning_rate_schedule", sidebar.radio, options=list(SCHEDULE_NAMES), horizontal=True)
+    setting_widget("learning_rate_schedule", sidebar.radio, options=list(SCHEDULE_NAMES), horizontal=True,
+                   format_func=lambda schedule: setting_text("learning_rate_schedule", schedule))
     if applies("momentum", chosen):
         setting_widget("momentum", sidebar.slider, min_value=0.0, max_value=0.99, step=0.01)
     setting_widget("epochs", sidebar.slider, min_value=1, max_value=100)
     setting_widget("batch_size", sidebar.select_slider, options=with_value(BATCH_SIZES, settings()["batch_size"]))
     setting_widget("early_stopping_patience", sidebar.slider, min_value=0, max_value=20)
 
-    sidebar.header("Data")
+    sidebar.header(_("Data"))
     setting_widget("validation_fraction", sidebar.slider, min_value=0.05, max_value=0.5, step=0.05)
     setting_widget("train_subset_size", sidebar.select_slider, options=SUBSET_SIZES,
                    format_func=lambda size: setting_text("train_subset_size", size))
     setting_widget("label_noise", sidebar.slider, min_value=0.0, max_value=0.8, step=0.05)
     setting_widget("seed", sidebar.number_input, min_value=0, max_value=2**31 - 1, step=1)
-    sidebar.button("Reset to defaults", on_click=reset_to_defaults, icon=":material/restart_alt:",
-                   help="Every setting back to its default: the linear model, Adam at 0.003, 5 epochs, batch 100, all the data.")
+    sidebar.button(_("Reset to defaults"), on_click=reset_to_defaults, icon=":material/restart_alt:",
+                   help=_("Every setting back to its default: the linear model, Adam at 0.003, 5 epochs, batch 100, all the data."))
 
 
 def with_value(options: tuple, value) -> list:

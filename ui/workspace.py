@@ -8,6 +8,7 @@ connection or a bookmark brings the student back to their runs.
 import streamlit as st
 
 from mnist_core.runs import SHARED_WORKSPACE, is_valid_identifier, list_runs, new_workspace
+from ui.i18n import _
 from ui.plain import plain
 
 
@@ -29,13 +30,14 @@ def workspace_sidebar() -> None:
     name = workspace()
     refused = st.session_state.pop("refused_workspace", None)
     if refused is not None:
-        st.sidebar.warning(f"“{plain(refused)}” is not a workspace name (letters, digits, '.', '-' and '\\_' only), "
-                           "so this is a new, empty workspace.")
+        st.sidebar.warning(_("“{name}” is not a workspace name (letters, digits, '.', '-' and '\\_' only), so this is a new, "
+                             "empty workspace.", name=plain(refused)))
     if name == SHARED_WORKSPACE:
-        st.sidebar.caption("Workspace **shared**: the runs trained from the command line. It is read-only here: open the "
-                           "app without ?workspace=shared to train in a workspace of your own.")
+        st.sidebar.caption(_("Workspace **shared**: the runs trained from the command line. It is read-only here: open the "
+                             "app without ?workspace=shared to train in a workspace of your own."))
     else:
-        st.sidebar.caption(f"Workspace **{plain(name)}**: your runs are saved here. Bookmark this page to come back to them.")
+        st.sidebar.caption(_("Workspace **{name}**: your runs are saved here. Bookmark this page to come back to them.",
+                             name=plain(name)))
 
 
 def workspace_runs():
