@@ -186,6 +186,18 @@ def test_a_student_switches_to_chinese_trains_and_reads_the_result_in_chinese(ap
     assert "CJK" in chinese_fonts, "no Chinese font installed (.ci/run installs fonts-noto-cjk)"
 
 
+def test_a_browser_set_to_chinese_opens_the_app_in_chinese(app_url, chromium):
+    context = chromium.new_context(locale="zh-CN")  # st.context.locale: the browser's language
+    try:
+        page = context.new_page()
+        page.goto(app_url)
+        expect(page.get_by_role("heading", name="MNIST 实验室")).to_be_visible(timeout=60_000)
+        expect(page.get_by_test_id("stSidebar").get_by_role("radio", name="中文")).to_be_checked()
+        assert "lang=zh" in page.url
+    finally:
+        context.close()
+
+
 def test_two_tabs_training_at_once_each_get_their_own_chart_and_runs(app_url, app_runs_root, page):
     first, second = page, page.context.new_page()  # two tabs of one browser: two Streamlit sessions
     second.set_default_timeout(60_000)

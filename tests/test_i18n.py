@@ -157,7 +157,7 @@ def page_texts(app: AppTest) -> list[str]:
             texts += [str(option) for option in getattr(widget, "options", [])]
     for table in app.dataframe:
         texts += [str(column) for column in table.value.columns]
-        texts += [str(cell) for cell in table.value.select_dtypes(include="object").to_numpy().ravel()]
+        texts += [str(cell) for cell in table.value.select_dtypes(include=["object", "string"]).to_numpy().ravel()]
     for chart in app.get("plotly_chart"):
         texts += chart_texts(chart)
     return [text for text in texts if text]
