@@ -10,11 +10,12 @@ from mnist_core.config import OPTIMIZER_NAMES, OVERFITTING_LOOK_FOR, OVERFITTING
 from mnist_core.runs import runs_metrics_csv
 from ui.charts import overlay, show_chart
 from ui.dataset import dataset_or_stop
-from ui.i18n import N_, _, in_page_language, say
+from ui.i18n import N_, _, in_page_language, listed, say
 from ui.jobs import POLL_SECONDS, current_activity, is_training, start_job, start_race, status_text, waiting_place
 from ui.navigation import require_navigation
 from ui.plain import plain
-from ui.settings import announce_changes, apply_settings, current_config, setting_text, setting_texts, settings, settings_sidebar
+from ui.settings import (announce_changes, apply_settings, current_config, model_name, setting_text, setting_texts, settings,
+                         settings_sidebar)
 from ui.workspace import workspace_runs
 
 METRICS = {"val_acc": N_("validation accuracy"), "val_loss": N_("validation loss"), "train_acc": N_("training accuracy"),
@@ -27,7 +28,7 @@ def optimizer_label(name: str) -> str:
 
 def run_label(run) -> str:
     config = run.config
-    return _("{name} · {model}, {optimizer}, lr {rate:g}", name=run.name, model=config.model,
+    return _("{name} · {model}, {optimizer}, lr {rate:g}", name=run.name, model=model_name(config.model),
              optimizer=optimizer_label(config.optimizer), rate=config.learning_rate)
 
 
@@ -105,14 +106,14 @@ def optimizer_race() -> None:
     st.subheader(_("Optimizer race"))
     config = current_config()
     st.write(_("Train the same model on the same data ({model}, {epochs} epochs, batch {batch}: the sidebar's settings) "
-               "once per optimizer, and overlay their validation loss.", model=config.model, epochs=config.epochs,
+               "once per optimizer, and overlay their validation loss.", model=model_name(config.model), epochs=config.epochs,
                batch=config.batch_size))
     optimizers = st.multiselect(_("Optimizers"), list(OPTIMIZER_NAMES), default=["sgd", "momentum", "adam"],
                                 format_func=in_page_language(optimizer_label), key="race_optimizers")
     usual_rates = st.toggle(
         _("Give each optimizer its usual learning rate"), value=True, key="race_usual_rates",
         help=_("Off: every optimizer uses the Train page's learning rate ({rate:g}). On: {usual_rates}", rate=config.learning_rate,
-               usual_rates=", ".join(f"{optimizer_label(name)} {rate:g}" for name, rate in USUAL_LEARNING_RATES.items())))
+               usual_rates=listed(f"{optimizer_label(name)} {rate:g}" for name, rate in USUAL_LEARNING_RATES.items())))
     activity = current_activity()  # the workspace's race, still here after a refresh
     busy = is_training()
     race = activity if activity is not None and activity.kind == "race" else None

@@ -6,7 +6,7 @@ import streamlit as st
 from mnist_core.exam import linear_weight_images, sit_exam
 from ui.charts import TRAIN_COLOUR, VALIDATION_COLOUR, clicked_cell, confusion_heatmap, digit_bars, rgb, show_chart
 from ui.dataset import dataset_or_stop
-from ui.i18n import N_, _, in_page_language
+from ui.i18n import N_, _, in_page_language, number
 from ui.navigation import require_navigation
 from ui.exam_results import exam_results
 from ui.layout import wrapping_columns
@@ -134,7 +134,7 @@ def exam_page() -> None:
         return
 
     accuracy_column, loss_column, errors_column = wrapping_columns(3, key="exam_metrics", least_width_rem=11)
-    accuracy_column.metric(_("Test accuracy"), f"{result.accuracy:.2%}")
+    accuracy_column.metric(_("Test accuracy"), number(result.accuracy, ".2%"))
     loss_column.metric(_("Test loss"), f"{result.loss:.4f}")
     errors_column.metric(_("Mistakes"), _("{count:,} of {total:,}", count=int((result.predictions != test_labels).sum()),
                                            total=len(test_labels)))

@@ -6,7 +6,7 @@ import streamlit as st
 from mnist_core.config import split_for_config, steps_per_epoch
 from ui.charts import class_histograms, show_chart
 from ui.dataset import dataset_or_stop
-from ui.i18n import _, say
+from ui.i18n import _, number, say
 from ui.navigation import require_navigation
 from ui.settings import current_config, settings_sidebar
 
@@ -38,13 +38,13 @@ def overview_page() -> None:
                "is the homework that shows how well it is learning and what to adjust, and the **test set** is the exam, "
                "taken only once, at the very end."))
     training_column, validation_column, test_column = st.columns(3)
-    training_column.metric(_("Training digits"), f"{sizes['train']:,}")
+    training_column.metric(_("Training digits"), number(sizes["train"], ","))
     training_column.write(_("**Training** fits the weights: the model sees these digits and their labels and adjusts "
                             "itself to get them right."))
-    validation_column.metric(_("Validation digits"), f"{sizes['validation']:,}")
+    validation_column.metric(_("Validation digits"), number(sizes["validation"], ","))
     validation_column.write(_("**Validation** is held back from training. Its accuracy tells how well the model does on "
                               "digits it has not seen: we use it to pick hyperparameters and to spot overfitting."))
-    test_column.metric(_("Test digits"), f"{sizes['test']:,}")
+    test_column.metric(_("Test digits"), number(sizes["test"], ","))
     test_column.write(_("**Test** is the final exam. It never trains or tunes anything; looking at it while choosing "
                         "settings would make its score an over-optimistic guess."))
     flipped = int((split.train_labels != split.train_labels_clean).sum())

@@ -141,7 +141,7 @@ def test_the_compare_page_overlays_two_runs_and_highlights_what_differs(runs_roo
     assert len(app.multiselect(key="compare_runs").value) == 2
     chart = json.loads(app.get("plotly_chart")[0].proto.spec)
     assert [len(trace["x"]) for trace in chart["data"]] == [2, 2]
-    assert {trace["name"].split(" · ")[1] for trace in chart["data"]} == {"linear, SGD, lr 0.003", "linear, Adam, lr 0.003"}
+    assert {trace["name"].split(" · ")[1] for trace in chart["data"]} == {"Linear, SGD, lr 0.003", "Linear, Adam, lr 0.003"}
     settings = app.dataframe[0].value
     assert settings.index[0] == "Optimizer"  # the one setting that differs comes first, in words
     assert set(settings.iloc[0]) == {"SGD", "Adam"} and settings.loc["Training examples used"].tolist() == ["300", "300"]
