@@ -216,3 +216,8 @@ def test_the_language_follows_the_address_and_the_switch():
     refreshed.query_params["lang"] = "zh"  # a refresh, or a link a teacher shared
     refreshed.run()
     assert refreshed.segmented_control(key="language_switch").value == "zh"
+    for unknown in ("fr", "<script>"):  # a language the app does not have: English, and the address says so
+        stranger = AppTest.from_file(str(PROJECT_ROOT / "dashboard.py"), default_timeout=120)
+        stranger.query_params["lang"] = unknown
+        stranger.run()
+        assert not stranger.exception and stranger.title[0].value == "MNIST Lab" and stranger.query_params["lang"] == "en"

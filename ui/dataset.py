@@ -9,7 +9,7 @@ from mnist_core.data import data_file
 from ui.i18n import _, say
 
 
-@st.cache_resource(show_spinner="Loading and verifying MNIST...")
+@st.cache_resource(show_spinner=False)  # shared_dataset's spinner speaks the reader's language
 def dataset_from(path: str):
     """MNIST as uint8 arrays, loaded once per server process (per data file) and shared by every tab.
 
@@ -24,7 +24,8 @@ def dataset_from(path: str):
 
 
 def shared_dataset():
-    return dataset_from(str(data_file()))
+    with st.spinner(_("Loading and verifying MNIST...")):  # shown only if it takes over half a second: the first load
+        return dataset_from(str(data_file()))
 
 
 # Forty students may all press "repair" at once: one provisions, the others then find the file good.
