@@ -28,7 +28,7 @@ from typing import Callable, Sequence
 from .config import TrainConfig
 from .fair_share import check_model_size, run_time_limit_seconds
 from .i18n import Message
-from .results import EpochResult, RunStatus, best_result
+from .results import EpochResult, IterationPoint, RunStatus, best_result
 from .runs import SHARED_WORKSPACE, start_run
 
 logger = logging.getLogger(__name__)
@@ -143,6 +143,7 @@ class JobSnapshot:
     status: RunStatus
     message: str | Message  # what the page says of the run, in the reader's language
     history: tuple[EpochResult, ...]  # a view of the training's own list, as it stood at that moment
+    iterations: tuple[IterationPoint, ...]  # the iteration curve so far (results.IterationLog)
     epoch: int               # the epoch in progress (or last finished)
     step: int                # steps done in that epoch
     steps_per_epoch: int
@@ -217,13 +218,14 @@ class TrainingJob:
             epoch, step, steps_per_epoch = self._progress
             training = self._training
             if training is None or self._status == RunStatus.FAILED:
-                status, message, history, best_epoch = self._status, self._message, (), None
+                status, message, history, iterations, best_epoch = self._status, self._message, (), (), None
             else:
                 # The training thread appends to its history and then sets best_epoch and status;
                 # reading them in the other order could pair a new status with an older history.
                 status, message, best_epoch = training.status, training.message, training.best_epoch
                 history = tuple(training.history)
-            return JobSnapshot(status=status, message=message, history=history,
+                iterations = tuple(training.iterations.points)
+            return JobSnapshot(status=status, message=message, history=history, iterations=iterations,
                                epoch=epoch, step=step, steps_per_epoch=steps_per_epoch,
                                queue_position=self._slots.position(self) if status == RunStatus.WAITING else 0,
                                best_epoch=best_epoch, run_id=self.run_id,

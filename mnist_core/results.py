@@ -57,6 +57,48 @@ class EpochResult:
         return dataclasses.asdict(self)
 
 
+# At most this many points of the iteration curve per epoch: each averages a run of consecutive
+# batches, so a batch-1 epoch of 54,000 iterations draws as smoothly (and as cheaply) as a batch-100 one.
+POINTS_PER_EPOCH = 200
+
+
+@dataclasses.dataclass(frozen=True)
+class IterationPoint:
+    """The training batches of a stretch of iterations, averaged: one point of the iteration curve."""
+
+    iteration: int    # the stretch's last iteration, counted from the run's first (1-based)
+    loss: float       # the mean cross-entropy of its batches, each measured just before its own step
+    accuracy: float   # the mean accuracy of its batches
+
+
+class IterationLog:
+    """Every training step's batch loss and accuracy, averaged into at most POINTS_PER_EPOCH points an
+    epoch. A stretch never crosses an epoch's end, so the epoch boundaries fall between points. Steps
+    whose loss is not a finite number (a diverging run) are left out of the averages."""
+
+    def __init__(self, steps_per_epoch: int):
+        self.steps_per_epoch = steps_per_epoch
+        self.stretch = max(1, math.ceil(steps_per_epoch / POINTS_PER_EPOCH))
+        self.points: list[IterationPoint] = []
+        self.iterations = 0
+        self._losses: list[float] = []
+        self._accuracies: list[float] = []
+
+    def add(self, losses, accuracies) -> None:
+        """The losses and accuracies of the next steps, in order (a chunk's, say)."""
+        for loss, accuracy in zip(losses, accuracies, strict=True):
+            self.iterations += 1
+            if math.isfinite(loss):
+                self._losses.append(float(loss))
+                self._accuracies.append(float(accuracy))
+            step_in_epoch = (self.iterations - 1) % self.steps_per_epoch + 1
+            if step_in_epoch % self.stretch == 0 or step_in_epoch == self.steps_per_epoch:
+                if self._losses:
+                    self.points.append(IterationPoint(self.iterations, sum(self._losses) / len(self._losses),
+                                                      sum(self._accuracies) / len(self._accuracies)))
+                self._losses, self._accuracies = [], []
+
+
 # A training loss that rises by more than this share from one epoch to the next, and by a visible
 # amount (not 0.002 to 0.003 in a run that has memorised its digits), is bouncing: a step size that
 # suits the problem makes the training loss fall, or at worst level off.

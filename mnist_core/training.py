@@ -33,7 +33,7 @@ from .fair_share import SHORTER_RUN_ADVICE
 from .i18n import Message
 from .models import build_model, count_parameters, get_weights, set_weights
 from .quiet_tensorflow import tf
-from .results import EpochResult, RunStatus
+from .results import EpochResult, IterationLog, RunStatus
 from .runs import SHARED_WORKSPACE, RunSaveError, epochs_text, start_run
 from .trainers import CompiledTrainer, borrowed_trainer
 
@@ -79,10 +79,12 @@ class Training:
         self.on_progress = on_progress or (lambda epoch, step, steps_per_epoch: None)
         self.recorder = recorder
         self.time_limit_seconds = time_limit_seconds
+        self.training_examples = training_examples
         self.steps_per_epoch = steps_per_epoch(training_examples, config.batch_size)
         self.model = build_model(config)
         self.parameter_count = count_parameters(self.model)
         self.history: list[EpochResult] = []
+        self.iterations = IterationLog(self.steps_per_epoch)  # the batches' loss and accuracy, live
         self.status = RunStatus.RUNNING
         self.message = ""
         self.best_epoch: int | None = None
@@ -145,8 +147,11 @@ class Training:
                         return
                     steps = min(chunk_steps, self.steps_per_epoch - step)
                     chunk_start = time.perf_counter()
-                    all_finite = bool(trainer.train_chunk(train_images, train_labels, order, batch_size,
-                                                          tf.constant(step, tf.int32), tf.constant(steps, tf.int32)))
+                    losses, right_answers = trainer.train_chunk(train_images, train_labels, order, batch_size,
+                                                                tf.constant(step, tf.int32), tf.constant(steps, tf.int32))
+                    losses = losses.numpy()
+                    all_finite = bool(np.isfinite(losses).all())
+                    self.iterations.add(losses, right_answers.numpy() / self._batch_sizes(step, steps))
                     step += steps
                     total_iterations += steps
                     if not all_finite:
@@ -193,6 +198,11 @@ class Training:
             # A finished run keeps its metrics and model, not its copy of the training data (42 MB for
             # all of MNIST): a background job or a page may hold on to the Training long after.
             self.split = None
+
+    def _batch_sizes(self, first_step: int, steps: int) -> np.ndarray:
+        """The sizes of an epoch's batches first_step .. first_step+steps-1: all full but the last."""
+        batch_size = self.config.batch_size
+        return np.minimum(batch_size, self.training_examples - batch_size * np.arange(first_step, first_step + steps))
 
     def _kept_text(self) -> Message:
         finished = len(self.history)

@@ -6,12 +6,12 @@ import streamlit as st
 from mnist_core import RunStatus
 from mnist_core.config import OVERFITTING_LOOK_FOR, OVERFITTING_RUN_NAME
 from mnist_core.results import overshooting_advice
-from ui.charts import learning_curves, show_chart
+from ui.charts import iteration_curves, learning_curves, show_chart
 from ui.dataset import dataset_or_stop
 from ui.layout import wrapping_columns
 from ui.jobs import (POLL_SECONDS, current_activity, current_job, is_training, show_progress, start_job, status_text,
                      time_estimate)
-from ui.i18n import N_, _, number, say
+from ui.i18n import N_, _, in_page_language, number, say
 from ui.navigation import require_navigation
 from ui.plain import plain
 from ui.settings import apply_settings, current_config, describe, model_name, setting_text, settings_sidebar
@@ -20,6 +20,8 @@ from ui.workspace import workspace_runs
 RUN_NAME_LENGTH = 60
 
 
+# The learning curves per epoch (the classic view) or per iteration (learning inside an epoch).
+CURVE_VIEWS = {"epochs": N_("per epoch"), "iterations": N_("per iteration")}
 BEST_EPOCH_HELP = N_("The best epoch is the one with the lowest validation loss: the one early stopping keeps. It is "
                    "not always the one with the highest validation accuracy, because the loss also counts how sure "
                    "the model was of its right and wrong answers.")
@@ -30,12 +32,16 @@ def show_job(job, rendered_while_running: bool) -> None:
     the charts come first, so a projector at 1280x720 shows them without scrolling."""
     snapshot = job.snapshot()
     # After a refresh the sidebar may show other settings: say what is (or was) training.
+    about_column, view_column = st.columns([3, 1], vertical_alignment="center")
     if job.name:
-        st.caption(plain(_("Run {name}: {settings}.", name=job.name, settings=describe(job.config))))
+        about_column.caption(plain(_("Run {name}: {settings}.", name=job.name, settings=describe(job.config))))
     else:
-        st.caption(plain(_("Run without a name: {settings}.", settings=describe(job.config))))
+        about_column.caption(plain(_("Run without a name: {settings}.", settings=describe(job.config))))
     if job.name == OVERFITTING_RUN_NAME:  # the preset opens here: its lesson comes along
-        st.caption(_("**What to look for:** {look_for}", look_for=_(OVERFITTING_LOOK_FOR)))
+        about_column.caption(_("**What to look for:** {look_for}", look_for=_(OVERFITTING_LOOK_FOR)))
+    by_iteration = view_column.segmented_control(
+        _("Curves"), list(CURVE_VIEWS), format_func=in_page_language(lambda view: _(CURVE_VIEWS[view])), default="epochs",
+        key="curve_view", label_visibility="collapsed") == "iterations"
     show_progress(job, snapshot)
     message = plain(say(snapshot.message))
     if snapshot.status == RunStatus.COMPLETED:
@@ -47,14 +53,24 @@ def show_job(job, rendered_while_running: bool) -> None:
     elif snapshot.status == RunStatus.FAILED:
         st.error(message)
 
-    if snapshot.history:
-        advice = overshooting_advice(job.config, snapshot.history) if snapshot.status != RunStatus.DIVERGED else None
-        if advice:
-            st.warning(_("**The learning rate is too high.** {advice}", advice=plain(say(advice))))
+    advice = overshooting_advice(job.config, snapshot.history) if snapshot.history and snapshot.status != RunStatus.DIVERGED else None
+    if advice:
+        st.warning(_("**The learning rate is too high.** {advice}", advice=plain(say(advice))))
+    if by_iteration and snapshot.iterations:  # from the first chunk of the first epoch on
+        loss_figure, accuracy_figure = iteration_curves(snapshot.iterations, snapshot.history, snapshot.steps_per_epoch,
+                                                        job.config.epochs)
+    elif not by_iteration and snapshot.history:
         loss_figure, accuracy_figure = learning_curves(snapshot.history, snapshot.best_epoch)
+    else:
+        loss_figure = accuracy_figure = None
+    if loss_figure is not None:
         left, right = wrapping_columns(2, key="learning_curves", least_width_rem=22)
         show_chart(loss_figure, key="loss_chart", where=left)
         show_chart(accuracy_figure, key="accuracy_chart", where=right)
+    elif snapshot.status == RunStatus.RUNNING:
+        st.caption(_("The charts appear when the first epoch ends.") if not by_iteration
+                   else _("The curves appear with the first iterations."))
+    if snapshot.history:
         last = snapshot.history[-1]
         best = snapshot.best_result
         columns = wrapping_columns(4, key="run_metrics", least_width_rem=10)
@@ -65,8 +81,6 @@ def show_job(job, rendered_while_running: bool) -> None:
         columns[3].metric(_("Best epoch (lowest validation loss)"), str(best.epoch) if best else "-",
                           delta=_("validation accuracy {accuracy:.2%}", accuracy=best.val_acc) if best else None,
                           delta_color="off", help=_(BEST_EPOCH_HELP))
-    elif snapshot.status == RunStatus.RUNNING:
-        st.caption(_("The charts appear when the first epoch ends."))
 
     if rendered_while_running and snapshot.finished:
         st.rerun()  # refresh the buttons and the run history now that the run has ended

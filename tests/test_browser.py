@@ -167,6 +167,19 @@ def test_the_exam_shows_the_confusion_matrix(app_url, trained_workspace, page):
     expect(page.get_by_test_id("stMetric").filter(has_text="Test accuracy")).to_contain_text("%")
 
 
+def test_the_iteration_curve_streams_in_during_the_first_epoch(app_url, page):
+    """Seen: the default run finished before there was anything to narrate. Per iteration, the batches'
+    loss is drawn while the first epoch is still training (the CNN's first epoch takes several seconds)."""
+    open_train_page(page, app_url)
+    choose(page, "Model", "CNN (convolutions)")
+    page.get_by_role("button", name="Train", exact=True).click()
+    page.get_by_role("radio", name="per iteration").click()  # beside the run's name, once it has started
+    page.wait_for_function("""() => document.body.innerText.includes('Epoch 1 of 5')
+        && document.querySelector('.js-plotly-plot')?.data?.[0]?.x?.length > 0""", timeout=120_000)
+    page.get_by_role("button", name="Stop", exact=True).click()
+    expect(page.get_by_text(re.compile(r"Stopped during epoch \d+"))).to_be_visible(timeout=60_000)
+
+
 def test_a_student_switches_to_chinese_trains_and_reads_the_result_in_chinese(app_url, page):
     open_train_page(page, app_url)
     choose(page, "Model", "MLP (hidden layers)")  # a choice made in English survives the switch

@@ -513,3 +513,16 @@ def test_a_page_that_fails_shows_a_message_not_a_traceback(runs_root, monkeypatc
     assert not app.exception
     assert "Something went wrong on this page. Your runs are safe" in shown(app.error[0])
     assert all("/srv/secret" not in shown(error) for error in app.error)
+
+
+def test_the_iteration_view_shows_every_batch_and_the_validation_set_at_each_epoch_end(runs_root):
+    app = open_page("pages/train.py")
+    train_on_the_train_page(app, epochs=2, training_examples=300)  # batches of 100: 3 iterations an epoch
+    app.segmented_control(key="curve_view").set_value("iterations").run()
+    loss_chart = json.loads(app.get("plotly_chart")[0].proto.spec)
+    batches, validation = loss_chart["data"]
+    assert batches["name"] == "training batches" and batches["x"] == [1, 2, 3, 4, 5, 6]
+    assert validation["x"] == [3, 6] and len(validation["y"]) == 2  # on the same axis, at each epoch's end
+    assert loss_chart["layout"]["xaxis"]["title"]["text"] == "iteration (one batch each)"
+    assert [shape["x0"] for shape in loss_chart["layout"]["shapes"]] == [3]  # the boundary between the two epochs
+    assert not app.exception and any(metric.label.startswith("Validation accuracy") for metric in app.metric)

@@ -64,9 +64,10 @@ def test_same_seed_and_config_give_the_same_numbers(sample_dataset, model_name):
     assert other_seed != [(loss, val) for loss, _, val, _ in metrics()]
 
 
-def textbook_eager_weights(config, split) -> dict:
+def textbook_eager_run(config, split) -> tuple[dict, list[float], list[float]]:
     """The reference: TensorFlow's custom-training guide written out plainly, one batch at a time,
-    eagerly, with numpy doing the batching and scaling, on the same data, order and seed as the engine."""
+    eagerly, with numpy doing the batching and scaling, on the same data, order and seed as the engine.
+    Returns the final weights, and each step's batch cross-entropy and accuracy (before its update)."""
     import keras
     import tensorflow as tf
 
@@ -74,6 +75,7 @@ def textbook_eager_weights(config, split) -> dict:
     steps = steps_per_epoch(len(split.train_labels), config.batch_size)
     optimizer = make_optimizer(config, steps)
     cross_entropy = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+    batch_losses, batch_accuracies = [], []
     for epoch in range(1, config.epochs + 1):
         order = shuffled_order(config.seed, epoch, len(split.train_labels))
         for step in range(steps):
@@ -81,12 +83,15 @@ def textbook_eager_weights(config, split) -> dict:
             images = split.train_images[batch].astype(np.float32) / 255.0
             labels = split.train_labels[batch].astype(np.int32)
             with tf.GradientTape() as tape:
-                loss = cross_entropy(labels, model(images, training=True))
+                logits = model(images, training=True)
+                loss = cross_entropy(labels, logits)
+                batch_losses.append(float(loss))
+                batch_accuracies.append(float(np.mean(np.argmax(logits.numpy(), axis=1) == labels)))
                 if model.losses:
                     loss += tf.add_n(model.losses)
             gradients = tape.gradient(loss, model.trainable_variables)
             optimizer.apply_gradients(zip(gradients, model.trainable_variables))
-    return get_weights(model)
+    return get_weights(model), batch_losses, batch_accuracies
 
 
 @pytest.mark.parametrize("model_name", ["linear", "mlp", "cnn"])
@@ -100,10 +105,17 @@ def test_the_compiled_chunked_loop_gives_the_weights_of_a_plain_eager_loop(sampl
     list(training)
     assert training.status == RunStatus.COMPLETED
     assert training.steps_per_epoch == 17  # 1,080 digits in batches of 64: the last batch is smaller
-    engine, reference = get_weights(training.model), textbook_eager_weights(config, split)
+    engine = get_weights(training.model)
+    reference, reference_losses, reference_accuracies = textbook_eager_run(config, split)
     assert engine.keys() == reference.keys()
     for name in engine:
         np.testing.assert_allclose(engine[name], reference[name], rtol=1e-4, atol=1e-5, err_msg=name)
+    # Every iteration's batch loss and accuracy, collected inside the compiled loop: 17 steps an epoch,
+    # fewer than POINTS_PER_EPOCH, so each point is one step.
+    points = training.iterations.points
+    assert [point.iteration for point in points] == list(range(1, 2 * 17 + 1))
+    np.testing.assert_allclose([point.loss for point in points], reference_losses, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose([point.accuracy for point in points], reference_accuracies, atol=1e-6)
 
 
 def test_stop_keeps_the_finished_epochs_and_their_weights(sample_dataset):
@@ -212,3 +224,19 @@ def test_overshooting_steps_get_advice_even_when_nothing_becomes_nan():
     assert overshooting_advice(healthy, history(0.31, 0.27, 0.26, 0.25)) is None
     assert overshooting_advice(healthy, history(0.01, 0.002, 0.003)) is None  # a memorising run's noise is no bounce
     assert overshooting_advice(healthy, []) is None
+
+
+def test_the_iteration_curve_averages_long_epochs_into_stretches_that_end_with_each_epoch():
+    from mnist_core.results import POINTS_PER_EPOCH, IterationLog
+
+    log = IterationLog(steps_per_epoch=540)  # the default linear run: 54,000 digits in batches of 100
+    losses = np.linspace(2.3, 0.3, 2 * 540)
+    for start in range(0, len(losses), 97):  # chunks of any size
+        log.add(losses[start:start + 97], np.full(len(losses[start:start + 97]), 0.5))
+    assert log.stretch == 3 and len(log.points) == 2 * 180 <= 2 * POINTS_PER_EPOCH
+    assert log.points[0].iteration == 3 and log.points[0].loss == pytest.approx(losses[:3].mean())
+    assert log.points[179].iteration == 540 and log.points[-1].iteration == 1080  # no stretch crosses an epoch's end
+
+    odd = IterationLog(steps_per_epoch=7)  # 7 steps, stretch 1; a NaN step is left out, never drawn
+    odd.add([1.0, float("nan"), 0.5], [0.1, 0.2, 0.3])
+    assert [(point.iteration, point.loss) for point in odd.points] == [(1, 1.0), (3, 0.5)]

@@ -6,6 +6,8 @@ from 1, percentages with as many decimals as the ticks need, and colours from th
 palette, which stays distinguishable for the common kinds of colour blindness.
 """
 
+import math
+
 import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
@@ -106,6 +108,37 @@ def learning_curves(history, best_epoch=None) -> tuple[go.Figure, go.Figure]:
         figure.update_yaxes(title_text=axis)
         epoch_axis(figure, last_epoch)
         mark_best_epoch(figure, best_epoch, last_epoch)
+    accuracy.update_yaxes(tickformat=PERCENT_TICKS)
+    return loss, accuracy
+
+
+def iteration_curves(points, history, steps_per_epoch: int, planned_epochs: int) -> tuple[go.Figure, go.Figure]:
+    """Loss and accuracy against iteration, on an axis as long as the whole run: the training batches
+    as they are trained on (`points`: results.IterationPoint, a few batches averaged per point), the
+    validation set at each epoch's end, and dotted lines where one epoch ends and the next begins."""
+    last_iteration = max(planned_epochs * steps_per_epoch, points[-1].iteration if points else 1)
+    epoch_ends = [result.epoch * steps_per_epoch for result in history]
+    loss, accuracy = go.Figure(), go.Figure()
+    for figure, batch_values, validation_values, title, axis in (
+            (loss, [point.loss for point in points], [result.val_loss for result in history],
+             _("Loss, iteration by iteration"), _("cross-entropy")),
+            (accuracy, [point.accuracy for point in points], [result.val_acc for result in history],
+             _("Accuracy, iteration by iteration"), _("accuracy"))):
+        figure.add_trace(go.Scatter(x=[point.iteration for point in points], y=batch_values, name=_("training batches"),
+                                    mode="lines", line={"color": TRAIN_COLOUR, "width": 1.5}))
+        figure.add_trace(go.Scatter(x=epoch_ends, y=validation_values, name=_("validation set, at each epoch's end"),
+                                    mode="markers", marker={"color": VALIDATION_COLOUR, "size": 11}))
+        styled(figure, title, height=330)
+        figure.update_xaxes(title_text=_("iteration (one batch each)"), range=[0, last_iteration * 1.02], rangemode="tozero")
+        figure.update_yaxes(title_text=axis)
+        if planned_epochs <= 20:  # the epochs' boundaries, and (at most five, so they never overlap) their names
+            label_every = math.ceil(planned_epochs / 5)
+            for epoch in range(1, planned_epochs + 1):
+                if epoch < planned_epochs:
+                    figure.add_vline(x=epoch * steps_per_epoch, line_dash="dot", line_color="lightgrey")
+                if (epoch - 1) % label_every == 0:
+                    figure.add_annotation(x=(epoch - 0.5) * steps_per_epoch, y=1, yref="paper", yanchor="bottom",
+                                          showarrow=False, text=_("epoch {epoch}", epoch=epoch), font={"size": 12, "color": "grey"})
     accuracy.update_yaxes(tickformat=PERCENT_TICKS)
     return loss, accuracy
 

@@ -1,0 +1,120 @@
+"""What does logging every iteration cost? The compiled chunk with and without it, side by side, in one run.
+
+    .venv/bin/python benchmarks/iteration_logging.py          (or: make benchmark)
+
+The engine's `train_chunk` now returns every step's batch loss and right answers (collected in
+TensorArrays inside the compiled loop), and the loop averages them into the iteration curve
+(results.IterationLog). The baseline is the chunk as it was before: the same textbook step returning
+only its loss, reduced to one "all finite" flag inside the graph. Both train the same model with the
+same optimizer on all of MNIST's training part, in chunks of the size the engine picks (about a
+quarter of a second); the variants alternate epoch by epoch, so drifts of the machine hit both.
+It prints the median seconds per epoch of each and the cost of logging in percent; the issue's
+bound is 5%.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import numpy as np  # noqa: E402
+
+from mnist_core import TrainConfig, load_mnist  # noqa: E402
+from mnist_core.config import split_for_config, steps_per_epoch  # noqa: E402
+from mnist_core.data import IMAGE_SIZE  # noqa: E402
+from mnist_core.models import images_to_input  # noqa: E402
+from mnist_core.quiet_tensorflow import keras, tf  # noqa: E402
+from mnist_core.results import IterationLog  # noqa: E402
+from mnist_core.trainers import CompiledTrainer  # noqa: E402
+from mnist_core.training import shuffled_order  # noqa: E402
+
+CHUNK_SECONDS = 0.25  # training.py's CHUNK_TARGET_SECONDS
+
+
+def chunk_without_logging(model, optimizer):
+    """The chunk before iteration logging: the same step, its loss only checked for being finite."""
+    cross_entropy = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+
+    @tf.function
+    def train_step(images, labels):
+        with tf.GradientTape() as tape:
+            logits = model(images, training=True)
+            loss = cross_entropy(labels, logits)
+            if model.losses:
+                loss += tf.add_n(model.losses)
+        gradients = tape.gradient(loss, model.trainable_variables)
+        optimizer.apply_gradients(zip(gradients, model.trainable_variables))
+        return loss
+
+    @tf.function(input_signature=[tf.TensorSpec([None, IMAGE_SIZE, IMAGE_SIZE], tf.uint8), tf.TensorSpec([None], tf.int32),
+                                  tf.TensorSpec([None], tf.int32), tf.TensorSpec([], tf.int32), tf.TensorSpec([], tf.int32),
+                                  tf.TensorSpec([], tf.int32)])
+    def train_chunk(train_images, train_labels, order, batch_size, first_step, step_count):
+        all_finite = tf.constant(True)
+        for step in tf.range(first_step, first_step + step_count):
+            batch = order[step * batch_size:(step + 1) * batch_size]
+            loss = train_step(images_to_input(tf.gather(train_images, batch)), tf.gather(train_labels, batch))
+            all_finite = tf.logical_and(all_finite, tf.math.is_finite(loss))
+        return all_finite
+
+    return train_chunk
+
+
+def epoch_seconds(run_chunk, images, labels, steps: int, batch_size: int, chunk_steps: int, epoch: int) -> float:
+    order = tf.constant(shuffled_order(0, epoch, len(labels)), dtype=tf.int32)
+    started = time.perf_counter()
+    for first in range(0, steps, chunk_steps):
+        run_chunk(images, labels, order, tf.constant(batch_size, tf.int32), tf.constant(first, tf.int32),
+                  tf.constant(min(chunk_steps, steps - first), tf.int32))
+    return time.perf_counter() - started
+
+
+def measure(model_name: str, epochs: int) -> tuple[float, float]:
+    config = TrainConfig.for_model(model_name)
+    split = split_for_config(load_mnist(), config)
+    images, labels = tf.constant(split.train_images), tf.constant(split.train_labels.astype(np.int32))
+    steps = steps_per_epoch(len(split.train_labels), config.batch_size)
+    trainer = CompiledTrainer(config)
+    trainer.learning_rate.set(config.learning_rate, 0)
+    baseline = chunk_without_logging(trainer.model, trainer.optimizer)
+    log = IterationLog(steps)
+
+    def logged(train_images, train_labels, order, batch_size, first_step, step_count):
+        losses, right_answers = trainer.train_chunk(train_images, train_labels, order, batch_size, first_step, step_count)
+        losses = losses.numpy()
+        bool(np.isfinite(losses).all())  # what the engine checks for divergence
+        log.add(losses, right_answers.numpy() / int(batch_size))  # the engine also sizes the epoch's last batch
+
+    def unlogged(*arguments):
+        bool(baseline(*arguments))
+
+    # Chunks as the engine sizes them: about a quarter of a second of steps.
+    for variant in (logged, unlogged):  # trace and warm up both
+        epoch_seconds(variant, images, labels, min(steps, 20), config.batch_size, 10, 0)
+    started = time.perf_counter()
+    epoch_seconds(unlogged, images, labels, 50, config.batch_size, 50, 0)
+    chunk_steps = max(1, int(CHUNK_SECONDS / ((time.perf_counter() - started) / 50)))
+    with_logging, without_logging = [], []
+    for epoch in range(1, epochs + 1):  # which goes first alternates, so neither always runs on a warmer machine
+        for variant, seconds in ((logged, with_logging), (unlogged, without_logging))[::1 if epoch % 2 else -1]:
+            seconds.append(epoch_seconds(variant, images, labels, steps, config.batch_size, chunk_steps, epoch))
+    return statistics.median(without_logging), statistics.median(with_logging)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--epochs", type=int, default=20, help="epochs per variant for the linear model (the CNN: a quarter)")
+    arguments = parser.parse_args()
+    print(f"{'model':8s} {'before, s/epoch':>16s} {'logging, s/epoch':>17s} {'cost':>7s}")
+    for model_name in ("linear", "cnn"):
+        before, after = measure(model_name, arguments.epochs if model_name == "linear" else max(2, arguments.epochs // 4))
+        print(f"{model_name:8s} {before:16.3f} {after:17.3f} {100 * (after / before - 1):+6.1f}%", flush=True)
+
+
+if __name__ == "__main__":
+    main()
