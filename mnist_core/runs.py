@@ -10,6 +10,8 @@ otherwise.
         config.json    the TrainConfig, so every chart can say how it was made
         metrics.csv    one row per finished epoch
         weights.npz    the weights after the last finished epoch (or the best, after an early stop)
+        checkpoints/   epoch-0000.npz (the random start) and one per finished epoch, thinned to a
+                       budget (see CHECKPOINT_BUDGET_BYTES); runs saved before them have none
         run.json       status, message, best epoch, times
     runs/<workspace>/.locks/20261128-143000-linear-1a2b3c4d.lock   only while it waits or trains
 
@@ -88,6 +90,14 @@ PARTIAL_PREFIX = ".partial-"  # a run folder being assembled, renamed into place
 # A lock, part-assembled folder or temporary file this old, which no live process holds, was left by
 # a killed process. Younger ones may belong to a run that is starting right now.
 ORPHAN_AGE_SECONDS = 60
+# Every epoch's weights, for looking back at how a run learned: epoch 0 (the random start) and each
+# finished epoch, up to MAX_CHECKPOINTS and CHECKPOINT_BUDGET_BYTES a run. The linear model's 31 KB
+# keep all of a 100-epoch run; a default MLP (1.1 MB) keeps 29, a big CNN fewer. Beyond the bound
+# the run is thinned (`checkpoints_to_drop`): the first, the best and the last always stay.
+CHECKPOINTS_FOLDER = "checkpoints"
+CHECKPOINT_PATTERN = re.compile(r"epoch-(\d{4})\.npz")
+MAX_CHECKPOINTS = 101
+CHECKPOINT_BUDGET_BYTES = 32 * 1024 * 1024
 
 
 class DamagedRunError(ValueError):
@@ -273,15 +283,43 @@ class RunRecorder:
         except OSError as error:
             raise RunSaveError(self.folder, error) from error
 
-    def mark_running(self) -> None:
-        """The run has its training slot and starts now."""
+    def mark_running(self, start_weights: dict[str, np.ndarray] | None = None) -> None:
+        """The run has its training slot and starts now, from `start_weights` (checkpoint 0)."""
         self.info["status"] = RunStatus.RUNNING
+        if start_weights is not None:
+            try:
+                (self.folder / CHECKPOINTS_FOLDER).mkdir(exist_ok=True)
+                write_atomically(self.folder / CHECKPOINTS_FOLDER / checkpoint_name(0), npz_bytes(start_weights))
+            except OSError as error:
+                raise RunSaveError(self.folder, error) from error
         self._save()
 
     def record_epoch(self, history: list[EpochResult], weights: dict[str, np.ndarray], best_epoch: int | None) -> None:
         """Save the run after an epoch: `history` is the training's list of every finished epoch so far."""
         self.info["best_epoch"] = best_epoch
         self._save(weights, history)
+        self._keep_checkpoint(len(history), best_epoch)
+
+    def _keep_checkpoint(self, epoch: int, best_epoch: int | None) -> None:
+        """weights.npz as this epoch's checkpoint, then the checkpoints thinned to the budget.
+
+        A hard link, not a copy: weights.npz is replaced by a rename at every epoch, so the link
+        keeps this epoch's file for the price of a directory entry (no bytes written, no second
+        fsync). A file system without hard links gets a copy."""
+        folder = self.folder / CHECKPOINTS_FOLDER
+        target = folder / checkpoint_name(epoch)
+        try:
+            folder.mkdir(exist_ok=True)
+            target.unlink(missing_ok=True)
+            try:
+                os.link(self.folder / WEIGHTS_FILE, target)
+            except OSError:
+                write_atomically(target, (self.folder / WEIGHTS_FILE).read_bytes())
+            limit = checkpoint_limit((self.folder / WEIGHTS_FILE).stat().st_size)
+            for dropped in checkpoints_to_drop(checkpoint_epochs(self.folder), {0, best_epoch or 0, epoch}, limit):
+                (folder / checkpoint_name(dropped)).unlink(missing_ok=True)
+        except OSError as error:
+            raise RunSaveError(self.folder, error) from error
 
     def finish(self, status: RunStatus, message: str, best_epoch: int | None, weights: dict[str, np.ndarray] | None) -> None:
         """Record how the run ended (`weights` None: keep those of the last saved epoch, if any) and let go of it.
@@ -332,19 +370,63 @@ class SavedRun:
 
     def load_model(self):
         """Rebuild the model from the config and load the saved weights."""
+        return self._model_from(self.folder / WEIGHTS_FILE)
+
+    def checkpoint_epochs(self) -> list[int]:
+        """The epochs whose weights were kept (0: the random start), in order; none for older runs."""
+        return checkpoint_epochs(self.folder)
+
+    def load_checkpoint(self, epoch: int):
+        """The model as it was at the end of `epoch` (0: before training), from its checkpoint."""
+        return self._model_from(self.folder / CHECKPOINTS_FOLDER / checkpoint_name(epoch))
+
+    def _model_from(self, path: Path):
         from .models import build_model, set_weights  # TensorFlow is only needed once a model is wanted.
 
         model = build_model(self.config)
         try:
-            weights = read_weights(self.folder / WEIGHTS_FILE, {variable.path: variable.shape for variable in model.weights})
+            weights = read_weights(path, {variable.path: variable.shape for variable in model.weights})
         except Exception as error:  # noqa: BLE001  whatever is wrong with the file, it is this run's damage
-            raise DamagedRunError(Message("Run {run}: {file} cannot be read ({error}).", run=self.run_id, file=WEIGHTS_FILE,
-                                          error=str(error))) from error
+            raise DamagedRunError(Message("Run {run}: {file} cannot be read ({error}).", run=self.run_id,
+                                          file=str(path.relative_to(self.folder)), error=str(error))) from error
         try:
             set_weights(model, weights)
         except ValueError as error:
             raise DamagedRunError(Message("Run {run}: {error}", run=self.run_id, error=error.args[0])) from error
         return model
+
+
+def checkpoint_name(epoch: int) -> str:
+    return f"epoch-{epoch:04d}.npz"
+
+
+def checkpoint_epochs(run_folder: Path) -> list[int]:
+    """The epochs of a run folder's checkpoints, from the names of its regular files (nothing else counts)."""
+    folder = run_folder / CHECKPOINTS_FOLDER
+    if not folder.is_dir() or folder.is_symlink():
+        return []
+    return sorted(int(match.group(1)) for path in folder.iterdir()
+                  if (match := CHECKPOINT_PATTERN.fullmatch(path.name)) and path.is_file() and not path.is_symlink())
+
+
+def checkpoint_limit(checkpoint_bytes: int) -> int:
+    """How many checkpoints of this size a run keeps: within the budget, and never fewer than three
+    (the first, the best and the last)."""
+    return max(3, min(MAX_CHECKPOINTS, CHECKPOINT_BUDGET_BYTES // max(checkpoint_bytes, 1)))
+
+
+def checkpoints_to_drop(epochs: list[int], keep: set[int], limit: int) -> list[int]:
+    """Which checkpoints to delete so that at most `limit` remain, never one of `keep` (nor the
+    first or the last): each time the one whose neighbours are closest, so the ones left stay
+    about evenly spread over the run."""
+    epochs, dropped = sorted(epochs), []
+    while len(epochs) > limit:
+        inner = [index for index in range(1, len(epochs) - 1) if epochs[index] not in keep]
+        if not inner:
+            break
+        index = min(inner, key=lambda index: (epochs[index + 1] - epochs[index - 1], epochs[index]))
+        dropped.append(epochs.pop(index))
+    return dropped
 
 
 def read_weights(path: Path, expected_shapes: dict[str, tuple]) -> dict[str, np.ndarray]:

@@ -45,7 +45,7 @@ def make_train_step(model: keras.Model, optimizer: keras.optimizers.Optimizer):
             loss = data_loss + tf.add_n(model.losses) if model.losses else data_loss  # the L2 penalty, if asked for
         gradients = tape.gradient(loss, model.trainable_variables)
         optimizer.apply_gradients(zip(gradients, model.trainable_variables))
-        # A count, not a mean: the fewest operations (benchmarks/iteration_logging.py measured a mean of
+        # A count, not a mean: the fewest operations (benchmarks/logging_and_checkpoints.py measured a mean of
         # a cast at +12% of the linear model's epoch, and in_top_k, which also counts ties as right, at +18%).
         right_answers = tf.math.count_nonzero(tf.equal(tf.argmax(logits, axis=1, output_type=tf.int32), labels), dtype=tf.int32)
         return data_loss, right_answers

@@ -128,7 +128,7 @@ class Training:
         total_iterations, chunk_steps = 0, 1
         started = time.perf_counter()
         try:
-            if not self._save_or_fail(lambda: self.recorder.mark_running()):
+            if not self._save_or_fail(lambda: self.recorder.mark_running(get_weights(self.model))):
                 return
             for epoch in range(1, config.epochs + 1):
                 epoch_start = time.perf_counter()

@@ -96,7 +96,7 @@ def fail_writes_after(monkeypatch, good_writes: int) -> None:
 
 def test_a_disk_that_fills_up_mid_run_ends_it_with_a_message_and_keeps_the_saved_epochs(sample_dataset, runs_root, monkeypatch):
     training = train_and_record(TrainConfig(epochs=5, batch_size=50), sample_dataset, runs_root=runs_root)
-    fail_writes_after(monkeypatch, good_writes=1 + 3)  # mark_running, then epoch 1's weights, metrics and run.json
+    fail_writes_after(monkeypatch, good_writes=2 + 3)  # mark_running (checkpoint 0, run.json), then epoch 1's weights, metrics and run.json
     results = list(training)
     assert [result.epoch for result in results] == [1]
     assert training.status == RunStatus.FAILED
@@ -115,7 +115,7 @@ def test_the_cli_on_a_disk_that_cannot_be_written_says_so_in_one_line(run_cli, u
 
 
 def test_the_cli_on_a_disk_that_fills_up_exits_with_1_and_the_reason(run_cli, runs_root, monkeypatch):
-    fail_writes_after(monkeypatch, good_writes=2 + 1)  # the reservation's two files and mark_running
+    fail_writes_after(monkeypatch, good_writes=2 + 2)  # the reservation's two files and mark_running's two
     completed = run_cli("train", "--epochs", "2", "--train-subset-size", "100", "--batch-size", "50")
     assert completed.returncode == 1 and "Traceback" not in completed.stderr
     assert "status=failed: The run could not be saved" in completed.stdout and "No space left on device" in completed.stdout

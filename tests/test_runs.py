@@ -244,3 +244,46 @@ def test_weights_holding_pickled_objects_are_refused(sample_dataset, runs_root):
     np.savez(runs_root / SHARED_WORKSPACE / run_id / "weights.npz", **{"dense/kernel": np.array([object()], dtype=object)})
     with pytest.raises(DamagedRunError, match="weights.npz cannot be read"):
         load_run(run_id, runs_root).load_model()
+
+
+# -- every epoch kept: checkpoints --------------------------------------------------------------------
+
+def test_a_run_keeps_its_random_start_and_every_epoch_and_loads_each(sample_dataset, runs_root):
+    from mnist_core.models import build_model, get_weights
+
+    config = TrainConfig(epochs=3, batch_size=50)
+    training = train_and_record(config, sample_dataset, runs_root=runs_root)
+    list(training)
+    saved = load_run(training.run_id, runs_root)
+    assert saved.checkpoint_epochs() == [0, 1, 2, 3]
+    start, last = get_weights(saved.load_checkpoint(0)), get_weights(saved.load_checkpoint(3))
+    for name, value in get_weights(build_model(config)).items():  # epoch 0: the seeded random start
+        np.testing.assert_array_equal(start[name], value)
+    for name, value in get_weights(saved.load_model()).items():
+        np.testing.assert_array_equal(last[name], value)
+    first_epoch = get_weights(saved.load_checkpoint(1))
+    assert all(not np.array_equal(first_epoch[name], start[name]) for name in start)  # it learned in epoch 1
+
+    # A run saved before checkpoints existed still lists and loads, with none to look back at.
+    for path in (saved.folder / "checkpoints").iterdir():
+        path.unlink()
+    (saved.folder / "checkpoints").rmdir()
+    older = load_run(training.run_id, runs_root)
+    assert older.checkpoint_epochs() == [] and older.load_model() is not None
+
+
+def test_checkpoints_beyond_the_budget_are_thinned_keeping_the_first_the_best_and_the_last(sample_dataset, runs_root,
+                                                                                            monkeypatch):
+    from mnist_core import runs as runs_module
+    from mnist_core.runs import checkpoints_to_drop
+
+    assert checkpoints_to_drop(list(range(11)), {0, 10}, 6) == [1, 3, 5, 7, 9]  # every other one: still even
+    assert checkpoints_to_drop(list(range(6)), {0, 2, 5}, 3) == [1, 3, 4]  # the best (2) stays
+    assert checkpoints_to_drop([0, 1, 2], {0, 1, 2}, 2) == []  # never below what must stay
+
+    monkeypatch.setattr(runs_module, "MAX_CHECKPOINTS", 5)
+    training = train_and_record(TrainConfig(epochs=9, batch_size=50), sample_dataset, runs_root=runs_root)
+    list(training)
+    kept = load_run(training.run_id, runs_root).checkpoint_epochs()
+    assert len(kept) == 5 and kept[0] == 0 and kept[-1] == 9 and training.best_epoch in kept
+    assert load_run(training.run_id, runs_root).load_checkpoint(kept[2]) is not None
