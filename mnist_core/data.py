@@ -35,7 +35,7 @@ from pathlib import Path
 import numpy as np
 
 from .files import cannot_write_message, open_regular_file, write_atomically
-from .i18n import Message
+from .i18n import Message, carried_message
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DATA_FILE_NAME = "mnist.npz"
@@ -265,7 +265,7 @@ def provision_mnist(force: bool = False, report=print) -> Path:
         try:
             arrays = fetch()
         except MnistDataError as error:
-            failures.append(Message("- {source}: {error}", source=description, error=error.args[0]))
+            failures.append(Message("- {source}: {error}", source=description, error=carried_message(error)))
             continue
         write_npz_atomically(arrays, target)
         report(Message("Saved verified MNIST to {path}.", path=str(target)))
@@ -289,7 +289,7 @@ def load_mnist():
     except MnistDataError as error:
         raise MnistDataError(Message(
             "The MNIST data file is damaged: {error}\nFix: run `python -m mnist_core fetch --force` to provision it again "
-            "(or delete {path}).", error=error.args[0], path=str(target))) from error
+            "(or delete {path}).", error=carried_message(error), path=str(target))) from error
     return (arrays["x_train"], arrays["y_train"]), (arrays["x_test"], arrays["y_test"])
 
 

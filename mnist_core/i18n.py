@@ -115,18 +115,17 @@ class Message:
     def __repr__(self) -> str:
         return f"Message({self.text!r}, **{self.parameters!r})"
 
-    def __eq__(self, other) -> bool:
-        return isinstance(other, Message) and (self.text, self.parameters) == (other.text, other.parameters)
 
-    def __hash__(self) -> int:
-        return hash(self.text)
+def carried_message(error: BaseException) -> Message | str:
+    """What an error says: the Message it was raised with (as its argument, or as its `message` where
+    the error's arguments are fixed, as an OSError's are), else its text (a library's own words)."""
+    carried = error.args[0] if len(error.args) == 1 else getattr(error, "message", None)
+    return carried if isinstance(carried, Message) else str(error)
 
 
 def in_language(thing, language: str) -> str:
-    """Anything the engine says, in `language`: a Message, an error raised with one (as its argument,
-    or as its `message` where the error's arguments are fixed, as an OSError's are), or plain text
+    """Anything the engine says, in `language`: a Message, an error raised with one, or plain text
     (a user's own words, an error from a library) as it is."""
     if isinstance(thing, BaseException):
-        carried = thing.args[0] if len(thing.args) == 1 else getattr(thing, "message", None)
-        thing = carried if isinstance(carried, Message) else thing
+        thing = carried_message(thing)
     return thing.render(language) if isinstance(thing, Message) else str(thing)

@@ -27,7 +27,7 @@ from typing import Callable, Sequence
 
 from .config import TrainConfig
 from .fair_share import check_model_size, run_time_limit_seconds
-from .i18n import Message
+from .i18n import Message, carried_message
 from .results import EpochResult, IterationPoint, RunStatus, best_result
 from .runs import SHARED_WORKSPACE, start_run
 
@@ -265,7 +265,7 @@ class TrainingJob:
             for _ in training:
                 pass  # each epoch lands in training.history, which snapshot() reads
         except ValueError as error:  # a setting that makes no sense for this data: say which
-            self._set(_status=RunStatus.FAILED, _message=error.args[0] if isinstance(error.args[0], Message) else str(error))
+            self._set(_status=RunStatus.FAILED, _message=carried_message(error))
         except Exception as error:  # noqa: BLE001  a page must show this, not lose it in a thread
             logger.exception("training job failed")
             self._set(_status=RunStatus.FAILED, _message=Message("Training failed unexpectedly: {error}",

@@ -54,7 +54,7 @@ import numpy as np
 
 from .data import PROJECT_ROOT
 from .files import cannot_write_message, open_regular_file, read_bounded, write_atomically
-from .i18n import DEFAULT_LANGUAGE, Message, in_language
+from .i18n import Message, carried_message
 from .config import TrainConfig
 from .results import EpochResult, RunStatus, best_result
 
@@ -392,7 +392,7 @@ class SavedRun:
         try:
             set_weights(model, weights)
         except ValueError as error:
-            raise DamagedRunError(Message("Run {run}: {error}", run=self.run_id, error=error.args[0])) from error
+            raise DamagedRunError(Message("Run {run}: {error}", run=self.run_id, error=carried_message(error))) from error
         return model
 
 
@@ -489,13 +489,17 @@ def epochs_text(count: int) -> Message:
     return Message("{count} epoch", count=count) if count == 1 else Message("{count} epochs", count=count)
 
 
+def kept_epochs_text(count: int) -> Message:
+    """What a run that ended early keeps, for the end of a sentence: "its 3 epochs and their weights are kept"."""
+    return Message("its {epochs} and their weights are kept", epochs=epochs_text(count))
+
+
 def interrupted_message(status: RunStatus, finished_epochs: int) -> Message:
     """What a reader says of a run whose process is gone while its run.json says waiting or running."""
     if status == RunStatus.WAITING:
         return Message("Interrupted while it waited for a training slot (the server was closed or killed), so no epoch "
                        "was trained.")
-    kept = (Message("its {epochs} and their weights are kept", epochs=epochs_text(finished_epochs)) if finished_epochs
-            else Message("nothing had been trained yet"))
+    kept = kept_epochs_text(finished_epochs) if finished_epochs else Message("nothing had been trained yet")
     return Message("Interrupted during epoch {epoch}: the program training it stopped (the server was closed or killed), "
                    "so {kept}.", epoch=finished_epochs + 1, kept=kept)
 
@@ -518,7 +522,7 @@ def read_run_safely(folder: Path) -> SavedRun:
     except DamagedRunError:
         raise
     except ValueError as error:
-        raise DamagedRunError(error.args[0] if isinstance(error.args[0], Message) else str(error)) from error
+        raise DamagedRunError(carried_message(error)) from error
     except Exception as error:  # noqa: BLE001
         logger.exception("reading run folder %s failed", folder)
         raise DamagedRunError(Message("Run {run} cannot be read ({error}).", run=folder.name,
@@ -532,7 +536,7 @@ def read_run(folder: Path, info: dict) -> SavedRun:
         config = TrainConfig.from_json(read_bounded(folder / CONFIG_FILE, MAX_JSON_BYTES).decode())
     except (OSError, ValueError, TypeError, RecursionError) as error:
         raise DamagedRunError(Message("Run {run}: {file} is damaged ({error}).", run=run_id, file=CONFIG_FILE,
-                                      error=in_language(error, DEFAULT_LANGUAGE))) from error
+                                      error=carried_message(error))) from error
     metrics_path = folder / METRICS_FILE
     try:
         history = read_history(metrics_path) if metrics_path.exists() else []
@@ -581,7 +585,7 @@ def list_runs(runs_root: Path | None = None, workspace: str | None = None) -> tu
         try:
             runs.append(read_run_safely(folder))
         except DamagedRunError as error:
-            damaged.append(error.args[0])  # a Message, or a library's text
+            damaged.append(carried_message(error))
     runs.sort(key=lambda run: run.created, reverse=True)
     return runs, damaged
 

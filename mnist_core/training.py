@@ -34,7 +34,7 @@ from .i18n import Message
 from .models import build_model, count_parameters, get_weights, set_weights
 from .quiet_tensorflow import tf
 from .results import EpochResult, IterationLog, RunStatus
-from .runs import SHARED_WORKSPACE, RunSaveError, epochs_text, start_run
+from .runs import SHARED_WORKSPACE, RunSaveError, epochs_text, kept_epochs_text, start_run
 from .trainers import CompiledTrainer, borrowed_trainer
 
 CHUNK_TARGET_SECONDS = 0.25   # how long one compiled call may run before Python checks Stop and reports progress
@@ -206,8 +206,7 @@ class Training:
 
     def _kept_text(self) -> Message:
         finished = len(self.history)
-        return (Message("its {epochs} and their weights are kept", epochs=epochs_text(finished)) if finished
-                else Message("no epoch had finished yet"))
+        return kept_epochs_text(finished) if finished else Message("no epoch had finished yet")
 
     def _save_or_fail(self, save) -> bool:
         """Run `save` (a recorder call), if the run is recorded. A disk that refuses it (read-only,
@@ -234,10 +233,8 @@ class Training:
         self._save_or_fail(lambda: self.recorder.finish(status, message, self.best_epoch, weights))
 
     def _divergence_message(self, epoch: int) -> Message:
-        kept = (Message("Its {epochs} and their weights are kept.", epochs=epochs_text(len(self.history))) if self.history
-                else Message("No epoch had finished yet."))
-        return Message("Diverged in epoch {epoch}: the loss became infinite or NaN, so the weights blew up. {advice} {kept}",
-                       epoch=epoch, advice=lower_rate_advice(self.config), kept=kept)
+        return Message("Diverged in epoch {epoch}: the loss became infinite or NaN, so the weights blew up; {kept}. {advice}",
+                       epoch=epoch, kept=self._kept_text(), advice=lower_rate_advice(self.config))
 
     def _next_chunk_size(self, steps: int, seconds: float, first_call: bool) -> int:
         if first_call:  # the first call may have traced and compiled the function: its time says nothing
