@@ -10,6 +10,8 @@ otherwise.
         config.json    the TrainConfig, so every chart can say how it was made
         metrics.csv    one row per finished epoch
         weights.npz    the weights after the last finished epoch (or the best, after an early stop)
+        iterations.csv the iteration curve: the training batches' loss and accuracy, a few hundred
+                       points an epoch (results.IterationLog), appended at every epoch end
         checkpoints/   epoch-0000.npz (the random start) and one per finished epoch, thinned to a
                        budget (see CHECKPOINT_BUDGET_BYTES); runs saved before them have none
         run.json       status, message, best epoch, times
@@ -56,7 +58,7 @@ from .data import PROJECT_ROOT
 from .files import cannot_write_message, open_regular_file, read_bounded, write_atomically
 from .i18n import Message, carried_message
 from .config import TrainConfig
-from .results import EpochResult, RunStatus, best_result
+from .results import EpochResult, IterationPoint, RunStatus, best_result
 
 logger = logging.getLogger(__name__)
 
@@ -74,6 +76,8 @@ except ImportError:  # Windows
         msvcrt.locking(file.fileno(), msvcrt.LK_NBLCK, 1)
 
 CONFIG_FILE, METRICS_FILE, WEIGHTS_FILE, RUN_FILE = "config.json", "metrics.csv", "weights.npz", "run.json"
+ITERATIONS_FILE = "iterations.csv"
+ITERATION_COLUMNS = tuple(field.name for field in dataclasses.fields(IterationPoint))
 LOCKS_FOLDER = ".locks"  # hidden, so list_runs never takes it for a run
 METRIC_COLUMNS = tuple(field.name for field in dataclasses.fields(EpochResult))
 # Letters, digits, dot, dash and underscore, not starting with a dot: no '/', no '..', nothing hidden.
@@ -84,6 +88,9 @@ IDENTIFIER_PATTERN = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9_.-]{0,99}")
 # written by the app, and reading it would cost every page that lists runs time and memory.
 MAX_JSON_BYTES = 64 * 1024
 MAX_METRICS_BYTES = 1024 * 1024
+# At most 200 points an epoch of about 30 bytes each, for at most 1,000 epochs: 6 MB. A bigger file
+# was not written by the app; only its first part is read.
+MAX_ITERATIONS_BYTES = 8 * 1024 * 1024
 NPY_HEADER_BYTES = 1024  # room for the header in front of each array in weights.npz
 SHARED_WORKSPACE = "shared"  # the command line's runs, and runs saved before workspaces existed
 PARTIAL_PREFIX = ".partial-"  # a run folder being assembled, renamed into place once it holds run.json
@@ -230,6 +237,7 @@ class RunRecorder:
         self.info = {"name": name or "", "status": RunStatus.WAITING, "message": "", "best_epoch": None,
                      "created": time.time(), "updated": time.time()}
         self._lock = None  # the open, locked lock file while this process owns the run
+        self._iterations_saved = 0  # how many iteration points iterations.csv holds
         parent = workspace_folder(workspace, runs_root)
         try:
             self.run_id, self.folder = self._reserve(parent)
@@ -294,11 +302,33 @@ class RunRecorder:
                 raise RunSaveError(self.folder, error) from error
         self._save()
 
-    def record_epoch(self, history: list[EpochResult], weights: dict[str, np.ndarray], best_epoch: int | None) -> None:
-        """Save the run after an epoch: `history` is the training's list of every finished epoch so far."""
+    def record_epoch(self, history: list[EpochResult], weights: dict[str, np.ndarray], best_epoch: int | None,
+                     iterations: list[IterationPoint] = ()) -> None:
+        """Save the run after an epoch: `history` is the training's list of every finished epoch so far,
+        `iterations` its iteration curve so far (results.IterationLog.points)."""
         self.info["best_epoch"] = best_epoch
+        self.save_iterations(iterations)
         self._save(weights, history)
         self._keep_checkpoint(len(history), best_epoch)
+
+    def save_iterations(self, iterations: list[IterationPoint]) -> None:
+        """Append the iteration points not saved yet to iterations.csv.
+
+        Appended, not rewritten: a 1,000-epoch run would otherwise write its whole curve a thousand
+        times. A crash mid-append leaves at most a broken last line, which the reader skips."""
+        new_points = iterations[self._iterations_saved:]
+        if not new_points:
+            return
+        path = self.folder / ITERATIONS_FILE
+        try:
+            with open(path, "a", encoding="utf-8", newline="") as file:
+                if self._iterations_saved == 0:
+                    file.truncate(0)  # a file left by a run that failed to start is not ours to extend
+                    file.write(",".join(ITERATION_COLUMNS) + "\n")
+                file.write("".join(f"{point.iteration},{point.loss:.6g},{point.accuracy:.6g}\n" for point in new_points))
+        except OSError as error:
+            raise RunSaveError(self.folder, error) from error
+        self._iterations_saved = len(iterations)
 
     def _keep_checkpoint(self, epoch: int, best_epoch: int | None) -> None:
         """weights.npz as this epoch's checkpoint, then the checkpoints thinned to the budget.
@@ -321,12 +351,15 @@ class RunRecorder:
         except OSError as error:
             raise RunSaveError(self.folder, error) from error
 
-    def finish(self, status: RunStatus, message: str, best_epoch: int | None, weights: dict[str, np.ndarray] | None) -> None:
+    def finish(self, status: RunStatus, message: str, best_epoch: int | None, weights: dict[str, np.ndarray] | None,
+               iterations: list[IterationPoint] = ()) -> None:
         """Record how the run ended (`weights` None: keep those of the last saved epoch, if any) and let go of it.
+        `iterations`: the whole iteration curve, with the steps of an epoch cut short.
         The lock is released even if the disk refuses the last write: a reader then reports the run
         as interrupted, with the epochs saved before."""
         self.info.update(status=status, message=str(message), best_epoch=best_epoch)  # saved in English
         try:
+            self.save_iterations(iterations)
             self._save(weights)
         finally:
             # run.json already says how the run ended, so a reader that finds the lock free in
@@ -367,6 +400,17 @@ class SavedRun:
     @property
     def best_result(self) -> EpochResult | None:
         return best_result(self.history, self.best_epoch)
+
+    def iterations(self) -> list[IterationPoint]:
+        """The iteration curve as saved: empty for runs saved before it was, or if its file is unreadable
+        (the per-epoch curves still tell the story, so a damaged curve does not make the run damaged)."""
+        try:
+            return read_iterations(self.folder / ITERATIONS_FILE)
+        except FileNotFoundError:
+            return []
+        except (OSError, ValueError) as error:
+            logger.warning("run %s: %s is unreadable (%s)", self.run_id, ITERATIONS_FILE, error)
+            return []
 
     def load_model(self):
         """Rebuild the model from the config and load the saved weights."""
@@ -464,6 +508,29 @@ def read_history(path: Path) -> list[EpochResult]:
     if [result.epoch for result in history] != list(range(1, len(history) + 1)):
         raise ValueError("the epochs are not numbered 1, 2, 3, ...")
     return history
+
+
+def read_iterations(path: Path) -> list[IterationPoint]:
+    """iterations.csv's points, in order. A broken last line (a crash mid-append) is skipped; any other
+    row that is not three numbers, or iterations that do not increase, make the file unreadable."""
+    with open_regular_file(path) as file:
+        text = file.read(MAX_ITERATIONS_BYTES).decode("utf-8", errors="replace")
+    lines = text.split("\n")
+    if tuple(lines[0].split(",")) != ITERATION_COLUMNS:
+        raise ValueError(f"unexpected columns {lines[0][:100]!r}")
+    points, complete_lines = [], lines[1:-1]  # the part after the last newline is a line cut short, if anything
+    for number, line in enumerate(complete_lines, start=2):
+        fields = line.split(",")
+        try:
+            iteration, loss, accuracy = int(fields[0]), float(fields[1]), float(fields[2])
+        except (ValueError, IndexError):
+            raise ValueError(f"line {number} is not an iteration, a loss and an accuracy") from None
+        if len(fields) != 3 or not (math.isfinite(loss) and math.isfinite(accuracy)):
+            raise ValueError(f"line {number} is not an iteration, a loss and an accuracy")
+        if points and iteration <= points[-1].iteration:
+            raise ValueError(f"line {number}: the iterations do not increase")
+        points.append(IterationPoint(iteration, loss, accuracy))
+    return points
 
 
 def whole_number_or_none(value):

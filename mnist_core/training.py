@@ -174,7 +174,8 @@ class Training:
                     best_val_loss, self.best_epoch, best_weights, epochs_without_improvement = val_loss, epoch, epoch_weights, 0
                 else:
                     epochs_without_improvement += 1
-                if not self._save_or_fail(lambda: self.recorder.record_epoch(self.history, epoch_weights, self.best_epoch)):
+                if not self._save_or_fail(lambda: self.recorder.record_epoch(self.history, epoch_weights, self.best_epoch,
+                                                                                 self.iterations.points)):
                     return
                 self.saved_epochs = len(self.history)
                 yield result
@@ -230,7 +231,7 @@ class Training:
     def _finish(self, status: RunStatus, message: Message) -> None:
         self.status, self.message = status, message
         weights = get_weights(self.model) if self.history else None  # no epoch, no weights: the folder says so
-        self._save_or_fail(lambda: self.recorder.finish(status, message, self.best_epoch, weights))
+        self._save_or_fail(lambda: self.recorder.finish(status, message, self.best_epoch, weights, self.iterations.points))
 
     def _divergence_message(self, epoch: int) -> Message:
         return Message("Diverged in epoch {epoch}: the loss became infinite or NaN, so the weights blew up; {kept}. {advice}",

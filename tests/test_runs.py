@@ -287,3 +287,41 @@ def test_checkpoints_beyond_the_budget_are_thinned_keeping_the_first_the_best_an
     kept = load_run(training.run_id, runs_root).checkpoint_epochs()
     assert len(kept) == 5 and kept[0] == 0 and kept[-1] == 9 and training.best_epoch in kept
     assert load_run(training.run_id, runs_root).load_checkpoint(kept[2]) is not None
+
+
+# -- the iteration curve, saved with the run --------------------------------------------------------
+
+def test_the_iteration_curve_is_saved_with_the_run_and_replays_as_it_was_drawn_live(sample_dataset, runs_root):
+    training, run_id = train_and_save(sample_dataset, runs_root, epochs=3)
+    saved = load_run(run_id, runs_root)
+    live, replayed = training.iterations.points, saved.iterations()
+    assert len(replayed) == len(live) and replayed[-1].iteration == training.history[-1].iterations
+    for before, after in zip(live, replayed):
+        assert after.iteration == before.iteration
+        assert after.loss == pytest.approx(before.loss, rel=1e-5) and after.accuracy == pytest.approx(before.accuracy, rel=1e-5)
+
+
+def test_a_stopped_run_keeps_the_iterations_of_its_unfinished_epoch(sample_dataset, runs_root):
+    steps = []
+    config = TrainConfig(epochs=3, batch_size=10)
+    training = train_and_record(config, sample_dataset, runs_root=runs_root, stop_requested=lambda: len(steps) > 0 and
+                                training.iterations.iterations > 1.5 * training.steps_per_epoch,
+                                on_progress=lambda *progress: steps.append(progress))
+    list(training)
+    saved = load_run(training.run_id, runs_root)
+    assert saved.status == RunStatus.STOPPED and len(saved.history) == 1
+    assert saved.iterations()[-1].iteration == training.iterations.points[-1].iteration > training.steps_per_epoch
+
+
+def test_a_damaged_or_missing_iteration_curve_leaves_the_run_readable(sample_dataset, runs_root):
+    training, run_id = train_and_save(sample_dataset, runs_root)
+    path = load_run(run_id, runs_root).folder / "iterations.csv"
+    complete = path.read_text()
+    path.write_text(complete + "123")  # a crash in the middle of an append: the broken line is skipped
+    assert len(load_run(run_id, runs_root).iterations()) == len(training.iterations.points)
+    for damage in ("iteration,loss,accuracy\n5,nan,0.5\n", "iteration,loss,accuracy\n5,1,0.5\n4,1,0.5\n", "weights\n1,2,3\n"):
+        path.write_text(damage)
+        saved = load_run(run_id, runs_root)
+        assert saved.iterations() == [] and saved.history == training.history
+    path.unlink()  # a run saved before the curve was
+    assert load_run(run_id, runs_root).iterations() == []
