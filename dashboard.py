@@ -29,6 +29,7 @@ st.session_state[NAVIGATION_READY] = True  # see ui/navigation.py: require_navig
 navigation = st.navigation([
     st.Page("pages/overview.py", title=_("Overview"), icon=":material/grid_view:", default=True),
     st.Page("pages/train.py", title=_("Train"), icon=":material/show_chart:"),
+    st.Page("pages/replay.py", title=_("Replay"), icon=":material/slow_motion_video:"),
     st.Page("pages/compare.py", title=_("Compare"), icon=":material/compare_arrows:"),
     st.Page("pages/exam.py", title=_("Exam"), icon=":material/school:"),
     st.Page("pages/draw.py", title=_("Draw"), icon=":material/draw:"),

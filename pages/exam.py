@@ -4,7 +4,8 @@ import numpy as np
 import streamlit as st
 
 from mnist_core.exam import linear_weight_images, sit_exam
-from ui.charts import TRAIN_COLOUR, VALIDATION_COLOUR, clicked_cell, confusion_heatmap, digit_bars, rgb, show_chart
+from mnist_core.pictures import diverging_colours
+from ui.charts import clicked_cell, confusion_heatmap, digit_bars, show_chart
 from ui.dataset import dataset_or_stop
 from ui.i18n import N_, _, in_page_language, number
 from ui.navigation import require_navigation
@@ -16,7 +17,6 @@ from ui.workspace import workspace
 GALLERY_SIZE = 40
 GALLERY_ROW = 10
 WEIGHT_IMAGE_SCALE = 6  # each weight drawn as a 6x6 block: 168 px templates, sharp on a projector
-POSITIVE_RGB, NEGATIVE_RGB = np.array(rgb(VALIDATION_COLOUR)), np.array(rgb(TRAIN_COLOUR))  # the charts' vermilion and blue
 # The gallery's caption, a whole sentence for each choice of the two filters and each kind of count
 # (one mistake; none; a few, all shown; more than the gallery holds), so every language can order
 # its words its own way.
@@ -40,15 +40,6 @@ MISTAKES_CAPTIONS = {
 }
 
 
-def diverging_image(weights: np.ndarray, limit: float) -> np.ndarray:
-    """Weights as colours around zero: white at 0, vermilion for positive, blue for negative, full
-    colour at +-limit; enlarged by repeating pixels, so no blur softens the template."""
-    share = np.clip(weights / limit, -1, 1)[..., np.newaxis]
-    white = np.full(3, 255.0)
-    colours = np.where(share >= 0, white + share * (POSITIVE_RGB - white), white - share * (NEGATIVE_RGB - white))
-    return np.kron(colours, np.ones((WEIGHT_IMAGE_SCALE, WEIGHT_IMAGE_SCALE, 1))).astype(np.uint8)
-
-
 def show_weights(model) -> None:
     weights = linear_weight_images(model)
     if weights is None:
@@ -59,7 +50,7 @@ def show_weights(model) -> None:
     limit = float(np.abs(weights).max()) or 1.0
     for row in (range(0, 5), range(5, 10)):
         for digit, column in zip(row, wrapping_columns(5, key=f"weights_{row[0]}", least_width_rem=11)):
-            column.image(diverging_image(weights[digit], limit), caption=_("digit {digit}", digit=digit))
+            column.image(diverging_colours(weights[digit], limit, WEIGHT_IMAGE_SCALE), caption=_("digit {digit}", digit=digit))
     st.caption(_("One color scale for all ten: full orange is a weight of +{limit:.3g}, full blue {negative:.3g}.",
                  limit=limit, negative=-limit))
 

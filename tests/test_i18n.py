@@ -178,7 +178,8 @@ def test_every_page_renders_in_chinese_with_no_english_sentence_left(runs_root):
     app.query_params.update({"workspace": CHINESE_WORKSPACE, "lang": "zh"})
     app.run()
     seen = {}
-    for page in ("pages/overview.py", "pages/train.py", "pages/compare.py", "pages/exam.py", "pages/draw.py"):
+    for page in ("pages/overview.py", "pages/train.py", "pages/replay.py", "pages/compare.py", "pages/exam.py",
+                 "pages/draw.py"):
         app.switch_page(page).run()
         if page == "pages/train.py":  # a run of its own: the progress, the result, the charts and the cards
             app.select_slider(key="widget_train_subset_size").set_value(300)
@@ -191,6 +192,9 @@ def test_every_page_renders_in_chinese_with_no_english_sentence_left(runs_root):
             assert app.success and len(app.get("plotly_chart")) == 2
         if page == "pages/exam.py":
             next(button for button in app.button if "期末考试" in button.label).click().run()
+        if page == "pages/replay.py":  # past the random start: the epoch's sentence, the curves and the digits
+            app.select_slider(key="replay_epoch").set_value(1).run()
+            assert len(app.get("plotly_chart")) == 3 and len(app.get("image")) == 21
         assert not app.exception, [exception.value for exception in app.exception]
         texts = page_texts(app) + page_texts_of_sidebar(app)
         assert any(re.search(r"[\u4e00-\u9fff]", text) for text in texts), page

@@ -85,14 +85,16 @@ def mark_best_epoch(figure: go.Figure, best_epoch: int | None, last_epoch: int) 
                           font={"size": 13, "color": "grey"})
 
 
-def learning_curves(history, best_epoch=None) -> tuple[go.Figure, go.Figure]:
+def learning_curves(history, best_epoch=None, whole_run=None) -> tuple[go.Figure, go.Figure]:
     """Loss and accuracy against epoch, training and validation on the same axes.
 
     The shaded band between the two loss curves is the generalization gap; the dotted line marks
-    the epoch with the lowest validation loss.
+    the epoch with the lowest validation loss. `whole_run`: the history of which `history` is the
+    beginning; a replay draws the curves so far on the axes of the whole run, so they grow into a
+    still frame instead of the axes jumping at every epoch.
     """
     epochs = [result.epoch for result in history]
-    last_epoch = max(epochs, default=1)
+    last_epoch = len(whole_run) if whole_run else max(epochs, default=1)
     loss, accuracy = go.Figure(), go.Figure()
     loss.add_trace(go.Scatter(x=epochs, y=[r.train_loss for r in history], name=_("training loss"),
                               mode="lines+markers", line={"color": TRAIN_COLOUR}))
@@ -109,7 +111,20 @@ def learning_curves(history, best_epoch=None) -> tuple[go.Figure, go.Figure]:
         epoch_axis(figure, last_epoch)
         mark_best_epoch(figure, best_epoch, last_epoch)
     accuracy.update_yaxes(tickformat=PERCENT_TICKS)
+    if whole_run:
+        losses = [value for result in whole_run for value in (result.train_loss, result.val_loss)]
+        accuracies = [value for result in whole_run for value in (result.train_acc, result.val_acc)]
+        loss.update_yaxes(range=padded_range(losses, floor=0))
+        accuracy.update_yaxes(range=padded_range(accuracies, ceiling=1))
     return loss, accuracy
+
+
+def padded_range(values, floor: float | None = None, ceiling: float | None = None) -> list[float]:
+    """An axis range around `values` with 5% to spare on each side, not beyond `floor` or `ceiling`."""
+    low, high = min(values), max(values)
+    spare = 0.05 * (high - low or abs(high) or 1)
+    low, high = low - spare, high + spare
+    return [max(low, floor) if floor is not None else low, min(high, ceiling) if ceiling is not None else high]
 
 
 def iteration_curves(points, history, steps_per_epoch: int, planned_epochs: int) -> tuple[go.Figure, go.Figure]:
@@ -177,13 +192,14 @@ def class_histograms(parts: dict[str, np.ndarray]) -> go.Figure:
     return figure
 
 
-def confusion_heatmap(matrix, as_shares: bool) -> go.Figure:
+def confusion_heatmap(matrix, as_shares: bool, clickable: bool = True, height: int = 560) -> go.Figure:
     """Rows: the true digit; columns: the model's answer. The right answers (the diagonal) are grey;
     the mistakes have a colour scale of their own, from none to the most common mistake, so that
     47 nines read as 4 stand out instead of fading next to 980 right answers.
 
     Plotly cannot select a heatmap's cells, so a layer of invisible square markers, one per cell,
-    takes the hover and the clicks; a clicked cell gets a black frame."""
+    takes the hover and the clicks; a clicked cell gets a black frame. Not `clickable`: the cells
+    say their counts on hover, and a click does nothing."""
     values = np.asarray(matrix, dtype=float)
     on_diagonal = np.eye(10, dtype=bool)
     text = [[f"{value:.1%}" if as_shares else f"{int(value):,}" for value in row] for row in values]
@@ -193,17 +209,21 @@ def confusion_heatmap(matrix, as_shares: bool) -> go.Figure:
     cells = {"x": list(range(10)), "y": list(range(10)), "text": text, "texttemplate": "%{text}",
              "textfont": {"size": 14}, "hoverinfo": "skip"}
     true_digits, predicted_digits = np.divmod(np.arange(100), 10)
+    if not clickable:
+        cells.update(hoverinfo=None, hovertemplate=_("true %{y}, predicted %{x}: %{text}<extra></extra>"))
     figure = go.Figure([
         go.Heatmap(z=right.tolist(), showscale=False, colorscale=[[0, "#e8e8e8"], [1, "#e8e8e8"]], **cells),
         go.Heatmap(z=mistakes.tolist(), colorscale="Reds", zmin=0, zmax=biggest_mistake, **cells,
                    colorbar={"title": {"text": _("mistakes")}, "tickformat": ".1~%" if as_shares else ",d"}),
-        go.Scatter(x=predicted_digits.tolist(), y=true_digits.tolist(), mode="markers", showlegend=False,
-                   text=[cell for row in text for cell in row],
-                   hovertemplate=_("true %{y}, predicted %{x}: %{text}<br>click to see these digits<extra></extra>"),
-                   marker={"symbol": "square-open", "size": 40, "color": "black", "opacity": 0, "line": {"width": 3}},
-                   selected={"marker": {"opacity": 1}}, unselected={"marker": {"opacity": 0}}),
     ])
-    styled(figure, None, height=560, legend_below=False)
+    if clickable:
+        figure.add_trace(go.Scatter(
+            x=predicted_digits.tolist(), y=true_digits.tolist(), mode="markers", showlegend=False,
+            text=[cell for row in text for cell in row],
+            hovertemplate=_("true %{y}, predicted %{x}: %{text}<br>click to see these digits<extra></extra>"),
+            marker={"symbol": "square-open", "size": 40, "color": "black", "opacity": 0, "line": {"width": 3}},
+            selected={"marker": {"opacity": 1}}, unselected={"marker": {"opacity": 0}}))
+    styled(figure, None, height=height, legend_below=False)
     figure.update_layout(xaxis_title=_("predicted digit"), yaxis_title=_("true digit"), margin={"t": 60},
                          clickmode="event+select")
     figure.update_xaxes(dtick=1, side="top", range=[-0.5, 9.5], showgrid=False, zeroline=False)

@@ -1,0 +1,261 @@
+"""Replay: a saved run, epoch by epoch, at a pace a teacher can talk over.
+
+One epoch scrubber, with play, pause, step and speed, drives every view: the learning curves drawn
+up to that epoch, the first layer's weights as pictures, twenty validation digits with the model's
+answer and confidence, and the validation confusion matrix, all as the model stood at the end of
+that epoch (epoch 0: the random start). The weights come from the run's checkpoints (runs.py), the
+answers from mnist_core.replay, computed once per run and epoch and shared by every session that
+replays the same run.
+"""
+
+import io
+import time
+
+import numpy as np
+import streamlit as st
+from PIL import Image
+
+from mnist_core.config import split_for_config
+from mnist_core.models import get_weights
+from mnist_core.pictures import weight_picture
+from mnist_core.replay import EpochView, epoch_view, nearest_kept_epoch, panel_digits
+from mnist_core.runs import DamagedRunError, epochs_text
+from ui.charts import (TRAIN_COLOUR, VALIDATION_COLOUR, confusion_heatmap, iteration_curves, learning_curves, rgb,
+                       show_chart)
+from ui.dataset import dataset_or_stop
+from ui.i18n import N_, _, in_page_language, say
+from ui.layout import wrapping_columns
+from ui.navigation import require_navigation
+from ui.run_picker import pick_run, run_stamp
+
+# Seconds on each epoch while playing: from slow enough to talk over each one, to a quick sweep.
+SPEEDS = (2.0, 1.0, 0.5)
+CURVE_VIEWS = {"epochs": N_("per epoch"), "iterations": N_("per iteration")}
+PANEL_ROW = 10
+PANEL_IMAGE_SCALE = 3  # 84 px digits
+# The digits' frames: blue when the model reads the digit right, vermilion when it reads it wrong
+# (the charts' training and validation colours, apart for colour-blind readers), and the caption
+# says it in words too.
+RIGHT_RGB, WRONG_RGB = np.array(rgb(TRAIN_COLOUR)), np.array(rgb(VALIDATION_COLOUR))
+FRAME = 4  # pixels
+
+
+@st.cache_resource(max_entries=4, show_spinner=False)
+def validation_set(validation_fraction, train_subset_size, label_noise, seed, _config):
+    """The run's own validation digits (images, labels), split as its training split them. Keyed by the
+    settings that decide the split, so the runs of a class that differ only in their model share one."""
+    split = split_for_config(dataset_or_stop(), _config)
+    return split.validation_images, split.validation_labels
+
+
+def run_validation_set(run):
+    config = run.config
+    return validation_set(config.validation_fraction, config.train_subset_size, config.label_noise, config.seed, config)
+
+
+# About 30 KB an epoch (the answers and a PNG of the weights): 300 are under 10 MB for the whole server.
+@st.cache_resource(max_entries=300, show_spinner=False)
+def epoch_frame(run_folder: str, epoch: int, _run) -> tuple[EpochView, bytes]:
+    """What the model of checkpoint `epoch` answers on the validation set, and its weights as a PNG.
+    Cached per run folder and epoch: a checkpoint never changes once written."""
+    model = _run.load_checkpoint(epoch)
+    images, labels = run_validation_set(_run)
+    view = epoch_view(epoch, model, images, labels)
+    png = io.BytesIO()
+    Image.fromarray(weight_picture(_run.config, get_weights(model))).save(png, format="PNG")
+    return view, png.getvalue()
+
+
+@st.cache_resource(max_entries=100, show_spinner=False)
+def followed_digits(run_folder: str, first_epoch: int, last_epoch: int, _run) -> np.ndarray:
+    """The panel's twenty validation digits for this run (chosen from its first and last trained epochs)."""
+    (first_view, _png), (last_view, _png) = (epoch_frame(run_folder, first_epoch, _run),
+                                             epoch_frame(run_folder, last_epoch, _run))
+    return panel_digits(run_validation_set(_run)[1], first_view, last_view)
+
+
+def framed_digit(image: np.ndarray, right: bool) -> np.ndarray:
+    """A validation digit, enlarged, in a frame of the colour that says right or wrong."""
+    grey = np.kron(255 - image, np.ones((PANEL_IMAGE_SCALE, PANEL_IMAGE_SCALE))).astype(np.uint8)  # dark ink on white
+    framed = np.empty((grey.shape[0] + 2 * FRAME, grey.shape[1] + 2 * FRAME, 3), np.uint8)
+    framed[:] = RIGHT_RGB if right else WRONG_RGB
+    framed[FRAME:-FRAME, FRAME:-FRAME] = grey[..., np.newaxis]
+    return framed
+
+
+def epoch_label(epoch: int) -> str:
+    return _("epoch 0: the random start") if epoch == 0 else _("epoch {epoch}", epoch=epoch)
+
+
+# -- the scrubber ------------------------------------------------------------------------------------
+
+def scrubber_state(run, epochs: list[int]) -> None:
+    """Start a run's replay at its first epoch, paused; a run picked again starts over."""
+    if st.session_state.get("replay_run") != run_stamp(run) or st.session_state.get("replay_epoch") not in epochs:
+        st.session_state.replay_run = run_stamp(run)
+        st.session_state.replay_epoch = epochs[0]
+        st.session_state.replay_playing = False
+
+
+def step_to(epochs: list[int], offset: int) -> None:
+    """Move the scrubber `offset` kept epochs on (a button's callback, so it runs before the slider)."""
+    index = epochs.index(st.session_state.replay_epoch) + offset
+    st.session_state.replay_epoch = epochs[max(0, min(index, len(epochs) - 1))]
+    st.session_state.replay_playing = False
+
+
+def advance_while_playing(epochs: list[int], seconds_per_epoch: float) -> None:
+    """On each of the player's ticks, the next epoch; at the last one, stop playing."""
+    now = time.monotonic()
+    if now - st.session_state.get("replay_moved_at", 0.0) < 0.8 * seconds_per_epoch:
+        return  # a rerun of the page (a click), not the player's tick
+    st.session_state.replay_moved_at = now
+    index = epochs.index(st.session_state.replay_epoch)
+    if index + 1 < len(epochs):
+        st.session_state.replay_epoch = epochs[index + 1]
+    if index + 2 >= len(epochs):
+        st.session_state.replay_playing = False
+        st.rerun()  # the player stops: the page is drawn again without its timer
+
+
+def speed_control(where) -> float:
+    """Seconds per epoch while playing."""
+    seconds = where.segmented_control(_("Seconds per epoch"), SPEEDS, format_func=in_page_language(
+        lambda seconds: _("{seconds:g} s", seconds=seconds)), default=1.0, key="replay_speed")
+    seconds = seconds or 1.0  # a segmented control can be clicked off
+    if st.session_state.replay_playing and st.session_state.get("replay_playing_speed") != seconds:
+        st.session_state.replay_playing_speed = seconds
+        st.rerun()  # the whole page, so the player's timer ticks at the new speed
+    return seconds
+
+
+def controls(epochs: list[int]) -> int:
+    """Play or pause, step back and on, and the scrubber itself, on one line. Returns the epoch to show."""
+    playing = st.session_state.replay_playing
+    back, play, forward, slider = wrapping_columns([1, 1, 1, 4], key="replay_controls", least_width_rem=6,
+                                                   vertical_alignment="bottom")
+    back.button(_("Back"), icon=":material/skip_previous:", on_click=step_to, args=(epochs, -1), key="replay_back",
+                disabled=st.session_state.replay_epoch == epochs[0], width="stretch")
+    at_the_end = st.session_state.replay_epoch == epochs[-1]
+    if play.button(_("Pause") if playing else (_("Play again") if at_the_end else _("Play")),
+                   icon=":material/pause:" if playing else ":material/play_arrow:", type="primary", key="replay_play",
+                   width="stretch"):
+        if not playing and at_the_end:
+            st.session_state.replay_epoch = epochs[0]
+        st.session_state.replay_playing = not playing
+        st.session_state.replay_moved_at = time.monotonic()
+        st.rerun()  # the whole page, so the player's timer starts or stops
+    forward.button(_("Next"), icon=":material/skip_next:", on_click=step_to, args=(epochs, 1), key="replay_next",
+                   disabled=at_the_end, width="stretch")
+    slider.select_slider(_("Epoch"), options=epochs, key="replay_epoch", format_func=in_page_language(epoch_label),
+                         on_change=lambda: st.session_state.update(replay_playing=False))
+    return st.session_state.replay_epoch
+
+
+# -- the views -----------------------------------------------------------------------------------------
+
+def curves(run, epoch: int, by_iteration: bool, where_loss, where_accuracy) -> None:
+    """The learning curves up to `epoch`, on the axes of the whole run."""
+    history = run.history[:epoch]
+    last_epoch = len(run.history)
+    if by_iteration:
+        steps_per_epoch = run.history[0].iterations
+        points = [point for point in run.iterations() if point.iteration <= epoch * steps_per_epoch]
+        loss, accuracy = iteration_curves(points, history, steps_per_epoch, last_epoch)
+    else:
+        best = run.best_epoch if run.best_epoch is not None and run.best_epoch <= epoch else None
+        loss, accuracy = learning_curves(history, best, whole_run=run.history)
+    show_chart(loss, key="replay_loss", where=where_loss)
+    show_chart(accuracy, key="replay_accuracy", where=where_accuracy)
+
+
+def weights_view(run, png: bytes, where) -> None:
+    where.image(png, width="stretch")
+    where.caption({
+        "linear": _("The ten templates of W, digits 0 to 4 above, 5 to 9 below: orange pixels vote for the digit, blue "
+                    "ones against. They start blank (all weights 0) and take shape as it learns."),
+        "mlp": _("The incoming weights of the first 32 units of the first hidden layer, each as a 28x28 image "
+                 "(orange positive, blue negative, each unit on its own scale). They start as random noise."),
+        "cnn": _("The 3x3 filters of the first convolution (orange positive, blue negative, each on its own scale). "
+                 "They start random and turn into edge and stroke detectors."),
+    }[run.config.model])
+
+
+def digits_panel(run, view: EpochView, digits: np.ndarray) -> None:
+    images, labels = run_validation_set(run)
+    st.caption(_("The same twenty validation digits at every epoch, two of each: one the run learned late (wrong after "
+                 "the first epoch, right at the end; or, if it learned none late, the one it found hardest) and a "
+                 "typical one. Blue frame: read right; orange frame: read wrong."))
+    for start in range(0, len(digits), PANEL_ROW):
+        row = digits[start:start + PANEL_ROW]
+        for index, column in zip(row, wrapping_columns(PANEL_ROW, key=f"replay_digits_{start}", least_width_rem=4)):
+            predicted, confidence = int(view.predictions[index]), float(view.confidences[index])
+            right = predicted == labels[index]
+            caption = (_("✓ {predicted} · {confidence:.0%}", predicted=predicted, confidence=confidence) if right else
+                       _("✗ {predicted} · {confidence:.0%}", predicted=predicted, confidence=confidence))
+            column.image(framed_digit(images[index], right), caption=caption)
+
+
+def replay_page() -> None:
+    st.title(_("Replay a run"))
+    st.caption(_("Play a run, or move through its epochs: every view shows the model as it stood at the end of that epoch."))
+    dataset_or_stop()
+    run_column, speed_column = wrapping_columns([3, 1], key="replay_choices", least_width_rem=12, vertical_alignment="bottom")
+    with run_column:
+        run = pick_run(_("Run"), key="replay_run_choice")
+    if run is None:
+        st.info(_("No run has finished an epoch yet. Train one on the Train page, then replay it here."))
+        return
+    epochs = run.checkpoint_epochs()
+    if not epochs:
+        st.info(_("This run was saved before every epoch's weights were kept, so only its learning curves replay. Runs "
+                  "trained now keep them."))
+        epochs = [result.epoch for result in run.history]
+    elif len(epochs) < len(run.history) + 1:
+        st.caption(_("This long run kept {kept} of its {epochs}'s weights (the first, the best, the last and others "
+                     "evenly spread), to save disk space: the scrubber moves through those.", kept=len(epochs),
+                     epochs=say(epochs_text(len(run.history)))))
+    scrubber_state(run, epochs)
+    seconds_per_epoch = speed_control(speed_column)
+    st.fragment(replay_views, run_every=seconds_per_epoch if st.session_state.replay_playing else None)(
+        run, epochs, seconds_per_epoch)
+
+
+def replay_views(run, epochs: list[int], seconds_per_epoch: float) -> None:
+    """The scrubber and every view, redrawn together on each tick of the player."""
+    if st.session_state.replay_playing:
+        advance_while_playing(epochs, seconds_per_epoch)
+    epoch = controls(epochs)
+    has_weights = bool(run.checkpoint_epochs())
+    try:
+        view, png = epoch_frame(str(run.folder), epoch, run) if has_weights else (None, None)
+    except DamagedRunError as error:
+        st.error(_("The weights of this epoch cannot be read: {error}", error=say(error)))
+        view = png = None
+    result = run.history[epoch - 1] if epoch else None
+    about_column, view_column = st.columns([3, 1], vertical_alignment="center")
+    if result is not None:
+        about_column.caption(_("Epoch {epoch}: training accuracy {train:.2%}, validation accuracy {validation:.2%}, after {iterations:,} "
+                     "iterations.", epoch=epoch, train=result.train_acc, validation=result.val_acc,
+                     iterations=result.iterations))
+    by_iteration = view_column.segmented_control(
+        _("Curves"), list(CURVE_VIEWS), format_func=in_page_language(lambda curve_view: _(CURVE_VIEWS[curve_view])),
+        default="epochs", key="replay_curve_view", label_visibility="collapsed") == "iterations"
+    loss_column, accuracy_column, weights_column = wrapping_columns(3, key="replay_top", least_width_rem=16)
+    curves(run, epoch, by_iteration, loss_column, accuracy_column)
+    if png is not None:
+        weights_view(run, png, weights_column)
+    if view is not None:
+        st.subheader(_("Twenty digits, as this epoch reads them"))
+        digits_panel(run, view, followed_digits(str(run.folder), min(epochs[1:] or epochs), epochs[-1], run))
+        matrix_column, _rest = wrapping_columns([3, 2], key="replay_bottom", least_width_rem=24)
+        with matrix_column:
+            st.subheader(_("Validation confusion matrix"))
+            st.caption(_("{accuracy:.2%} of the {count:,} validation digits read right at this epoch.",
+                         accuracy=view.accuracy, count=int(view.confusion.sum())))
+            show_chart(confusion_heatmap(view.confusion, as_shares=False, clickable=False, height=480),
+                       key="replay_confusion", where=matrix_column)
+
+
+require_navigation()
+replay_page()

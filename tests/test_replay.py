@@ -1,0 +1,133 @@
+"""The time machine: a run replayed epoch by epoch, every view following one scrubber.
+
+The engine part (pictures of weights, the digits followed, the answers at one epoch) with the real
+engine; the page with Streamlit's AppTest on a real, tiny training run."""
+
+import json
+
+import numpy as np
+import pytest
+
+from mnist_core import TrainConfig, train_and_record
+from mnist_core.models import build_model, get_weights
+from mnist_core.pictures import NEGATIVE_RGB, POSITIVE_RGB, first_layer_tiles, weight_picture
+from mnist_core.replay import epoch_view, nearest_kept_epoch, panel_digits
+from mnist_core.runs import load_run
+from test_pages import button, open_page, rerun_until, train_on_the_train_page
+from ui.charts import TRAIN_COLOUR, VALIDATION_COLOUR, rgb
+
+
+@pytest.mark.parametrize("model_name, tiles, tile_shape", [("linear", 10, (28, 28)), ("mlp", 32, (28, 28)),
+                                                            ("cnn", 16, (3, 3))])
+def test_each_model_s_first_layer_is_drawn_as_tiles_of_its_input_s_shape(model_name, tiles, tile_shape):
+    config = TrainConfig.for_model(model_name)
+    weights = get_weights(build_model(config))
+    drawn = first_layer_tiles(model_name, weights)
+    assert drawn.shape == (tiles, *tile_shape)
+    picture = weight_picture(config, weights)
+    assert picture.dtype == np.uint8 and picture.ndim == 3 and picture.shape[2] == 3
+    assert picture.shape[1] <= 600  # fits beside the curves on a projector
+
+
+def test_the_linear_templates_are_its_columns_of_w_in_the_charts_colours():
+    config = TrainConfig()
+    weights = get_weights(build_model(config))
+    (w_path,) = [path for path in weights if path.endswith("/W")]
+    weights[w_path] = np.zeros_like(weights[w_path])
+    weights[w_path][0, 3] = 1.0    # the top-left pixel votes for digit 3
+    weights[w_path][27, 3] = -1.0  # and the 28th against it
+    tiles = first_layer_tiles("linear", weights)
+    assert tiles[3][0, 0] == 1.0 and tiles[3][0, 27] == -1.0 and not tiles[2].any()
+    assert tuple(POSITIVE_RGB) == rgb(VALIDATION_COLOUR) and tuple(NEGATIVE_RGB) == rgb(TRAIN_COLOUR)  # one palette
+    picture = weight_picture(config, weights)
+    third_tile_left = 3 * (28 * 4 + 4)
+    assert tuple(picture[0, third_tile_left]) == rgb(VALIDATION_COLOUR)
+    assert tuple(picture[0, third_tile_left + 27 * 4]) == rgb(TRAIN_COLOUR)
+    assert tuple(picture[0, 0]) == (255, 255, 255)  # a zero weight is white
+
+
+def test_an_epoch_s_answers_match_the_checkpoint_s_model_and_the_panel_follows_two_digits_a_class(sample_dataset, runs_root):
+    from mnist_core.config import split_for_config
+    from mnist_core.models import predict_probabilities
+
+    config = TrainConfig(epochs=3, batch_size=50)
+    training = train_and_record(config, sample_dataset, runs_root=runs_root)
+    list(training)
+    run = load_run(training.run_id, runs_root)
+    split = split_for_config(sample_dataset, config)
+    views = [epoch_view(epoch, run.load_checkpoint(epoch), split.validation_images, split.validation_labels)
+             for epoch in run.checkpoint_epochs()]
+    assert views[0].accuracy == pytest.approx(np.mean(split.validation_labels == 0))  # all-zero weights: every answer 0
+    assert views[-1].accuracy == pytest.approx(training.history[-1].val_acc)  # the very number the run measured
+    probabilities = predict_probabilities(run.load_checkpoint(2), split.validation_images)
+    np.testing.assert_array_equal(views[2].predictions, probabilities.argmax(axis=1))
+    assert views[2].confusion.sum() == len(split.validation_labels)
+
+    labels = split.validation_labels
+    panel = panel_digits(labels, views[1], views[-1])
+    assert len(panel) == 20 and len(set(panel.tolist())) == 20
+    assert labels[panel].tolist() == [digit for digit in range(10) for _twice in range(2)]  # two a class, in order
+    learned_late = np.flatnonzero((views[1].predictions != labels) & (views[-1].predictions == labels))
+    for story in panel[::2]:  # each class's first: a digit learned late, where the run learned one of its class late
+        if np.isin(learned_late, np.flatnonzero(labels == labels[story])).any():
+            assert story in learned_late
+        else:  # none learned late: the one the last epoch found hardest, a mistake if it made any on this class
+            members = labels == labels[story]
+            still_wrong = members & (views[-1].predictions != labels)
+            assert views[-1].predictions[story] != labels[story] if still_wrong.any() else \
+                views[-1].confidences[story] == views[-1].confidences[members].min()
+
+
+def test_a_thinned_epoch_shows_the_nearest_earlier_checkpoint():
+    assert nearest_kept_epoch([0, 1, 4, 9], 6) == 4
+    assert nearest_kept_epoch([0, 1, 4, 9], 9) == 9
+    assert nearest_kept_epoch([2, 4], 1) is None
+
+
+# -- the page ----------------------------------------------------------------------------------------
+
+def scrubber(app):
+    return app.select_slider(key="replay_epoch")
+
+
+def test_the_scrubber_moves_every_view_of_a_replayed_run(runs_root):
+    app = open_page("pages/train.py")
+    train_on_the_train_page(app, epochs=3, training_examples=300, name="to-replay")
+    app.switch_page("pages/replay.py").run()
+    assert not app.exception
+    assert scrubber(app).options == ["epoch 0: the random start", "epoch 1", "epoch 2", "epoch 3"]
+    assert scrubber(app).value == 0
+
+    def views(app):
+        charts = [json.loads(chart.proto.spec) for chart in app.get("plotly_chart")]
+        curve_points = {trace["name"]: len(trace["x"]) for chart in charts[:2] for trace in chart["data"]}
+        confusion = charts[2]["data"][1]["z"] if len(charts) > 2 else None  # the mistakes' layer
+        images = app.get("image")
+        captions = [caption.value for caption in app.caption]
+        return curve_points, confusion, len(images), captions
+
+    start_curves, start_matrix, start_images, start_captions = views(app)
+    assert set(start_curves.values()) == {0}  # the random start: nothing trained, nothing drawn
+    assert start_images >= 1 + 20  # the weights and the twenty digits
+    for epoch in (1, 3):
+        scrubber(app).set_value(epoch).run()
+        curves, matrix, images, captions = views(app)
+        assert not app.exception
+        assert curves["training loss"] == epoch and curves["validation accuracy"] == epoch
+        assert matrix != start_matrix and images == start_images
+        assert any(caption.startswith(f"Epoch {epoch}: training accuracy") for caption in captions)
+    # Step back with the button: every view follows again.
+    button(app, "Back").click().run()
+    assert scrubber(app).value == 2 and views(app)[0]["training loss"] == 2
+
+
+def test_play_moves_through_the_epochs_and_stops_at_the_last(runs_root):
+    app = open_page("pages/train.py")
+    train_on_the_train_page(app, epochs=2, training_examples=300)
+    app.switch_page("pages/replay.py").run()
+    app.segmented_control(key="replay_speed").set_value(0.5).run()
+    button(app, "Play").click().run()
+    assert app.session_state["replay_playing"]
+    rerun_until(app, lambda page: not page.session_state["replay_playing"], seconds=60)
+    assert scrubber(app).value == 2 and not app.exception
+    assert button(app, "Play again")
