@@ -1,4 +1,4 @@
-"""What do logging every iteration and keeping every epoch cost? Measured side by side, in one run.
+"""What do iteration logging, per-epoch checkpoints and TensorBoard files cost? Measured side by side, in one run.
 
     .venv/bin/python benchmarks/logging_and_checkpoints.py          (or: make benchmark)
 
@@ -15,7 +15,12 @@ It prints the median seconds per epoch of each and the cost of logging in percen
 epoch's weights; the time spent keeping them (checkpoint 0's write, and each epoch's hard link and
 thinning) is timed inside the run and printed as a share of the run's training time.
 
-The issue's bound for the two together is 5% of epoch time, for the linear model and the CNN.
+3. TensorBoard. The same recorded run writes its curves as TensorBoard event files when it ends
+(exports.write_tensorboard_events, called by RunRecorder.finish); that call is timed too, and printed
+as a share of the run's training time.
+
+The issue's bound for the three together is 5% of epoch time, for the linear model and the CNN; the
+last line adds them up.
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ import numpy as np  # noqa: E402
 import tempfile  # noqa: E402
 
 from mnist_core import TrainConfig, load_mnist, train_and_record  # noqa: E402
+from mnist_core import exports  # noqa: E402
 from mnist_core import runs as runs_module  # noqa: E402
 from mnist_core.config import split_for_config, steps_per_epoch  # noqa: E402
 from mnist_core.data import IMAGE_SIZE  # noqa: E402
@@ -115,35 +121,35 @@ def measure(model_name: str, epochs: int) -> tuple[float, float]:
     return statistics.median(without_logging), statistics.median(with_logging)
 
 
-def checkpoint_share(model_name: str, epochs: int) -> tuple[float, float]:
-    """(seconds spent keeping checkpoints, seconds of training) for one recorded run: the time in
-    RunRecorder._keep_checkpoint, and in writing checkpoint 0 (the random start)."""
-    spent = {"seconds": 0.0}
+def recorded_run_costs(model_name: str, epochs: int) -> tuple[float, float, float]:
+    """(seconds keeping checkpoints, seconds writing the TensorBoard event files, seconds of training)
+    for one recorded run: the time in RunRecorder._keep_checkpoint and in writing checkpoint 0 (the
+    random start), and in the run's one call of exports.write_tensorboard_events at its end."""
+    spent = {"checkpoints": 0.0, "tensorboard": 0.0}
     real_keep, real_write = runs_module.RunRecorder._keep_checkpoint, runs_module.write_atomically
+    real_tensorboard = exports.write_tensorboard_events
 
-    def timed_keep(recorder, *arguments):
-        started = time.perf_counter()
-        try:
-            return real_keep(recorder, *arguments)
-        finally:
-            spent["seconds"] += time.perf_counter() - started
+    def timed(function, account, counts=lambda *arguments: True):
+        def timed_function(*arguments):
+            started = time.perf_counter()
+            try:
+                return function(*arguments)
+            finally:
+                if counts(*arguments):
+                    spent[account] += time.perf_counter() - started
+        return timed_function
 
-    def timed_write(path, content):
-        started = time.perf_counter()
-        try:
-            return real_write(path, content)
-        finally:
-            if path.name == runs_module.checkpoint_name(0):
-                spent["seconds"] += time.perf_counter() - started
-
-    runs_module.RunRecorder._keep_checkpoint, runs_module.write_atomically = timed_keep, timed_write
+    runs_module.RunRecorder._keep_checkpoint = timed(real_keep, "checkpoints")
+    runs_module.write_atomically = timed(real_write, "checkpoints", lambda path, content: path.name == runs_module.checkpoint_name(0))
+    exports.write_tensorboard_events = timed(real_tensorboard, "tensorboard")  # RunRecorder.finish imports it at each call
     try:
         with tempfile.TemporaryDirectory() as runs_root:
             training = train_and_record(TrainConfig.for_model(model_name, epochs=epochs), load_mnist(), runs_root=Path(runs_root))
             list(training)
     finally:
         runs_module.RunRecorder._keep_checkpoint, runs_module.write_atomically = real_keep, real_write
-    return spent["seconds"], sum(result.seconds for result in training.history)
+        exports.write_tensorboard_events = real_tensorboard
+    return spent["checkpoints"], spent["tensorboard"], sum(result.seconds for result in training.history)
 
 
 def main() -> None:
@@ -151,14 +157,21 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=20, help="epochs per variant for the linear model (the CNN: a quarter)")
     arguments = parser.parse_args()
     print(f"{'model':8s} {'before, s/epoch':>16s} {'logging, s/epoch':>17s} {'cost':>7s}")
+    logging_cost = {}
     for model_name in ("linear", "cnn"):
         before, after = measure(model_name, arguments.epochs if model_name == "linear" else max(2, arguments.epochs // 4))
-        print(f"{model_name:8s} {before:16.3f} {after:17.3f} {100 * (after / before - 1):+6.1f}%", flush=True)
+        logging_cost[model_name] = after / before - 1
+        print(f"{model_name:8s} {before:16.3f} {after:17.3f} {100 * logging_cost[model_name]:+6.1f}%", flush=True)
     print()
-    print(f"{'model':8s} {'checkpoints, s':>15s} {'training, s':>12s} {'share':>7s}")
+    print(f"{'model':8s} {'training, s':>12s} {'checkpoints, s':>15s} {'share':>7s} {'tensorboard, s':>15s} {'share':>7s}")
+    together = {}
     for model_name, epochs in (("linear", 10), ("cnn", 2)):
-        kept, trained = checkpoint_share(model_name, epochs)
-        print(f"{model_name:8s} {kept:15.4f} {trained:12.2f} {100 * kept / trained:6.2f}%", flush=True)
+        kept, written, trained = recorded_run_costs(model_name, epochs)
+        together[model_name] = logging_cost[model_name] + (kept + written) / trained
+        print(f"{model_name:8s} {trained:12.2f} {kept:15.4f} {100 * kept / trained:6.2f}% {written:15.4f} "
+              f"{100 * written / trained:6.2f}%", flush=True)
+    print()
+    print("logging + checkpoints + TensorBoard: " + ", ".join(f"{name} {100 * cost:+.1f}%" for name, cost in together.items()))
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
     python -m mnist_core fetch [--force]
     python -m mnist_core train --model linear --epochs 5 --batch-size 100 --learning-rate 0.01 --optimizer adam
     python -m mnist_core runs
+    python -m mnist_core tensorboard [--workspace NAME]
 
 Each command parses its arguments, makes one call into the engine and prints the result. The train
 flags are generated from TrainConfig's fields, so a new hyperparameter gets its flag and help text
@@ -13,15 +14,17 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import shlex
 import signal
 import sys
 import threading
 
 from .config import TrainConfig, split_for_config
 from .data import MnistDataError, load_mnist, provision_mnist
-from .i18n import Message, environment_language, in_language
+from .i18n import Message, carried_message, environment_language, in_language
 from .results import RunStatus
-from .runs import SHARED_WORKSPACE, RunSaveError, check_workspace, list_runs, tidy_runs_folder
+from .runs import (SHARED_WORKSPACE, DamagedRunError, RunSaveError, check_workspace, epochs_text, list_runs,
+                   runs_directory, tidy_runs_folder, workspace_folder)
 
 USAGE_ERROR = 2
 
@@ -125,6 +128,48 @@ def command_runs(arguments) -> int:
     return 0
 
 
+def command_tensorboard(arguments) -> int:
+    """(Re)write the TensorBoard event files of every finished run: a run writes its own when it ends,
+    so this is for runs saved before runs did, or interrupted before their end."""
+    tidy_runs_folder()
+    try:
+        workspace = arguments.workspace and check_workspace(arguments.workspace)
+    except ValueError as error:
+        return usage_error(arguments.prog, error)
+    runs, damaged = list_runs(workspace=workspace)
+    if not runs and not damaged:
+        print(say(Message("No runs yet: start one with `python -m mnist_core train`.")))
+        return 0
+    from .exports import write_tensorboard_events  # TensorFlow, only once there is something to write
+
+    failed = False
+    for run in runs:
+        if not run.status.finished:
+            print(say(Message("{run}: not finished yet; it writes its event files when it ends.", run=run.run_id)))
+            continue
+        try:
+            written = write_tensorboard_events(run.folder)
+        except DamagedRunError as error:
+            damaged.append(carried_message(error))
+            continue
+        except OSError as error:
+            print(say(Message("{run}: the event files cannot be written ({error}).", run=run.run_id, error=str(error))),
+                  file=sys.stderr)
+            failed = True
+            continue
+        if written.epochs:
+            print(say(Message("{run}: wrote {epochs} and {points:,} points of the iteration curve.", run=run.run_id,
+                              epochs=epochs_text(written.epochs), points=written.iteration_points)))
+        else:
+            print(say(Message("{run}: no finished epoch, nothing to write.", run=run.run_id)))
+    for message in damaged:
+        print(say(Message("damaged, skipped: {message}", message=message)))
+    logdir = workspace_folder(workspace) if workspace else runs_directory()
+    print(say(Message("To see them, start TensorBoard (`pip install tensorboard` if it is not installed) and open the "
+                      "address it prints:\n    {command}", command=f"tensorboard --logdir {shlex.quote(str(logdir))}")))
+    return 1 if failed else 0
+
+
 def usage_error(prog: str, error: Exception) -> int:
     print(f"{prog}: error: {say(error)}", file=sys.stderr)
     return USAGE_ERROR
@@ -151,6 +196,12 @@ def build_parser() -> argparse.ArgumentParser:
     runs = commands.add_parser("runs", help="list the saved runs")
     runs.add_argument("--workspace", default=None, help="only this workspace's runs (default: every run)")
     runs.set_defaults(handler=command_runs, prog=runs.prog)
+
+    tensorboard = commands.add_parser(
+        "tensorboard", help="write the TensorBoard event files of the saved runs again (for runs saved before runs "
+                            "wrote them, or interrupted), then say how to start TensorBoard")
+    tensorboard.add_argument("--workspace", default=None, help="only this workspace's runs (default: every run)")
+    tensorboard.set_defaults(handler=command_tensorboard, prog=tensorboard.prog)
     return parser
 
 

@@ -18,12 +18,16 @@ from .quiet_tensorflow import keras, tf
 PIXELS = IMAGE_SIZE * IMAGE_SIZE
 
 
+@keras.saving.register_keras_serializable(package="mnist_lab")
 class LinearSoftmax(keras.layers.Layer):
     """The classic first model: prediction = softmax(x @ W + b), W is 784x10 and b is 10.
 
     Both start at zero, as in the original TensorFlow tutorial: with a single layer there is no
     symmetry to break, so random initial weights would only add noise to the lesson. An L2 penalty,
     if asked for, applies to W (as it does to every kernel in the bigger models), not to b.
+
+    Registered with Keras, with its settings in get_config(), so a run's model downloaded as a .keras
+    file (exports.py) loads again with keras.models.load_model wherever this module is imported.
     """
 
     def __init__(self, l2: float = 0.0, **options):
@@ -37,6 +41,9 @@ class LinearSoftmax(keras.layers.Layer):
 
     def call(self, flat_images):
         return keras.ops.matmul(flat_images, self.W) + self.b
+
+    def get_config(self):
+        return {**super().get_config(), "l2": self.l2}
 
 
 def build_linear(config) -> keras.Model:

@@ -15,6 +15,8 @@ otherwise.
         checkpoints/   epoch-0000.npz (the random start) and one per finished epoch, thinned to a
                        budget (see CHECKPOINT_BUDGET_BYTES); runs saved before them have none
         run.json       status, message, best epoch, times
+        tensorboard/   the curves as TensorBoard event files (train/, validation/), written when the run
+                       ends (exports.write_tensorboard_events), so `tensorboard --logdir runs/` shows them
     runs/<workspace>/.locks/20261128-143000-linear-1a2b3c4d.lock   only while it waits or trains
 
 A run exists from the moment it is asked for: its folder, with config.json and a run.json saying
@@ -365,6 +367,14 @@ class RunRecorder:
             # run.json already says how the run ended, so a reader that finds the lock free in
             # between these two lines still reads the right status.
             self._release_lock(self.folder)
+        # The saved run's curves for TensorBoard are an extra: whatever goes wrong is logged, and the
+        # run, saved above, is unaffected (`python -m mnist_core tensorboard` can write them again).
+        try:
+            from .exports import write_tensorboard_events  # TensorFlow: loaded already, as the run trained
+
+            write_tensorboard_events(self.folder)
+        except Exception as error:  # noqa: BLE001
+            logger.warning("run %s: its TensorBoard event files could not be written (%s)", self.run_id, error, exc_info=True)
 
     def discard(self) -> None:
         """Remove the run: it was refused before it started (a batch bigger than its training set, say)."""

@@ -90,17 +90,26 @@ def epoch_label(epoch: int) -> str:
 # -- the scrubber ------------------------------------------------------------------------------------
 
 def scrubber_state(run, epochs: list[int]) -> None:
-    """Start a run's replay at its first epoch, paused; a run picked again starts over."""
-    if st.session_state.get("replay_run") != run_stamp(run) or st.session_state.get("replay_epoch") not in epochs:
+    """Start a run's replay at its first epoch, paused; a run picked again starts over.
+
+    `replay_position` is the epoch shown. The slider (`replay_epoch`) shows it and sets it when moved
+    by hand, but only while the player is paused: while it plays, a browser may send back the value
+    the slider had a tick ago, which must not throw the player back, so the slider is disabled then."""
+    if st.session_state.get("replay_run") != run_stamp(run) or st.session_state.get("replay_position") not in epochs:
         st.session_state.replay_run = run_stamp(run)
-        st.session_state.replay_epoch = epochs[0]
+        st.session_state.replay_position = st.session_state.replay_epoch = epochs[0]
         st.session_state.replay_playing = False
 
 
+def show_epoch(epoch: int) -> None:
+    st.session_state.replay_position = st.session_state.replay_epoch = epoch
+
+
 def step_to(epochs: list[int], offset: int) -> None:
-    """Move the scrubber `offset` kept epochs on (a button's callback, so it runs before the slider)."""
-    index = epochs.index(st.session_state.replay_epoch) + offset
-    st.session_state.replay_epoch = epochs[max(0, min(index, len(epochs) - 1))]
+    """Move `offset` kept epochs on (a button's callback, so it runs before the slider is drawn);
+    the player stops there."""
+    index = epochs.index(st.session_state.replay_position) + offset
+    show_epoch(epochs[max(0, min(index, len(epochs) - 1))])
     st.session_state.replay_playing = False
 
 
@@ -110,12 +119,11 @@ def advance_while_playing(epochs: list[int], seconds_per_epoch: float) -> None:
     if now - st.session_state.get("replay_moved_at", 0.0) < 0.8 * seconds_per_epoch:
         return  # a rerun of the page (a click), not the player's tick
     st.session_state.replay_moved_at = now
-    index = epochs.index(st.session_state.replay_epoch)
+    index = epochs.index(st.session_state.replay_position)
     if index + 1 < len(epochs):
-        st.session_state.replay_epoch = epochs[index + 1]
+        show_epoch(epochs[index + 1])
     if index + 2 >= len(epochs):
-        st.session_state.replay_playing = False
-        st.rerun()  # the player stops: the page is drawn again without its timer
+        st.session_state.replay_playing = False  # the last epoch is shown by this run; the next drops the timer
 
 
 def speed_control(where) -> float:
@@ -134,22 +142,26 @@ def controls(epochs: list[int]) -> int:
     playing = st.session_state.replay_playing
     back, play, forward, slider = wrapping_columns([1, 1, 1, 4], key="replay_controls", least_width_rem=6,
                                                    vertical_alignment="bottom")
+    position = st.session_state.replay_position
     back.button(_("Back"), icon=":material/skip_previous:", on_click=step_to, args=(epochs, -1), key="replay_back",
-                disabled=st.session_state.replay_epoch == epochs[0], width="stretch")
-    at_the_end = st.session_state.replay_epoch == epochs[-1]
+                disabled=position == epochs[0], width="stretch")
+    at_the_end = position == epochs[-1]
     if play.button(_("Pause") if playing else (_("Play again") if at_the_end else _("Play")),
                    icon=":material/pause:" if playing else ":material/play_arrow:", type="primary", key="replay_play",
                    width="stretch"):
         if not playing and at_the_end:
-            st.session_state.replay_epoch = epochs[0]
+            show_epoch(epochs[0])
         st.session_state.replay_playing = not playing
         st.session_state.replay_moved_at = time.monotonic()
         st.rerun()  # the whole page, so the player's timer starts or stops
     forward.button(_("Next"), icon=":material/skip_next:", on_click=step_to, args=(epochs, 1), key="replay_next",
                    disabled=at_the_end, width="stretch")
-    slider.select_slider(_("Epoch"), options=epochs, key="replay_epoch", format_func=in_page_language(epoch_label),
-                         on_change=lambda: st.session_state.update(replay_playing=False))
-    return st.session_state.replay_epoch
+    if playing:
+        st.session_state.replay_epoch = position  # whatever the browser last sent
+    epoch = slider.select_slider(_("Epoch"), options=epochs, key="replay_epoch", format_func=in_page_language(epoch_label),
+                                 disabled=playing, help=_("Pause the player to move through the epochs by hand."))
+    st.session_state.replay_position = epoch
+    return epoch
 
 
 # -- the views -----------------------------------------------------------------------------------------
@@ -217,12 +229,15 @@ def replay_page() -> None:
                      epochs=say(epochs_text(len(run.history)))))
     scrubber_state(run, epochs)
     seconds_per_epoch = speed_control(speed_column)
-    st.fragment(replay_views, run_every=seconds_per_epoch if st.session_state.replay_playing else None)(
-        run, epochs, seconds_per_epoch)
+    playing = st.session_state.replay_playing
+    st.fragment(replay_views, run_every=seconds_per_epoch if playing else None)(run, epochs, seconds_per_epoch, playing)
 
 
-def replay_views(run, epochs: list[int], seconds_per_epoch: float) -> None:
-    """The scrubber and every view, redrawn together on each tick of the player."""
+def replay_views(run, epochs: list[int], seconds_per_epoch: float, timer_on: bool) -> None:
+    """The scrubber and every view, redrawn together on each tick of the player (`timer_on`)."""
+    if timer_on and not st.session_state.replay_playing:
+        st.session_state.replay_epoch = st.session_state.replay_position  # the slider was disabled: what it sent is stale
+        st.rerun()  # the whole page, drawn again without the player's timer
     if st.session_state.replay_playing:
         advance_while_playing(epochs, seconds_per_epoch)
     epoch = controls(epochs)

@@ -7,6 +7,7 @@ spend seconds importing TensorFlow each time); one smoke test runs the real `pyt
 import csv
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -53,6 +54,7 @@ def test_train_prints_one_classic_line_per_epoch_and_saves_the_run(runs_root, ru
     (["launch"], "invalid choice"),
     (["train", "--workspace", "../elsewhere"], "not a valid workspace name"),
     (["runs", "--workspace", "a/b"], "not a valid workspace name"),
+    (["tensorboard", "--workspace", "../elsewhere"], "not a valid workspace name"),
 ])
 def test_bad_arguments_give_one_line_and_exit_code_2(runs_root, run_cli, arguments, words):
     completed = run_cli(*arguments)
@@ -62,7 +64,7 @@ def test_bad_arguments_give_one_line_and_exit_code_2(runs_root, run_cli, argumen
     assert not runs_root.exists() or not any(runs_root.iterdir())
 
 
-@pytest.mark.parametrize("command", [[], ["train"], ["runs"], ["fetch"]])
+@pytest.mark.parametrize("command", [[], ["train"], ["runs"], ["fetch"], ["tensorboard"]])
 def test_every_help_page_prints_and_exits_0(run_cli, command):
     """The README sends newcomers to `train --help`: a '%' in a reason once made argparse crash on it."""
     completed = run_cli(*command, "--help")
@@ -78,6 +80,32 @@ def test_runs_lists_saved_runs(run_cli):
     completed = run_cli("runs")
     assert completed.returncode == 0
     assert re.search(r"shared\s+linear\s+completed\s+1 epoch\(s\), best epoch 1: val_acc=0\.9\d{3}", completed.stdout)
+
+
+def test_tensorboard_writes_the_event_files_of_runs_saved_without_them(runs_root, run_cli, sample_dataset):
+    from mnist_core import TrainConfig, train_and_record
+    from mnist_core.exports import TENSORBOARD_FOLDER
+    from mnist_core.results import RunStatus
+    from mnist_core.runs import start_run
+
+    trained = train_and_record(TrainConfig(epochs=2, batch_size=50), sample_dataset, runs_root=runs_root)
+    list(trained)
+    events = trained.recorder.folder / TENSORBOARD_FOLDER
+    shutil.rmtree(events)  # as a run saved before runs wrote them
+    untrained = start_run(TrainConfig(), runs_root, workspace="class-b")
+    untrained.finish(RunStatus.STOPPED, "Stopped before the first epoch ended.", None, weights=None)
+
+    completed = run_cli("tensorboard")
+    assert completed.returncode == 0 and completed.stderr == ""
+    assert f"{trained.run_id}: wrote 2 epochs and" in completed.stdout
+    assert f"{untrained.run_id}: no finished epoch, nothing to write." in completed.stdout
+    assert f"tensorboard --logdir {runs_root}" in completed.stdout
+    assert len(list((events / "train").glob("events.out.tfevents.*"))) == 1
+    assert len(list((events / "validation").glob("events.out.tfevents.*"))) == 1
+
+    only_one_workspace = run_cli("tensorboard", "--workspace", "class-b")
+    assert trained.run_id not in only_one_workspace.stdout and untrained.run_id in only_one_workspace.stdout
+    assert f"tensorboard --logdir {runs_root / 'class-b'}" in only_one_workspace.stdout
 
 
 @pytest.mark.slow

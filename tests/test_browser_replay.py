@@ -1,0 +1,45 @@
+"""Browser test of the Replay page: the player's own timer moves every view, in a real Chromium."""
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.app_server import open_app
+
+REPLAY_WORKSPACE = "replay-tests"
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def replay_workspace(app_runs_root):
+    """A workspace holding one finished four-epoch run of the linear model."""
+    from mnist_core import TrainConfig, load_mnist, train_and_record
+
+    list(train_and_record(TrainConfig(epochs=4), load_mnist(), runs_root=app_runs_root, name="to-replay",
+                          workspace=REPLAY_WORKSPACE))
+    return REPLAY_WORKSPACE
+
+
+def points_of_first_chart() -> str:
+    return "document.querySelector('.js-plotly-plot')?.data?.[0]?.x?.length"
+
+
+def test_play_replays_a_run_epoch_by_epoch_and_every_view_follows(app_url, replay_workspace, page):
+    open_app(page, f"{app_url}/?workspace={replay_workspace}")
+    page.get_by_role("link", name="Replay").click()
+    expect(page.get_by_role("heading", name="Replay a run")).to_be_visible()
+    expect(page.get_by_text("epoch 0: the random start").first).to_be_visible()
+    page.wait_for_function(f"() => {points_of_first_chart()} === 0")  # nothing trained yet: no point drawn
+    # All-zero weights give every digit a probability of 10% and read each as a 0: only the two 0s are right.
+    expect(page.get_by_text("✓ 0 · 10%")).to_have_count(2)
+    expect(page.get_by_text("✗ 0 · 10%")).to_have_count(18)
+    page.get_by_role("radio", name="0.5 s").click()
+    page.get_by_role("button", name="Play").click()
+    expect(page.get_by_role("button", name="Pause")).to_be_visible()
+    for epoch in (1, 2, 3, 4):  # the player's timer, not a click, moves it on: each epoch in turn
+        page.wait_for_function(f"() => {points_of_first_chart()} === {epoch}", timeout=30_000)
+        expect(page.get_by_text(f"Epoch {epoch}: training accuracy")).to_be_visible()
+    expect(page.get_by_role("button", name="Play again")).to_be_visible()  # it stopped at the last epoch
+    expect(page.get_by_text("of the 6,000 validation digits read right at this epoch")).to_be_visible()
+    page.get_by_role("button", name="Back").click()
+    page.wait_for_function(f"() => {points_of_first_chart()} === 3")
