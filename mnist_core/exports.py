@@ -3,7 +3,7 @@ and its curves as TensorBoard event files.
 
 - `weights_gif(run)`: one frame per kept checkpoint, the first layer's weights as pictures.py draws
   them, with a progress bar and "N / M" (epoch N of the run's M) under each; for a slide or a chat.
-- `keras_model_bytes(run)` and `keras_file_name(run)`: the run's final model as a `.keras` file, for
+- `keras_model_bytes(run)` and `keras_file_name(run)` (`gif_file_name(run)` for the GIF): the run's final model as a `.keras` file, for
   students to load in their own notebook. A download only: the app itself never loads a model file.
 - `write_tensorboard_events(run_folder)`: the run's per-epoch and per-iteration curves as TensorBoard
   event files in `<run>/tensorboard/`, so `tensorboard --logdir runs/` shows every run of the class.
@@ -134,12 +134,20 @@ def keras_model_bytes(run: SavedRun) -> bytes:
         return path.read_bytes()
 
 
-def keras_file_name(run: SavedRun) -> str:
-    """A download name from the run's name, which is anyone's text: only ASCII letters, digits, '-' and
-    '_' are kept (no '/', '..', spaces or leading '-' to surprise a file system or a shell), and
-    the run id stands in when nothing is left (a name in Chinese, say)."""
+def download_name(run: SavedRun, ending: str) -> str:
+    """A download's file name from the run's name, which is anyone's text: only ASCII letters, digits,
+    '-' and '_' are kept (no '/', '..', spaces or leading '-' to surprise a file system or a shell),
+    and the run id stands in when nothing is left (a name in Chinese, say). `ending`: ".keras", say."""
     stem = re.sub(r"[^A-Za-z0-9_]+", "-", run.name).strip("-_")[:MAX_FILE_NAME_CHARACTERS].strip("-_")
-    return f"{stem or run.run_id}.keras"
+    return f"{stem or run.run_id}{ending}"
+
+
+def keras_file_name(run: SavedRun) -> str:
+    return download_name(run, ".keras")
+
+
+def gif_file_name(run: SavedRun) -> str:
+    return download_name(run, "-weights.gif")
 
 
 # -- the curves for TensorBoard ---------------------------------------------------------------------

@@ -5,7 +5,11 @@ biggest CNN, batch size 1 and 100 epochs would hold that slot for about a day an
 started from the browser have limits (the teacher's command line has none):
 
 - a time limit per run (`MNIST_LAB_RUN_TIME_LIMIT_MINUTES`, 15 by default, 0 for none), after which
-  the run stops as Stop would, keeping its finished epochs, and says why;
+  the run stops as Stop would, keeping its finished epochs, and says why; time spent paused does
+  not count, only training;
+- a paused run gives its training slot to the queue (jobs.py), and one left paused for
+  `MNIST_LAB_PAUSE_LIMIT_SECONDS` (10 minutes by default) stops by itself, keeping its finished
+  epochs: it holds no slot, but it keeps its model, its copy of the data and its workspace busy;
 - a limit on the model's size (MAX_PARAMETERS), refused with a message before the run queues;
 - an estimate of the training time, so a page can warn before a run that the limit would cut.
 
@@ -25,6 +29,8 @@ PIXELS = IMAGE_SIZE * IMAGE_SIZE
 
 TIME_LIMIT_VARIABLE = "MNIST_LAB_RUN_TIME_LIMIT_MINUTES"
 DEFAULT_TIME_LIMIT_MINUTES = 15.0
+PAUSE_LIMIT_VARIABLE = "MNIST_LAB_PAUSE_LIMIT_SECONDS"
+DEFAULT_PAUSE_LIMIT_SECONDS = 600.0
 # The biggest model the page's sliders make (a CNN with 64 filters and a 1024-unit dense layer) has
 # 6.5 million parameters; the CLI can ask for far bigger ones (hidden layers 4096 wide), which would
 # take the server's memory and its training slot for hours.
@@ -40,14 +46,26 @@ SECONDS_PER_PARAMETER_UPDATE = 2.1e-9
 SECONDS_PER_MULTIPLY_ADD = 3.8e-11  # forward and backward together, per forward multiply-add
 
 
+def environment_number(variable: str, default: float) -> float:
+    """A number set in the environment, or `default` where it is unset or not a number."""
+    text = os.environ.get(variable, "").strip()
+    try:
+        return float(text) if text else default
+    except ValueError:
+        return default
+
+
 def run_time_limit_seconds() -> float | None:
     """The most one browser-started run may train, from the environment (None: no limit)."""
-    text = os.environ.get(TIME_LIMIT_VARIABLE, "").strip()
-    try:
-        minutes = float(text) if text else DEFAULT_TIME_LIMIT_MINUTES
-    except ValueError:
-        minutes = DEFAULT_TIME_LIMIT_MINUTES
+    minutes = environment_number(TIME_LIMIT_VARIABLE, DEFAULT_TIME_LIMIT_MINUTES)
     return minutes * 60 if minutes > 0 else None
+
+
+def pause_limit_seconds() -> float:
+    """How long a browser-started run may stay paused before it stops by itself, from the environment.
+    Always a limit: a run paused for ever would keep its workspace busy for ever."""
+    seconds = environment_number(PAUSE_LIMIT_VARIABLE, DEFAULT_PAUSE_LIMIT_SECONDS)
+    return seconds if seconds > 0 else DEFAULT_PAUSE_LIMIT_SECONDS
 
 
 def layer_costs(config: TrainConfig) -> list[tuple[int, int]]:

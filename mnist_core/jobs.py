@@ -14,6 +14,10 @@ race, which queue one after another. So a workspace has at most one run in the q
 start gets a message instead of a hidden job, and Stop reaches everything the workspace runs.
 Each run is saved from the moment it is asked for (runs.py), and limited in size and time as
 fair_share.py says.
+
+A run can be paused and stepped (pausing.PauseControl). A paused run gives its training slot to
+the queue, so it never holds up anyone else's run; a step or Resume queues for a slot again, first
+come, first served, like any run. Left paused too long, it stops by itself (fair_share.py).
 """
 
 from __future__ import annotations
@@ -26,8 +30,9 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 from .config import TrainConfig
-from .fair_share import check_model_size, run_time_limit_seconds
+from .fair_share import check_model_size, pause_limit_seconds, run_time_limit_seconds
 from .i18n import Message, carried_message
+from .pausing import PauseControl
 from .results import EpochResult, IterationPoint, RunStatus, best_result
 from .runs import SHARED_WORKSPACE, start_run
 
@@ -147,10 +152,13 @@ class JobSnapshot:
     epoch: int               # the epoch in progress (or last finished)
     step: int                # steps done in that epoch
     steps_per_epoch: int
-    queue_position: int      # 0 unless waiting for a slot
+    queue_position: int      # 0 unless waiting for a slot (to start, or to go on after a pause)
     best_epoch: int | None
     run_id: str
     waiting_for: str | None  # the run this one waits for before it queues (the race's runs go one by one)
+    paused: bool             # paused by its student and not finished: it rests, or takes a step it was asked for
+    paused_weights: dict | None  # while paused, the weights reached so far (models.get_weights), once it has rested
+    pause_seconds_left: float | None  # while it rests paused, how long until it stops by itself
 
     @property
     def finished(self) -> bool:
@@ -162,7 +170,8 @@ class JobSnapshot:
 
 
 class TrainingJob:
-    """One training run on a background thread. Start it, poll `snapshot()`, `stop()` it any time.
+    """One training run on a background thread. Start it, poll `snapshot()`, `stop()` it any time;
+    `pause()`, step it (`step_batch()`, `step_epoch()`) and `resume()` it while it trains.
 
     The job adds only what the training cannot know: its wait in the queue, how it failed, and the
     progress inside an epoch. Epochs, best epoch and status are read from the training itself.
@@ -181,6 +190,8 @@ class TrainingJob:
         self._after = after
         self._slots = slots or training_slots
         self._stop = threading.Event()
+        self._holds_slot = False  # read and written by the job's own thread only
+        self._pause_control = PauseControl(pause_limit_seconds(), give_way=self._give_up_slot, take_turn=self._queue_for_slot)
         self._lock = threading.Lock()
         self._training = None    # the Training, once it has a slot and has started
         self._progress = (0, 0, 0)
@@ -205,8 +216,24 @@ class TrainingJob:
         return self
 
     def stop(self) -> None:
-        """Ask the run to stop between steps; finished epochs and their weights are kept."""
+        """Ask the run to stop between steps, paused or not; finished epochs and their weights are kept."""
         self._stop.set()
+
+    def pause(self) -> None:
+        """Pause between two steps: the run gives up its training slot and rests, its weights on show."""
+        self._pause_control.pause()
+
+    def resume(self) -> None:
+        """Train on: the run queues for a training slot, then trains freely."""
+        self._pause_control.resume()
+
+    def step_batch(self) -> None:
+        """While paused: queue for a slot, train one batch, rest again."""
+        self._pause_control.step_batch()
+
+    def step_epoch(self) -> None:
+        """While paused: queue for a slot, train to the end of the current epoch, save it, rest again."""
+        self._pause_control.step_epoch()
 
     def join(self, timeout: float | None = None) -> bool:
         """Wait for the job to end; True if it did."""
@@ -224,12 +251,14 @@ class TrainingJob:
                 # reading them in the other order could pair a new status with an older history.
                 status, message, best_epoch = training.status, training.message, training.best_epoch
                 history = tuple(training.history)
-                iterations = tuple(training.iterations.points)
+                iterations = tuple(training.iterations.points_so_far)
+            paused = not status.finished and self._pause_control.paused  # a run paused in the queue rests once it starts
             return JobSnapshot(status=status, message=message, history=history, iterations=iterations,
                                epoch=epoch, step=step, steps_per_epoch=steps_per_epoch,
-                               queue_position=self._slots.position(self) if status == RunStatus.WAITING else 0,
-                               best_epoch=best_epoch, run_id=self.run_id,
-                               waiting_for=self._after.name if self._after is not None else None)
+                               queue_position=self._slots.position(self), best_epoch=best_epoch, run_id=self.run_id,
+                               waiting_for=self._after.name if self._after is not None else None, paused=paused,
+                               paused_weights=training.paused_weights if paused and training is not None else None,
+                               pause_seconds_left=self._pause_control.seconds_left() if paused else None)
 
     def _set(self, **fields) -> None:
         with self._lock:
@@ -245,7 +274,18 @@ class TrainingJob:
             if self._stop.is_set():
                 return False
         self._after = None  # it has finished: let go of it and its model (and stop saying it waits for it)
-        return self._slots.acquire(self, self._stop.is_set)
+        return self._queue_for_slot()
+
+    def _queue_for_slot(self) -> bool:
+        """Wait for a training slot, first come, first served. False, without one, if stopped meanwhile."""
+        self._holds_slot = self._slots.acquire(self, self._stop.is_set)
+        return self._holds_slot
+
+    def _give_up_slot(self) -> None:
+        """Let the next run in the queue train: this one has paused, or ended."""
+        if self._holds_slot:
+            self._holds_slot = False
+            self._slots.release()
 
     def _work(self) -> None:
         from .training import train_and_record  # TensorFlow is loaded by the first training, not by importing jobs
@@ -260,7 +300,8 @@ class TrainingJob:
             return
         try:
             training = train_and_record(self.config, self._dataset, recorder=self._recorder, stop_requested=self._stop.is_set,
-                                        on_progress=self._on_progress, time_limit_seconds=run_time_limit_seconds())
+                                        on_progress=self._on_progress, time_limit_seconds=run_time_limit_seconds(),
+                                        pause_control=self._pause_control)
             self._set(_training=training, _progress=(1, 0, training.steps_per_epoch))
             for _ in training:
                 pass  # each epoch lands in training.history, which snapshot() reads
@@ -274,4 +315,4 @@ class TrainingJob:
             # A finished job keeps its metrics and model, not the 50 MB of training data (the
             # Training drops its own split when its loop ends).
             self._dataset = None
-            self._slots.release()
+            self._give_up_slot()

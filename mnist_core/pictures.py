@@ -23,7 +23,8 @@ POSITIVE_RGB = np.array((213, 94, 0), dtype=float)   # ui/charts.py's VALIDATION
 NEGATIVE_RGB = np.array((0, 114, 178), dtype=float)  # ui/charts.py's TRAIN_COLOUR, #0072B2
 WHITE = np.full(3, 255.0)
 GAP_RGB = (238, 238, 238)  # between tiles: light grey, so white (zero) tiles keep their edges
-GAP = 4                    # pixels between tiles
+# Pixels between tiles: wider between the CNN's small filters, which would otherwise run together.
+GAP = {"linear": 4, "mlp": 4, "cnn": 12}
 MAX_UNITS = 32             # the MLP's first 32 units: 4 rows of 8 stay readable on a projector
 # Each kind's tiles, enlarged so the whole picture is about 600 px wide.
 TILE_SCALE = {"linear": 4, "mlp": 2, "cnn": 16}
@@ -68,14 +69,14 @@ def weight_picture(config, weights: dict[str, np.ndarray]) -> np.ndarray:
     model_name = config.model
     tiles = first_layer_tiles(model_name, weights)
     limits = tile_limits(model_name, tiles)
-    scale, per_row = TILE_SCALE[model_name], TILES_PER_ROW[model_name]
+    scale, per_row, gap = TILE_SCALE[model_name], TILES_PER_ROW[model_name], GAP[model_name]
     tile_height, tile_width = tiles.shape[1] * scale, tiles.shape[2] * scale
     rows = math.ceil(len(tiles) / per_row)
     columns = min(per_row, len(tiles))
-    picture = np.empty((rows * tile_height + (rows - 1) * GAP, columns * tile_width + (columns - 1) * GAP, 3), np.uint8)
+    picture = np.empty((rows * tile_height + (rows - 1) * gap, columns * tile_width + (columns - 1) * gap, 3), np.uint8)
     picture[:] = GAP_RGB
     for index, (tile, limit) in enumerate(zip(tiles, limits)):
         row, column = divmod(index, per_row)
-        top, left = row * (tile_height + GAP), column * (tile_width + GAP)
+        top, left = row * (tile_height + gap), column * (tile_width + gap)
         picture[top:top + tile_height, left:left + tile_width] = diverging_colours(tile, limit, scale)
     return picture

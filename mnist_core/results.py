@@ -74,7 +74,10 @@ class IterationPoint:
 class IterationLog:
     """Every training step's batch loss and accuracy, averaged into at most POINTS_PER_EPOCH points an
     epoch. A stretch never crosses an epoch's end, so the epoch boundaries fall between points. Steps
-    whose loss is not a finite number (a diverging run) are left out of the averages."""
+    whose loss is not a finite number (a diverging run) are left out of the averages.
+
+    `points` holds the finished stretches (what a run saves); `points_so_far` adds the stretch in
+    progress, for a live chart: a run paused after a single step shows that step at once."""
 
     def __init__(self, steps_per_epoch: int):
         self.steps_per_epoch = steps_per_epoch
@@ -83,6 +86,7 @@ class IterationLog:
         self.iterations = 0
         self._losses: list[float] = []
         self._accuracies: list[float] = []
+        self._stretch_so_far: IterationPoint | None = None  # the unfinished stretch, averaged so far
 
     def add(self, losses, accuracies) -> None:
         """The losses and accuracies of the next steps, in order (a chunk's, say)."""
@@ -94,9 +98,23 @@ class IterationLog:
             step_in_epoch = (self.iterations - 1) % self.steps_per_epoch + 1
             if step_in_epoch % self.stretch == 0 or step_in_epoch == self.steps_per_epoch:
                 if self._losses:
-                    self.points.append(IterationPoint(self.iterations, sum(self._losses) / len(self._losses),
-                                                      sum(self._accuracies) / len(self._accuracies)))
+                    self.points.append(self._average())
                 self._losses, self._accuracies = [], []
+        # One assignment, once per chunk: a page reading from another thread sees the old stretch or the new.
+        self._stretch_so_far = self._average() if self._losses else None
+
+    @property
+    def points_so_far(self) -> list[IterationPoint]:
+        """`points`, then the unfinished stretch as a provisional last point (its full point replaces it
+        once the stretch is complete). Safe to read while the training thread adds steps."""
+        points, unfinished = list(self.points), self._stretch_so_far
+        if unfinished is not None and (not points or unfinished.iteration > points[-1].iteration):
+            points.append(unfinished)  # (read just as its stretch was completed, it is already among `points`)
+        return points
+
+    def _average(self) -> IterationPoint:
+        return IterationPoint(self.iterations, sum(self._losses) / len(self._losses),
+                              sum(self._accuracies) / len(self._accuracies))
 
 
 # A training loss that rises by more than this share from one epoch to the next, and by a visible

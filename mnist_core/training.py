@@ -16,6 +16,10 @@ After every epoch the model is measured on (a fixed sample of) the training set 
 validation set with dropout off: that is the classic loop's training accuracy, not a running average
 of a model that kept changing during the epoch. The test set is never touched here.
 
+A run can be paused, stepped one batch or one epoch at a time, and resumed (`PauseControl`): between
+two chunks the loop asks how far it may go, which costs one lock per chunk, never per batch. Time
+spent paused is not training time: the run's time limit and its epochs' seconds leave it out.
+
 The settings are in config.py, the words for a run's state and its epochs in results.py.
 """
 
@@ -32,6 +36,7 @@ from .data import DatasetSplit, load_mnist
 from .fair_share import SHORTER_RUN_ADVICE
 from .i18n import Message
 from .models import build_model, count_parameters, get_weights, set_weights
+from .pausing import PauseControl
 from .quiet_tensorflow import tf
 from .results import EpochResult, IterationLog, RunStatus
 from .runs import SHARED_WORKSPACE, RunSaveError, epochs_text, kept_epochs_text, start_run
@@ -58,13 +63,14 @@ class Training:
 
     While and after it runs, `status`, `message`, `history`, `best_epoch` and `model` say where it
     stands; `history` is the run's one list of finished epochs, which the recorder saves and the
-    pages draw. Use `train()` or `train_and_record()` to make one.
+    pages draw. While it is paused, `paused_weights` are the weights it has reached, a step after
+    the last epoch's end perhaps. Use `train()` or `train_and_record()` to make one.
     """
 
     def __init__(self, config: TrainConfig, dataset=None, split: DatasetSplit | None = None,
                  stop_requested: Callable[[], bool] | None = None,
                  on_progress: Callable[[int, int, int], None] | None = None, recorder=None,
-                 time_limit_seconds: float | None = None):
+                 time_limit_seconds: float | None = None, pause_control: PauseControl | None = None):
         config.validate()
         self.config = config
         if split is None:
@@ -79,6 +85,8 @@ class Training:
         self.on_progress = on_progress or (lambda epoch, step, steps_per_epoch: None)
         self.recorder = recorder
         self.time_limit_seconds = time_limit_seconds
+        self.pause_control = pause_control or PauseControl()
+        self.paused_weights: dict[str, np.ndarray] | None = None  # the working model's weights while paused, else None
         self.training_examples = training_examples
         self.steps_per_epoch = steps_per_epoch(training_examples, config.batch_size)
         self.model = build_model(config)
@@ -135,9 +143,19 @@ class Training:
                 order = tf.constant(shuffled_order(config.seed, epoch, training_examples), dtype=tf.int32)
                 step = 0
                 while step < self.steps_per_epoch:
+                    asked_at = time.perf_counter()
+                    allowed_steps = self._steps_allowed(trainer, epoch, step)  # a paused run rests in here
+                    rested = time.perf_counter() - asked_at  # not training time: the clocks skip it
+                    started, epoch_start = started + rested, epoch_start + rested
                     if self.stop_requested():
                         self._finish(RunStatus.STOPPED, Message("Stopped during epoch {epoch}; {kept}.", epoch=epoch,
                                                                 kept=self._kept_text()))
+                        return
+                    if self.pause_control.rested_too_long:
+                        self._finish(RunStatus.STOPPED, Message(
+                            "Stopped during epoch {epoch}: it was left paused for {minutes:g} minutes, the longest a run may "
+                            "stay paused on this server; {kept}.", epoch=epoch, minutes=self.pause_control.limit_seconds / 60,
+                            kept=self._kept_text()))
                         return
                     if self.time_limit_seconds is not None and time.perf_counter() - started > self.time_limit_seconds:
                         self._finish(RunStatus.STOPPED, Message(
@@ -145,7 +163,7 @@ class Training:
                             "so that everyone gets a turn; {kept}. {advice}", epoch=epoch, minutes=self.time_limit_seconds / 60,
                             kept=self._kept_text(), advice=SHORTER_RUN_ADVICE))
                         return
-                    steps = min(chunk_steps, self.steps_per_epoch - step)
+                    steps = min(chunk_steps, allowed_steps)
                     chunk_start = time.perf_counter()
                     losses, right_answers = trainer.train_chunk(train_images, train_labels, order, batch_size,
                                                                 tf.constant(step, tf.int32), tf.constant(steps, tf.int32))
@@ -200,6 +218,19 @@ class Training:
             # all of MNIST): a background job or a page may hold on to the Training long after.
             self.split = None
 
+    def _steps_allowed(self, trainer: CompiledTrainer, epoch: int, step: int) -> int:
+        """How many steps the loop may run before it asks again: the rest of the epoch, unless the run
+        is paused. A paused run rests here, showing the weights it has reached, until a button moves it
+        on; 0 when Stop or the pause limit ends the rest instead."""
+        steps_left = self.steps_per_epoch - step
+        while (allowed := self.pause_control.allowance(epoch, steps_left)) is None:
+            self.paused_weights = get_weights(trainer.model)
+            if not self.pause_control.rest(self.stop_requested):
+                return 0
+        if not self.pause_control.paused:
+            self.paused_weights = None
+        return allowed
+
     def _batch_sizes(self, first_step: int, steps: int) -> np.ndarray:
         """The sizes of an epoch's batches first_step .. first_step+steps-1: all full but the last."""
         batch_size = self.config.batch_size
@@ -250,7 +281,8 @@ def train(config: TrainConfig, dataset=None, **options) -> Training:
 
     `dataset` is what load_mnist() returns (loaded if omitted); options are those of `Training`:
     `split`, `stop_requested` (checked between chunks of steps), `on_progress(epoch, step,
-    steps_per_epoch)` and `recorder` (saves the run as it goes; see runs.py).
+    steps_per_epoch)`, `recorder` (saves the run as it goes; see runs.py), `time_limit_seconds`
+    (of training, pauses left out) and `pause_control` (a PauseControl, to pause and step the run).
     """
     return Training(config, dataset=dataset, **options)
 

@@ -16,6 +16,7 @@ import streamlit as st
 from PIL import Image
 
 from mnist_core.config import split_for_config
+from mnist_core.exports import gif_file_name, keras_file_name, keras_model_bytes, weights_gif
 from mnist_core.models import get_weights
 from mnist_core.pictures import weight_picture
 from mnist_core.replay import EpochView, epoch_view, nearest_kept_epoch, panel_digits
@@ -68,9 +69,13 @@ def epoch_frame(run_folder: str, epoch: int, _run) -> tuple[EpochView, bytes]:
 
 @st.cache_resource(max_entries=100, show_spinner=False)
 def followed_digits(run_folder: str, first_epoch: int, last_epoch: int, _run) -> np.ndarray:
-    """The panel's twenty validation digits for this run (chosen from its first and last trained epochs)."""
-    (first_view, _png), (last_view, _png) = (epoch_frame(run_folder, first_epoch, _run),
-                                             epoch_frame(run_folder, last_epoch, _run))
+    """The panel's twenty validation digits for this run (chosen from its first and last trained
+    epochs; from the last alone if the first one's weights cannot be read)."""
+    last_view, _png = epoch_frame(run_folder, last_epoch, _run)
+    try:
+        first_view, _png = epoch_frame(run_folder, first_epoch, _run)
+    except DamagedRunError:
+        first_view = last_view
     return panel_digits(run_validation_set(_run)[1], first_view, last_view)
 
 
@@ -173,7 +178,7 @@ def curves(run, epoch: int, by_iteration: bool, where_loss, where_accuracy) -> N
     if by_iteration:
         steps_per_epoch = run.history[0].iterations
         points = [point for point in run.iterations() if point.iteration <= epoch * steps_per_epoch]
-        loss, accuracy = iteration_curves(points, history, steps_per_epoch, last_epoch)
+        loss, accuracy = iteration_curves(points, history, steps_per_epoch, last_epoch, epoch_labels=3)  # a third of the width
     else:
         best = run.best_epoch if run.best_epoch is not None and run.best_epoch <= epoch else None
         loss, accuracy = learning_curves(history, best, whole_run=run.history)
@@ -208,6 +213,22 @@ def digits_panel(run, view: EpochView, digits: np.ndarray) -> None:
             column.image(framed_digit(images[index], right), caption=caption)
 
 
+def exports(run) -> None:
+    """Downloads, each made only when its button is pressed (a GIF of a long run takes seconds)."""
+    st.subheader(_("Take it along"))
+    gif_column, keras_column = wrapping_columns(2, key="replay_exports", least_width_rem=18)
+    if run.checkpoint_epochs():
+        gif_column.download_button(_("The weights, epoch by epoch (GIF)"), data=lambda: weights_gif(run),
+                                   file_name=gif_file_name(run), mime="image/gif", on_click="ignore",
+                                   icon=":material/animated_images:", key="replay_gif")
+        gif_column.caption(_("The pictures of the weights above as an animation, one frame per epoch, for a slide."))
+    keras_column.download_button(_("The trained model (.keras)"), data=lambda: keras_model_bytes(run),
+                                 file_name=keras_file_name(run), mime="application/octet-stream", on_click="ignore",
+                                 icon=":material/download:", key="replay_keras")
+    keras_column.caption(_("The model after its last epoch (or its best, after an early stop), for a notebook: "
+                           "keras.models.load_model. It takes 28x28 images with pixels in [0, 1]."))
+
+
 def replay_page() -> None:
     st.title(_("Replay a run"))
     st.caption(_("Play a run, or move through its epochs: every view shows the model as it stood at the end of that epoch."))
@@ -231,6 +252,7 @@ def replay_page() -> None:
     seconds_per_epoch = speed_control(speed_column)
     playing = st.session_state.replay_playing
     st.fragment(replay_views, run_every=seconds_per_epoch if playing else None)(run, epochs, seconds_per_epoch, playing)
+    exports(run)
 
 
 def replay_views(run, epochs: list[int], seconds_per_epoch: float, timer_on: bool) -> None:
@@ -244,9 +266,10 @@ def replay_views(run, epochs: list[int], seconds_per_epoch: float, timer_on: boo
     has_weights = bool(run.checkpoint_epochs())
     try:
         view, png = epoch_frame(str(run.folder), epoch, run) if has_weights else (None, None)
+        digits = followed_digits(str(run.folder), min(epochs[1:] or epochs), epochs[-1], run) if has_weights else None
     except DamagedRunError as error:
         st.error(_("The weights of this epoch cannot be read: {error}", error=say(error)))
-        view = png = None
+        view = png = digits = None
     result = run.history[epoch - 1] if epoch else None
     about_column, view_column = st.columns([3, 1], vertical_alignment="center")
     if result is not None:
@@ -262,7 +285,7 @@ def replay_views(run, epochs: list[int], seconds_per_epoch: float, timer_on: boo
         weights_view(run, png, weights_column)
     if view is not None:
         st.subheader(_("Twenty digits, as this epoch reads them"))
-        digits_panel(run, view, followed_digits(str(run.folder), min(epochs[1:] or epochs), epochs[-1], run))
+        digits_panel(run, view, digits)
         matrix_column, _rest = wrapping_columns([3, 2], key="replay_bottom", least_width_rem=24)
         with matrix_column:
             st.subheader(_("Validation confusion matrix"))

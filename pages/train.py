@@ -1,16 +1,18 @@
-"""Train: pick a model and hyperparameters in the sidebar, press Train, watch the curves arrive."""
+"""Train: pick a model and hyperparameters in the sidebar, press Train, watch the curves arrive.
+Pause the run to step it one batch or one epoch at a time and watch the curves and the weights move."""
 
 import pandas as pd
 import streamlit as st
 
 from mnist_core import RunStatus
 from mnist_core.config import OVERFITTING_LOOK_FOR, OVERFITTING_RUN_NAME
+from mnist_core.pictures import weight_picture
 from mnist_core.results import overshooting_advice
 from ui.charts import iteration_curves, learning_curves, show_chart
 from ui.dataset import dataset_or_stop
 from ui.layout import wrapping_columns
-from ui.jobs import (POLL_SECONDS, current_activity, current_job, is_training, show_progress, start_job, status_text,
-                     time_estimate)
+from ui.jobs import (POLL_SECONDS, current_activity, current_job, duration_words, is_training, show_progress, start_job,
+                     status_text, time_estimate)
 from ui.i18n import N_, _, in_page_language, number, say
 from ui.navigation import require_navigation
 from ui.plain import plain
@@ -27,9 +29,50 @@ BEST_EPOCH_HELP = N_("The best epoch is the one with the lowest validation loss:
                    "the model was of its right and wrong answers.")
 
 
-def show_job(job, rendered_while_running: bool) -> None:
+def pause_and_show_iterations(job) -> None:
+    """The Pause button's action: pause the run, and show the curves per iteration, where a step shows."""
+    job.pause()
+    st.session_state["curve_view"] = "iterations"
+
+
+def pause_or_resume_button(job, where) -> bool:
+    """Pause beside Stop while the run trains, Resume in its place while it is paused. Returns whether it is paused."""
+    paused = job.snapshot().paused
+    if paused:
+        where.button(_("Resume"), icon=":material/play_arrow:", on_click=job.resume,
+                     help=_("Train on freely. The run first queues for a free training slot, like any run."))
+    else:
+        where.button(_("Pause"), icon=":material/pause:", on_click=pause_and_show_iterations, args=(job,),
+                     help=_("Pause between two steps, then step it one batch or one epoch at a time, or resume."))
+    return paused
+
+
+def step_buttons(job, where) -> None:
+    """While paused: a step of one batch, or of the rest of the epoch, side by side in `where`."""
+    row = where.container(horizontal=True)
+    row.button(_("Step one batch"), icon=":material/skip_next:", on_click=job.step_batch,
+               help=_("One iteration: one batch, one gradient step. Then it pauses again."))
+    row.button(_("Step one epoch"), icon=":material/fast_forward:", on_click=job.step_epoch,
+               help=_("Train to the end of this epoch, measure it on the validation set and save it. Then it pauses again."))
+
+
+def paused_panel(job, snapshot, where) -> None:
+    """Beside the curves while paused: the first layer's weights as the run has left them, so a step
+    shows in the model itself, and the rule for paused runs in words."""
+    where.image(weight_picture(job.config, snapshot.paused_weights), width="stretch")
+    where.caption(_("The first layer's weights now (orange positive, blue negative). Step, and watch them change."))
+    if snapshot.pause_seconds_left is not None:  # it rests
+        where.caption(_("Paused: this run has given its training slot to others, so it holds up no one; a step or Resume "
+                        "queues for a slot again. Left paused, it stops by itself in {duration}, keeping its finished "
+                        "epochs.", duration=duration_words(snapshot.pause_seconds_left)))
+    else:
+        where.caption(_("Taking the step; the run pauses again after it."))
+
+
+def show_job(job, rendered_while_running: bool, rendered_paused: bool) -> None:
     """What this session's current run is, its progress, its learning curves, then its numbers:
-    the charts come first, so a projector at 1280x720 shows them without scrolling."""
+    the charts come first, so a projector at 1280x720 shows them without scrolling. While the run
+    is paused, its step buttons, and its weights beside the curves."""
     snapshot = job.snapshot()
     # After a refresh the sidebar may show other settings: say what is (or was) training.
     about_column, view_column = st.columns([3, 1], vertical_alignment="center")
@@ -39,10 +82,20 @@ def show_job(job, rendered_while_running: bool) -> None:
         about_column.caption(plain(_("Run without a name: {settings}.", settings=describe(job.config))))
     if job.name == OVERFITTING_RUN_NAME:  # the preset opens here: its lesson comes along
         about_column.caption(_("**What to look for:** {look_for}", look_for=_(OVERFITTING_LOOK_FOR)))
+    st.session_state.setdefault("curve_view", "epochs")  # set here, not as a default: Pause switches it to iterations
     by_iteration = view_column.segmented_control(
-        _("Curves"), list(CURVE_VIEWS), format_func=in_page_language(lambda view: _(CURVE_VIEWS[view])), default="epochs",
+        _("Curves"), list(CURVE_VIEWS), format_func=in_page_language(lambda view: _(CURVE_VIEWS[view])),
         key="curve_view", label_visibility="collapsed") == "iterations"
-    show_progress(job, snapshot)
+    # Paused (and come to rest), the step buttons share the progress bar's line and the weights the
+    # curves' row: at 1280x720 everything a step moves stays in sight.
+    paused_view = snapshot.paused_weights is not None
+    if paused_view:
+        progress_column, steps_column = wrapping_columns([3, 2], key="paused_progress", least_width_rem=18,
+                                                         vertical_alignment="bottom")
+        show_progress(job, snapshot, progress_column)
+        step_buttons(job, steps_column)
+    else:
+        show_progress(job, snapshot)
     message = plain(say(snapshot.message))
     if snapshot.status == RunStatus.COMPLETED:
         st.success(message)
@@ -57,16 +110,22 @@ def show_job(job, rendered_while_running: bool) -> None:
     if advice:
         st.warning(_("**The learning rate is too high.** {advice}", advice=plain(say(advice))))
     if by_iteration and snapshot.iterations:  # from the first chunk of the first epoch on
+        # Paused, the charts share their row with the weights, and zoom in on the steps taken so far.
         loss_figure, accuracy_figure = iteration_curves(snapshot.iterations, snapshot.history, snapshot.steps_per_epoch,
-                                                        job.config.epochs)
+                                                        job.config.epochs, epoch_labels=3 if paused_view else 5,
+                                                        zoomed=paused_view)
     elif not by_iteration and snapshot.history:
         loss_figure, accuracy_figure = learning_curves(snapshot.history, snapshot.best_epoch)
     else:
         loss_figure = accuracy_figure = None
+    if paused_view:
+        loss_column, accuracy_column, paused_column = wrapping_columns(3, key="paused_view", least_width_rem=15)
+        paused_panel(job, snapshot, paused_column)
+    elif loss_figure is not None:
+        loss_column, accuracy_column = wrapping_columns(2, key="learning_curves", least_width_rem=22)
     if loss_figure is not None:
-        left, right = wrapping_columns(2, key="learning_curves", least_width_rem=22)
-        show_chart(loss_figure, key="loss_chart", where=left)
-        show_chart(accuracy_figure, key="accuracy_chart", where=right)
+        show_chart(loss_figure, key="loss_chart", where=loss_column)
+        show_chart(accuracy_figure, key="accuracy_chart", where=accuracy_column)
     elif snapshot.status == RunStatus.RUNNING:
         st.caption(_("The charts appear when the first epoch ends.") if not by_iteration
                    else _("The curves appear with the first iterations."))
@@ -82,8 +141,8 @@ def show_job(job, rendered_while_running: bool) -> None:
                           delta=_("validation accuracy {accuracy:.2%}", accuracy=best.val_acc) if best else None,
                           delta_color="off", help=_(BEST_EPOCH_HELP))
 
-    if rendered_while_running and snapshot.finished:
-        st.rerun()  # refresh the buttons and the run history now that the run has ended
+    if rendered_while_running and (snapshot.finished or snapshot.paused != rendered_paused):
+        st.rerun()  # refresh the buttons (and the run history): the run has ended, or another tab paused or resumed it
 
 
 def run_history() -> None:
@@ -130,8 +189,10 @@ def train_page() -> None:
         st.stop()
 
     activity, running = current_activity(), is_training()
-    name_column, train_column, stop_column, estimate_column = wrapping_columns([3, 1, 1, 2], key="train_controls",
-                                                                               least_width_rem=7, vertical_alignment="bottom")
+    # The last column holds the time estimate, or while a run trains its Pause (or Resume) button: one
+    # button's width, so that it stays beside Stop at 1280 px.
+    name_column, train_column, stop_column, side_column = wrapping_columns(
+        [3, 1, 1, 1 if running else 2], key="train_controls", least_width_rem=7, vertical_alignment="bottom")
     run_name = name_column.text_input(_("Run name (optional)"), max_chars=RUN_NAME_LENGTH, key="run_name",
                                       placeholder=_("e.g. adam-small-batch"), help=_("A label for the run history and the "
                                       "charts. Any text will do: the run's folder name is made up by the app."))
@@ -141,16 +202,19 @@ def train_page() -> None:
     if stop_column.button(_("Stop"), disabled=not running, icon=":material/stop:"):
         activity.stop()
         st.toast(_("Stopping after the current step: finished epochs are kept."))
+    paused = False
     if not running:
-        with estimate_column:  # beside the buttons, not a line of its own: the charts need the height
+        with side_column:  # beside the buttons, not a line of its own: the charts need the height
             time_estimate(config)
+    elif job is not None:  # a single run pauses; a race does not
+        paused = pause_or_resume_button(job, side_column)
 
     if running and job is None:
         st.info(_("This workspace is running the optimizer race: its curves are on the Compare page. Stop stops it."))
     elif job is None:
         st.info(_("Nothing trained yet in this session. The defaults train a linear model to about 92% within a few seconds."))
     else:
-        st.fragment(show_job, run_every=POLL_SECONDS if running else None)(job, running)
+        st.fragment(show_job, run_every=POLL_SECONDS if running else None)(job, running, paused)
     run_history()
 
 

@@ -180,6 +180,40 @@ def test_the_iteration_curve_streams_in_during_the_first_epoch(app_url, page):
     expect(page.get_by_text(re.compile(r"Stopped during epoch \d+"))).to_be_visible(timeout=60_000)
 
 
+def iterations_done(page) -> int:
+    """The iterations the run has trained in all, from its progress bar ("Epoch 1 of 5: iteration 12 of 844")."""
+    text = page.get_by_test_id("stProgress").inner_text().replace(",", "")
+    epoch, step, steps = map(int, re.search(r"Epoch (\d+) of \d+: iteration (\d+) of (\d+)", text).groups())
+    return (epoch - 1) * steps + step
+
+
+def test_a_live_run_pauses_steps_one_batch_and_resumes(app_url, page):
+    open_train_page(page, app_url)
+    choose(page, "Model", "CNN (convolutions)")  # minutes an epoch: it is still in its first when paused
+    page.get_by_role("button", name="Train", exact=True).click()
+    page.get_by_role("button", name="Pause", exact=True).click()
+    rule = page.get_by_text(re.compile(r"Paused: this run has given its training slot to others.*stops by itself in about"))
+    expect(rule).to_be_visible(timeout=120_000)
+    weights = page.get_by_test_id("stImage")
+    expect(weights).to_be_visible()
+    before, picture_before = iterations_done(page), weights.locator("img").get_attribute("src")
+
+    page.get_by_role("button", name="Step one batch", exact=True).click()
+    page.wait_for_function(f"""() => document.querySelector('[data-testid=stProgress]')?.innerText
+        .replace(/,/g, '').match(/Epoch 1 of 5: iteration {before + 1} of/)""", timeout=60_000)
+    expect(rule).to_be_visible()
+    expect(weights.locator("img")).not_to_have_attribute("src", picture_before)  # the weights moved
+    assert iterations_done(page) == before + 1
+
+    page.get_by_role("button", name="Resume", exact=True).click()
+    expect(page.get_by_role("button", name="Pause", exact=True)).to_be_visible()
+    expect(weights).to_have_count(0)
+    page.wait_for_function(f"""() => +document.querySelector('[data-testid=stProgress]')?.innerText
+        .replace(/,/g, '').match(/iteration (\\d+) of/)?.[1] > {before + 1}""", timeout=60_000)  # training again
+    page.get_by_role("button", name="Stop", exact=True).click()
+    expect(page.get_by_text(re.compile(r"Stopped during epoch \d+"))).to_be_visible(timeout=60_000)
+
+
 def test_a_student_switches_to_chinese_trains_and_reads_the_result_in_chinese(app_url, page):
     open_train_page(page, app_url)
     choose(page, "Model", "MLP (hidden layers)")  # a choice made in English survives the switch

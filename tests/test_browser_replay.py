@@ -43,3 +43,13 @@ def test_play_replays_a_run_epoch_by_epoch_and_every_view_follows(app_url, repla
     expect(page.get_by_text("of the 6,000 validation digits read right at this epoch")).to_be_visible()
     page.get_by_role("button", name="Back").click()
     page.wait_for_function(f"() => {points_of_first_chart()} === 3")
+
+    # The exports are made when their button is pressed, and download as what they say they are.
+    with page.expect_download() as gif:
+        page.get_by_role("button", name="The weights, epoch by epoch (GIF)").click()
+    assert gif.value.suggested_filename == "to-replay-weights.gif"
+    assert open(gif.value.path(), "rb").read(6) == b"GIF89a"
+    with page.expect_download() as model_file:
+        page.get_by_role("button", name="The trained model (.keras)").click()
+    assert model_file.value.suggested_filename == "to-replay.keras"
+    assert open(model_file.value.path(), "rb").read(2) == b"PK"  # a .keras file is a zip

@@ -526,3 +526,37 @@ def test_the_iteration_view_shows_every_batch_and_the_validation_set_at_each_epo
     assert loss_chart["layout"]["xaxis"]["title"]["text"] == "iteration (one batch each)"
     assert [shape["x0"] for shape in loss_chart["layout"]["shapes"]] == [3]  # the boundary between the two epochs
     assert not app.exception and any(metric.label.startswith("Validation accuracy") for metric in app.metric)
+
+
+def iterations_done(app: AppTest) -> int:
+    """The iterations the run has trained in all, read from its progress bar ("Epoch 2 of 100: iteration 3 of 10")."""
+    epoch, step, steps = map(int, re.fullmatch(r"Epoch (\d+) of [\d,]+: iteration ([\d,]+) of ([\d,]+)",
+                                               app.progress[0].text.replace(",", "")).groups())
+    return (epoch - 1) * steps + step
+
+
+def resting_paused(app: AppTest) -> bool:
+    return any("Left paused, it stops by itself in" in shown(caption) for caption in app.caption)
+
+
+def test_a_paused_run_steps_one_batch_at_a_time_and_resumes_to_its_end(runs_root):
+    app = open_page("pages/train.py")
+    app.select_slider(key="widget_batch_size").set_value(8)  # 12,500 iterations: seconds to train, time to press Pause
+    start_run_on_the_train_page(app, epochs=100, training_examples=1000)
+    button(app, "Pause").click().run()
+    rerun_until(app, resting_paused)
+    assert app.segmented_control(key="curve_view").value == "iterations"  # where a single step shows
+    assert not has_button(app, "Pause") and not button(app, "Stop").disabled
+    before, weights_before = iterations_done(app), app.get("image")[0].value
+    assert any("given its training slot to others" in shown(caption) for caption in app.caption)
+
+    button(app, "Step one batch").click().run()
+    rerun_until(app, lambda page: iterations_done(page) == before + 1 and resting_paused(page))
+    assert app.get("image")[0].value != weights_before  # the weights moved
+    assert json.loads(app.get("plotly_chart")[0].proto.spec)["data"][0]["x"][-1] == before + 1  # the curve ends there too
+
+    button(app, "Resume").click().run()
+    assert has_button(app, "Pause") and not app.get("image")
+    rerun_until(app, lambda page: page.success or page.error)
+    assert shown(app.success[0]) == "Finished all 100 epoch(s)."
+    assert history_table(app).iloc[0]["status"] == "completed"

@@ -127,7 +127,37 @@ def test_play_moves_through_the_epochs_and_stops_at_the_last(runs_root):
     app.switch_page("pages/replay.py").run()
     app.segmented_control(key="replay_speed").set_value(0.5).run()
     button(app, "Play").click().run()
-    assert app.session_state["replay_playing"]
+    assert app.session_state["replay_playing"] and scrubber(app).disabled  # the player moves it: paused, a student does
     rerun_until(app, lambda page: not page.session_state["replay_playing"], seconds=60)
     assert scrubber(app).value == 2 and not app.exception
     assert button(app, "Play again")
+
+
+def test_a_run_saved_before_checkpoints_replays_its_curves_and_says_why_no_more(runs_root):
+    import shutil
+
+    app = open_page("pages/train.py")
+    train_on_the_train_page(app, epochs=2, training_examples=300)
+    (run_folder,) = [folder for folder in runs_root.glob("*/*") if (folder / "checkpoints").is_dir()]
+    shutil.rmtree(run_folder / "checkpoints")
+    app.switch_page("pages/replay.py").run()
+    assert not app.exception and not app.error
+    assert any("saved before every epoch's weights were kept" in info.value for info in app.info)
+    assert scrubber(app).options == ["epoch 1", "epoch 2"] and not app.get("image")
+    assert len(app.get("plotly_chart")) == 2  # the curves alone
+    assert not [button for button in app.get("download_button") if "GIF" in button.proto.label]
+
+
+def test_a_damaged_checkpoint_is_named_and_the_other_epochs_still_replay(runs_root):
+    app = open_page("pages/train.py")
+    train_on_the_train_page(app, epochs=2, training_examples=300)
+    (checkpoint,) = runs_root.glob("*/*/checkpoints/epoch-0001.npz")
+    checkpoint.unlink()
+    checkpoint.write_bytes(b"not a zip")  # a new file: the hard link to weights.npz is left intact
+    app.switch_page("pages/replay.py").run()
+    scrubber(app).set_value(1).run()
+    assert not app.exception
+    assert any("The weights of this epoch cannot be read" in error.value and "epoch-0001.npz" in error.value
+               for error in app.error)
+    scrubber(app).set_value(2).run()
+    assert not app.error and len(app.get("image")) == 21

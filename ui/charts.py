@@ -23,6 +23,9 @@ GAP_FILL = "rgba(213, 94, 0, 0.15)"
 # Up to two decimals, trailing zeros dropped ("92%", "92.5%", "99.06%"): a fixed ".0%" printed each
 # label twice when Plotly put ticks half a percent apart.
 PERCENT_TICKS = ".2~%"
+# Up to this many points of the iteration curve get markers: a run paused after a step or two has a
+# point or two, which a line alone would not show.
+FEW_POINTS = 40
 CHART_FONT = {"size": 15}
 TICK_FONT = {"size": 14}
 TITLE_FONT = {"size": 18}
@@ -127,11 +130,18 @@ def padded_range(values, floor: float | None = None, ceiling: float | None = Non
     return [max(low, floor) if floor is not None else low, min(high, ceiling) if ceiling is not None else high]
 
 
-def iteration_curves(points, history, steps_per_epoch: int, planned_epochs: int) -> tuple[go.Figure, go.Figure]:
+def iteration_curves(points, history, steps_per_epoch: int, planned_epochs: int, epoch_labels: int = 5,
+                     zoomed: bool = False) -> tuple[go.Figure, go.Figure]:
     """Loss and accuracy against iteration, on an axis as long as the whole run: the training batches
     as they are trained on (`points`: results.IterationPoint, a few batches averaged per point), the
-    validation set at each epoch's end, and dotted lines where one epoch ends and the next begins."""
+    validation set at each epoch's end, and dotted lines where one epoch ends and the next begins.
+
+    At most `epoch_labels` epochs are named, so the names never overlap (fewer for a narrow chart).
+    `zoomed`: the axis ends a little after the last point instead (a paused run, stepped one batch at
+    a time: on the whole run's axis its steps would be a sliver)."""
     last_iteration = max(planned_epochs * steps_per_epoch, points[-1].iteration if points else 1)
+    if zoomed:
+        last_iteration = min(last_iteration, max(20, math.ceil(1.25 * (points[-1].iteration if points else 0))))
     epoch_ends = [result.epoch * steps_per_epoch for result in history]
     loss, accuracy = go.Figure(), go.Figure()
     for figure, batch_values, validation_values, title, axis in (
@@ -140,18 +150,19 @@ def iteration_curves(points, history, steps_per_epoch: int, planned_epochs: int)
             (accuracy, [point.accuracy for point in points], [result.val_acc for result in history],
              _("Accuracy, iteration by iteration"), _("accuracy"))):
         figure.add_trace(go.Scatter(x=[point.iteration for point in points], y=batch_values, name=_("training batches"),
-                                    mode="lines", line={"color": TRAIN_COLOUR, "width": 1.5}))
+                                    mode="lines" if len(points) > FEW_POINTS else "lines+markers",
+                                    line={"color": TRAIN_COLOUR, "width": 1.5}))
         figure.add_trace(go.Scatter(x=epoch_ends, y=validation_values, name=_("validation set, at each epoch's end"),
                                     mode="markers", marker={"color": VALIDATION_COLOUR, "size": 11}))
         styled(figure, title, height=330)
         figure.update_xaxes(title_text=_("iteration (one batch each)"), range=[0, last_iteration * 1.02], rangemode="tozero")
         figure.update_yaxes(title_text=axis)
         if planned_epochs <= 20:  # the epochs' boundaries, and (at most five, so they never overlap) their names
-            label_every = math.ceil(planned_epochs / 5)
+            label_every = math.ceil(planned_epochs / epoch_labels)
             for epoch in range(1, planned_epochs + 1):
-                if epoch < planned_epochs:
+                if epoch < planned_epochs and epoch * steps_per_epoch <= last_iteration:
                     figure.add_vline(x=epoch * steps_per_epoch, line_dash="dot", line_color="lightgrey")
-                if (epoch - 1) % label_every == 0:
+                if (epoch - 1) % label_every == 0 and (epoch - 0.5) * steps_per_epoch <= last_iteration:
                     figure.add_annotation(x=(epoch - 0.5) * steps_per_epoch, y=1, yref="paper", yanchor="bottom",
                                           showarrow=False, text=_("epoch {epoch}", epoch=epoch), font={"size": 12, "color": "grey"})
     accuracy.update_yaxes(tickformat=PERCENT_TICKS)

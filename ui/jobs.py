@@ -53,17 +53,21 @@ def waiting_place(snapshot) -> str:
     return _("starting")  # it has just left the queue
 
 
-def show_progress(job: TrainingJob, snapshot) -> None:
-    """A waiting job's place in the queue, or a running job's progress over all its iterations."""
+def show_progress(job: TrainingJob, snapshot, where=st) -> None:
+    """A waiting job's place in the queue, or a running job's progress over all its iterations (and its
+    place in the queue again, after a pause), in `where` (a column, say)."""
     if snapshot.status == RunStatus.WAITING:
-        st.info(_("{place}. Other runs on this computer are training; this one starts as soon as its turn comes.",
-                  place=waiting_place(snapshot).capitalize()))
+        where.info(_("{place}. Other runs on this computer are training; this one starts as soon as its turn comes.",
+                     place=waiting_place(snapshot).capitalize()))
     elif snapshot.status == RunStatus.RUNNING:
         epochs = job.config.epochs
         done = (snapshot.epoch - 1) * snapshot.steps_per_epoch + snapshot.step
-        st.progress(min(done / max(epochs * snapshot.steps_per_epoch, 1), 1.0),
-                    text=_("Epoch {epoch} of {epochs}: iteration {step:,} of {steps:,}", epoch=snapshot.epoch, epochs=epochs,
-                           step=snapshot.step, steps=snapshot.steps_per_epoch))
+        where.progress(min(done / max(epochs * snapshot.steps_per_epoch, 1), 1.0),
+                       text=_("Epoch {epoch} of {epochs}: iteration {step:,} of {steps:,}", epoch=snapshot.epoch,
+                              epochs=epochs, step=snapshot.step, steps=snapshot.steps_per_epoch))
+        if snapshot.queue_position:  # it gave its slot away while paused, and queues for one to go on
+            where.caption(_("Waiting for a free training slot to go on: number {position} in the queue.",
+                            position=snapshot.queue_position))
 
 
 def start_activity(kind: str, make_jobs: Callable[[], Sequence[TrainingJob]]) -> Activity | None:
