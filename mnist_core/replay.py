@@ -20,6 +20,10 @@ from .data import NUM_CLASSES
 from .models import predict_probabilities
 
 PANEL_DIGITS_PER_CLASS = 2  # twenty digits: two rows of ten, readable on a projector
+TRAINING_SAMPLE = 2000      # the training digits an overfitting run is watched on: the first of its training set
+# Training accuracy this far above validation accuracy at the last epoch: the run has learned some of
+# its training digits by heart (the overfitting preset ends near 100% against 87%).
+OVERFITTING_GAP = 0.05
 
 
 @dataclasses.dataclass(frozen=True)
@@ -72,8 +76,27 @@ def panel_digits(validation_labels: np.ndarray, first_view: EpochView, last_view
     return np.array(chosen, dtype=np.int64)
 
 
-def nearest_kept_epoch(kept_epochs: list[int], epoch: int) -> int | None:
-    """The checkpoint to show for `epoch`: its own, or the nearest earlier one kept (runs thin their
-    checkpoints beyond a budget); None if none is kept at or before it."""
-    earlier = [kept for kept in kept_epochs if kept <= epoch]
-    return earlier[-1] if earlier else None
+def overfits(history) -> bool:
+    """Whether the run ended knowing its training digits clearly better than digits it never saw."""
+    return bool(history) and history[-1].train_acc - history[-1].val_acc > OVERFITTING_GAP
+
+
+def by_heart_pairs(training_labels: np.ndarray, first_training: EpochView, last_training: EpochView,
+                   validation_labels: np.ndarray, first_validation: EpochView, last_validation: EpochView) -> list[tuple[int, int]]:
+    """What overfitting looks like, digit by digit: for each class, a training digit the run learned by
+    heart (wrong after the first epoch, right at the last) beside a validation digit of the same
+    class that it still reads wrong at the last epoch (wrong all along, where it has one). Pairs of
+    (training index, validation index), in class order; a class without both is left out."""
+    training_labels, validation_labels = np.asarray(training_labels), np.asarray(validation_labels)
+    memorised = (first_training.predictions != training_labels) & (last_training.predictions == training_labels)
+    still_wrong = last_validation.predictions != validation_labels
+    wrong_all_along = still_wrong & (first_validation.predictions != validation_labels)
+    pairs = []
+    for digit in range(NUM_CLASSES):
+        learned = np.flatnonzero(memorised & (training_labels == digit))
+        missed = np.flatnonzero(wrong_all_along & (validation_labels == digit))
+        if not len(missed):
+            missed = np.flatnonzero(still_wrong & (validation_labels == digit))
+        if len(learned) and len(missed):
+            pairs.append((int(learned[0]), int(missed[0])))
+    return pairs

@@ -8,6 +8,7 @@ answers from mnist_core.replay, computed once per run and epoch and shared by ev
 replays the same run.
 """
 
+import dataclasses
 import io
 import time
 
@@ -19,7 +20,7 @@ from mnist_core.config import split_for_config
 from mnist_core.exports import gif_file_name, keras_file_name, keras_model_bytes, weights_gif
 from mnist_core.models import get_weights
 from mnist_core.pictures import weight_picture
-from mnist_core.replay import EpochView, epoch_view, nearest_kept_epoch, panel_digits
+from mnist_core.replay import (TRAINING_SAMPLE, EpochView, by_heart_pairs, epoch_view, overfits, panel_digits)
 from mnist_core.runs import DamagedRunError, epochs_text
 from ui.charts import (TRAIN_COLOUR, VALIDATION_COLOUR, confusion_heatmap, iteration_curves, learning_curves, rgb,
                        show_chart)
@@ -42,41 +43,63 @@ FRAME = 4  # pixels
 
 
 @st.cache_resource(max_entries=4, show_spinner=False)
-def validation_set(validation_fraction, train_subset_size, label_noise, seed, _config):
-    """The run's own validation digits (images, labels), split as its training split them. Keyed by the
-    settings that decide the split, so the runs of a class that differ only in their model share one."""
+def digits_of_split(validation_fraction, train_subset_size, label_noise, seed, _config):
+    """The run's own validation digits and the first TRAINING_SAMPLE of its training digits (images,
+    labels each), split as its training split them. Keyed by the settings that decide the split, so
+    the runs of a class that differ only in their model share one."""
     split = split_for_config(dataset_or_stop(), _config)
-    return split.validation_images, split.validation_labels
+    return (split.validation_images, split.validation_labels, split.train_images[:TRAINING_SAMPLE].copy(),
+            split.train_labels[:TRAINING_SAMPLE].copy())
+
+
+def run_digits(run):
+    """(validation images, validation labels, training images, training labels) of `run`'s split."""
+    config = run.config
+    return digits_of_split(config.validation_fraction, config.train_subset_size, config.label_noise, config.seed, config)
 
 
 def run_validation_set(run):
-    config = run.config
-    return validation_set(config.validation_fraction, config.train_subset_size, config.label_noise, config.seed, config)
+    return run_digits(run)[:2]
+
+
+@dataclasses.dataclass(frozen=True)
+class EpochFrame:
+    """Everything the replay shows of one epoch that comes from its weights."""
+
+    validation: EpochView
+    training: EpochView | None  # on the training sample, for a run that overfits
+    weights_png: bytes
 
 
 # About 30 KB an epoch (the answers and a PNG of the weights): 300 are under 10 MB for the whole server.
 @st.cache_resource(max_entries=300, show_spinner=False)
-def epoch_frame(run_folder: str, epoch: int, _run) -> tuple[EpochView, bytes]:
-    """What the model of checkpoint `epoch` answers on the validation set, and its weights as a PNG.
-    Cached per run folder and epoch: a checkpoint never changes once written."""
+def epoch_frame(run_folder: str, epoch: int, _run) -> EpochFrame:
+    """What the model of checkpoint `epoch` answers on the validation set (and, if the run overfits,
+    on its training sample), and its weights as a PNG. Cached per run folder and epoch: a checkpoint
+    never changes once written."""
     model = _run.load_checkpoint(epoch)
-    images, labels = run_validation_set(_run)
-    view = epoch_view(epoch, model, images, labels)
+    validation_images, validation_labels, training_images, training_labels = run_digits(_run)
     png = io.BytesIO()
     Image.fromarray(weight_picture(_run.config, get_weights(model))).save(png, format="PNG")
-    return view, png.getvalue()
+    training = epoch_view(epoch, model, training_images, training_labels) if overfits(_run.history) else None
+    return EpochFrame(epoch_view(epoch, model, validation_images, validation_labels), training, png.getvalue())
 
 
 @st.cache_resource(max_entries=100, show_spinner=False)
-def followed_digits(run_folder: str, first_epoch: int, last_epoch: int, _run) -> np.ndarray:
-    """The panel's twenty validation digits for this run (chosen from its first and last trained
-    epochs; from the last alone if the first one's weights cannot be read)."""
-    last_view, _png = epoch_frame(run_folder, last_epoch, _run)
+def followed_digits(run_folder: str, first_epoch: int, last_epoch: int, _run) -> tuple[np.ndarray, list[tuple[int, int]]]:
+    """The panel's twenty validation digits for this run, and for a run that overfits its pairs of a
+    training digit learned by heart and a validation digit still wrong: chosen from its first and
+    last trained epochs (from the last alone if the first one's weights cannot be read)."""
+    last = epoch_frame(run_folder, last_epoch, _run)
     try:
-        first_view, _png = epoch_frame(run_folder, first_epoch, _run)
+        first = epoch_frame(run_folder, first_epoch, _run)
     except DamagedRunError:
-        first_view = last_view
-    return panel_digits(run_validation_set(_run)[1], first_view, last_view)
+        first = last
+    validation_labels, training_labels = run_digits(_run)[1], run_digits(_run)[3]
+    panel = panel_digits(validation_labels, first.validation, last.validation)
+    pairs = (by_heart_pairs(training_labels, first.training, last.training, validation_labels, first.validation,
+                            last.validation) if last.training is not None and first.training is not None else [])
+    return panel, pairs
 
 
 def framed_digit(image: np.ndarray, right: bool) -> np.ndarray:
@@ -181,7 +204,7 @@ def curves(run, epoch: int, by_iteration: bool, where_loss, where_accuracy) -> N
         loss, accuracy = iteration_curves(points, history, steps_per_epoch, last_epoch, epoch_labels=3)  # a third of the width
     else:
         best = run.best_epoch if run.best_epoch is not None and run.best_epoch <= epoch else None
-        loss, accuracy = learning_curves(history, best, whole_run=run.history)
+        loss, accuracy = learning_curves(history, best, whole_run=run.history, narrow=True)
     show_chart(loss, key="replay_loss", where=where_loss)
     show_chart(accuracy, key="replay_accuracy", where=where_accuracy)
 
@@ -198,6 +221,15 @@ def weights_view(run, png: bytes, where) -> None:
     }[run.config.model])
 
 
+def answered_digit(where, image: np.ndarray, label: int, view: EpochView, index: int) -> None:
+    """One digit, framed and captioned with the answer of `view` (an epoch's) and its confidence."""
+    predicted, confidence = int(view.predictions[index]), float(view.confidences[index])
+    right = predicted == label
+    caption = (_("✓ {predicted} · {confidence:.0%}", predicted=predicted, confidence=confidence) if right else
+               _("✗ {predicted} · {confidence:.0%}", predicted=predicted, confidence=confidence))
+    where.image(framed_digit(image, right), caption=caption)
+
+
 def digits_panel(run, view: EpochView, digits: np.ndarray) -> None:
     images, labels = run_validation_set(run)
     st.caption(_("The same twenty validation digits at every epoch, two of each: one the run learned late (wrong after "
@@ -206,11 +238,28 @@ def digits_panel(run, view: EpochView, digits: np.ndarray) -> None:
     for start in range(0, len(digits), PANEL_ROW):
         row = digits[start:start + PANEL_ROW]
         for index, column in zip(row, wrapping_columns(PANEL_ROW, key=f"replay_digits_{start}", least_width_rem=4)):
-            predicted, confidence = int(view.predictions[index]), float(view.confidences[index])
-            right = predicted == labels[index]
-            caption = (_("✓ {predicted} · {confidence:.0%}", predicted=predicted, confidence=confidence) if right else
-                       _("✗ {predicted} · {confidence:.0%}", predicted=predicted, confidence=confidence))
-            column.image(framed_digit(images[index], right), caption=caption)
+            answered_digit(column, images[index], labels[index], view, index)
+
+
+def by_heart_panel(run, frame: EpochFrame, pairs: list[tuple[int, int]]) -> None:
+    """For a run that overfits: a training digit it learned by heart beside a validation digit of the
+    same class it still gets wrong, for each class that has both."""
+    validation_images, validation_labels, training_images, training_labels = run_digits(run)
+    st.subheader(_("Learned by heart, or learned?"))
+    st.caption(_("This run ends far better on its training digits than on digits it never saw: it overfits. In each "
+                 "pair, the left digit is from its training set, which it learned by heart (wrong after the first "
+                 "epoch, right at the end); the right one is a validation digit of the same class that it still "
+                 "reads wrong."))
+    for start in range(0, len(pairs), PANEL_ROW // 2):
+        row = pairs[start:start + PANEL_ROW // 2]
+        columns = wrapping_columns(PANEL_ROW, key=f"replay_by_heart_{start}", least_width_rem=4)
+        for (training_index, validation_index), learned, missed in zip(row, columns[0::2], columns[1::2]):
+            learned.caption(_("training"))
+            answered_digit(learned, training_images[training_index], training_labels[training_index], frame.training,
+                           training_index)
+            missed.caption(_("validation"))
+            answered_digit(missed, validation_images[validation_index], validation_labels[validation_index],
+                           frame.validation, validation_index)
 
 
 def exports(run) -> None:
@@ -245,8 +294,8 @@ def replay_page() -> None:
                   "trained now keep them."))
         epochs = [result.epoch for result in run.history]
     elif len(epochs) < len(run.history) + 1:
-        st.caption(_("This long run kept {kept} of its {epochs}'s weights (the first, the best, the last and others "
-                     "evenly spread), to save disk space: the scrubber moves through those.", kept=len(epochs),
+        st.caption(_("To save disk space, this long run kept the weights of {kept} of its {epochs} (the first, the best, "
+                     "the last and others evenly spread): the scrubber moves through those.", kept=len(epochs),
                      epochs=say(epochs_text(len(run.history)))))
     scrubber_state(run, epochs)
     seconds_per_epoch = speed_control(speed_column)
@@ -265,11 +314,12 @@ def replay_views(run, epochs: list[int], seconds_per_epoch: float, timer_on: boo
     epoch = controls(epochs)
     has_weights = bool(run.checkpoint_epochs())
     try:
-        view, png = epoch_frame(str(run.folder), epoch, run) if has_weights else (None, None)
-        digits = followed_digits(str(run.folder), min(epochs[1:] or epochs), epochs[-1], run) if has_weights else None
+        frame = epoch_frame(str(run.folder), epoch, run) if has_weights else None
+        digits, by_heart = followed_digits(str(run.folder), min(epochs[1:] or epochs), epochs[-1], run) if has_weights \
+            else (None, [])
     except DamagedRunError as error:
         st.error(_("The weights of this epoch cannot be read: {error}", error=say(error)))
-        view = png = digits = None
+        frame, digits, by_heart = None, None, []
     result = run.history[epoch - 1] if epoch else None
     about_column, view_column = st.columns([3, 1], vertical_alignment="center")
     if result is not None:
@@ -281,18 +331,21 @@ def replay_views(run, epochs: list[int], seconds_per_epoch: float, timer_on: boo
         default="epochs", key="replay_curve_view", label_visibility="collapsed") == "iterations"
     loss_column, accuracy_column, weights_column = wrapping_columns(3, key="replay_top", least_width_rem=16)
     curves(run, epoch, by_iteration, loss_column, accuracy_column)
-    if png is not None:
-        weights_view(run, png, weights_column)
-    if view is not None:
-        st.subheader(_("Twenty digits, as this epoch reads them"))
-        digits_panel(run, view, digits)
-        matrix_column, _rest = wrapping_columns([3, 2], key="replay_bottom", least_width_rem=24)
-        with matrix_column:
-            st.subheader(_("Validation confusion matrix"))
-            st.caption(_("{accuracy:.2%} of the {count:,} validation digits read right at this epoch.",
-                         accuracy=view.accuracy, count=int(view.confusion.sum())))
-            show_chart(confusion_heatmap(view.confusion, as_shares=False, clickable=False, height=480),
-                       key="replay_confusion", where=matrix_column)
+    if frame is None:
+        return
+    view = frame.validation
+    weights_view(run, frame.weights_png, weights_column)
+    st.subheader(_("Twenty digits, as this epoch reads them"))
+    digits_panel(run, view, digits)
+    if by_heart and frame.training is not None:
+        by_heart_panel(run, frame, by_heart)
+    matrix_column, _rest = wrapping_columns([3, 2], key="replay_bottom", least_width_rem=24)
+    with matrix_column:
+        st.subheader(_("Validation confusion matrix"))
+        st.caption(_("{accuracy:.2%} of the {count:,} validation digits read right at this epoch.",
+                     accuracy=view.accuracy, count=int(view.confusion.sum())))
+        show_chart(confusion_heatmap(view.confusion, as_shares=False, clickable=False, height=480),
+                   key="replay_confusion", where=matrix_column)
 
 
 require_navigation()

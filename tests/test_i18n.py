@@ -194,7 +194,7 @@ def test_every_page_renders_in_chinese_with_no_english_sentence_left(runs_root):
             next(button for button in app.button if "期末考试" in button.label).click().run()
         if page == "pages/replay.py":  # past the random start: the epoch's sentence, the curves and the digits
             app.select_slider(key="replay_epoch").set_value(1).run()
-            assert len(app.get("plotly_chart")) == 3 and len(app.get("image")) == 21
+            assert len(app.get("plotly_chart")) == 3 and len(app.get("image")) >= 21
         assert not app.exception, [exception.value for exception in app.exception]
         texts = page_texts(app) + page_texts_of_sidebar(app)
         assert any(re.search(r"[\u4e00-\u9fff]", text) for text in texts), page

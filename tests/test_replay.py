@@ -11,7 +11,7 @@ import pytest
 from mnist_core import TrainConfig, train_and_record
 from mnist_core.models import build_model, get_weights
 from mnist_core.pictures import NEGATIVE_RGB, POSITIVE_RGB, first_layer_tiles, weight_picture
-from mnist_core.replay import epoch_view, nearest_kept_epoch, panel_digits
+from mnist_core.replay import by_heart_pairs, epoch_view, overfits, panel_digits
 from mnist_core.runs import load_run
 from test_pages import button, open_page, rerun_until, train_on_the_train_page
 from ui.charts import TRAIN_COLOUR, VALIDATION_COLOUR, rgb
@@ -78,10 +78,31 @@ def test_an_epoch_s_answers_match_the_checkpoint_s_model_and_the_panel_follows_t
                 views[-1].confidences[story] == views[-1].confidences[members].min()
 
 
-def test_a_thinned_epoch_shows_the_nearest_earlier_checkpoint():
-    assert nearest_kept_epoch([0, 1, 4, 9], 6) == 4
-    assert nearest_kept_epoch([0, 1, 4, 9], 9) == 9
-    assert nearest_kept_epoch([2, 4], 1) is None
+def view_of(predictions):
+    """An EpochView whose answers are `predictions`, each given with 90% confidence."""
+    from mnist_core.replay import EpochView
+
+    predictions = np.asarray(predictions)
+    return EpochView(epoch=0, predictions=predictions, confidences=np.full(len(predictions), 0.9),
+                     confusion=np.zeros((10, 10), np.int64))
+
+
+def test_an_overfitting_run_pairs_a_training_digit_learned_by_heart_with_a_validation_digit_still_wrong():
+    from mnist_core.results import EpochResult
+
+    def ending(train_acc, val_acc):
+        return [EpochResult(1, 0.1, train_acc, 0.5, val_acc, 1.0, 10)]
+
+    assert overfits(ending(1.0, 0.87)) and not overfits(ending(0.93, 0.92)) and not overfits([])
+    training_labels = np.array([3, 3, 5, 7])
+    first_training, last_training = view_of([3, 8, 6, 1]), view_of([3, 3, 5, 1])  # the second 3 and the 5 learned by heart
+    validation_labels = np.array([3, 3, 5, 5, 7])
+    first_validation, last_validation = view_of([8, 8, 5, 6, 7]), view_of([3, 8, 5, 6, 7])
+    pairs = by_heart_pairs(training_labels, first_training, last_training, validation_labels, first_validation,
+                           last_validation)
+    # 3: training digit 1 (learned), validation digit 1 (wrong all along; digit 0 turned right);
+    # 5: training digit 2, validation digit 3; 7: nothing learned by heart, nothing still wrong: no pair.
+    assert pairs == [(1, 1), (2, 3)]
 
 
 # -- the page ----------------------------------------------------------------------------------------
@@ -161,3 +182,25 @@ def test_a_damaged_checkpoint_is_named_and_the_other_epochs_still_replay(runs_ro
                for error in app.error)
     scrubber(app).set_value(2).run()
     assert not app.error and len(app.get("image")) == 21
+
+
+def test_an_overfitting_run_shows_digits_learned_by_heart_beside_digits_still_wrong(runs_root):
+    from mnist_core import load_mnist
+    from mnist_core.config import OVERFITTING_PRESET
+    from test_pages import TEST_WORKSPACE
+
+    config = TrainConfig.from_dict({**TrainConfig().to_dict(), **OVERFITTING_PRESET, "epochs": 12})
+    training = train_and_record(config, load_mnist(), runs_root=runs_root, workspace=TEST_WORKSPACE, name="overfits")
+    list(training)
+    assert training.history[-1].train_acc - training.history[-1].val_acc > 0.05
+    app = open_page("pages/replay.py", workspace=TEST_WORKSPACE)
+    assert not app.exception
+    assert "Learned by heart, or learned?" in [header.value for header in app.subheader]
+    pairs = [caption.value for caption in app.caption if caption.value in ("training", "validation")]
+    assert len(pairs) >= 4 and pairs[:2] == ["training", "validation"]  # at least two classes' pairs
+    scrubber(app).set_value(12).run()
+    captions = [image.proto.imgs[0].caption for image in app.get("image")]
+    # At the last epoch each pair reads: the training digit right, the validation digit wrong.
+    by_heart = captions[21:]
+    assert by_heart and all(caption.startswith("✓") for caption in by_heart[0::2])
+    assert all(caption.startswith("✗") for caption in by_heart[1::2])

@@ -76,25 +76,27 @@ def epoch_axis(figure: go.Figure, last_epoch: int) -> None:
     figure.update_xaxes(title_text=_("epoch"), range=[0.5, last_epoch + 0.5], tickmode="array", tickvals=ticks)
 
 
-def mark_best_epoch(figure: go.Figure, best_epoch: int | None, last_epoch: int) -> None:
+def mark_best_epoch(figure: go.Figure, best_epoch: int | None, last_epoch: int, narrow: bool = False) -> None:
     """A dotted line at the epoch with the lowest validation loss, labelled just above the plot (inside
-    it, the label hid the curves' last markers), reaching towards the side with room."""
+    it, the label hid the curves' last markers), reaching towards the side with room. `narrow`: a
+    chart a third of the page wide, where only "best epoch (N)" fits."""
     if not best_epoch:
         return
     side = "right" if best_epoch > (last_epoch + 1) / 2 else "left"
     figure.add_vline(x=best_epoch, line_dash="dot", line_color="grey")
-    figure.add_annotation(x=best_epoch, y=1, yref="paper", yanchor="bottom", xanchor=side, showarrow=False,
-                          text=_("best epoch ({epoch}): lowest validation loss", epoch=int(best_epoch)),
+    text = (_("best epoch ({epoch})", epoch=int(best_epoch)) if narrow
+            else _("best epoch ({epoch}): lowest validation loss", epoch=int(best_epoch)))
+    figure.add_annotation(x=best_epoch, y=1, yref="paper", yanchor="bottom", xanchor=side, showarrow=False, text=text,
                           font={"size": 13, "color": "grey"})
 
 
-def learning_curves(history, best_epoch=None, whole_run=None) -> tuple[go.Figure, go.Figure]:
+def learning_curves(history, best_epoch=None, whole_run=None, narrow: bool = False) -> tuple[go.Figure, go.Figure]:
     """Loss and accuracy against epoch, training and validation on the same axes.
 
     The shaded band between the two loss curves is the generalization gap; the dotted line marks
     the epoch with the lowest validation loss. `whole_run`: the history of which `history` is the
     beginning; a replay draws the curves so far on the axes of the whole run, so they grow into a
-    still frame instead of the axes jumping at every epoch.
+    still frame instead of the axes jumping at every epoch. `narrow`: charts a third of the page wide.
     """
     epochs = [result.epoch for result in history]
     last_epoch = len(whole_run) if whole_run else max(epochs, default=1)
@@ -112,7 +114,7 @@ def learning_curves(history, best_epoch=None, whole_run=None) -> tuple[go.Figure
         styled(figure, title, height=330)
         figure.update_yaxes(title_text=axis)
         epoch_axis(figure, last_epoch)
-        mark_best_epoch(figure, best_epoch, last_epoch)
+        mark_best_epoch(figure, best_epoch, last_epoch, narrow)
     accuracy.update_yaxes(tickformat=PERCENT_TICKS)
     if whole_run:
         losses = [value for result in whole_run for value in (result.train_loss, result.val_loss)]
