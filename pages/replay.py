@@ -22,17 +22,16 @@ from mnist_core.models import get_weights
 from mnist_core.pictures import weight_picture
 from mnist_core.replay import (TRAINING_SAMPLE, EpochView, by_heart_pairs, epoch_view, overfits, panel_digits)
 from mnist_core.runs import DamagedRunError, epochs_text
-from ui.charts import (TRAIN_COLOUR, VALIDATION_COLOUR, confusion_heatmap, iteration_curves, learning_curves, rgb,
-                       show_chart)
+from ui.charts import (TRAIN_COLOUR, VALIDATION_COLOUR, by_iteration_switch, confusion_heatmap, iteration_curves,
+                       learning_curves, rgb, show_chart)
 from ui.dataset import dataset_or_stop
-from ui.i18n import N_, _, in_page_language, say
+from ui.i18n import _, in_page_language, say
 from ui.layout import wrapping_columns
 from ui.navigation import require_navigation
 from ui.run_picker import pick_run, run_stamp
 
 # Seconds on each epoch while playing: from slow enough to talk over each one, to a quick sweep.
 SPEEDS = (2.0, 1.0, 0.5)
-CURVE_VIEWS = {"epochs": N_("per epoch"), "iterations": N_("per iteration")}
 PANEL_ROW = 10
 PANEL_IMAGE_SCALE = 3  # 84 px digits
 # The digits' frames: blue when the model reads the digit right, vermilion when it reads it wrong
@@ -326,9 +325,7 @@ def replay_views(run, epochs: list[int], seconds_per_epoch: float, timer_on: boo
         about_column.caption(_("Epoch {epoch}: training accuracy {train:.2%}, validation accuracy {validation:.2%}, after {iterations:,} "
                      "iterations.", epoch=epoch, train=result.train_acc, validation=result.val_acc,
                      iterations=result.iterations))
-    by_iteration = view_column.segmented_control(
-        _("Curves"), list(CURVE_VIEWS), format_func=in_page_language(lambda curve_view: _(CURVE_VIEWS[curve_view])),
-        default="epochs", key="replay_curve_view", label_visibility="collapsed") == "iterations"
+    by_iteration = by_iteration_switch(view_column, key="replay_curve_view")
     loss_column, accuracy_column, weights_column = wrapping_columns(3, key="replay_top", least_width_rem=16)
     curves(run, epoch, by_iteration, loss_column, accuracy_column)
     if frame is None:

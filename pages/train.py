@@ -8,12 +8,12 @@ from mnist_core import RunStatus
 from mnist_core.config import OVERFITTING_LOOK_FOR, OVERFITTING_RUN_NAME
 from mnist_core.pictures import weight_picture
 from mnist_core.results import overshooting_advice
-from ui.charts import iteration_curves, learning_curves, show_chart
+from ui.charts import by_iteration_switch, iteration_curves, learning_curves, show_chart
 from ui.dataset import dataset_or_stop
 from ui.layout import wrapping_columns
 from ui.jobs import (POLL_SECONDS, current_activity, current_job, duration_words, is_training, show_progress, start_job,
                      status_text, time_estimate)
-from ui.i18n import N_, _, in_page_language, number, say
+from ui.i18n import N_, _, number, say
 from ui.navigation import require_navigation
 from ui.plain import plain
 from ui.settings import apply_settings, current_config, describe, model_name, setting_text, settings_sidebar
@@ -22,8 +22,6 @@ from ui.workspace import workspace_runs
 RUN_NAME_LENGTH = 60
 
 
-# The learning curves per epoch (the classic view) or per iteration (learning inside an epoch).
-CURVE_VIEWS = {"epochs": N_("per epoch"), "iterations": N_("per iteration")}
 BEST_EPOCH_HELP = N_("The best epoch is the one with the lowest validation loss: the one early stopping keeps. It is "
                    "not always the one with the highest validation accuracy, because the loss also counts how sure "
                    "the model was of its right and wrong answers.")
@@ -82,10 +80,7 @@ def show_job(job, rendered_while_running: bool, rendered_paused: bool) -> None:
         about_column.caption(plain(_("Run without a name: {settings}.", settings=describe(job.config))))
     if job.name == OVERFITTING_RUN_NAME:  # the preset opens here: its lesson comes along
         about_column.caption(_("**What to look for:** {look_for}", look_for=_(OVERFITTING_LOOK_FOR)))
-    st.session_state.setdefault("curve_view", "epochs")  # set here, not as a default: Pause switches it to iterations
-    by_iteration = view_column.segmented_control(
-        _("Curves"), list(CURVE_VIEWS), format_func=in_page_language(lambda view: _(CURVE_VIEWS[view])),
-        key="curve_view", label_visibility="collapsed") == "iterations"
+    by_iteration = by_iteration_switch(view_column, key="curve_view")
     # Paused (and come to rest), the step buttons share the progress bar's line and the weights the
     # curves' row: at 1280x720 everything a step moves stays in sight.
     paused_view = snapshot.paused_weights is not None

@@ -12,9 +12,12 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
-from ui.i18n import _
+from ui.i18n import N_, _, in_page_language
 from ui.plain import plain_for_chart
 
+# The learning curves per epoch (the classic view) or per iteration (learning inside an epoch): the
+# two views a page offers of a run's curves.
+CURVE_VIEWS = {"epochs": N_("per epoch"), "iterations": N_("per iteration")}
 # Okabe & Ito's colour-blind-safe palette. The sets have one colour each on every chart: training
 # blue, validation vermilion; a chart of several runs takes its colours in this order.
 SERIES_COLOURS = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#000000", "#F0E442")
@@ -33,6 +36,15 @@ TITLE_FONT = {"size": 18}
 # the camera (download as PNG) stays.
 PLOTLY_CONFIG = {"displayModeBar": "hover", "displaylogo": False,
                  "modeBarButtonsToRemove": ["select2d", "lasso2d", "autoScale2d", "zoomIn2d", "zoomOut2d", "toggleSpikelines"]}
+
+
+def by_iteration_switch(where, key: str) -> bool:
+    """*per epoch | per iteration* for a run's curves, in `where`; True for per iteration. Starts per
+    epoch; the state is set here rather than as the widget's default, so a page may switch it
+    (the Train page's Pause shows the iterations, where a step is seen)."""
+    st.session_state.setdefault(key, "epochs")
+    return where.segmented_control(_("Curves"), list(CURVE_VIEWS), format_func=in_page_language(
+        lambda view: _(CURVE_VIEWS[view])), key=key, label_visibility="collapsed") == "iterations"
 
 
 def rgb(colour: str) -> tuple[int, int, int]:
