@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import functools
 import io
 import json
 import logging
@@ -434,15 +435,29 @@ class SavedRun:
         """The model as it was at the end of `epoch` (0: before training), from its checkpoint."""
         return self._model_from(self.folder / CHECKPOINTS_FOLDER / checkpoint_name(epoch))
 
+    def checkpoint_weights(self, epoch: int) -> dict[str, np.ndarray]:
+        """The weights kept at the end of `epoch`, as arrays by variable path, without building a model
+        for each (an animation of a hundred epochs reads a hundred checkpoints)."""
+        return self._weights_from(self.folder / CHECKPOINTS_FOLDER / checkpoint_name(epoch), self._variable_shapes)
+
+    @functools.cached_property
+    def _variable_shapes(self) -> dict[str, tuple]:
+        from .models import build_model  # TensorFlow is only needed once weights are wanted.
+
+        return {variable.path: tuple(variable.shape) for variable in build_model(self.config).weights}
+
+    def _weights_from(self, path: Path, shapes: dict[str, tuple]) -> dict[str, np.ndarray]:
+        try:
+            return read_weights(path, shapes)
+        except Exception as error:  # noqa: BLE001  whatever is wrong with the file, it is this run's damage
+            raise DamagedRunError(Message("Run {run}: {file} cannot be read ({error}).", run=self.run_id,
+                                          file=str(path.relative_to(self.folder)), error=str(error))) from error
+
     def _model_from(self, path: Path):
         from .models import build_model, set_weights  # TensorFlow is only needed once a model is wanted.
 
         model = build_model(self.config)
-        try:
-            weights = read_weights(path, {variable.path: variable.shape for variable in model.weights})
-        except Exception as error:  # noqa: BLE001  whatever is wrong with the file, it is this run's damage
-            raise DamagedRunError(Message("Run {run}: {file} cannot be read ({error}).", run=self.run_id,
-                                          file=str(path.relative_to(self.folder)), error=str(error))) from error
+        weights = self._weights_from(path, {variable.path: variable.shape for variable in model.weights})
         try:
             set_weights(model, weights)
         except ValueError as error:

@@ -101,6 +101,13 @@ def followed_digits(run_folder: str, first_epoch: int, last_epoch: int, _run) ->
     return panel, pairs
 
 
+@st.cache_resource(max_entries=20, show_spinner=False)
+def saved_iterations(run_folder: str, stamp: tuple, _run) -> list:
+    """The run's saved iteration curve (up to 6 MB of CSV for a 1,000-epoch run), read once per run and
+    epochs trained, not on every tick of the player."""
+    return _run.iterations()
+
+
 def framed_digit(image: np.ndarray, right: bool) -> np.ndarray:
     """A validation digit, enlarged, in a frame of the colour that says right or wrong."""
     grey = np.kron(255 - image, np.ones((PANEL_IMAGE_SCALE, PANEL_IMAGE_SCALE))).astype(np.uint8)  # dark ink on white
@@ -117,13 +124,14 @@ def epoch_label(epoch: int) -> str:
 # -- the scrubber ------------------------------------------------------------------------------------
 
 def scrubber_state(run, epochs: list[int]) -> None:
-    """Start a run's replay at its first epoch, paused; a run picked again starts over.
+    """Start a run's replay at its first epoch, paused, when another run is picked (not when the run
+    picked gains an epoch: a run still training can be replayed as far as it has come).
 
     `replay_position` is the epoch shown. The slider (`replay_epoch`) shows it and sets it when moved
     by hand, but only while the player is paused: while it plays, a browser may send back the value
     the slider had a tick ago, which must not throw the player back, so the slider is disabled then."""
-    if st.session_state.get("replay_run") != run_stamp(run) or st.session_state.get("replay_position") not in epochs:
-        st.session_state.replay_run = run_stamp(run)
+    if st.session_state.get("replay_run") != run.run_id or st.session_state.get("replay_position") not in epochs:
+        st.session_state.replay_run = run.run_id
         st.session_state.replay_position = st.session_state.replay_epoch = epochs[0]
         st.session_state.replay_playing = False
 
@@ -199,7 +207,8 @@ def curves(run, epoch: int, by_iteration: bool, where_loss, where_accuracy) -> N
     last_epoch = len(run.history)
     if by_iteration:
         steps_per_epoch = run.history[0].iterations
-        points = [point for point in run.iterations() if point.iteration <= epoch * steps_per_epoch]
+        points = [point for point in saved_iterations(str(run.folder), run_stamp(run), run)
+                  if point.iteration <= epoch * steps_per_epoch]
         loss, accuracy = iteration_curves(points, history, steps_per_epoch, last_epoch, epoch_labels=3)  # a third of the width
     else:
         best = run.best_epoch if run.best_epoch is not None and run.best_epoch <= epoch else None
