@@ -80,3 +80,10 @@ def weight_picture(config, weights: dict[str, np.ndarray]) -> np.ndarray:
         top, left = row * (tile_height + gap), column * (tile_width + gap)
         picture[top:top + tile_height, left:left + tile_width] = diverging_colours(tile, limit, scale)
     return picture
+
+
+def weight_change(after: dict[str, np.ndarray], before: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """What training changed, variable by variable: `after` minus `before` (both as get_weights gives
+    them). Drawn with weight_picture, each tile on its own scale, it shows what a step or a stretch
+    of epochs added, where the weights themselves hide it under their random start."""
+    return {path: after[path] - before[path] for path in after}

@@ -486,14 +486,16 @@ def checkpoint_limit(checkpoint_bytes: int) -> int:
 
 def checkpoints_to_drop(epochs: list[int], keep: set[int], limit: int) -> list[int]:
     """Which checkpoints to delete so that at most `limit` remain, never one of `keep` (nor the
-    first or the last): each time the one whose neighbours are closest, so the ones left stay
-    about evenly spread over the run."""
+    first or the last): each time the one whose neighbours are closest on a logarithmic scale of
+    epochs, so the ones left are dense where a model changes most, in its first epochs, and sparser
+    later (a 40-epoch run kept to 29 checkpoints keeps every epoch up to 18, then about every other one)."""
     epochs, dropped = sorted(epochs), []
     while len(epochs) > limit:
         inner = [index for index in range(1, len(epochs) - 1) if epochs[index] not in keep]
         if not inner:
             break
-        index = min(inner, key=lambda index: (epochs[index + 1] - epochs[index - 1], epochs[index]))
+        index = min(inner, key=lambda index: (math.log1p(epochs[index + 1]) - math.log1p(epochs[index - 1]),
+                                              -epochs[index]))
         dropped.append(epochs.pop(index))
     return dropped
 
@@ -583,6 +585,8 @@ def epochs_text(count: int) -> Message:
 
 def kept_epochs_text(count: int) -> Message:
     """What a run that ended early keeps, for the end of a sentence: "its 3 epochs and their weights are kept"."""
+    if count == 1:
+        return Message("its 1 epoch and its weights are kept")
     return Message("its {epochs} and their weights are kept", epochs=epochs_text(count))
 
 

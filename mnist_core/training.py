@@ -148,14 +148,14 @@ class Training:
                     rested = time.perf_counter() - asked_at  # not training time: the clocks skip it
                     started, epoch_start = started + rested, epoch_start + rested
                     if self.stop_requested():
-                        self._finish(RunStatus.STOPPED, Message("Stopped during epoch {epoch}; {kept}.", epoch=epoch,
+                        self._finish(RunStatus.STOPPED, Message("Stopped {when}; {kept}.", when=self._when(epoch, step),
                                                                 kept=self._kept_text()))
                         return
                     if self.pause_control.rested_too_long:
                         self._finish(RunStatus.STOPPED, Message(
-                            "Stopped during epoch {epoch}: it was left paused for {minutes:g} minutes, the longest a run may "
-                            "stay paused on this server; {kept}.", epoch=epoch, minutes=self.pause_control.limit_seconds / 60,
-                            kept=self._kept_text()))
+                            "Stopped {when}: it was left paused for {minutes:g} minutes, the longest a run may stay paused "
+                            "on this server; {kept}.", when=self._when(epoch, step),
+                            minutes=self.pause_control.limit_seconds / 60, kept=self._kept_text()))
                         return
                     if self.time_limit_seconds is not None and time.perf_counter() - started > self.time_limit_seconds:
                         self._finish(RunStatus.STOPPED, Message(
@@ -235,6 +235,14 @@ class Training:
         """The sizes of an epoch's batches first_step .. first_step+steps-1: all full but the last."""
         batch_size = self.config.batch_size
         return np.minimum(batch_size, self.training_examples - batch_size * np.arange(first_step, first_step + steps))
+
+    @staticmethod
+    def _when(epoch: int, step: int) -> Message:
+        """When a run stopped: during an epoch, or between two (a run paused after an epoch step stops
+        after that epoch, not "during" the next one, which it never began)."""
+        if step or epoch == 1:
+            return Message("during epoch {epoch}", epoch=epoch)
+        return Message("after epoch {epoch}", epoch=epoch - 1)
 
     def _kept_text(self) -> Message:
         finished = len(self.history)

@@ -19,19 +19,21 @@ from PIL import Image
 from mnist_core.config import split_for_config
 from mnist_core.exports import gif_file_name, keras_file_name, keras_model_bytes, weights_gif
 from mnist_core.models import get_weights
-from mnist_core.pictures import weight_picture
+from mnist_core.pictures import weight_change, weight_picture
 from mnist_core.replay import (TRAINING_SAMPLE, EpochView, by_heart_pairs, epoch_view, overfits, panel_digits)
 from mnist_core.runs import DamagedRunError, epochs_text
 from ui.charts import (TRAIN_COLOUR, VALIDATION_COLOUR, by_iteration_switch, confusion_heatmap, iteration_curves,
                        learning_curves, rgb, show_chart)
 from ui.dataset import dataset_or_stop
-from ui.i18n import _, in_page_language, say
+from ui.i18n import N_, _, in_page_language, say
 from ui.layout import wrapping_columns
 from ui.navigation import require_navigation
 from ui.run_picker import pick_run, run_stamp
 
-# Seconds on each epoch while playing: from slow enough to talk over each one, to a quick sweep.
-SPEEDS = (2.0, 1.0, 0.5)
+# Seconds on each epoch while playing: from slow enough to talk over each one, to a quick sweep. Not
+# faster: on a two-core machine a frame (three charts, two dozen images) takes up to a second to
+# settle in the browser, and ticks faster than that pile up.
+SPEEDS = (3.0, 2.0, 1.0)
 PANEL_ROW = 10
 PANEL_IMAGE_SCALE = 3  # 84 px digits
 # The digits' frames: blue when the model reads the digit right, vermilion when it reads it wrong
@@ -68,6 +70,7 @@ class EpochFrame:
     validation: EpochView
     training: EpochView | None  # on the training sample, for a run that overfits
     weights_png: bytes
+    change_png: bytes  # the weights' change since the first checkpoint (the random start)
 
 
 # About 30 KB an epoch (the answers and a PNG of the weights): 300 are under 10 MB for the whole server.
@@ -78,10 +81,17 @@ def epoch_frame(run_folder: str, epoch: int, _run) -> EpochFrame:
     never changes once written."""
     model = _run.load_checkpoint(epoch)
     validation_images, validation_labels, training_images, training_labels = run_digits(_run)
-    png = io.BytesIO()
-    Image.fromarray(weight_picture(_run.config, get_weights(model))).save(png, format="PNG")
+    weights = get_weights(model)
+    start = _run.checkpoint_weights(_run.checkpoint_epochs()[0])
     training = epoch_view(epoch, model, training_images, training_labels) if overfits(_run.history) else None
-    return EpochFrame(epoch_view(epoch, model, validation_images, validation_labels), training, png.getvalue())
+    return EpochFrame(epoch_view(epoch, model, validation_images, validation_labels), training,
+                      png_of(weight_picture(_run.config, weights)), png_of(weight_picture(_run.config, weight_change(weights, start))))
+
+
+def png_of(picture: np.ndarray) -> bytes:
+    png = io.BytesIO()
+    Image.fromarray(picture).save(png, format="PNG")
+    return png.getvalue()
 
 
 @st.cache_resource(max_entries=100, show_spinner=False)
@@ -127,12 +137,12 @@ def scrubber_state(run, epochs: list[int]) -> None:
     """Start a run's replay at its first epoch, paused, when another run is picked (not when the run
     picked gains an epoch: a run still training can be replayed as far as it has come).
 
-    `replay_position` is the epoch shown. The slider (`replay_epoch`) shows it and sets it when moved
-    by hand, but only while the player is paused: while it plays, a browser may send back the value
-    the slider had a tick ago, which must not throw the player back, so the slider is disabled then."""
+    `replay_position` is the epoch shown. While paused, the slider (`replay_epoch`) shows it and
+    moves it. While playing, no slider is drawn, only a bar: a slider the player moves from the
+    server races the values the browser sends back, and one a tick late would throw the player back."""
     if st.session_state.get("replay_run") != run.run_id or st.session_state.get("replay_position") not in epochs:
         st.session_state.replay_run = run.run_id
-        st.session_state.replay_position = st.session_state.replay_epoch = epochs[0]
+        st.session_state.replay_position = epochs[0]
         st.session_state.replay_playing = False
 
 
@@ -175,28 +185,30 @@ def speed_control(where) -> float:
 def controls(epochs: list[int]) -> int:
     """Play or pause, step back and on, and the scrubber itself, on one line. Returns the epoch to show."""
     playing = st.session_state.replay_playing
-    back, play, forward, slider = wrapping_columns([1, 1, 1, 4], key="replay_controls", least_width_rem=6,
-                                                   vertical_alignment="bottom")
+    if not playing and st.session_state.get("replay_epoch") in epochs:
+        st.session_state.replay_position = st.session_state.replay_epoch  # the slider, as the student left it
     position = st.session_state.replay_position
+    back, play, forward, scrubber = wrapping_columns([1, 1, 1, 4], key="replay_controls", least_width_rem=6,
+                                                     vertical_alignment="bottom")
     back.button(_("Back"), icon=":material/skip_previous:", on_click=step_to, args=(epochs, -1), key="replay_back",
-                disabled=position == epochs[0], width="stretch")
+                disabled=playing or position == epochs[0], width="stretch")
     at_the_end = position == epochs[-1]
-    if play.button(_("Pause") if playing else (_("Play again") if at_the_end else _("Play")),
-                   icon=":material/pause:" if playing else ":material/play_arrow:", type="primary", key="replay_play",
-                   width="stretch"):
+    if play.button(_("Pause") if playing else _("Play"), icon=":material/pause:" if playing else ":material/play_arrow:",
+                   type="primary", key="replay_play", width="stretch",
+                   help=None if playing else _("From the epoch shown on, or from the start when at the last.")):
         if not playing and at_the_end:
             show_epoch(epochs[0])
         st.session_state.replay_playing = not playing
         st.session_state.replay_moved_at = time.monotonic()
         st.rerun()  # the whole page, so the player's timer starts or stops
     forward.button(_("Next"), icon=":material/skip_next:", on_click=step_to, args=(epochs, 1), key="replay_next",
-                   disabled=at_the_end, width="stretch")
+                   disabled=playing or at_the_end, width="stretch")
     if playing:
-        st.session_state.replay_epoch = position  # whatever the browser last sent
-    epoch = slider.select_slider(_("Epoch"), options=epochs, key="replay_epoch", format_func=in_page_language(epoch_label),
-                                 disabled=playing, help=_("Pause the player to move through the epochs by hand."))
-    st.session_state.replay_position = epoch
-    return epoch
+        index = epochs.index(position)
+        scrubber.progress((index + 1) / len(epochs), text=epoch_label(position))
+        return position
+    st.session_state.replay_epoch = position
+    return scrubber.select_slider(_("Epoch"), options=epochs, key="replay_epoch", format_func=in_page_language(epoch_label))
 
 
 # -- the views -----------------------------------------------------------------------------------------
@@ -217,15 +229,28 @@ def curves(run, epoch: int, by_iteration: bool, where_loss, where_accuracy) -> N
     show_chart(accuracy, key="replay_accuracy", where=where_accuracy)
 
 
-def weights_view(run, png: bytes, where) -> None:
-    where.image(png, width="stretch")
+# The weights themselves, or what training has changed since the random start: the CNN's filters and
+# the MLP's units keep most of their random start, which hides what they learned.
+WEIGHT_VIEWS = {"weights": N_("weights"), "change": N_("change since epoch 0")}
+
+
+def weights_view(run, frame: EpochFrame, where) -> None:
+    change = where.segmented_control(_("Show"), list(WEIGHT_VIEWS), format_func=in_page_language(
+        lambda view: _(WEIGHT_VIEWS[view])), default="weights", key="replay_weights_view",
+        label_visibility="collapsed") == "change"
+    where.image(frame.change_png if change else frame.weights_png, width="stretch")
+    if change:
+        where.caption(_("What training has added to each weight since the random start (orange up, blue down, each "
+                        "tile on its own scale): the part of the weights that was learned."))
+        return
     where.caption({
         "linear": _("The ten templates of W, digits 0 to 4 above, 5 to 9 below: orange pixels vote for the digit, blue "
                     "ones against. They start blank (all weights 0) and take shape as it learns."),
         "mlp": _("The incoming weights of the first 32 units of the first hidden layer, each as a 28x28 image "
-                 "(orange positive, blue negative, each unit on its own scale). They start as random noise."),
-        "cnn": _("The 3x3 filters of the first convolution (orange positive, blue negative, each on its own scale). "
-                 "They start random and turn into edge and stroke detectors."),
+                 "(orange positive, blue negative, each unit on its own scale). They start as random noise, which "
+                 "training changes only a little: see the change since epoch 0."),
+        "cnn": _("The 3x3 filters of the first convolution (orange positive, blue negative, each on its own scale). They "
+                 "start random, and training changes them only a little: see the change since epoch 0."),
     }[run.config.model])
 
 
@@ -292,7 +317,7 @@ def replay_page() -> None:
     dataset_or_stop()
     run_column, speed_column = wrapping_columns([3, 1], key="replay_choices", least_width_rem=12, vertical_alignment="bottom")
     with run_column:
-        run = pick_run(_("Run"), key="replay_run_choice")
+        run = pick_run(_("Run"), key="replay_run_choice", newest_first=True)  # the run just trained, first
     if run is None:
         st.info(_("No run has finished an epoch yet. Train one on the Train page, then replay it here."))
         return
@@ -303,7 +328,7 @@ def replay_page() -> None:
         epochs = [result.epoch for result in run.history]
     elif len(epochs) < len(run.history) + 1:
         st.caption(_("To save disk space, this long run kept the weights of {kept} of its {epochs} (the first, the best, "
-                     "the last and others evenly spread): the scrubber moves through those.", kept=len(epochs),
+                     "the last, and more of the early epochs than of the late): the scrubber moves through those.", kept=len(epochs),
                      epochs=say(epochs_text(len(run.history)))))
     scrubber_state(run, epochs)
     seconds_per_epoch = speed_control(speed_column)
@@ -315,7 +340,6 @@ def replay_page() -> None:
 def replay_views(run, epochs: list[int], seconds_per_epoch: float, timer_on: bool) -> None:
     """The scrubber and every view, redrawn together on each tick of the player (`timer_on`)."""
     if timer_on and not st.session_state.replay_playing:
-        st.session_state.replay_epoch = st.session_state.replay_position  # the slider was disabled: what it sent is stale
         st.rerun()  # the whole page, drawn again without the player's timer
     if st.session_state.replay_playing:
         advance_while_playing(epochs, seconds_per_epoch)
@@ -340,7 +364,7 @@ def replay_views(run, epochs: list[int], seconds_per_epoch: float, timer_on: boo
     if frame is None:
         return
     view = frame.validation
-    weights_view(run, frame.weights_png, weights_column)
+    weights_view(run, frame, weights_column)
     st.subheader(_("Twenty digits, as this epoch reads them"))
     digits_panel(run, view, digits)
     if by_heart and frame.training is not None:

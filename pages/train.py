@@ -6,7 +6,7 @@ import streamlit as st
 
 from mnist_core import RunStatus
 from mnist_core.config import OVERFITTING_LOOK_FOR, OVERFITTING_RUN_NAME
-from mnist_core.pictures import weight_picture
+from mnist_core.pictures import weight_change, weight_picture
 from mnist_core.results import overshooting_advice
 from ui.charts import by_iteration_switch, iteration_curves, learning_curves, show_chart
 from ui.dataset import dataset_or_stop
@@ -54,11 +54,33 @@ def step_buttons(job, where) -> None:
                help=_("Train to the end of this epoch, measure it on the validation set and save it. Then it pauses again."))
 
 
+def last_step_change(snapshot, iterations_done: int):
+    """What the weights moved by in the last step this page saw the run take while paused (the weights
+    now minus those at the page's previous look), or None before a step. Kept in the session, as each
+    student sees their own steps."""
+    before = st.session_state.get("paused_weights_before")  # (iterations done, weights)
+    if before is None or before[0] != iterations_done:
+        if before is not None and before[0] < iterations_done:
+            st.session_state.last_step_change = weight_change(snapshot.paused_weights, before[1])
+        else:
+            st.session_state.pop("last_step_change", None)  # another run, or the first look at this pause
+        st.session_state.paused_weights_before = (iterations_done, snapshot.paused_weights)
+    return st.session_state.get("last_step_change")
+
+
 def paused_panel(job, snapshot, where) -> None:
-    """Beside the curves while paused: the first layer's weights as the run has left them, so a step
-    shows in the model itself, and the rule for paused runs in words."""
+    """Beside the curves while paused: the first layer's weights as the run has left them and what the
+    last step changed in them (a step moves each weight by a hair: drawn on its own scale, the
+    change shows what the batch taught), and the rule for paused runs in words."""
     where.image(weight_picture(job.config, snapshot.paused_weights), width="stretch")
-    where.caption(_("The first layer's weights now (orange positive, blue negative). Step, and watch them change."))
+    where.caption(_("The first layer's weights now (orange positive, blue negative)."))
+    change = last_step_change(snapshot, (snapshot.epoch - 1) * snapshot.steps_per_epoch + snapshot.step)
+    if change is not None:
+        where.image(weight_picture(job.config, change), width="stretch")
+        where.caption(_("What the last step changed in them: each weight moved a tiny amount, drawn here on its own "
+                        "scale (orange up, blue down)."))
+    else:
+        where.caption(_("Step one batch to see what a single step changes in them."))
     if snapshot.pause_seconds_left is not None:  # it rests
         where.caption(_("Paused: this run has given its training slot to others, so it holds up no one; a step or Resume "
                         "queues for a slot again. Left paused, it stops by itself in {duration}, keeping its finished "
@@ -122,7 +144,7 @@ def show_job(job, rendered_while_running: bool, rendered_paused: bool) -> None:
         show_chart(loss_figure, key="loss_chart", where=loss_column)
         show_chart(accuracy_figure, key="accuracy_chart", where=accuracy_column)
     elif snapshot.status == RunStatus.RUNNING:
-        st.caption(_("The charts appear when the first epoch ends.") if not by_iteration
+        (loss_column if paused_view else st).caption(_("The charts appear when the first epoch ends.") if not by_iteration
                    else _("The curves appear with the first iterations."))
     if snapshot.history:
         last = snapshot.history[-1]
@@ -132,7 +154,7 @@ def show_job(job, rendered_while_running: bool, rendered_paused: bool) -> None:
         columns[1].metric(_("Validation accuracy, epoch {epoch}", epoch=last.epoch), number(last.val_acc, ".2%"))
         columns[2].metric(_("Generalization gap"), f"{last.generalisation_gap:+.3f}",
                           help=_("Validation loss minus training loss. It grows as the model memorizes the training set."))
-        columns[3].metric(_("Best epoch (lowest validation loss)"), str(best.epoch) if best else "-",
+        columns[3].metric(_("Best epoch"), str(best.epoch) if best else "-",
                           delta=_("validation accuracy {accuracy:.2%}", accuracy=best.val_acc) if best else None,
                           delta_color="off", help=_(BEST_EPOCH_HELP))
 

@@ -76,7 +76,7 @@ def test_stop_during_a_longer_run_keeps_the_finished_epochs(app_url, app_runs_ro
     expect(page.locator(".js-plotly-plot").first).to_be_visible(timeout=120_000)
     wait_for_chart_points(page, 2, at_least=True)
     page.get_by_role("button", name="Stop", exact=True).click()
-    message = page.get_by_text(re.compile(r"Stopped during epoch \d+; its \d+ epochs? and their weights are kept\."))
+    message = page.get_by_text(re.compile(r"Stopped during epoch \d+; its (\d+ epochs and their|1 epoch and its) weights are kept\."))
     expect(message).to_be_visible(timeout=60_000)
     finished = int(re.search(r"its (\d+) epoch", message.inner_text()).group(1))
     assert finished >= 2
@@ -195,14 +195,17 @@ def test_a_live_run_pauses_steps_one_batch_and_resumes(app_url, page):
     rule = page.get_by_text(re.compile(r"Paused: this run has given its training slot to others.*stops by itself in about"))
     expect(rule).to_be_visible(timeout=120_000)
     weights = page.get_by_test_id("stImage")
-    expect(weights).to_be_visible()
+    expect(weights).to_have_count(1)  # the weights; what a step changed in them comes with the first step
+    expect(page.get_by_text("Step one batch to see what a single step changes in them.")).to_be_visible()
     before, picture_before = iterations_done(page), weights.locator("img").get_attribute("src")
 
     page.get_by_role("button", name="Step one batch", exact=True).click()
     page.wait_for_function(f"""() => document.querySelector('[data-testid=stProgress]')?.innerText
         .replace(/,/g, '').match(/Epoch 1 of 5: iteration {before + 1} of/)""", timeout=60_000)
     expect(rule).to_be_visible()
-    expect(weights.locator("img")).not_to_have_attribute("src", picture_before)  # the weights moved
+    expect(weights).to_have_count(2)  # the weights, and what the step changed in them
+    expect(weights.first.locator("img")).not_to_have_attribute("src", picture_before)  # the weights moved
+    expect(page.get_by_text("What the last step changed in them")).to_be_visible()
     assert iterations_done(page) == before + 1
 
     page.get_by_role("button", name="Resume", exact=True).click()

@@ -33,13 +33,14 @@ def test_play_replays_a_run_epoch_by_epoch_and_every_view_follows(app_url, repla
     # All-zero weights give every digit a probability of 10% and read each as a 0: only the two 0s are right.
     expect(page.get_by_text("✓ 0 · 10%")).to_have_count(2)
     expect(page.get_by_text("✗ 0 · 10%")).to_have_count(18)
-    page.get_by_role("radio", name="0.5 s").click()
+    page.get_by_role("radio", name="1 s").click()
     page.get_by_role("button", name="Play").click()
     expect(page.get_by_role("button", name="Pause")).to_be_visible()
     for epoch in (1, 2, 3, 4):  # the player's timer, not a click, moves it on: each epoch in turn
         page.wait_for_function(f"() => {points_of_first_chart()} === {epoch}", timeout=30_000)
         expect(page.get_by_text(f"Epoch {epoch}: training accuracy")).to_be_visible()
-    expect(page.get_by_role("button", name="Play again")).to_be_visible()  # it stopped at the last epoch
+    expect(page.get_by_role("button", name="Play")).to_be_visible()  # it stopped at the last epoch
+    expect(page.get_by_role("button", name="Next")).to_be_disabled()
     expect(page.get_by_text("of the 6,000 validation digits read right at this epoch")).to_be_visible()
     page.get_by_role("button", name="Back").click()
     page.wait_for_function(f"() => {points_of_first_chart()} === 3")

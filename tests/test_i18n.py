@@ -99,7 +99,7 @@ def test_no_sentence_on_a_page_bypasses_the_catalog():
 def test_messages_render_in_each_language_with_the_language_s_numbers():
     message = Message("Finished all {epochs} epoch(s).", epochs=5)
     assert str(message) == "Finished all 5 epoch(s)." and message.render("zh") == "已完成全部 5 轮。"
-    nested = Message("Stopped during epoch {epoch}; {kept}.", epoch=3,
+    nested = Message("Stopped {when}; {kept}.", when=Message("during epoch {epoch}", epoch=3),
                      kept=Message("its {epochs} and their weights are kept", epochs=Message("{count} epochs", count=2)))
     assert "第 3 轮" in nested.render("zh") and "2 轮" in nested.render("zh") and "epoch" not in nested.render("zh")
     assert in_language(ValueError(Message("Back to the defaults")), "zh") == "恢复默认设置"

@@ -122,8 +122,8 @@ def test_a_run_left_paused_past_the_limit_stops_by_itself_keeping_its_epochs(sam
     assert job.join(120)
     snapshot = job.snapshot()
     assert snapshot.status == RunStatus.STOPPED and not snapshot.paused
-    assert str(snapshot.message).startswith("Stopped during epoch 2: it was left paused for")
-    assert "its 1 epoch and their weights are kept" in str(snapshot.message)
+    assert str(snapshot.message).startswith("Stopped after epoch 1: it was left paused for")  # it never began epoch 2
+    assert "its 1 epoch and its weights are kept" in str(snapshot.message)
     saved = load_run(snapshot.run_id)
     assert saved.status == RunStatus.STOPPED and len(saved.history) == 1 and saved.load_model() is not None
 
@@ -138,7 +138,7 @@ def test_stop_ends_a_paused_run_at_once_keeping_its_finished_epochs(sample_datas
     assert job.join(30)
     snapshot = job.snapshot()
     assert snapshot.status == RunStatus.STOPPED and [result.epoch for result in snapshot.history] == [1]
-    assert str(snapshot.message).startswith("Stopped during epoch 2;")
+    assert str(snapshot.message) == "Stopped after epoch 1; its 1 epoch and its weights are kept."
 
 
 def test_time_spent_paused_does_not_count_against_the_time_limit(sample_dataset):

@@ -137,21 +137,30 @@ def test_the_scrubber_moves_every_view_of_a_replayed_run(runs_root):
         assert curves["training loss"] == epoch and curves["validation accuracy"] == epoch
         assert matrix != start_matrix and images == start_images
         assert any(caption.startswith(f"Epoch {epoch}: training accuracy") for caption in captions)
-    # Step back with the button: every view follows again.
+    # Step back with the button: every view follows again, and the buttons know where it stands.
     button(app, "Back").click().run()
     assert scrubber(app).value == 2 and views(app)[0]["training loss"] == 2
+    scrubber(app).set_value(3).run()
+    assert button(app, "Next").disabled and not button(app, "Back").disabled  # at the last epoch, dragged there
+    scrubber(app).set_value(0).run()
+    assert button(app, "Back").disabled and not button(app, "Next").disabled
 
 
 def test_play_moves_through_the_epochs_and_stops_at_the_last(runs_root):
     app = open_page("pages/train.py")
     train_on_the_train_page(app, epochs=2, training_examples=300)
     app.switch_page("pages/replay.py").run()
-    app.segmented_control(key="replay_speed").set_value(0.5).run()
+    app.segmented_control(key="replay_speed").set_value(1.0).run()
     button(app, "Play").click().run()
-    assert app.session_state["replay_playing"] and scrubber(app).disabled  # the player moves it: paused, a student does
+    # While it plays, the player moves the epoch: a bar shows it, no slider a student could drag against it.
+    assert app.session_state["replay_playing"] and not app.get("select_slider") and app.get("progress")
+    assert button(app, "Back").disabled and button(app, "Next").disabled
     rerun_until(app, lambda page: not page.session_state["replay_playing"], seconds=60)
     assert scrubber(app).value == 2 and not app.exception
-    assert button(app, "Play again")
+    button(app, "Play").click().run()  # at the last epoch, Play starts again from the random start
+    assert app.session_state["replay_playing"] and app.session_state["replay_position"] == 0
+    button(app, "Pause").click().run()
+    assert scrubber(app).value == app.session_state["replay_position"] < 2 and not button(app, "Next").disabled
 
 
 def test_a_run_saved_before_checkpoints_replays_its_curves_and_says_why_no_more(runs_root):

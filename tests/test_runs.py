@@ -277,8 +277,10 @@ def test_checkpoints_beyond_the_budget_are_thinned_keeping_the_first_the_best_an
     from mnist_core import runs as runs_module
     from mnist_core.runs import checkpoints_to_drop
 
-    assert checkpoints_to_drop(list(range(11)), {0, 10}, 6) == [1, 3, 5, 7, 9]  # every other one: still even
-    assert checkpoints_to_drop(list(range(6)), {0, 2, 5}, 3) == [1, 3, 4]  # the best (2) stays
+    # Dense where a model changes most, early; sparser later (evenly spread on a logarithmic scale).
+    assert sorted(set(range(11)) - set(checkpoints_to_drop(list(range(11)), {0, 10}, 6))) == [0, 1, 2, 4, 6, 10]
+    assert 1 in set(range(41)) - set(checkpoints_to_drop(list(range(41)), {0, 40}, 29))  # epoch 1 stays
+    assert sorted(checkpoints_to_drop(list(range(6)), {0, 2, 5}, 3)) == [1, 3, 4]  # the best (2) stays
     assert checkpoints_to_drop([0, 1, 2], {0, 1, 2}, 2) == []  # never below what must stay
 
     monkeypatch.setattr(runs_module, "MAX_CHECKPOINTS", 5)

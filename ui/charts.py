@@ -29,6 +29,7 @@ PERCENT_TICKS = ".2~%"
 # Up to this many points of the iteration curve get markers: a run paused after a step or two has a
 # point or two, which a line alone would not show.
 FEW_POINTS = 40
+ZOOMED_ITERATIONS = 100  # what a paused run's iteration curve shows: its last hundred iterations
 CHART_FONT = {"size": 15}
 TICK_FONT = {"size": 14}
 TITLE_FONT = {"size": 18}
@@ -94,7 +95,7 @@ def mark_best_epoch(figure: go.Figure, best_epoch: int | None, last_epoch: int, 
     chart a third of the page wide, where only "best epoch (N)" fits."""
     if not best_epoch:
         return
-    side = "right" if best_epoch > (last_epoch + 1) / 2 else "left"
+    side = "right" if best_epoch >= (last_epoch + 1) / 2 else "left"  # the last of one epoch: to the left
     figure.add_vline(x=best_epoch, line_dash="dot", line_color="grey")
     text = (_("best epoch ({epoch})", epoch=int(best_epoch)) if narrow
             else _("best epoch ({epoch}): lowest validation loss", epoch=int(best_epoch)))
@@ -121,7 +122,8 @@ def learning_curves(history, best_epoch=None, whole_run=None, narrow: bool = Fal
                                   mode="lines+markers", line={"color": TRAIN_COLOUR}))
     accuracy.add_trace(go.Scatter(x=epochs, y=[r.val_acc for r in history], name=_("validation accuracy"),
                                   mode="lines+markers", line={"color": VALIDATION_COLOUR}))
-    for figure, title, axis in ((loss, _("Loss (shaded: generalization gap)"), _("cross-entropy")),
+    loss_title = _("Loss") if narrow else _("Loss (shaded: generalization gap)")  # narrow: the legend has the gap
+    for figure, title, axis in ((loss, loss_title, _("cross-entropy")),
                                 (accuracy, _("Accuracy"), _("accuracy"))):
         styled(figure, title, height=330)
         figure.update_yaxes(title_text=axis)
@@ -151,11 +153,17 @@ def iteration_curves(points, history, steps_per_epoch: int, planned_epochs: int,
     validation set at each epoch's end, and dotted lines where one epoch ends and the next begins.
 
     At most `epoch_labels` epochs are named, so the names never overlap (fewer for a narrow chart).
-    `zoomed`: the axis ends a little after the last point instead (a paused run, stepped one batch at
-    a time: on the whole run's axis its steps would be a sliver)."""
+    `zoomed`: only the last ZOOMED_ITERATIONS iterations, on axes fitted to them (a paused run, stepped
+    one batch at a time: on the whole run's axes a step would be a sliver of a flat line), without
+    the epochs' names."""
     last_iteration = max(planned_epochs * steps_per_epoch, points[-1].iteration if points else 1)
+    first_iteration = 0
     if zoomed:
-        last_iteration = min(last_iteration, max(20, math.ceil(1.25 * (points[-1].iteration if points else 0))))
+        latest = points[-1].iteration if points else 0
+        first_iteration, last_iteration = max(0, latest - ZOOMED_ITERATIONS), latest + ZOOMED_ITERATIONS // 10
+        points = [point for point in points if point.iteration >= first_iteration]
+        history = [result for result in history if result.epoch * steps_per_epoch >= first_iteration]
+        epoch_labels = 0
     epoch_ends = [result.epoch * steps_per_epoch for result in history]
     loss, accuracy = go.Figure(), go.Figure()
     for figure, batch_values, validation_values, title, axis in (
@@ -167,16 +175,20 @@ def iteration_curves(points, history, steps_per_epoch: int, planned_epochs: int,
                                     mode="lines" if len(points) > FEW_POINTS else "lines+markers",
                                     line={"color": TRAIN_COLOUR, "width": 1.5}))
         figure.add_trace(go.Scatter(x=epoch_ends, y=validation_values, name=_("validation set, at each epoch's end"),
-                                    mode="markers", marker={"color": VALIDATION_COLOUR, "size": 11}))
+                                    mode="markers", marker={"color": VALIDATION_COLOUR, "size": 11},
+                                    cliponaxis=False))  # the last epoch's end is the axis's end: a whole dot
         styled(figure, title, height=330)
-        figure.update_xaxes(title_text=_("iteration (one batch each)"), range=[0, last_iteration * 1.02], rangemode="tozero")
+        figure.update_xaxes(title_text=_("iteration (one batch each)"),
+                            range=[first_iteration, first_iteration + (last_iteration - first_iteration) * 1.02])
         figure.update_yaxes(title_text=axis)
-        if planned_epochs <= 20:  # the epochs' boundaries, and (at most five, so they never overlap) their names
-            label_every = math.ceil(planned_epochs / epoch_labels)
+        if zoomed and points:  # fitted to the points shown, or a step's change would look flat
+            figure.update_yaxes(range=padded_range(batch_values + validation_values))
+        if planned_epochs <= 20:  # the epochs' boundaries, and (at most `epoch_labels`, so they never overlap) their names
+            label_every = math.ceil(planned_epochs / epoch_labels) if epoch_labels else None
             for epoch in range(1, planned_epochs + 1):
-                if epoch < planned_epochs and epoch * steps_per_epoch <= last_iteration:
+                if epoch < planned_epochs and first_iteration <= epoch * steps_per_epoch <= last_iteration:
                     figure.add_vline(x=epoch * steps_per_epoch, line_dash="dot", line_color="lightgrey")
-                if (epoch - 1) % label_every == 0 and (epoch - 0.5) * steps_per_epoch <= last_iteration:
+                if label_every and (epoch - 1) % label_every == 0 and (epoch - 0.5) * steps_per_epoch <= last_iteration:
                     figure.add_annotation(x=(epoch - 0.5) * steps_per_epoch, y=1, yref="paper", yanchor="bottom",
                                           showarrow=False, text=_("epoch {epoch}", epoch=epoch), font={"size": 12, "color": "grey"})
     accuracy.update_yaxes(tickformat=PERCENT_TICKS)

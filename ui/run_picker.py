@@ -8,10 +8,12 @@ from ui.settings import model_name
 from ui.workspace import workspace_runs
 
 
-def trained_runs():
-    """Runs with a recorded best epoch, best validation accuracy first (damaged ones skipped)."""
-    runs, _damaged = workspace_runs()
-    return sorted((run for run in runs if run.best_result), key=lambda run: -run.best_result.val_acc)
+def trained_runs(newest_first: bool = False):
+    """Runs with a recorded best epoch, best validation accuracy first, or the newest first (damaged
+    ones skipped)."""
+    runs, _damaged = workspace_runs()  # newest first
+    trained = [run for run in runs if run.best_result]
+    return trained if newest_first else sorted(trained, key=lambda run: -run.best_result.val_acc)
 
 
 def run_choice_label(run) -> str:
@@ -19,9 +21,9 @@ def run_choice_label(run) -> str:
              model=model_name(run.config.model), epochs=say(epochs_text(len(run.history))), accuracy=run.best_result.val_acc)
 
 
-def pick_run(label: str, key: str):
-    """A selectbox of trained runs, the best first. None if there is none."""
-    runs = trained_runs()
+def pick_run(label: str, key: str, newest_first: bool = False):
+    """A selectbox of trained runs, the best first (or the newest: the run just trained). None if there is none."""
+    runs = trained_runs(newest_first)
     if not runs:
         return None
     return st.selectbox(label, runs, format_func=in_page_language(run_choice_label), key=key)
