@@ -157,6 +157,9 @@ def show_job(job, rendered_while_running: bool, rendered_paused: bool) -> None:
         columns[3].metric(_("Best epoch"), str(best.epoch) if best else "-",
                           delta=_("validation accuracy {accuracy:.2%}", accuracy=best.val_acc) if best else None,
                           delta_color="off", help=_(BEST_EPOCH_HELP))
+    if snapshot.finished and snapshot.history:  # the Replay page opens on the newest run: this one
+        st.page_link(page="pages/replay.py", label=_("Replay this run epoch by epoch: its weights, digits and mistakes"),
+                     icon=":material/slow_motion_video:")
 
     if rendered_while_running and (snapshot.finished or snapshot.paused != rendered_paused):
         st.rerun()  # refresh the buttons (and the run history): the run has ended, or another tab paused or resumed it

@@ -114,6 +114,8 @@ def scrubber(app):
 def test_the_scrubber_moves_every_view_of_a_replayed_run(runs_root):
     app = open_page("pages/train.py")
     train_on_the_train_page(app, epochs=3, training_examples=300, name="to-replay")
+    (link,) = app.get("page_link")  # the finished run points the way to its replay
+    assert link.proto.label.startswith("Replay this run") and link.proto.page == "replay"
     app.switch_page("pages/replay.py").run()
     assert not app.exception
     assert scrubber(app).options == ["epoch 0: the random start", "epoch 1", "epoch 2", "epoch 3"]
