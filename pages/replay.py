@@ -43,7 +43,8 @@ RIGHT_RGB, WRONG_RGB = np.array(rgb(TRAIN_COLOUR)), np.array(rgb(VALIDATION_COLO
 FRAME = 4  # pixels
 
 
-@st.cache_resource(max_entries=4, show_spinner=False)
+# 6 MB a split (6,000 validation and 2,000 training digits); a class's runs mostly share their data settings.
+@st.cache_resource(max_entries=2, show_spinner=False)
 def digits_of_split(validation_fraction, train_subset_size, label_noise, seed, _config):
     """The run's own validation digits and the first TRAINING_SAMPLE of its training digits (images,
     labels each), split as its training split them. Keyed by the settings that decide the split, so
@@ -73,8 +74,9 @@ class EpochFrame:
     change_png: bytes  # the weights' change since the first checkpoint (the random start)
 
 
-# About 30 KB an epoch (the answers and a PNG of the weights): 300 are under 10 MB for the whole server.
-@st.cache_resource(max_entries=300, show_spinner=False)
+# An epoch is the answers (30 KB) and two PNGs of the weights: 50 KB for the linear model, 150 KB for
+# the MLP's 32 units. 120 epochs, a class replaying a few runs each, stay under 25 MB for the whole server.
+@st.cache_resource(max_entries=120, show_spinner=False)
 def epoch_frame(run_folder: str, epoch: int, _run) -> EpochFrame:
     """What the model of checkpoint `epoch` answers on the validation set (and, if the run overfits,
     on its training sample), and its weights as a PNG. Cached per run folder and epoch: a checkpoint
