@@ -225,6 +225,17 @@ OVERFITTING_LOOK_FOR = N_(
     "digits, dropout, or an L2 penalty, and watch the gap close.")
 
 
+def setting_applies(name: str, config) -> bool:
+    """Whether a setting changes anything for this config (momentum does nothing for Adam, say): the
+    one answer for the sidebar (which shows only these), the Compare table (which lists only these)
+    and the trainers (whose compiled step depends only on these). `config`: a TrainConfig, or the
+    sidebar's settings as attributes."""
+    return {"hidden_units": config.model in ("mlp", "cnn"), "hidden_layers": config.model == "mlp",
+            "cnn_filters": config.model == "cnn", "dropout": config.model in ("mlp", "cnn"),
+            "momentum": config.optimizer == "momentum", "restore_best_weights": config.early_stopping_patience > 0,
+            }.get(name, True)
+
+
 def usual_learning_rate(model: str, optimizer: str) -> float:
     """Where a run of `model` with `optimizer` usually starts: the model preset's own rate when the
     preset uses that optimizer (the linear model's Adam: 0.003), else the optimizer's customary one."""

@@ -10,8 +10,9 @@ import dataclasses
 
 import numpy as np
 
-from .data import IMAGE_SIZE, NUM_CLASSES
-from .models import predict_probabilities
+from .data import NUM_CLASSES
+from .models import get_weights, predict_probabilities
+from .pictures import first_layer_tiles
 
 
 @dataclasses.dataclass(frozen=True)
@@ -43,9 +44,16 @@ class ExamResult:
 
 
 def sit_exam(model, test_images: np.ndarray, test_labels: np.ndarray) -> ExamResult:
-    probabilities = predict_probabilities(model, test_images)
+    """The final exam: the model's answers on the test set, marked."""
+    return mark_answers(model, test_images, test_labels)
+
+
+def mark_answers(model, images: np.ndarray, labels: np.ndarray) -> ExamResult:
+    """The model's answers on any labelled digits, marked: the exam's test set, or a replayed
+    epoch's validation set (replay.py)."""
+    probabilities = predict_probabilities(model, images)
     predictions = probabilities.argmax(axis=1)
-    labels = np.asarray(test_labels, dtype=np.int64)
+    labels = np.asarray(labels, dtype=np.int64)
     true_class_probability = np.clip(probabilities[np.arange(len(labels)), labels], 1e-12, 1.0)
     confusion = np.zeros((NUM_CLASSES, NUM_CLASSES), np.int64)
     np.add.at(confusion, (labels, predictions), 1)
@@ -56,7 +64,6 @@ def sit_exam(model, test_images: np.ndarray, test_labels: np.ndarray) -> ExamRes
 
 def linear_weight_images(model) -> np.ndarray | None:
     """The linear model's 10 columns of W as 28x28 images (what each digit 'looks for'); None for other models."""
-    weights = {variable.name: variable for variable in model.weights}
-    if model.name != "linear" or "W" not in weights:
+    if model.name != "linear":
         return None
-    return weights["W"].numpy().T.reshape(NUM_CLASSES, IMAGE_SIZE, IMAGE_SIZE)
+    return first_layer_tiles("linear", get_weights(model))

@@ -31,11 +31,18 @@ TILE_SCALE = {"linear": 4, "mlp": 2, "cnn": 16}
 TILES_PER_ROW = {"linear": 5, "mlp": 8, "cnn": 8}
 
 
+def enlarged(image: np.ndarray, scale: int) -> np.ndarray:
+    """`image` (grey, or with colour channels last) with each pixel repeated `scale` x `scale` times:
+    a 3x3 filter or a 28x28 digit stays sharp on a projector, where scaling it in the browser blurs it."""
+    image = np.asarray(image)
+    return image.repeat(scale, axis=0).repeat(scale, axis=1)
+
+
 def diverging_colours(values: np.ndarray, limit: float, scale: int = 1) -> np.ndarray:
     """`values` as RGB colours around zero, full colour at +-limit, each pixel repeated `scale` times."""
     share = np.clip(np.asarray(values, dtype=float) / (limit or 1.0), -1, 1)[..., np.newaxis]
     colours = np.where(share >= 0, WHITE + share * (POSITIVE_RGB - WHITE), WHITE - share * (NEGATIVE_RGB - WHITE))
-    return np.kron(colours, np.ones((scale, scale, 1))).astype(np.uint8)
+    return enlarged(colours, scale).astype(np.uint8)
 
 
 def first_layer_tiles(model_name: str, weights: dict[str, np.ndarray]) -> np.ndarray:

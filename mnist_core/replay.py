@@ -1,23 +1,21 @@
 """The time machine: a saved run looked at as it stood at the end of any kept epoch.
 
 A run keeps its weights at epoch 0 (the random start) and at every epoch end (runs.py,
-"checkpoints"). From one checkpoint this module works out what the Replay page shows at that epoch:
-the model's answers on the run's own validation set (its accuracy and confusion matrix there) and
-on a fixed panel of validation digits, chosen once per run so that the same digits are watched
-turning right (or staying wrong) from one epoch to the next. The curves themselves come from the
+"checkpoints"). The Replay page marks each checkpoint's answers on the run's own validation set as
+the exam marks the test set (exam.mark_answers); this module chooses, from those, the digits the
+replay follows, the same at every epoch, so that they are watched turning right (or staying wrong)
+from one epoch to the next. The curves themselves come from the
 run's metrics.csv and iterations.csv; the weights' picture from pictures.py.
 
-No Streamlit here: the page caches what this computes, per run and epoch.
+No Streamlit here: the page caches the marked answers, per run and epoch.
 """
 
 from __future__ import annotations
 
-import dataclasses
-
 import numpy as np
 
 from .data import NUM_CLASSES
-from .models import predict_probabilities
+from .exam import ExamResult
 
 PANEL_DIGITS_PER_CLASS = 2  # twenty digits: two rows of ten, readable on a projector
 TRAINING_SAMPLE = 2000      # the training digits an overfitting run is watched on: the first of its training set
@@ -26,33 +24,7 @@ TRAINING_SAMPLE = 2000      # the training digits an overfitting run is watched 
 OVERFITTING_GAP = 0.05
 
 
-@dataclasses.dataclass(frozen=True)
-class EpochView:
-    """A model's answers on the validation set at one epoch."""
-
-    epoch: int
-    predictions: np.ndarray      # the predicted digit of every validation digit (uint8)
-    confidences: np.ndarray      # the probability it gave that prediction (float32)
-    confusion: np.ndarray        # (10, 10) counts: row = true digit, column = predicted digit
-
-    @property
-    def accuracy(self) -> float:
-        return float(np.trace(self.confusion) / max(self.confusion.sum(), 1))
-
-
-def epoch_view(epoch: int, model, validation_images: np.ndarray, validation_labels: np.ndarray) -> EpochView:
-    """Run `model` (the checkpoint of `epoch`) over the validation set. About 6,000 digits: a few
-    milliseconds for the linear model, under a second for the CNN on two cores."""
-    probabilities = predict_probabilities(model, validation_images)
-    predictions = probabilities.argmax(axis=1)
-    confusion = np.zeros((NUM_CLASSES, NUM_CLASSES), np.int64)
-    np.add.at(confusion, (np.asarray(validation_labels, dtype=np.int64), predictions), 1)
-    return EpochView(epoch=epoch, predictions=predictions.astype(np.uint8),
-                     confidences=probabilities[np.arange(len(predictions)), predictions].astype(np.float32),
-                     confusion=confusion)
-
-
-def panel_digits(validation_labels: np.ndarray, first_view: EpochView, last_view: EpochView) -> np.ndarray:
+def panel_digits(validation_labels: np.ndarray, first_view: ExamResult, last_view: ExamResult) -> np.ndarray:
     """The validation digits the replay follows through the epochs, two of each class in class order:
     - one the run learned late: read wrong after the first epoch and right at the last (the one the
       first epoch was surest of wrongly), so a student sees a mistake turn right; where the run
@@ -81,8 +53,8 @@ def overfits(history) -> bool:
     return bool(history) and history[-1].train_acc - history[-1].val_acc > OVERFITTING_GAP
 
 
-def by_heart_pairs(training_labels: np.ndarray, first_training: EpochView, last_training: EpochView,
-                   validation_labels: np.ndarray, first_validation: EpochView, last_validation: EpochView) -> list[tuple[int, int]]:
+def by_heart_pairs(training_labels: np.ndarray, first_training: ExamResult, last_training: ExamResult,
+                   validation_labels: np.ndarray, first_validation: ExamResult, last_validation: ExamResult) -> list[tuple[int, int]]:
     """What overfitting looks like, digit by digit: for each class, a training digit the run learned by
     heart (wrong after the first epoch, right at the last) beside a validation digit of the same
     class that it still reads wrong at the last epoch (wrong all along, where it has one). Pairs of

@@ -547,13 +547,13 @@ def read_iterations(path: Path) -> list[IterationPoint]:
         raise ValueError(f"unexpected columns {lines[0][:100]!r}")
     points, complete_lines = [], lines[1:-1]  # the part after the last newline is a line cut short, if anything
     for number, line in enumerate(complete_lines, start=2):
-        fields = line.split(",")
         try:
-            iteration, loss, accuracy = int(fields[0]), float(fields[1]), float(fields[2])
-        except (ValueError, IndexError):
+            iteration, loss, accuracy = line.split(",")
+            iteration, loss, accuracy = int(iteration), float(loss), float(accuracy)
+            if not (math.isfinite(loss) and math.isfinite(accuracy)):
+                raise ValueError("not finite")
+        except ValueError:  # too few or too many fields, or one that is not a (finite) number
             raise ValueError(f"line {number} is not an iteration, a loss and an accuracy") from None
-        if len(fields) != 3 or not (math.isfinite(loss) and math.isfinite(accuracy)):
-            raise ValueError(f"line {number} is not an iteration, a loss and an accuracy")
         if points and iteration <= points[-1].iteration:
             raise ValueError(f"line {number}: the iterations do not increase")
         points.append(IterationPoint(iteration, loss, accuracy))

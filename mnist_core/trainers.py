@@ -21,6 +21,7 @@ import threading
 from contextlib import contextmanager
 from typing import Iterator
 
+from .config import setting_applies
 from .data import IMAGE_SIZE
 from .models import build_model, count_parameters, images_to_input, make_measure, optimizer_with_rate
 from .quiet_tensorflow import keras, tf
@@ -104,15 +105,17 @@ class ResettableLearningRate(keras.optimizers.schedules.LearningRateSchedule):
         return {}
 
 
+# The settings a model's compiled step depends on besides the model and the optimizer, each only
+# where it applies (config.setting_applies).
+GRAPH_SETTINGS = ("hidden_units", "hidden_layers", "cnn_filters", "dropout", "l2", "momentum")
+
+
 def graph_key(config) -> tuple:
     """What the compiled step of a run with `config` depends on; runs with equal keys share trainers.
     Only the settings that apply to the model count, so a hidden-layer slider left at another
     value does not make the linear model trace again."""
-    layers = {"linear": (config.l2,),
-              "mlp": (config.hidden_units, config.hidden_layers, config.dropout, config.l2),
-              "cnn": (config.cnn_filters, config.hidden_units, config.dropout, config.l2)}[config.model]
-    momentum = config.momentum if config.optimizer == "momentum" else None
-    return config.model, layers, config.optimizer, momentum
+    return config.model, config.optimizer, tuple((name, getattr(config, name)) for name in GRAPH_SETTINGS
+                                                 if setting_applies(name, config))
 
 
 class CompiledTrainer:

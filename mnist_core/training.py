@@ -159,9 +159,9 @@ class Training:
                         return
                     if self.time_limit_seconds is not None and time.perf_counter() - started > self.time_limit_seconds:
                         self._finish(RunStatus.STOPPED, Message(
-                            "Stopped during epoch {epoch}: a run may train for at most {minutes:g} minutes on this server, "
-                            "so that everyone gets a turn; {kept}. {advice}", epoch=epoch, minutes=self.time_limit_seconds / 60,
-                            kept=self._kept_text(), advice=SHORTER_RUN_ADVICE))
+                            "Stopped {when}: a run may train for at most {minutes:g} minutes on this server, so that "
+                            "everyone gets a turn; {kept}. {advice}", when=self._when(epoch, step),
+                            minutes=self.time_limit_seconds / 60, kept=self._kept_text(), advice=SHORTER_RUN_ADVICE))
                         return
                     steps = min(chunk_steps, allowed_steps)
                     chunk_start = time.perf_counter()

@@ -6,6 +6,7 @@ from streamlit_drawable_canvas import st_canvas
 
 from mnist_core import TrainConfig, predict_probabilities
 from mnist_core.canvas import preprocess_canvas
+from mnist_core.pictures import enlarged
 from ui.charts import digit_bars, show_chart
 from ui.dataset import dataset_or_stop
 from ui.layout import wrapping_columns
@@ -60,7 +61,7 @@ def show_steps(steps, method: str) -> None:
     for column, (caption, image) in zip(columns, images):
         tile = padded_to_square(np.clip(image, 0, 1))
         # Small steps are enlarged by repeating pixels, so a 28x28 input shows its real pixels, not a blur.
-        tile = np.kron(tile, np.ones((max(1, STEP_TILE_SIZE // len(tile)),) * 2))
+        tile = enlarged(tile, max(1, STEP_TILE_SIZE // len(tile)))
         column.image(tile, caption=_("{step} ({width}x{height})", step=caption, width=image.shape[1], height=image.shape[0]),
                      width=STEP_TILE_SIZE)
 

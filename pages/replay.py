@@ -19,8 +19,9 @@ from PIL import Image
 from mnist_core.config import split_for_config
 from mnist_core.exports import gif_file_name, keras_file_name, keras_model_bytes, weights_gif
 from mnist_core.models import get_weights
-from mnist_core.pictures import weight_change, weight_picture
-from mnist_core.replay import (TRAINING_SAMPLE, EpochView, by_heart_pairs, epoch_view, overfits, panel_digits)
+from mnist_core.pictures import enlarged, weight_change, weight_picture
+from mnist_core.exam import ExamResult, mark_answers
+from mnist_core.replay import TRAINING_SAMPLE, by_heart_pairs, overfits, panel_digits
 from mnist_core.runs import DamagedRunError, epochs_text
 from ui.charts import (TRAIN_COLOUR, VALIDATION_COLOUR, by_iteration_switch, confusion_heatmap, iteration_curves,
                        learning_curves, rgb, show_chart)
@@ -60,33 +61,29 @@ def run_digits(run):
     return digits_of_split(config.validation_fraction, config.train_subset_size, config.label_noise, config.seed, config)
 
 
-def run_validation_set(run):
-    return run_digits(run)[:2]
-
-
 @dataclasses.dataclass(frozen=True)
 class EpochFrame:
     """Everything the replay shows of one epoch that comes from its weights."""
 
-    validation: EpochView
-    training: EpochView | None  # on the training sample, for a run that overfits
+    validation: ExamResult
+    training: ExamResult | None  # on the training sample, for a run that overfits
     weights_png: bytes
     change_png: bytes  # the weights' change since the first checkpoint (the random start)
 
 
-# An epoch is the answers (30 KB) and two PNGs of the weights: 50 KB for the linear model, 150 KB for
-# the MLP's 32 units. 120 epochs, a class replaying a few runs each, stay under 25 MB for the whole server.
+# An epoch is the marked answers (80 KB) and two PNGs of the weights: 50 KB for the linear model, 150 KB
+# for the MLP's 32 units. 120 epochs, a class replaying a few runs each, stay under 30 MB for the whole server.
 @st.cache_resource(max_entries=120, show_spinner=False)
 def epoch_frame(run_folder: str, epoch: int, _run) -> EpochFrame:
     """What the model of checkpoint `epoch` answers on the validation set (and, if the run overfits,
-    on its training sample), and its weights as a PNG. Cached per run folder and epoch: a checkpoint
-    never changes once written."""
+    on its training sample), and PNGs of its weights and of their change since the first checkpoint.
+    Cached per run folder and epoch: a checkpoint never changes once written."""
     model = _run.load_checkpoint(epoch)
     validation_images, validation_labels, training_images, training_labels = run_digits(_run)
     weights = get_weights(model)
-    start = _run.checkpoint_weights(_run.checkpoint_epochs()[0])
-    training = epoch_view(epoch, model, training_images, training_labels) if overfits(_run.history) else None
-    return EpochFrame(epoch_view(epoch, model, validation_images, validation_labels), training,
+    start = _run.checkpoint_weights(0)  # the random start: written before any other checkpoint, never thinned
+    training = mark_answers(model, training_images, training_labels) if overfits(_run.history) else None
+    return EpochFrame(mark_answers(model, validation_images, validation_labels), training,
                       png_of(weight_picture(_run.config, weights)), png_of(weight_picture(_run.config, weight_change(weights, start))))
 
 
@@ -106,7 +103,7 @@ def followed_digits(run_folder: str, first_epoch: int, last_epoch: int, _run) ->
         first = epoch_frame(run_folder, first_epoch, _run)
     except DamagedRunError:
         first = last
-    validation_labels, training_labels = run_digits(_run)[1], run_digits(_run)[3]
+    _validation_images, validation_labels, _training_images, training_labels = run_digits(_run)
     panel = panel_digits(validation_labels, first.validation, last.validation)
     pairs = (by_heart_pairs(training_labels, first.training, last.training, validation_labels, first.validation,
                             last.validation) if last.training is not None and first.training is not None else [])
@@ -122,7 +119,7 @@ def saved_iterations(run_folder: str, stamp: tuple, _run) -> list:
 
 def framed_digit(image: np.ndarray, right: bool) -> np.ndarray:
     """A validation digit, enlarged, in a frame of the colour that says right or wrong."""
-    grey = np.kron(255 - image, np.ones((PANEL_IMAGE_SCALE, PANEL_IMAGE_SCALE))).astype(np.uint8)  # dark ink on white
+    grey = enlarged(255 - image, PANEL_IMAGE_SCALE)  # dark ink on white
     framed = np.empty((grey.shape[0] + 2 * FRAME, grey.shape[1] + 2 * FRAME, 3), np.uint8)
     framed[:] = RIGHT_RGB if right else WRONG_RGB
     framed[FRAME:-FRAME, FRAME:-FRAME] = grey[..., np.newaxis]
@@ -256,7 +253,7 @@ def weights_view(run, frame: EpochFrame, where) -> None:
     }[run.config.model])
 
 
-def answered_digit(where, image: np.ndarray, label: int, view: EpochView, index: int) -> None:
+def answered_digit(where, image: np.ndarray, label: int, view: ExamResult, index: int) -> None:
     """One digit, framed and captioned with the answer of `view` (an epoch's) and its confidence."""
     predicted, confidence = int(view.predictions[index]), float(view.confidences[index])
     right = predicted == label
@@ -265,8 +262,8 @@ def answered_digit(where, image: np.ndarray, label: int, view: EpochView, index:
     where.image(framed_digit(image, right), caption=caption)
 
 
-def digits_panel(run, view: EpochView, digits: np.ndarray) -> None:
-    images, labels = run_validation_set(run)
+def digits_panel(run, view: ExamResult, digits: np.ndarray) -> None:
+    images, labels, _training_images, _training_labels = run_digits(run)
     st.caption(_("The same twenty validation digits at every epoch, two of each: one the run learned late (wrong after "
                  "the first epoch, right at the end; or, if it learned none late, the one it found hardest) and a "
                  "typical one. Blue frame: read right; orange frame: read wrong."))
@@ -297,11 +294,11 @@ def by_heart_panel(run, frame: EpochFrame, pairs: list[tuple[int, int]]) -> None
                            frame.validation, validation_index)
 
 
-def exports(run) -> None:
+def exports(run, has_weights: bool) -> None:
     """Downloads, each made only when its button is pressed (a GIF of a long run takes seconds)."""
     st.subheader(_("Take it along"))
     gif_column, keras_column = wrapping_columns(2, key="replay_exports", least_width_rem=18)
-    if run.checkpoint_epochs():
+    if has_weights:
         gif_column.download_button(_("The weights, epoch by epoch (GIF)"), data=lambda: weights_gif(run),
                                    file_name=gif_file_name(run), mime="image/gif", on_click="ignore",
                                    icon=":material/animated_images:", key="replay_gif")
@@ -324,7 +321,8 @@ def replay_page() -> None:
         st.info(_("No run has finished an epoch yet. Train one on the Train page, then replay it here."))
         return
     epochs = run.checkpoint_epochs()
-    if not epochs:
+    has_weights = bool(epochs)
+    if not has_weights:
         st.info(_("This run was saved before every epoch's weights were kept, so only its learning curves replay. Runs "
                   "trained now keep them."))
         epochs = [result.epoch for result in run.history]
@@ -335,18 +333,19 @@ def replay_page() -> None:
     scrubber_state(run, epochs)
     seconds_per_epoch = speed_control(speed_column)
     playing = st.session_state.replay_playing
-    st.fragment(replay_views, run_every=seconds_per_epoch if playing else None)(run, epochs, seconds_per_epoch, playing)
-    exports(run)
+    st.fragment(replay_views, run_every=seconds_per_epoch if playing else None)(run, epochs, has_weights,
+                                                                                seconds_per_epoch, playing)
+    exports(run, has_weights)
 
 
-def replay_views(run, epochs: list[int], seconds_per_epoch: float, timer_on: bool) -> None:
-    """The scrubber and every view, redrawn together on each tick of the player (`timer_on`)."""
+def replay_views(run, epochs: list[int], has_weights: bool, seconds_per_epoch: float, timer_on: bool) -> None:
+    """The scrubber and every view, redrawn together on each tick of the player (`timer_on`).
+    `epochs`: the kept checkpoints' (`has_weights`), or for a run saved before them its epochs."""
     if timer_on and not st.session_state.replay_playing:
         st.rerun()  # the whole page, drawn again without the player's timer
     if st.session_state.replay_playing:
         advance_while_playing(epochs, seconds_per_epoch)
     epoch = controls(epochs)
-    has_weights = bool(run.checkpoint_epochs())
     try:
         frame = epoch_frame(str(run.folder), epoch, run) if has_weights else None
         digits, by_heart = followed_digits(str(run.folder), min(epochs[1:] or epochs), epochs[-1], run) if has_weights \

@@ -11,7 +11,8 @@ import pytest
 from mnist_core import TrainConfig, train_and_record
 from mnist_core.models import build_model, get_weights
 from mnist_core.pictures import NEGATIVE_RGB, POSITIVE_RGB, first_layer_tiles, weight_picture
-from mnist_core.replay import by_heart_pairs, epoch_view, overfits, panel_digits
+from mnist_core.exam import ExamResult, mark_answers
+from mnist_core.replay import by_heart_pairs, overfits, panel_digits
 from mnist_core.runs import load_run
 from test_pages import button, open_page, rerun_until, train_on_the_train_page
 from ui.charts import TRAIN_COLOUR, VALIDATION_COLOUR, rgb
@@ -55,7 +56,7 @@ def test_an_epoch_s_answers_match_the_checkpoint_s_model_and_the_panel_follows_t
     list(training)
     run = load_run(training.run_id, runs_root)
     split = split_for_config(sample_dataset, config)
-    views = [epoch_view(epoch, run.load_checkpoint(epoch), split.validation_images, split.validation_labels)
+    views = [mark_answers(run.load_checkpoint(epoch), split.validation_images, split.validation_labels)
              for epoch in run.checkpoint_epochs()]
     assert views[0].accuracy == pytest.approx(np.mean(split.validation_labels == 0))  # all-zero weights: every answer 0
     assert views[-1].accuracy == pytest.approx(training.history[-1].val_acc)  # the very number the run measured
@@ -79,12 +80,10 @@ def test_an_epoch_s_answers_match_the_checkpoint_s_model_and_the_panel_follows_t
 
 
 def view_of(predictions):
-    """An EpochView whose answers are `predictions`, each given with 90% confidence."""
-    from mnist_core.replay import EpochView
-
+    """Marked answers that are `predictions`, each given with 90% confidence."""
     predictions = np.asarray(predictions)
-    return EpochView(epoch=0, predictions=predictions, confidences=np.full(len(predictions), 0.9),
-                     confusion=np.zeros((10, 10), np.int64))
+    return ExamResult(loss=0.0, accuracy=0.0, confusion=np.zeros((10, 10), np.int64), predictions=predictions,
+                      confidences=np.full(len(predictions), 0.9))
 
 
 def test_an_overfitting_run_pairs_a_training_digit_learned_by_heart_with_a_validation_digit_still_wrong():

@@ -11,7 +11,7 @@ from types import SimpleNamespace
 import streamlit as st
 
 from mnist_core import TrainConfig
-from mnist_core.config import OPTIMIZER_LABELS, OPTIMIZER_NAMES, SCHEDULE_NAMES, usual_learning_rate
+from mnist_core.config import OPTIMIZER_LABELS, OPTIMIZER_NAMES, SCHEDULE_NAMES, setting_applies, usual_learning_rate
 from ui.i18n import GROUP_SEPARATOR, N_, _, in_page_language, listed, number, say
 from ui.plain import plain
 
@@ -96,20 +96,10 @@ def setting_text(name: str, value) -> str:
     return f"{value:g}" if isinstance(value, float) else number(value, ",") if isinstance(value, int) else str(value)
 
 
-def applies(name: str, config) -> bool:
-    """Whether a setting changes anything for this config (momentum does nothing for Adam, say): the
-    sidebar shows only these, the Compare table lists only these. `config`: a TrainConfig, or the
-    sidebar's settings as attributes."""
-    return {"hidden_units": config.model in ("mlp", "cnn"), "hidden_layers": config.model == "mlp",
-            "cnn_filters": config.model == "cnn", "dropout": config.model in ("mlp", "cnn"),
-            "momentum": config.optimizer == "momentum", "restore_best_weights": config.early_stopping_patience > 0,
-            }.get(name, True)
-
-
 def setting_texts(config: TrainConfig) -> dict[str, str]:
     """The settings that apply to `config`, by their labels, as people write them."""
     values = config.to_dict()
-    return {setting_label(name): setting_text(name, value) for name, value in values.items() if applies(name, config)}
+    return {setting_label(name): setting_text(name, value) for name, value in values.items() if setting_applies(name, config)}
 
 
 def describe(config: TrainConfig) -> str:
@@ -121,7 +111,7 @@ def describe(config: TrainConfig) -> str:
              _("batch {size:,}", size=config.batch_size), _("{epochs} epochs", epochs=config.epochs),
              _("{examples} training examples", examples=setting_text("train_subset_size", config.train_subset_size))]
     parts += [_("{setting} {value}", setting=setting_label(name).lower(), value=setting_text(name, getattr(config, name)))
-              for name in ("dropout", "l2", "label_noise") if getattr(config, name) and applies(name, config)]
+              for name in ("dropout", "l2", "label_noise") if getattr(config, name) and setting_applies(name, config)]
     return listed(parts)
 
 
@@ -180,13 +170,13 @@ def settings_sidebar() -> None:
     setting_widget("model", sidebar.selectbox, options=list(MODEL_LABELS), format_func=lambda model: setting_text("model", model),
                    on_change=switch_model)
     chosen = SimpleNamespace(**settings())  # callbacks ran before this draw: the model and optimizer now chosen
-    if applies("hidden_units", chosen):
+    if setting_applies("hidden_units", chosen):
         setting_widget("hidden_units", sidebar.select_slider, options=[16, 32, 64, 128, 256, 512, 1024])
-    if applies("hidden_layers", chosen):
+    if setting_applies("hidden_layers", chosen):
         setting_widget("hidden_layers", sidebar.slider, min_value=1, max_value=4)
-    if applies("cnn_filters", chosen):
+    if setting_applies("cnn_filters", chosen):
         setting_widget("cnn_filters", sidebar.select_slider, options=[4, 8, 16, 32, 64])
-    if applies("dropout", chosen):
+    if setting_applies("dropout", chosen):
         setting_widget("dropout", sidebar.slider, min_value=0.0, max_value=0.8, step=0.05)
     setting_widget("l2", sidebar.select_slider, options=L2_STRENGTHS, format_func=lambda value: f"{value:g}")
 
@@ -197,7 +187,7 @@ def settings_sidebar() -> None:
                    format_func=learning_rate_label, help_text=learning_rate_help())
     setting_widget("learning_rate_schedule", sidebar.radio, options=list(SCHEDULE_NAMES), horizontal=True,
                    format_func=lambda schedule: setting_text("learning_rate_schedule", schedule))
-    if applies("momentum", chosen):
+    if setting_applies("momentum", chosen):
         setting_widget("momentum", sidebar.slider, min_value=0.0, max_value=0.99, step=0.01)
     setting_widget("epochs", sidebar.slider, min_value=1, max_value=100)
     setting_widget("batch_size", sidebar.select_slider, options=with_value(BATCH_SIZES, settings()["batch_size"]))
