@@ -94,3 +94,63 @@ def weight_change(after: dict[str, np.ndarray], before: dict[str, np.ndarray]) -
     them). Drawn with weight_picture, each tile on its own scale, it shows what a step or a stretch
     of epochs added, where the weights themselves hide it under their random start."""
     return {path: after[path] - before[path] for path in after}
+
+
+def grey_tiles_picture(tiles: np.ndarray, per_row: int, scale: int, gap: int = 4) -> np.ndarray:
+    """Tiles (n, height, width) of values >= 0 as one RGB picture, black at 0 and white at the largest
+    value of all the tiles: one scale for a whole layer, so a map that is dark is a map that found
+    little. Enlarged by `scale`, `per_row` tiles a row, light grey between them."""
+    tiles = np.asarray(tiles, dtype=float)
+    largest = tiles.max(initial=0.0) or 1.0
+    grey = np.clip(tiles / largest, 0, 1) * 255
+    tile_height, tile_width = tiles.shape[1] * scale, tiles.shape[2] * scale
+    rows, columns = math.ceil(len(tiles) / per_row), min(per_row, len(tiles))
+    picture = np.empty((rows * tile_height + (rows - 1) * gap, columns * tile_width + (columns - 1) * gap, 3), np.uint8)
+    picture[:] = GAP_RGB
+    for index, tile in enumerate(grey):
+        row, column = divmod(index, per_row)
+        top, left = row * (tile_height + gap), column * (tile_width + gap)
+        picture[top:top + tile_height, left:left + tile_width] = enlarged(tile, scale)[..., np.newaxis].astype(np.uint8)
+    return picture
+
+
+def feature_maps_picture(maps: np.ndarray, per_row: int, scale: int) -> np.ndarray:
+    """A convolution's or a pooling's output (height, width, maps) as one picture of its maps."""
+    return grey_tiles_picture(np.moveaxis(np.asarray(maps), -1, 0), per_row, scale)
+
+
+def activation_strip(values: np.ndarray, cell: int, per_row: int = 64) -> np.ndarray:
+    """A hidden layer's activations (units,) as rows of grey cells, `cell` pixels square, `per_row` a row."""
+    values = np.asarray(values, dtype=float)
+    rows = math.ceil(len(values) / per_row)
+    padded = np.pad(values, (0, rows * per_row - len(values)))
+    return enlarged(grey_picture_of(padded.reshape(rows, per_row)), cell)
+
+
+def grey_picture_of(values: np.ndarray) -> np.ndarray:
+    """Values >= 0 as RGB grey levels, white at the largest."""
+    largest = np.asarray(values, dtype=float).max(initial=0.0) or 1.0
+    grey = (np.clip(np.asarray(values, dtype=float) / largest, 0, 1) * 255).astype(np.uint8)
+    return np.repeat(grey[..., np.newaxis], 3, axis=-1)
+
+
+BRAILLE_BLANK = 0x2800
+# A braille character is a 2x4 grid of dots; the bit of each dot, by (row, column) in that grid.
+BRAILLE_DOTS = {(0, 0): 0x01, (1, 0): 0x02, (2, 0): 0x04, (0, 1): 0x08, (1, 1): 0x10, (2, 1): 0x20, (3, 0): 0x40, (3, 1): 0x80}
+
+
+def digit_as_braille(image: np.ndarray, threshold: float = 0.3) -> list[str]:
+    """A 28x28 digit (values in [0, 1]) as 7 lines of 14 braille characters, a dot for each inked pixel
+    of a 2x4 block: a picture of the digit that fits in a chart's hover label, which takes text only."""
+    ink = np.asarray(image, dtype=float) >= threshold
+    lines = []
+    for top in range(0, IMAGE_SIZE, 4):
+        characters = []
+        for left in range(0, IMAGE_SIZE, 2):
+            code = BRAILLE_BLANK
+            for (row, column), bit in BRAILLE_DOTS.items():
+                if top + row < IMAGE_SIZE and ink[top + row, left + column]:
+                    code |= bit
+            characters.append(chr(code))
+        lines.append("".join(characters))
+    return lines

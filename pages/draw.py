@@ -11,6 +11,7 @@ from ui.charts import digit_bars, show_chart
 from ui.dataset import dataset_or_stop
 from ui.layout import wrapping_columns
 from ui.i18n import N_, _, in_page_language, say
+from ui.inside_link import DRAWN_DIGIT, look_inside
 from ui.jobs import POLL_SECONDS, current_job, is_training, show_progress, start_job
 from ui.plain import plain
 from ui.navigation import require_navigation
@@ -116,6 +117,9 @@ def draw_page() -> None:
             st.warning(_("The model is unsure: this does not look much like any digit it has learned."))
         show_chart(digit_bars(probabilities, _("Probability of each digit"), _("probability"), highlight=answer),
                    key="probabilities")
+        st.session_state[DRAWN_DIGIT] = digit  # the Inside page offers it too
+        if st.button(_("Look inside the model as it reads this digit"), icon=":material/visibility:"):
+            look_inside(run, ("drawn", 0))
     st.subheader(_("What the model sees"))
     show_steps(steps, method)
 

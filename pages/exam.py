@@ -10,6 +10,7 @@ from ui.dataset import dataset_or_stop
 from ui.i18n import N_, _, in_page_language, number
 from ui.navigation import require_navigation
 from ui.exam_results import exam_results
+from ui.inside_link import look_inside
 from ui.layout import wrapping_columns
 from ui.run_picker import model_of, pick_run, run_stamp
 from ui.workspace import workspace
@@ -81,7 +82,7 @@ def choice_label(choice) -> str:
     return _("any") if choice == "any" else str(choice)
 
 
-def show_mistakes(result, images, labels) -> None:
+def show_mistakes(run, result, images, labels) -> None:
     st.subheader(_("The digits it got wrong"))
     choices = ["any"] + list(range(10))
     true_column, predicted_column = st.columns(2)
@@ -99,6 +100,9 @@ def show_mistakes(result, images, labels) -> None:
             column.image(images[index], width=64,
                          caption=_("true {true}, said {predicted} ({confidence:.0%})", true=int(labels[index]),
                                    predicted=int(result.predictions[index]), confidence=float(result.confidences[index])))
+            if column.button(_("Inside"), icon=":material/visibility:", key=f"exam_inside_{index}",
+                             help=_("Look inside the model as it reads this digit")):
+                look_inside(run, ("test", int(index)))
 
 
 def exam_page() -> None:
@@ -138,7 +142,7 @@ def exam_page() -> None:
     show_chart(confusion_heatmap(result.row_normalised if normalised else result.confusion, normalised), key="confusion",
                on_select=open_clicked_cell, selection_mode="points")
     show_chart(digit_bars(result.per_class_accuracy, _("Accuracy per digit"), _("accuracy")), key="per_class")
-    show_mistakes(result, test_images, test_labels)
+    show_mistakes(run, result, test_images, test_labels)
     show_weights(model_of(run))
 
 

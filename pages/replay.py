@@ -16,7 +16,6 @@ import numpy as np
 import streamlit as st
 from PIL import Image
 
-from mnist_core.config import split_for_config
 from mnist_core.exports import gif_file_name, keras_file_name, keras_model_bytes, weights_gif
 from mnist_core.models import get_weights
 from mnist_core.pictures import enlarged, weight_change, weight_picture
@@ -25,7 +24,7 @@ from mnist_core.replay import TRAINING_SAMPLE, by_heart_pairs, overfits, panel_d
 from mnist_core.runs import DamagedRunError, epochs_text
 from ui.charts import (TRAIN_COLOUR, VALIDATION_COLOUR, by_iteration_switch, confusion_heatmap, iteration_curves,
                        learning_curves, rgb, show_chart)
-from ui.dataset import dataset_or_stop
+from ui.dataset import dataset_or_stop, run_digits
 from ui.i18n import N_, _, in_page_language, say
 from ui.layout import wrapping_columns
 from ui.navigation import require_navigation
@@ -42,23 +41,6 @@ PANEL_IMAGE_SCALE = 3  # 84 px digits
 # says it in words too.
 RIGHT_RGB, WRONG_RGB = np.array(rgb(TRAIN_COLOUR)), np.array(rgb(VALIDATION_COLOUR))
 FRAME = 4  # pixels
-
-
-# 6 MB a split (6,000 validation and 2,000 training digits); a class's runs mostly share their data settings.
-@st.cache_resource(max_entries=2, show_spinner=False)
-def digits_of_split(validation_fraction, train_subset_size, label_noise, seed, _config):
-    """The run's own validation digits and the first TRAINING_SAMPLE of its training digits (images,
-    labels each), split as its training split them. Keyed by the settings that decide the split, so
-    the runs of a class that differ only in their model share one."""
-    split = split_for_config(dataset_or_stop(), _config)
-    return (split.validation_images, split.validation_labels, split.train_images[:TRAINING_SAMPLE].copy(),
-            split.train_labels[:TRAINING_SAMPLE].copy())
-
-
-def run_digits(run):
-    """(validation images, validation labels, training images, training labels) of `run`'s split."""
-    config = run.config
-    return digits_of_split(config.validation_fraction, config.train_subset_size, config.label_noise, config.seed, config)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -80,6 +62,7 @@ def epoch_frame(run_folder: str, epoch: int, _run) -> EpochFrame:
     Cached per run folder and epoch: a checkpoint never changes once written."""
     model = _run.load_checkpoint(epoch)
     validation_images, validation_labels, training_images, training_labels = run_digits(_run)
+    training_images, training_labels = training_images[:TRAINING_SAMPLE], training_labels[:TRAINING_SAMPLE]
     weights = get_weights(model)
     start = _run.checkpoint_weights(0)  # the random start: written before any other checkpoint, never thinned
     training = mark_answers(model, training_images, training_labels) if overfits(_run.history) else None
@@ -104,6 +87,7 @@ def followed_digits(run_folder: str, first_epoch: int, last_epoch: int, _run) ->
     except DamagedRunError:
         first = last
     _validation_images, validation_labels, _training_images, training_labels = run_digits(_run)
+    training_labels = training_labels[:TRAINING_SAMPLE]
     panel = panel_digits(validation_labels, first.validation, last.validation)
     pairs = (by_heart_pairs(training_labels, first.training, last.training, validation_labels, first.validation,
                             last.validation) if last.training is not None and first.training is not None else [])

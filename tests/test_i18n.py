@@ -179,7 +179,7 @@ def test_every_page_renders_in_chinese_with_no_english_sentence_left(runs_root):
     app.run()
     seen = {}
     for page in ("pages/overview.py", "pages/train.py", "pages/replay.py", "pages/compare.py", "pages/exam.py",
-                 "pages/draw.py"):
+                 "pages/draw.py", "pages/inside.py"):
         app.switch_page(page).run()
         if page == "pages/train.py":  # a run of its own: the progress, the result, the charts and the cards
             app.select_slider(key="widget_train_subset_size").set_value(300)
@@ -195,6 +195,8 @@ def test_every_page_renders_in_chinese_with_no_english_sentence_left(runs_root):
         if page == "pages/replay.py":  # past the random start: the epoch's sentence, the curves and the digits
             app.select_slider(key="replay_epoch").set_value(1).run()
             assert len(app.get("plotly_chart")) == 3 and len(app.get("image")) >= 21
+        if page == "pages/inside.py":  # a linear run: its ten vote maps, the three maps of what it looked at, two maps
+            assert len(app.get("plotly_chart")) == 3 and len(app.get("image")) >= 1 + 10 + 3 + 8
         assert not app.exception, [exception.value for exception in app.exception]
         texts = page_texts(app) + page_texts_of_sidebar(app)
         assert any(re.search(r"[\u4e00-\u9fff]", text) for text in texts), page

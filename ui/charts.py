@@ -286,3 +286,44 @@ def digit_bars(values, title: str, axis_title: str, highlight: int | None = None
     figure.update_xaxes(dtick=1)
     figure.update_yaxes(tickformat=PERCENT_TICKS, range=[0, 1])
     return figure
+
+
+# Ten digits need ten colours, more than Okabe-Ito's eight: Tableau's ten, built to stay apart.
+DIGIT_COLOURS = ("#4E79A7", "#F28E2B", "#E15759", "#76B7B2", "#59A14F", "#EDC948", "#B07AA1", "#FF9DA7", "#9C755F", "#BAB0AC")
+
+
+def digit_map(coordinates, labels, predictions, hover_pictures, title: str, chosen: int | None = None,
+              placed=None, height: int = 460) -> go.Figure:
+    """The map of all digits: one point per digit where the model's features put it, coloured by its
+    true digit; a digit the model reads wrong is crossed out. Hovering shows the digit (as braille dots,
+    since a hover label takes text only); each point's customdata is its index, for a click to
+    open it. `chosen`: the index of the digit being inspected, circled; `placed`: (x, y) of a digit
+    that is not on the map (a test or a drawn digit), drawn as a star."""
+    coordinates, labels, predictions = np.asarray(coordinates), np.asarray(labels), np.asarray(predictions)
+    figure = go.Figure()
+
+    def points(indices, **trace):
+        hover = [_("true {true}, read as {predicted}", true=int(labels[index]), predicted=int(predictions[index]))
+                 for index in indices]
+        figure.add_trace(go.Scatter(x=coordinates[indices, 0], y=coordinates[indices, 1], mode="markers", customdata=indices,
+                                    text=["<br>".join(hover_pictures[index]) for index in indices], hovertext=hover,
+                                    hovertemplate="%{hovertext}<br>%{text}<extra></extra>", **trace))
+
+    for digit in range(10):
+        points(np.flatnonzero(labels == digit), name=str(digit), marker={"color": DIGIT_COLOURS[digit], "size": 6})
+    # The mistakes again, on top, as black crosses over their colour: the legend keeps one symbol per entry.
+    points(np.flatnonzero(predictions != labels), name=_("read wrong"),
+           marker={"color": "black", "size": 8, "symbol": "x-thin-open", "line": {"width": 1.5}})
+    if chosen is not None:
+        figure.add_trace(go.Scatter(x=[coordinates[chosen, 0]], y=[coordinates[chosen, 1]], mode="markers",
+                                    name=_("this digit"), hoverinfo="skip",
+                                    marker={"size": 22, "symbol": "circle-open", "color": "black", "line": {"width": 3}}))
+    if placed is not None:
+        figure.add_trace(go.Scatter(x=[placed[0]], y=[placed[1]], mode="markers", name=_("this digit"), hoverinfo="skip",
+                                    marker={"size": 22, "symbol": "star", "color": "black"}))
+    styled(figure, title, height=height, legend_below=False)
+    figure.update_layout(legend={"font": TICK_FONT, "itemsizing": "constant"}, hoverlabel={"font": {"family": "monospace"}},
+                         dragmode="pan", clickmode="event+select")
+    figure.update_xaxes(showticklabels=False, zeroline=False, title_text=None)
+    figure.update_yaxes(showticklabels=False, zeroline=False, title_text=None, scaleanchor=None)
+    return figure

@@ -5,6 +5,7 @@ import threading
 import streamlit as st
 
 from mnist_core import MnistDataError, load_mnist, provision_mnist
+from mnist_core.config import split_for_config
 from mnist_core.data import data_file
 from ui.i18n import _, say
 
@@ -60,3 +61,25 @@ def dataset_or_stop():
         if st.button(_("Provision MNIST again"), type="primary", icon=":material/build:"):
             repair_dataset()
         st.stop()
+
+
+# The training digits a run's split keeps at hand: Replay watches the first 2,000 (replay.TRAINING_SAMPLE)
+# for learning by heart; Inside looks for a digit's nearest neighbours among all 5,000.
+TRAINING_DIGITS_KEPT = 5000
+
+
+# 8.6 MB a split (6,000 validation and 5,000 training digits); a class's runs mostly share their data settings.
+@st.cache_resource(max_entries=2, show_spinner=False)
+def digits_of_split(validation_fraction, train_subset_size, label_noise, seed, _config):
+    """The run's own validation digits and the first TRAINING_DIGITS_KEPT of its training digits (images,
+    labels each), split as its training split them. Keyed by the settings that decide the split, so
+    the runs of a class that differ only in their model share one."""
+    split = split_for_config(dataset_or_stop(), _config)
+    return (split.validation_images, split.validation_labels, split.train_images[:TRAINING_DIGITS_KEPT].copy(),
+            split.train_labels[:TRAINING_DIGITS_KEPT].copy())
+
+
+def run_digits(run):
+    """(validation images, validation labels, training images, training labels) of `run`'s split."""
+    config = run.config
+    return digits_of_split(config.validation_fraction, config.train_subset_size, config.label_noise, config.seed, config)

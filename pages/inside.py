@@ -1,0 +1,382 @@
+"""Inside: one digit through a student's own trained model, layer by layer; what the model looked at;
+and the map of all digits as the model sees them, with the digit's nearest neighbours.
+
+The maths is mnist_core.inside's. The maps of all digits (and the training digits' features, for the
+neighbours) are computed once per run and epoch and kept for the whole server, in ComputedOnce
+stores; what belongs to one digit is quick (under a second for the CNN) and computed on each run.
+"""
+
+import threading
+
+import numpy as np
+import streamlit as st
+
+from mnist_core.inside import (BACKGROUND, GREY, MAP_DIGITS, OCCLUSION_PATCH, ComputedOnce, digit_map, gradient_times_input,
+                               layer_outputs, linear_contributions, nearest_digits, occlusion_map, penultimate_features,
+                               score_gradient, tsne)
+from mnist_core.pictures import activation_strip, digit_as_braille, diverging_colours, enlarged, feature_maps_picture
+from mnist_core.runs import DamagedRunError
+from ui.charts import digit_bars, digit_map as digit_map_chart, show_chart
+from ui.dataset import dataset_or_stop, run_digits
+from ui.exam_results import exam_results
+from ui.i18n import N_, _, in_page_language, say
+from ui.inside_link import DRAWN_DIGIT, INSIDE_REQUEST
+from ui.layout import wrapping_columns
+from ui.navigation import require_navigation
+from ui.run_picker import model_of, pick_run, run_stamp, trained_runs
+from ui.workspace import workspace
+
+DIGIT_SCALE = 6          # the inspected digit and its maps: 168 px, sharp on a projector
+TOP_UNITS = 8            # the MLP's most active units shown with what they look for
+NEIGHBOURS = 8
+MAPS_PER_ROW = 16
+MAP_TILE = 56            # pixels per feature map, whatever its size: 28x28 maps at 2x, 7x7 maps at 8x
+OCCLUSION_FILLS = {BACKGROUND: N_("black (erases the ink)"), GREY: N_("grey")}
+PROJECTIONS = {"pca": N_("PCA (at once)"), "tsne": N_("t-SNE (on request)")}
+
+
+# Per run and epoch: a map of 2,000 digits is their features (up to 2 MB for a 256-unit MLP) and a PCA;
+# 40 maps stay under 80 MB. The training digits' features are up to 5 MB each; 12 of them, 60 MB.
+@st.cache_resource(show_spinner=False)
+def map_store() -> ComputedOnce:
+    return ComputedOnce(max_kept=40)
+
+
+@st.cache_resource(show_spinner=False)
+def neighbour_store() -> ComputedOnce:
+    return ComputedOnce(max_kept=12)
+
+
+@st.cache_resource(show_spinner=False)
+def tsne_store() -> ComputedOnce:
+    return ComputedOnce(max_kept=40)
+
+
+def apply_request() -> None:
+    """A "look inside" link from the Exam or the Draw page: open its run at its last epoch, on its digit."""
+    request = st.session_state.pop(INSIDE_REQUEST, None)
+    if request is None:
+        return
+    for run in trained_runs():
+        if run.run_id == request["run_id"]:
+            st.session_state["inside_run"] = run
+            st.session_state.pop(f"inside_epoch_{run.run_id}", None)
+    st.session_state["inside_digit"] = request["digit"]
+    if request["digit"][0] == "test":
+        st.session_state["inside_test_number"] = request["digit"][1]
+
+
+def epoch_choice_label(epoch: int) -> str:
+    return _("0 (the random start)") if epoch == 0 else str(epoch)
+
+
+def pick_epoch(run):
+    """(the epoch chosen, or None for a run that kept only its final weights; the model as it was then)."""
+    epochs = run.checkpoint_epochs()
+    if not epochs:
+        st.caption(_("This run kept only its final weights (it was trained before the app kept every epoch's), so you "
+                     "look inside the model as it ended."))
+        return None, model_of(run)
+    epoch = st.select_slider(_("Epoch"), epochs, value=epochs[-1], format_func=in_page_language(epoch_choice_label),
+                             key=f"inside_epoch_{run.run_id}")
+    return epoch, checkpoint_model(run, epoch)
+
+
+def checkpoint_model(run, epoch: int):
+    """The run's model at `epoch`, loaded once per session and epoch (each person's models are their own)."""
+    models = st.session_state.setdefault("inside_models", {})
+    key = (*run_stamp(run), epoch)
+    if key not in models:
+        try:
+            model = run.load_checkpoint(epoch)
+        except DamagedRunError as error:
+            st.error(_("This epoch's weights cannot be read: {error}", error=say(error)))
+            st.stop()
+        models.clear()  # one model at a time per session: the page looks at one epoch at once
+        models[key] = model
+    return models[key]
+
+
+def map_key(run, epoch) -> tuple:
+    """Which run and weights a map is of: a checkpoint never changes; final weights change as a run trains on."""
+    return (str(run.folder), epoch) if epoch is not None else (str(run.folder), "final", *run_stamp(run))
+
+
+# -- choosing the digit ------------------------------------------------------------------------------
+
+def pick_digit(run, test_images, test_labels):
+    """The digit to look inside: (28x28 floats in [0, 1], its true label or None, what it is in words, its
+    index on the map of validation digits or None)."""
+    st.session_state.setdefault("inside_digit", ("test", 0))
+    drawn = st.session_state.get(DRAWN_DIGIT)
+    number_column, random_column, mistake_column, drawn_column = wrapping_columns(4, key="inside_digit_choice",
+                                                                                   least_width_rem=12,
+                                                                                   vertical_alignment="bottom")
+    number_column.number_input(_("Test digit number"), min_value=0, max_value=len(test_labels) - 1, step=1,
+                               key="inside_test_number", on_change=choose_test_digit)
+    random_column.button(_("A random test digit"), icon=":material/casino:", use_container_width=True,
+                         on_click=choose_random_digit, args=(np.arange(len(test_labels)),))
+    exam = exam_results().get((workspace(), *run_stamp(run)))
+    if exam is not None and len(mistakes := exam.mistakes(test_labels)):
+        mistake_column.button(_("A mistake from its exam"), icon=":material/school:", use_container_width=True,
+                              on_click=choose_random_digit, args=(mistakes,))
+    if drawn is not None:
+        drawn_column.button(_("The digit you drew"), icon=":material/draw:", use_container_width=True,
+                            on_click=st.session_state.__setitem__, args=("inside_digit", ("drawn", 0)))
+    choice = st.session_state["inside_digit"]
+    if choice[0] == "drawn" and drawn is not None:
+        return drawn, None, _("the digit you drew on the Draw page"), None
+    if choice[0] == "validation":
+        validation_images, validation_labels, _training_images, _training_labels = run_digits(run)
+        index = choice[1]
+        return (validation_images[index] / 255.0, int(validation_labels[index]),
+                _("validation digit {index} (a {label}), picked on the map", index=index, label=int(validation_labels[index])),
+                index if index < MAP_DIGITS else None)
+    index = choice[1] if choice[0] == "test" else 0
+    return (test_images[index] / 255.0, int(test_labels[index]),
+            _("test digit {index} (a {label})", index=index, label=int(test_labels[index])), None)
+
+
+def choose_test_digit() -> None:
+    """Look at the test digit whose number was typed in."""
+    st.session_state["inside_digit"] = ("test", int(st.session_state["inside_test_number"]))
+
+
+def choose_random_digit(test_indices: np.ndarray) -> None:
+    """Look at a test digit drawn at random from `test_indices` (all of them, or the exam's mistakes)."""
+    index = int(np.random.default_rng().choice(test_indices))
+    st.session_state["inside_test_number"] = index
+    st.session_state["inside_digit"] = ("test", index)
+
+
+def choose_map_digit(chart_key: str) -> None:
+    """A click on a point of a map of all digits: look at that validation digit."""
+    state = st.session_state.get(chart_key)
+    points = state.selection.points if state else []
+    if points and "customdata" in points[0]:
+        st.session_state["inside_digit"] = ("validation", int(points[0]["customdata"]))
+
+
+# -- the inspector -----------------------------------------------------------------------------------
+
+def show_verdict(image, label, description: str, probabilities: np.ndarray) -> int:
+    """The digit, what it is and what the model reads; returns the digit whose score is explained below."""
+    answer = int(probabilities.argmax())
+    picture_column, words_column = wrapping_columns([1, 3], key="inside_verdict", least_width_rem=12)
+    picture_column.image(enlarged(np.clip(image, 0, 1), DIGIT_SCALE), width=28 * DIGIT_SCALE)
+    words_column.write(_("Looking at {description}.", description=description))
+    words_column.metric(_("The model reads"), str(answer), _("{confidence:.0%} sure", confidence=float(probabilities[answer])),
+                        delta_color="off")
+    if label is not None and label != answer:
+        words_column.warning(_("Wrong: it is a {label}. The views below show why the model said {answer}.", label=label,
+                               answer=answer))
+    return words_column.selectbox(_("Explain the score of digit"), list(range(10)), index=answer,
+                                  key=f"inside_class_{description}_{answer}")
+
+
+def show_layers(model, config, image, outputs, probabilities, explained: int) -> None:
+    st.subheader(_("Layer by layer"))
+    if config.model == "linear":
+        show_linear_votes(model, image, explained)
+    else:
+        show_hidden_layers(model, config, outputs)
+    show_chart(digit_bars(probabilities, _("Output: the probability of each digit (softmax of the scores)"),
+                          _("probability"), highlight=int(probabilities.argmax())), key="inside_probabilities")
+
+
+def show_linear_votes(model, image, explained: int) -> None:
+    weights, bias = model.get_layer("linear_softmax").W.numpy(), model.get_layer("linear_softmax").b.numpy()
+    contributions = linear_contributions(weights, image)
+    st.write(_("The linear model has no hidden layer: each pixel votes for or against each digit with its weight. "
+               "Orange pixels vote for the digit, blue ones against; the votes add up, with the bias, to the digit's "
+               "score."))
+    limit = float(np.abs(contributions).max()) or 1.0
+    for row in (range(0, 5), range(5, 10)):
+        for digit, column in zip(row, wrapping_columns(5, key=f"inside_votes_{row[0]}", least_width_rem=10)):
+            votes = float(contributions[digit].sum())
+            column.image(diverging_colours(contributions[digit], limit, 5),
+                         caption=_("{digit}: votes {votes:+.2f}, bias {bias:+.2f}, score {score:+.2f}", digit=digit,
+                                   votes=votes, bias=float(bias[digit]), score=votes + float(bias[digit])))
+    st.caption(_("One color scale for all ten: full orange is a vote of +{limit:.3g}. The digit explained below is {digit}.",
+                 limit=limit, digit=explained))
+
+
+def show_hidden_layers(model, config, outputs) -> None:
+    convolutions = poolings = hidden = 0
+    for output in outputs:
+        values = output.values
+        if output.kind == "convolution":
+            convolutions += 1
+            st.markdown(_("**Convolution {number}, after its ReLU**: {maps} feature maps of {height}x{width}. Each map "
+                          "is one filter slid over the layer below: bright where it found its pattern.", number=convolutions,
+                          maps=values.shape[-1], height=values.shape[0], width=values.shape[1]))
+            st.image(feature_maps_picture(values, MAPS_PER_ROW, max(1, MAP_TILE // values.shape[0])))
+        elif output.kind == "pooling":
+            poolings += 1
+            st.markdown(_("**Max pooling {number}**: {maps} maps of {height}x{width}, each the strongest of every 2x2 "
+                          "block of the maps above.", number=poolings, maps=values.shape[-1], height=values.shape[0],
+                          width=values.shape[1]))
+            st.image(feature_maps_picture(values, MAPS_PER_ROW, max(1, MAP_TILE // values.shape[0])))
+        elif output.kind == "dense":
+            hidden += 1
+            active = int((values > 0).sum())
+            st.markdown(_("**Hidden layer {number}**: {units} units, {active} of them active (above 0) for this digit.",
+                          number=hidden, units=len(values), active=active))
+            st.image(activation_strip(values, cell=12))
+            if config.model == "mlp" and hidden == 1:
+                show_top_units(model, values)
+    st.caption(_("Black is 0; white is the layer's largest value for this digit."))
+
+
+def show_top_units(model, activations: np.ndarray) -> None:
+    """The first hidden layer's most active units, each with its incoming weights: what it looks for."""
+    kernel = model.get_layer("hidden_1").kernel.numpy()
+    top = [unit for unit in np.argsort(-activations, kind="stable")[:TOP_UNITS] if activations[unit] > 0]
+    if not top:
+        return
+    st.write(_("Its most active units, and what each looks for (its incoming weights: orange pixels excite it, blue "
+               "ones calm it):"))
+    for unit, column in zip(top, wrapping_columns(TOP_UNITS, key="inside_top_units", least_width_rem=6)):
+        incoming = kernel[:, unit].reshape(28, 28)
+        column.image(diverging_colours(incoming, float(np.abs(incoming).max()) or 1.0, 3),
+                     caption=_("unit {unit}: {value:.2f}", unit=int(unit), value=float(activations[unit])))
+
+
+def show_looked_at(model, image, explained: int) -> None:
+    st.subheader(_("What it looked at, for the score of {digit}", digit=explained))
+    fill = st.segmented_control(_("Occluding patch"), list(OCCLUSION_FILLS), default=BACKGROUND,
+                                format_func=in_page_language(lambda choice: _(OCCLUSION_FILLS[choice])),
+                                key="inside_occlusion_fill")
+    fill = BACKGROUND if fill is None else fill
+    maps = [
+        (score_gradient(model, image, explained),
+         _("**Saliency**: how the score of {digit} would change if a pixel were brighter. Orange would raise it, blue "
+           "lower it; white pixels do not matter.", digit=explained)),
+        (gradient_times_input(model, image, explained),
+         _("**Gradient x input**: the saliency on the ink alone, what the pixels that are there added to the score. Orange "
+           "ink speaks for {digit}, blue ink against.", digit=explained)),
+        (occlusion_map(model, image, explained, OCCLUSION_PATCH, fill),
+         _("**Occlusion**: how much the probability of {digit} drops when the {patch}x{patch} square around a pixel is "
+           "covered. Orange: covering it hides evidence for {digit}; blue: evidence against.", digit=explained,
+           patch=OCCLUSION_PATCH)),
+    ]
+    for (values, sentence), column in zip(maps, wrapping_columns(3, key="inside_looked_at", least_width_rem=12)):
+        column.image(diverging_colours(values, float(np.abs(values).max()) or 1.0, DIGIT_SCALE), width=28 * DIGIT_SCALE)
+        column.markdown(sentence)
+
+
+# -- the map of all digits and the neighbours --------------------------------------------------------
+
+def the_map(run, epoch, model):
+    """The map of the run's first MAP_DIGITS validation digits at `epoch`, computed once per run and epoch."""
+    validation_images, _labels, _training_images, _training_labels = run_digits(run)
+    return map_store().get(map_key(run, epoch), lambda: digit_map(model, validation_images[:MAP_DIGITS]))
+
+
+def show_digit_maps(run, epoch, model, features, map_index) -> None:
+    st.subheader(_("The map of all digits"))
+    st.write(_("Each point is one of {count:,} validation digits, placed where the model's last hidden layer puts it "
+               "(for the linear model, its ten scores), squeezed to two dimensions. Digits the model finds alike land "
+               "together; a black cross marks a digit it reads wrong. Hover over a point to see its digit; click it to look "
+               "inside.", count=MAP_DIGITS))
+    validation_images, validation_labels, _training_images, _training_labels = run_digits(run)
+    labels = validation_labels[:MAP_DIGITS]
+    pictures = [digit_as_braille(image / 255.0) for image in validation_images[:MAP_DIGITS]]
+    projection = st.segmented_control(_("Projection"), list(PROJECTIONS), default="pca",
+                                      format_func=in_page_language(lambda choice: _(PROJECTIONS[choice])),
+                                      key="inside_projection") or "pca"
+    epochs = [0, epoch] if epoch else [epoch]  # side by side with the random start, when there is one
+    maps = {shown: (the_map(run, shown, checkpoint_or_current(run, shown, epoch, model))) for shown in epochs}
+    if projection == "tsne":
+        missing = [shown for shown in epochs if tsne_store().peek(map_key(run, shown)) is None]
+        if missing:
+            st.write(_("t-SNE places neighbours more faithfully than PCA, but takes about ten seconds a map."))
+            if not st.button(_("Draw the t-SNE maps"), icon=":material/scatter_plot:"):
+                return
+            bar = st.progress(0.0, text=_("t-SNE: arranging the digits..."))
+            for position, shown in enumerate(missing):
+                tsne_store().get(map_key(run, shown), lambda: tsne_in_turn(maps[shown].features, bar, position, len(missing)))
+            bar.empty()
+    for shown, column in zip(epochs, wrapping_columns(len(epochs), key="inside_maps", least_width_rem=20)):
+        digits = maps[shown]
+        placed = None
+        if projection == "tsne":
+            coordinates = tsne_store().peek(map_key(run, shown))
+        else:
+            coordinates = digits.projection.coordinates
+            if map_index is None and shown == epoch:
+                placed = digits.projection.place(features)
+        title = (_("At the random start (epoch 0)") if shown == 0 else
+                 _("After epoch {epoch}: {accuracy:.0%} read right", epoch=shown,
+                   accuracy=float((digits.predictions == labels).mean())) if shown is not None else _("Its final weights"))
+        chart_key = f"inside_map_{shown}"
+        show_chart(digit_map_chart(coordinates, labels, digits.predictions, pictures, title, chosen=map_index, placed=placed),
+                   key=chart_key, where=column, on_select=lambda key=chart_key: choose_map_digit(key),
+                   selection_mode="points")
+    if projection == "tsne" and map_index is None:
+        st.caption(_("t-SNE arranges only the digits it was given, so it cannot place a new digit on its map; PCA can."))
+
+
+@st.cache_resource(show_spinner=False)
+def tsne_turn() -> threading.Lock:
+    """One t-SNE at a time on the whole server: each takes a core for ten seconds, and forty students
+    asking at once must not starve the training jobs (or each other)."""
+    return threading.Lock()
+
+
+def tsne_in_turn(features, bar, position: int, count: int):
+    """t-SNE of `features` once the server's turn is free, the bar showing map `position` of `count`."""
+    turn = tsne_turn()
+    if not turn.acquire(blocking=False):
+        bar.progress(position / count, text=_("Another map is being drawn on this server; yours starts when it is done..."))
+        turn.acquire()
+    try:
+        return tsne(features, progress=lambda share: bar.progress((position + share) / count,
+                                                                  text=_("t-SNE: arranging the digits...")))
+    finally:
+        turn.release()
+
+
+def checkpoint_or_current(run, shown, epoch, model):
+    """The model at `shown`: the one already loaded for the chosen epoch, or epoch 0's checkpoint."""
+    return model if shown == epoch else run.load_checkpoint(shown)
+
+
+def show_neighbours(run, epoch, model, features, answer: int) -> None:
+    _validation_images, _validation_labels, training_images, training_labels = run_digits(run)
+    training_features = neighbour_store().get(map_key(run, epoch), lambda: penultimate_features(model, training_images))
+    nearest = nearest_digits(features, training_features, NEIGHBOURS)
+    st.subheader(_("Its nearest neighbours"))
+    same = int((training_labels[nearest] == answer).sum())
+    st.write(_("The {count} training digits closest to this one in the model's eyes (in the space of the map above): "
+               "{same} of them are {answer}s. A model reads a digit much as it reads the digits it resembles.",
+               count=NEIGHBOURS, same=same, answer=answer))
+    for index, column in zip(nearest, wrapping_columns(NEIGHBOURS, key="inside_neighbours", least_width_rem=5)):
+        column.image(enlarged(255 - training_images[index], 3), caption=_("a {label}", label=int(training_labels[index])))
+
+
+def inside_page() -> None:
+    st.title(_("Look inside the model"))
+    st.write(_("Follow one digit through your own trained model: what each layer makes of it, which pixels decided the "
+               "answer, and where it lands among all the other digits."))
+    _training, (test_images, test_labels) = dataset_or_stop()
+    apply_request()
+    run = pick_run(_("Model to look inside"), key="inside_run")
+    if run is None:
+        st.info(_("No trained run yet: train one on the Train page first."))
+        return
+    epoch, model = pick_epoch(run)
+    image, label, description, map_index = pick_digit(run, test_images, test_labels)
+    outputs = layer_outputs(model, image)
+    scores = outputs[-1].values
+    probabilities = np.exp(scores - scores.max()) / np.exp(scores - scores.max()).sum()
+    explained = show_verdict(image, label, description, probabilities)
+    show_layers(model, run.config, image, outputs, probabilities, explained)
+    show_looked_at(model, image, explained)
+    features = penultimate_features(model, image[np.newaxis])[0]
+    show_digit_maps(run, epoch, model, features, map_index)
+    show_neighbours(run, epoch, model, features, int(probabilities.argmax()))
+
+
+require_navigation()
+inside_page()
