@@ -16,7 +16,7 @@ from ui.run_picker import model_of, pick_run, run_stamp
 from ui.workspace import workspace
 
 GALLERY_SIZE = 40
-GALLERY_ROW = 10
+GALLERY_ROW = 8  # 40 mistakes in five full rows; each digit has its "Inside" button under it
 WEIGHT_IMAGE_SCALE = 6  # each weight drawn as a 6x6 block: 168 px templates, sharp on a projector
 # The gallery's caption, a whole sentence for each choice of the two filters and each kind of count
 # (one mistake; none; a few, all shown; more than the gallery holds), so every language can order

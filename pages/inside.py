@@ -166,7 +166,7 @@ def show_verdict(image, label, description: str, probabilities: np.ndarray) -> i
     picture_column.image(enlarged(np.clip(image, 0, 1), DIGIT_SCALE), width=28 * DIGIT_SCALE)
     words_column.write(_("Looking at {description}.", description=description))
     words_column.metric(_("The model reads"), str(answer), _("{confidence:.0%} sure", confidence=float(probabilities[answer])),
-                        delta_color="off")
+                        delta_color="off", delta_arrow="off")
     if label is not None and label != answer:
         words_column.warning(_("Wrong: it is a {label}. The views below show why the model said {answer}.", label=label,
                                answer=answer))
@@ -236,9 +236,9 @@ def show_top_units(model, activations: np.ndarray) -> None:
         return
     st.write(_("Its most active units, and what each looks for (its incoming weights: orange pixels excite it, blue "
                "ones calm it):"))
-    for unit, column in zip(top, wrapping_columns(TOP_UNITS, key="inside_top_units", least_width_rem=6)):
+    for unit, column in zip(top, wrapping_columns(TOP_UNITS, key="inside_top_units", least_width_rem=5.5)):
         incoming = kernel[:, unit].reshape(28, 28)
-        column.image(diverging_colours(incoming, float(np.abs(incoming).max()) or 1.0, 3),
+        column.image(diverging_colours(incoming, float(np.abs(incoming).max()) or 1.0, 3), width=84,
                      caption=_("unit {unit}: {value:.2f}", unit=int(unit), value=float(activations[unit])))
 
 
@@ -267,10 +267,11 @@ def show_looked_at(model, image, explained: int) -> None:
 
 # -- the map of all digits and the neighbours --------------------------------------------------------
 
-def the_map(run, epoch, model):
-    """The map of the run's first MAP_DIGITS validation digits at `epoch`, computed once per run and epoch."""
+def the_map(run, epoch, load_model):
+    """The map of the run's first MAP_DIGITS validation digits at `epoch`, computed once per run and epoch
+    (`load_model` is called only then)."""
     validation_images, _labels, _training_images, _training_labels = run_digits(run)
-    return map_store().get(map_key(run, epoch), lambda: digit_map(model, validation_images[:MAP_DIGITS]))
+    return map_store().get(map_key(run, epoch), lambda: digit_map(load_model(), validation_images[:MAP_DIGITS]))
 
 
 def show_digit_maps(run, epoch, model, features, map_index) -> None:
@@ -285,8 +286,14 @@ def show_digit_maps(run, epoch, model, features, map_index) -> None:
     projection = st.segmented_control(_("Projection"), list(PROJECTIONS), default="pca",
                                       format_func=in_page_language(lambda choice: _(PROJECTIONS[choice])),
                                       key="inside_projection") or "pca"
-    epochs = [0, epoch] if epoch else [epoch]  # side by side with the random start, when there is one
-    maps = {shown: (the_map(run, shown, checkpoint_or_current(run, shown, epoch, model))) for shown in epochs}
+    maps = {epoch: the_map(run, epoch, lambda: model)}
+    if epoch:  # side by side with the random start, when there is one
+        try:
+            maps = {0: the_map(run, 0, lambda: run.load_checkpoint(0)), **maps}
+        except DamagedRunError as error:
+            st.warning(_("The random start's weights cannot be read, so only this epoch's map is drawn: {error}",
+                         error=say(error)))
+    epochs = list(maps)
     if projection == "tsne":
         missing = [shown for shown in epochs if tsne_store().peek(map_key(run, shown)) is None]
         if missing:
@@ -313,6 +320,9 @@ def show_digit_maps(run, epoch, model, features, map_index) -> None:
         show_chart(digit_map_chart(coordinates, labels, digits.predictions, pictures, title, chosen=map_index, placed=placed),
                    key=chart_key, where=column, on_select=lambda key=chart_key: choose_map_digit(key),
                    selection_mode="points")
+        if np.ptp(coordinates, axis=0).max() == 0:
+            column.caption(_("Every digit is on one point: the model gives them all the same features (the linear model "
+                             "starts with all its weights at zero, so it scores every digit 0)."))
     if projection == "tsne" and map_index is None:
         st.caption(_("t-SNE arranges only the digits it was given, so it cannot place a new digit on its map; PCA can."))
 
@@ -335,11 +345,6 @@ def tsne_in_turn(features, bar, position: int, count: int):
                                                                   text=_("t-SNE: arranging the digits...")))
     finally:
         turn.release()
-
-
-def checkpoint_or_current(run, shown, epoch, model):
-    """The model at `shown`: the one already loaded for the chosen epoch, or epoch 0's checkpoint."""
-    return model if shown == epoch else run.load_checkpoint(shown)
 
 
 def show_neighbours(run, epoch, model, features, answer: int) -> None:

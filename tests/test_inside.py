@@ -202,13 +202,14 @@ def map_charts(app) -> list[dict]:
     return [chart for chart in charts if any(trace.get("name") == "read wrong" for trace in chart["data"])]
 
 
-def open_inside_on_a_trained(model_name: str, epochs: int = 2):
+def open_inside_on_a_trained(model_name: str, epochs: int = 2, before_opening=lambda: None):
     from test_pages import open_page, train_on_the_train_page
 
     app = open_page("pages/train.py")
     app.selectbox(key="widget_model").set_value(model_name).run()
     train_on_the_train_page(app, epochs=epochs, training_examples=300, name=f"tiny-{model_name}")
     assert not app.error, [error.value for error in app.error]
+    before_opening()
     app.switch_page("pages/inside.py").run()
     assert not app.exception and not app.error, [error.value for error in app.error]
     return app
@@ -320,3 +321,24 @@ def test_a_run_saved_before_checkpoints_is_looked_inside_at_its_final_weights(ru
     assert any("kept only its final weights" in caption.value for caption in app.caption)
     (only,) = map_charts(app)
     assert only["layout"]["title"]["text"] == "Its final weights"
+
+
+@pytest.mark.pages
+def test_a_damaged_checkpoint_is_named_and_the_other_epochs_still_open(runs_root):
+    def damage_epochs_0_and_1():
+        (folder,) = runs_root.glob("*/*/checkpoints")
+        for epoch in (0, 1):
+            (folder / f"epoch-000{epoch}.npz").unlink()
+            (folder / f"epoch-000{epoch}.npz").write_bytes(b"not a zip")  # a new file: a hard link's target stays intact
+
+    app = open_inside_on_a_trained("linear", epochs=2, before_opening=damage_epochs_0_and_1)
+    slider = app.select_slider(key=next(key for key in app.session_state if str(key).startswith("inside_epoch_")))
+    slider.set_value(1).run()
+    assert not app.exception
+    assert any(error.value.startswith("This epoch's weights cannot be read") and "epoch-0001.npz" in error.value
+               for error in app.error)
+    slider.set_value(2).run()  # the last epoch opens, its map alone: the random start's weights are damaged too
+    assert not app.exception and not app.error
+    assert any("The random start's weights cannot be read" in warning.value for warning in app.warning)
+    (only,) = map_charts(app)
+    assert only["layout"]["title"]["text"].startswith("After epoch 2: ")

@@ -313,7 +313,7 @@ def digit_map(coordinates, labels, predictions, hover_pictures, title: str, chos
         points(np.flatnonzero(labels == digit), name=str(digit), marker={"color": DIGIT_COLOURS[digit], "size": 6})
     # The mistakes again, on top, as black crosses over their colour: the legend keeps one symbol per entry.
     points(np.flatnonzero(predictions != labels), name=_("read wrong"),
-           marker={"color": "black", "size": 8, "symbol": "x-thin-open", "line": {"width": 1.5}})
+           marker={"color": "black", "size": 7, "symbol": "x-thin-open", "line": {"width": 1}})
     if chosen is not None:
         figure.add_trace(go.Scatter(x=[coordinates[chosen, 0]], y=[coordinates[chosen, 1]], mode="markers",
                                     name=_("this digit"), hoverinfo="skip",
