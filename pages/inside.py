@@ -14,7 +14,7 @@ import streamlit as st
 from mnist_core.inside import (BACKGROUND, GREY, MAP_DIGITS, OCCLUSION_PATCH, ComputedOnce, digit_map, gradient_times_input,
                                layer_outputs, linear_contributions, nearest_digits, occlusion_map, penultimate_features,
                                score_gradient, tsne)
-from mnist_core.pictures import activation_strip, digit_as_braille, diverging_colours, enlarged, feature_maps_picture
+from mnist_core.pictures import activation_strip, digits_as_braille, diverging_colours, enlarged, feature_maps_picture
 from mnist_core.runs import DamagedRunError
 from ui.charts import digit_bars, digit_map as digit_map_chart, show_chart
 from ui.dataset import dataset_or_stop, run_digits
@@ -66,6 +66,14 @@ def apply_request() -> None:
         st.session_state["inside_test_number"] = request["digit"][1]
 
 
+def remember_the_run() -> None:
+    """Open on the run looked at last: Streamlit forgets the picker's value when its page is left."""
+    if "inside_run" not in st.session_state and "inside_run_id" in st.session_state:
+        for run in trained_runs():
+            if run.run_id == st.session_state["inside_run_id"]:
+                st.session_state["inside_run"] = run
+
+
 def epoch_choice_label(epoch: int) -> str:
     return _("0 (the random start)") if epoch == 0 else str(epoch)
 
@@ -107,32 +115,34 @@ def map_key(run, epoch) -> tuple:
 def pick_digit(run, test_images, test_labels):
     """The digit to look inside: (28x28 floats in [0, 1], its true label or None, what it is in words, its
     index on the map of validation digits or None)."""
-    st.session_state.setdefault("inside_digit", ("test", 0))
+    choice = st.session_state.setdefault("inside_digit", ("test", 0))
+    # Streamlit forgets a widget's value when its page is left; the choice itself is kept, so the box shows it again.
+    st.session_state.setdefault("inside_test_number", choice[1] if choice[0] == "test" else 0)
     drawn = st.session_state.get(DRAWN_DIGIT)
     number_column, random_column, mistake_column, drawn_column = wrapping_columns(4, key="inside_digit_choice",
                                                                                    least_width_rem=12,
                                                                                    vertical_alignment="bottom")
     number_column.number_input(_("Test digit number"), min_value=0, max_value=len(test_labels) - 1, step=1,
                                key="inside_test_number", on_change=choose_test_digit)
-    random_column.button(_("A random test digit"), icon=":material/casino:", use_container_width=True,
+    random_column.button(_("A random test digit"), icon=":material/casino:", width="stretch",
                          on_click=choose_random_digit, args=(np.arange(len(test_labels)),))
     exam = exam_results().get((workspace(), *run_stamp(run)))
     if exam is not None and len(mistakes := exam.mistakes(test_labels)):
-        mistake_column.button(_("A mistake from its exam"), icon=":material/school:", use_container_width=True,
+        mistake_column.button(_("A mistake from its exam"), icon=":material/school:", width="stretch",
                               on_click=choose_random_digit, args=(mistakes,))
     if drawn is not None:
-        drawn_column.button(_("The digit you drew"), icon=":material/draw:", use_container_width=True,
+        drawn_column.button(_("The digit you drew"), icon=":material/draw:", width="stretch",
                             on_click=st.session_state.__setitem__, args=("inside_digit", ("drawn", 0)))
     choice = st.session_state["inside_digit"]
     if choice[0] == "drawn" and drawn is not None:
         return drawn, None, _("the digit you drew on the Draw page"), None
-    if choice[0] == "validation":
-        validation_images, validation_labels, _training_images, _training_labels = run_digits(run)
+    validation_images, validation_labels, _training_images, _training_labels = run_digits(run)
+    if choice[0] == "validation" and choice[2] == run.run_id:  # a validation digit is one of its run's split
         index = choice[1]
         return (validation_images[index] / 255.0, int(validation_labels[index]),
                 _("validation digit {index} (a {label}), picked on the map", index=index, label=int(validation_labels[index])),
                 index if index < MAP_DIGITS else None)
-    index = choice[1] if choice[0] == "test" else 0
+    index = choice[1] if choice[0] == "test" else int(st.session_state.get("inside_test_number", 0))
     return (test_images[index] / 255.0, int(test_labels[index]),
             _("test digit {index} (a {label})", index=index, label=int(test_labels[index])), None)
 
@@ -149,12 +159,12 @@ def choose_random_digit(test_indices: np.ndarray) -> None:
     st.session_state["inside_digit"] = ("test", index)
 
 
-def choose_map_digit(chart_key: str) -> None:
-    """A click on a point of a map of all digits: look at that validation digit."""
+def choose_map_digit(chart_key: str, run_id: str) -> None:
+    """A click on a point of a map of all digits: look at that validation digit of run `run_id`'s split."""
     state = st.session_state.get(chart_key)
     points = state.selection.points if state else []
     if points and "customdata" in points[0]:
-        st.session_state["inside_digit"] = ("validation", int(points[0]["customdata"]))
+        st.session_state["inside_digit"] = ("validation", int(points[0]["customdata"]), run_id)
 
 
 # -- the inspector -----------------------------------------------------------------------------------
@@ -174,12 +184,13 @@ def show_verdict(image, label, description: str, probabilities: np.ndarray) -> i
                                   key=f"inside_class_{description}_{answer}")
 
 
-def show_layers(model, config, image, outputs, probabilities, explained: int) -> None:
+def show_layers(run, epoch, model, image, outputs, probabilities, explained: int) -> None:
+    config = run.config
     st.subheader(_("Layer by layer"))
     if config.model == "linear":
         show_linear_votes(model, image, explained)
     else:
-        show_hidden_layers(model, config, outputs)
+        show_hidden_layers(run, epoch, model, outputs)
     show_chart(digit_bars(probabilities, _("Output: the probability of each digit (softmax of the scores)"),
                           _("probability"), highlight=int(probabilities.argmax())), key="inside_probabilities")
 
@@ -201,7 +212,7 @@ def show_linear_votes(model, image, explained: int) -> None:
                  limit=limit, digit=explained))
 
 
-def show_hidden_layers(model, config, outputs) -> None:
+def show_hidden_layers(run, epoch, model, outputs) -> None:
     convolutions = poolings = hidden = 0
     for output in outputs:
         values = output.values
@@ -223,23 +234,40 @@ def show_hidden_layers(model, config, outputs) -> None:
             st.markdown(_("**Hidden layer {number}**: {units} units, {active} of them active (above 0) for this digit.",
                           number=hidden, units=len(values), active=active))
             st.image(activation_strip(values, cell=12))
-            if config.model == "mlp" and hidden == 1:
-                show_top_units(model, values)
+            if run.config.model == "mlp" and hidden == 1:
+                show_top_units(run, epoch, model, values)
     st.caption(_("Black is 0; white is the layer's largest value for this digit."))
 
 
-def show_top_units(model, activations: np.ndarray) -> None:
-    """The first hidden layer's most active units, each with its incoming weights: what it looks for."""
+def show_top_units(run, epoch, model, activations: np.ndarray) -> None:
+    """The first hidden layer's most active units, each with its incoming weights: what it looks for. As
+    learned since the random start, where that is kept: a unit keeps most of its random start, which
+    would hide what it learned under noise (as the Replay page's weights show)."""
     kernel = model.get_layer("hidden_1").kernel.numpy()
     top = [unit for unit in np.argsort(-activations, kind="stable")[:TOP_UNITS] if activations[unit] > 0]
     if not top:
         return
-    st.write(_("Its most active units, and what each looks for (its incoming weights: orange pixels excite it, blue "
-               "ones calm it):"))
+    start = random_start_kernel(run) if epoch else None
+    if start is None:
+        st.write(_("Its most active units, and what each looks for (its incoming weights: orange pixels excite it, blue "
+                   "ones calm it):"))
+    else:
+        kernel = kernel - start
+        st.write(_("Its most active units, and what each has learned to look for (its incoming weights' change since "
+                   "the random start: orange pixels now excite it more, blue ones less):"))
     for unit, column in zip(top, wrapping_columns(TOP_UNITS, key="inside_top_units", least_width_rem=5.5)):
         incoming = kernel[:, unit].reshape(28, 28)
         column.image(diverging_colours(incoming, float(np.abs(incoming).max()) or 1.0, 3), width=84,
                      caption=_("unit {unit}: {value:.2f}", unit=int(unit), value=float(activations[unit])))
+
+
+def random_start_kernel(run) -> np.ndarray | None:
+    """The MLP's first-layer kernel at the random start, or None if that checkpoint cannot be read."""
+    try:
+        weights = run.checkpoint_weights(0)
+    except DamagedRunError:
+        return None
+    return next(value for path, value in weights.items() if path.endswith("hidden_1/kernel"))
 
 
 def show_looked_at(model, image, explained: int) -> None:
@@ -275,14 +303,14 @@ def the_map(run, epoch, load_model):
 
 
 def show_digit_maps(run, epoch, model, features, map_index) -> None:
+    validation_images, validation_labels, _training_images, _training_labels = run_digits(run)
     st.subheader(_("The map of all digits"))
     st.write(_("Each point is one of {count:,} validation digits, placed where the model's last hidden layer puts it "
                "(for the linear model, its ten scores), squeezed to two dimensions. Digits the model finds alike land "
                "together; a black cross marks a digit it reads wrong. Hover over a point to see its digit; click it to look "
-               "inside.", count=MAP_DIGITS))
-    validation_images, validation_labels, _training_images, _training_labels = run_digits(run)
+               "inside.", count=min(MAP_DIGITS, len(validation_labels))))
     labels = validation_labels[:MAP_DIGITS]
-    pictures = [digit_as_braille(image / 255.0) for image in validation_images[:MAP_DIGITS]]
+    pictures = digits_as_braille(validation_images[:MAP_DIGITS] / 255.0)
     projection = st.segmented_control(_("Projection"), list(PROJECTIONS), default="pca",
                                       format_func=in_page_language(lambda choice: _(PROJECTIONS[choice])),
                                       key="inside_projection") or "pca"
@@ -303,7 +331,7 @@ def show_digit_maps(run, epoch, model, features, map_index) -> None:
             bar = st.progress(0.0, text=_("t-SNE: arranging the digits..."))
             for position, shown in enumerate(missing):
                 tsne_store().get(map_key(run, shown), lambda: tsne_in_turn(maps[shown].features, bar, position, len(missing)))
-            bar.empty()
+            st.rerun()  # the maps, without the button and the sentence that asked for them
     for shown, column in zip(epochs, wrapping_columns(len(epochs), key="inside_maps", least_width_rem=20)):
         digits = maps[shown]
         placed = None
@@ -318,7 +346,7 @@ def show_digit_maps(run, epoch, model, features, map_index) -> None:
                    accuracy=float((digits.predictions == labels).mean())) if shown is not None else _("Its final weights"))
         chart_key = f"inside_map_{shown}"
         show_chart(digit_map_chart(coordinates, labels, digits.predictions, pictures, title, chosen=map_index, placed=placed),
-                   key=chart_key, where=column, on_select=lambda key=chart_key: choose_map_digit(key),
+                   key=chart_key, where=column, on_select=lambda key=chart_key: choose_map_digit(key, run.run_id),
                    selection_mode="points")
         if np.ptp(coordinates, axis=0).max() == 0:
             column.caption(_("Every digit is on one point: the model gives them all the same features (the linear model "
@@ -366,17 +394,19 @@ def inside_page() -> None:
                "answer, and where it lands among all the other digits."))
     _training, (test_images, test_labels) = dataset_or_stop()
     apply_request()
+    remember_the_run()
     run = pick_run(_("Model to look inside"), key="inside_run")
     if run is None:
         st.info(_("No trained run yet: train one on the Train page first."))
         return
+    st.session_state["inside_run_id"] = run.run_id
     epoch, model = pick_epoch(run)
     image, label, description, map_index = pick_digit(run, test_images, test_labels)
     outputs = layer_outputs(model, image)
     scores = outputs[-1].values
     probabilities = np.exp(scores - scores.max()) / np.exp(scores - scores.max()).sum()
     explained = show_verdict(image, label, description, probabilities)
-    show_layers(model, run.config, image, outputs, probabilities, explained)
+    show_layers(run, epoch, model, image, outputs, probabilities, explained)
     show_looked_at(model, image, explained)
     features = penultimate_features(model, image[np.newaxis])[0]
     show_digit_maps(run, epoch, model, features, map_index)

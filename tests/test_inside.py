@@ -11,7 +11,7 @@ from mnist_core import TrainConfig
 from mnist_core.inside import (ComputedOnce, digit_map, gradient_times_input, layer_outputs, linear_contributions,
                                nearest_digits, occlusion_map, pca, penultimate_features, score_gradient, tsne)
 from mnist_core.models import build_model
-from mnist_core.pictures import digit_as_braille
+from mnist_core.pictures import digits_as_braille
 
 
 def digit_of(sample_dataset, index: int = 0) -> np.ndarray:
@@ -164,15 +164,19 @@ def test_a_digit_s_nearest_neighbours_are_nearest_first():
 
 
 def test_a_digit_in_braille_shows_its_ink_and_nothing_else(sample_dataset):
-    lines = digit_as_braille(digit_of(sample_dataset))
-    assert len(lines) == 7 and all(len(line) == 14 for line in lines)
+    (images, _labels), _test = sample_dataset
+    pictures = digits_as_braille(images[:5] / 255.0)
+    assert len(pictures) == 5
+    lines = pictures[0].split("<br>")
+    assert len(lines) == 6 and all(len(line) == 12 for line in lines)  # the middle 24x24: 6 lines of 12 characters
     assert all(0x2800 <= ord(character) <= 0x28FF for line in lines for character in line)
     assert any(character != "\u2800" for line in lines for character in line)
-    assert set("".join(digit_as_braille(np.zeros((28, 28))))) == {"\u2800"}
+    assert set(digits_as_braille(np.zeros((28, 28)))[0].replace("<br>", "")) == {"\u2800"}
     single = np.zeros((28, 28))
-    single[5, 3] = 1.0  # row 5 = second row of the second line of dots; column 3 = right column of the second character
-    lines = digit_as_braille(single)
-    assert lines[1][1] == chr(0x2800 | 0x10) and set(lines[0] + lines[1][0] + lines[1][2:] + "".join(lines[2:])) == {"\u2800"}
+    single[2 + 5, 2 + 3] = 1.0  # in the middle 24x24: row 5 = the second dot row of line 2; column 3 = the right dots of character 2
+    lines = digits_as_braille(single)[0].split("<br>")
+    assert lines[1][1] == chr(0x2800 | 0x10)
+    assert set(lines[0] + lines[1][0] + lines[1][2:] + "".join(lines[2:])) == {"\u2800"}
 
 
 # -- the page ----------------------------------------------------------------------------------------
@@ -230,7 +234,7 @@ def test_the_inside_page_follows_a_test_digit_through_each_model(runs_root, mode
             votes, bias, score = (float(part.split()[-1]) for part in caption.split(": ", 1)[1].split(", "))
             assert abs(votes + bias - score) < 0.011
     elif model_name == "mlp":
-        assert "**Hidden layer 1**: 256 units" in shown_texts and "Its most active units" in shown_texts
+        assert "**Hidden layer 1**: 256 units" in shown_texts and "Its most active units, and what each has learned to look for" in shown_texts
         assert sum(caption.startswith("unit ") for caption in image_captions(app)) >= 1
     else:
         for part in ("**Convolution 1, after its ReLU**: 16 feature maps of 28x28", "**Max pooling 1**: 16 maps of 14x14",
@@ -264,7 +268,7 @@ def test_a_digit_from_the_map_the_draw_page_or_an_exam_mistake_opens_inside(runs
 
     app = open_inside_on_a_trained("linear", epochs=1)
     # A click on the map chooses a validation digit (the chart's callback sets this choice).
-    app.session_state["inside_digit"] = ("validation", 5)
+    app.session_state["inside_digit"] = ("validation", 5, app.selectbox(key="inside_run").value.run_id)
     app.run()
     assert any(text.startswith("Looking at validation digit 5 (a ") and text.endswith("picked on the map.")
                for text in texts(app))

@@ -295,25 +295,26 @@ DIGIT_COLOURS = ("#4E79A7", "#F28E2B", "#E15759", "#76B7B2", "#59A14F", "#EDC948
 def digit_map(coordinates, labels, predictions, hover_pictures, title: str, chosen: int | None = None,
               placed=None, height: int = 460) -> go.Figure:
     """The map of all digits: one point per digit where the model's features put it, coloured by its
-    true digit; a digit the model reads wrong is crossed out. Hovering shows the digit (as braille dots,
-    since a hover label takes text only); each point's customdata is its index, for a click to
+    true digit; a digit the model reads wrong is crossed out. Hovering shows the digit (`hover_pictures`:
+    pictures.digits_as_braille's, since a hover label takes text only); each point's customdata is its index, for a click to
     open it. `chosen`: the index of the digit being inspected, circled; `placed`: (x, y) of a digit
     that is not on the map (a test or a drawn digit), drawn as a star."""
     coordinates, labels, predictions = np.asarray(coordinates), np.asarray(labels), np.asarray(predictions)
     figure = go.Figure()
 
-    def points(indices, **trace):
-        hover = [_("true {true}, read as {predicted}", true=int(labels[index]), predicted=int(predictions[index]))
-                 for index in indices]
-        figure.add_trace(go.Scatter(x=coordinates[indices, 0], y=coordinates[indices, 1], mode="markers", customdata=indices,
-                                    text=["<br>".join(hover_pictures[index]) for index in indices], hovertext=hover,
-                                    hovertemplate="%{hovertext}<br>%{text}<extra></extra>", **trace))
-
     for digit in range(10):
-        points(np.flatnonzero(labels == digit), name=str(digit), marker={"color": DIGIT_COLOURS[digit], "size": 6})
-    # The mistakes again, on top, as black crosses over their colour: the legend keeps one symbol per entry.
-    points(np.flatnonzero(predictions != labels), name=_("read wrong"),
-           marker={"color": "black", "size": 7, "symbol": "x-thin-open", "line": {"width": 1}})
+        indices = np.flatnonzero(labels == digit)
+        hover = [_("true {true}, read as {predicted}", true=digit, predicted=int(predictions[index])) for index in indices]
+        figure.add_trace(go.Scatter(x=coordinates[indices, 0], y=coordinates[indices, 1], mode="markers", name=str(digit),
+                                    customdata=indices, marker={"color": DIGIT_COLOURS[digit], "size": 6},
+                                    text=[hover_pictures[index] for index in indices], hovertext=hover,
+                                    hovertemplate="%{hovertext}<br>%{text}<extra></extra>"))
+    # The mistakes again, on top, as black crosses over their colour (the legend keeps one symbol an entry).
+    # No hover of their own: the point beneath answers, and the pictures are not sent twice.
+    wrong = np.flatnonzero(predictions != labels)
+    figure.add_trace(go.Scatter(x=coordinates[wrong, 0], y=coordinates[wrong, 1], mode="markers", name=_("read wrong"),
+                                hoverinfo="skip", marker={"color": "black", "size": 7, "symbol": "x-thin-open",
+                                                          "line": {"width": 1}}))
     if chosen is not None:
         figure.add_trace(go.Scatter(x=[coordinates[chosen, 0]], y=[coordinates[chosen, 1]], mode="markers",
                                     name=_("this digit"), hoverinfo="skip",

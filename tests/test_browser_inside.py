@@ -1,0 +1,138 @@
+"""Browser tests of the Inside page: reached from an exam mistake and from a drawn digit, and its map
+of all digits hovered and clicked, in a real Chromium against a real `streamlit run`."""
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.app_server import open_app
+from tests.test_browser import reading, stroke
+
+INSIDE_WORKSPACE = "inside-tests"  # its own workspace: the runs of tests/test_browser.py's are left as they are
+
+pytestmark = pytest.mark.browser
+
+MISTAKE_CAPTION = re.compile(r"^true (\d), said (\d) \(\d+%\)$")
+MAP_PLOTS = "[...document.querySelectorAll('.js-plotly-plot')].filter(plot => plot._fullData?.some(trace => trace.customdata))"
+BRAILLE = re.compile("[\u2801-\u28ff]")  # a dot at least: the blank pattern U+2800 alone would be an empty picture
+
+
+@pytest.fixture(scope="module")
+def inside_workspace(app_runs_root):
+    """A workspace holding one CNN trained for one epoch: it keeps its random start (epoch 0) and epoch 1."""
+    from mnist_core import TrainConfig, load_mnist, train_and_record
+
+    config = TrainConfig.for_model("cnn", epochs=1)
+    list(train_and_record(config, load_mnist(), runs_root=app_runs_root, name="inside-cnn", workspace=INSIDE_WORKSPACE))
+    return INSIDE_WORKSPACE
+
+
+def open_page(page, app_url, workspace: str, name: str) -> None:
+    open_app(page, f"{app_url}/?workspace={workspace}")
+    page.get_by_role("link", name=name).click()
+
+
+def expect_inside_page(page) -> None:
+    expect(page.get_by_role("heading", name="Look inside the model")).to_be_visible()
+    expect(page.get_by_text(re.compile(r"^Looking at "))).to_be_visible(timeout=120_000)
+
+
+def read_digit(page) -> str:
+    value = reading(page).get_by_test_id("stMetricValue")
+    expect(value).to_have_text(re.compile(r"^\d$"))
+    return value.inner_text().strip()
+
+
+def wait_for_the_maps(page) -> None:
+    """Both maps (the random start and epoch 1) drawn, each with its 2,000 digits."""
+    page.wait_for_function(f"""() => {{
+        const maps = {MAP_PLOTS};
+        return maps.length === 2 && maps.every(plot => plot.querySelectorAll('.scatterlayer .trace .points path').length >= 2000);
+    }}""", timeout=120_000)
+
+
+def test_an_exam_mistake_opens_inside_the_model_on_that_test_digit(app_url, inside_workspace, page):
+    open_page(page, app_url, inside_workspace, "Exam")
+    page.get_by_role("button", name="Sit the final exam on the 10,000 test digits").click()
+    expect(page.get_by_role("heading", name="The digits it got wrong")).to_be_visible(timeout=120_000)
+    first_caption = page.get_by_text(MISTAKE_CAPTION).first
+    expect(first_caption).to_be_visible()
+    true_digit, said = MISTAKE_CAPTION.match(first_caption.inner_text().strip()).groups()
+    # Each mistake's button is keyed by its test digit's number: the first is under the first caption.
+    inside_button = page.locator("[class*='st-key-exam_inside_']").first
+    test_number = re.search(r"st-key-exam_inside_(\d+)", inside_button.get_attribute("class")).group(1)
+    inside_button.get_by_role("button").click()
+
+    expect_inside_page(page)
+    expect(page.get_by_text(f"Looking at test digit {test_number} (a {true_digit}).")).to_be_visible()
+    assert read_digit(page) == said
+    expect(page.get_by_text(f"Wrong: it is a {true_digit}. The views below show why the model said {said}.")).to_be_visible()
+    expect(page.get_by_role("spinbutton", name="Test digit number")).to_have_value(test_number)
+    for section in ("Layer by layer", f"What it looked at, for the score of {said}", "The map of all digits",
+                    "Its nearest neighbours"):
+        expect(page.get_by_role("heading", name=section)).to_be_visible()
+    expect(page.get_by_text("Convolution 1, after its ReLU").first).to_be_visible()
+    wait_for_the_maps(page)
+    titles = page.locator(".js-plotly-plot .gtitle").all_text_contents()
+    assert "At the random start (epoch 0)" in titles, titles
+    assert any(re.fullmatch(r"After epoch 1: \d+% read right", title) for title in titles), titles
+    expect(page.get_by_text(re.compile(r"^The 8 training digits closest to this one"))).to_be_visible()
+
+
+def test_a_drawn_digit_opens_inside_the_model_reading_the_same_digit(app_url, inside_workspace, page):
+    open_page(page, app_url, inside_workspace, "Draw")
+    expect(page.get_by_text("Draw a digit on the black square")).to_be_visible()
+    page.locator("canvas").first.wait_for()
+    stroke(page, [(140, 40 + 10 * step) for step in range(21)])  # a vertical bar: a one
+    drawn_reading = read_digit(page)
+    page.get_by_role("button", name="Look inside the model as it reads this digit").click()
+
+    expect_inside_page(page)
+    expect(page.get_by_text("Looking at the digit you drew on the Draw page.")).to_be_visible()
+    assert read_digit(page) == drawn_reading
+    expect(page.get_by_role("heading", name="Its nearest neighbours")).to_be_visible(timeout=120_000)
+
+
+def test_a_point_on_the_map_shows_its_digit_on_hover_and_opens_it_on_click(app_url, inside_workspace, page):
+    open_page(page, app_url, inside_workspace, "Inside")
+    expect_inside_page(page)
+    expect(page.get_by_text("Looking at test digit 0 (a 7).")).to_be_visible()
+    wait_for_the_maps(page)
+    trained_map = page.locator(".js-plotly-plot").filter(has=page.locator(".scatterlayer")).nth(1)
+    trained_map.scroll_into_view_if_needed()
+    # The digit whose point lies farthest from every other digit's (its own copy among the mistakes
+    # aside): where the mouse lands there, no other point is nearer.
+    x, y, index, label, read_as = trained_map.evaluate("""plot => {
+        const layout = plot._fullLayout, box = plot.getBoundingClientRect();
+        const points = [];
+        // _fullData: the traces as drawn, their arrays decoded (plot.data may hold them base64-encoded).
+        plot._fullData.forEach(trace => Array.from(trace.customdata || []).forEach((index, position) => points.push({
+            index: Number(index), label: trace.name,
+            x: layout.xaxis.l2p(trace.x[position]), y: layout.yaxis.l2p(trace.y[position])})));
+        const digits = points.filter(point => /^\\d$/.test(point.label));
+        let best = null, bestDistance = -1;
+        for (const point of digits.filter((_, position) => position % 7 === 0)) {
+            const inside = point.x > 40 && point.x < layout._size.w - 40 && point.y > 40 && point.y < layout._size.h - 40;
+            if (!inside) continue;
+            let nearest = Infinity;
+            for (const other of points) {
+                if (other.index !== point.index) nearest = Math.min(nearest, Math.hypot(other.x - point.x, other.y - point.y));
+            }
+            if (nearest > bestDistance) { best = point; bestDistance = nearest; }
+        }
+        const wrong = plot._fullData.find(trace => trace.name === 'read wrong');
+        const readWrong = Array.from(wrong.customdata || []).map(Number).includes(best.index);
+        return [box.left + layout._size.l + best.x, box.top + layout._size.t + best.y, best.index, best.label, readWrong];
+    }""")
+    page.mouse.move(x, y)
+    hover = trained_map.locator(".hoverlayer .hovertext")
+    expect(hover).to_be_visible(timeout=10_000)
+    hover_text = hover.text_content()
+    assert BRAILLE.search(hover_text), hover_text
+    said = re.search(r"true (\d), read as (\d)", hover_text)
+    assert said and said.group(1) == label and (said.group(2) != label) == read_as, hover_text
+
+    page.mouse.click(x, y)
+    expect(page.get_by_text(f"Looking at validation digit {index} (a {label}), picked on the map.")).to_be_visible()
+    assert read_digit(page) == said.group(2)
