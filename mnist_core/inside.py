@@ -208,6 +208,10 @@ class DigitMap:
     predictions: np.ndarray   # (N,) the digit the model reads
     projection: Projection
 
+    @property
+    def nbytes(self) -> int:
+        return self.features.nbytes + self.predictions.nbytes + self.projection.coordinates.nbytes + self.projection.axes.nbytes
+
 
 def digit_map(model: keras.Model, images: np.ndarray) -> DigitMap:
     """The map of `images` for `model`: their penultimate features, the model's answers and a PCA."""
@@ -217,15 +221,21 @@ def digit_map(model: keras.Model, images: np.ndarray) -> DigitMap:
 
 
 class ComputedOnce:
-    """Values computed once per key and kept, the least recently used dropped beyond `max_kept`;
-    safe to share between sessions' threads. Two sessions asking for the same key at once wait for
-    one computation instead of doing it twice."""
+    """Values computed once per key and kept, the least recently used dropped beyond `max_kept` values
+    or `max_bytes` (a value's `nbytes`: a 4,096-unit model's features are 16 times a 256-unit one's);
+    the newest is always kept. Safe to share between sessions' threads: two sessions asking for the
+    same key at once wait for one computation instead of doing it twice."""
 
-    def __init__(self, max_kept: int):
+    def __init__(self, max_kept: int, max_bytes: float = float("inf")):
         self._values: OrderedDict[Hashable, object] = OrderedDict()
         self._computing: dict[Hashable, threading.Lock] = {}
         self._lock = threading.Lock()
-        self._max_kept = max_kept
+        self._max_kept, self._max_bytes = max_kept, max_bytes
+
+    def _too_full(self) -> bool:
+        if len(self._values) <= 1:
+            return False
+        return len(self._values) > self._max_kept or sum(getattr(value, "nbytes", 0) for value in self._values.values()) > self._max_bytes
 
     def get(self, key: Hashable, compute: Callable[[], object]):
         with self._lock:
@@ -244,7 +254,7 @@ class ComputedOnce:
                     self._computing.pop(key, None)
             with self._lock:
                 self._values[key] = value
-                while len(self._values) > self._max_kept:
+                while self._too_full():
                     self._values.popitem(last=False)
             return value
 

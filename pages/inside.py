@@ -35,16 +35,17 @@ OCCLUSION_FILLS = {BACKGROUND: N_("black (erases the ink)"), GREY: N_("grey")}
 PROJECTIONS = {"pca": N_("PCA (at once)"), "tsne": N_("t-SNE (on request)")}
 
 
-# Per run and epoch: a map of 2,000 digits is their features (up to 2 MB for a 256-unit MLP) and a PCA;
-# 40 maps stay under 80 MB. The training digits' features are up to 5 MB each; 12 of them, 60 MB.
+# Per run and epoch, kept for the whole server within a budget: a map of 2,000 digits is their features and
+# a PCA (2 MB for a 256-unit MLP, 4 MB at the browser's widest 1,024 units); the 5,000 training digits'
+# features are 2.5 times that. A class looking inside a few runs each stays within the budgets.
 @st.cache_resource(show_spinner=False)
 def map_store() -> ComputedOnce:
-    return ComputedOnce(max_kept=40)
+    return ComputedOnce(max_kept=60, max_bytes=100e6)
 
 
 @st.cache_resource(show_spinner=False)
 def neighbour_store() -> ComputedOnce:
-    return ComputedOnce(max_kept=12)
+    return ComputedOnce(max_kept=30, max_bytes=100e6)
 
 
 @st.cache_resource(show_spinner=False)

@@ -153,6 +153,13 @@ def test_an_embedding_is_computed_once_per_run_and_epoch_then_kept(sample_datase
     store.get(("run", 5), compute(("run", 5)))
     assert store.peek(("run", 3)) is None and store.peek(("run", 5)) is not None
     # A computation that fails keeps nothing, and the next request tries again.
+    # A budget in bytes too: a big value pushes the older ones out, and is kept itself.
+    by_size = ComputedOnce(max_kept=10, max_bytes=1000)
+    by_size.get("small", lambda: np.zeros(100, np.float32))  # 400 bytes
+    by_size.get("big", lambda: np.zeros(200, np.float32))    # 800 bytes: 1,200 in all is over the budget
+    assert by_size.peek("small") is None and by_size.peek("big") is not None
+    by_size.get("huge", lambda: np.zeros(1000, np.float32))
+    assert by_size.peek("huge") is not None and by_size.peek("big") is None
     with pytest.raises(ZeroDivisionError):
         store.get(("run", 6), lambda: 1 / 0)
     assert store.get(("run", 6), lambda: "computed") == "computed"
@@ -314,14 +321,11 @@ def test_the_t_sne_maps_are_drawn_on_request_with_progress(runs_root):
 def test_a_run_saved_before_checkpoints_is_looked_inside_at_its_final_weights(runs_root):
     import shutil
 
-    from test_pages import open_page, train_on_the_train_page
+    def remove_the_checkpoints():
+        (checkpoints,) = runs_root.glob("*/*/checkpoints")
+        shutil.rmtree(checkpoints)
 
-    app = open_page("pages/train.py")
-    train_on_the_train_page(app, epochs=1, training_examples=300)
-    (run_folder,) = [folder for folder in runs_root.glob("*/*") if (folder / "checkpoints").is_dir()]
-    shutil.rmtree(run_folder / "checkpoints")
-    app.switch_page("pages/inside.py").run()
-    assert not app.exception and not app.error
+    app = open_inside_on_a_trained("linear", epochs=1, before_opening=remove_the_checkpoints)
     assert any("kept only its final weights" in caption.value for caption in app.caption)
     (only,) = map_charts(app)
     assert only["layout"]["title"]["text"] == "Its final weights"
