@@ -73,6 +73,19 @@ class TrainConfig:
     l2: float = hyperparameter(
         0.0, N_("L2 weight penalty: adds this times the sum of the squared weights to the loss, so big weights cost "
         "something; another way to fight overfitting."), N_("off by default; 1e-4 is a gentle penalty"))
+    augment_shift: float = hyperparameter(
+        0.0, N_("Augmentation: move each training digit by up to this many pixels in each direction, a new random "
+        "shift every time it is seen (validation and test digits are never changed)."),
+        N_("off, so the curves show the model as plain MNIST trains it; 2 pixels teaches it to read digits off centre"))
+    augment_rotation: float = hyperparameter(
+        0.0, N_("Augmentation: turn each training digit by up to this many degrees, either way."),
+        N_("off; up to 15 degrees teaches it slanted handwriting, while a 6 stays far from a 9"))
+    augment_scale: float = hyperparameter(
+        0.0, N_("Augmentation: make each training digit bigger or smaller by up to this share (0.1: from 90% to 110%)."),
+        N_("off; 0.1 teaches it small and big digits"))
+    augment_thickness: float = hyperparameter(
+        0.0, N_("Augmentation: write each training digit with a thinner or bolder pen, by up to this share of one "
+        "pixel's erosion or dilation (1: a whole pixel)."), N_("off; 0.5 teaches it thin and bold pens"))
     early_stopping_patience: int = hyperparameter(
         0, N_("Stop after this many epochs without a lower validation loss (0: train every epoch)."),
         N_("off, so every curve runs its full length; 3-5 stops a run that has started to overfit"))
@@ -136,6 +149,10 @@ class TrainConfig:
         whole("cnn_filters", 1, 256)
         number("dropout", 0.0, 1.0, include_maximum=False)
         number("l2", 0.0, 1.0)
+        number("augment_shift", 0.0, 8.0)
+        number("augment_rotation", 0.0, 45.0)
+        number("augment_scale", 0.0, 0.5)
+        number("augment_thickness", 0.0, 1.0)
         whole("early_stopping_patience", 0)
         if not isinstance(self.restore_best_weights, bool):
             raise ValueError(Message("{name} must be true or false (got {value!r}).", name="restore_best_weights",
@@ -223,6 +240,15 @@ OVERFITTING_LOOK_FOR = N_(
     "Training loss keeps falling towards zero, but validation loss stops falling and turns upward: the shaded gap "
     "between them widens. The model is memorizing its 500 digits, not learning to read. Then try more training "
     "digits, dropout, or an L2 penalty, and watch the gap close.")
+
+
+# The settings that say how much to vary each training digit (augmentation.py), in the order `augment` takes them.
+AUGMENTATION_SETTINGS = ("augment_shift", "augment_rotation", "augment_scale", "augment_thickness")
+
+
+def is_augmented(config) -> bool:
+    """Whether a run with `config` varies its training digits at all."""
+    return any(getattr(config, name) for name in AUGMENTATION_SETTINGS)
 
 
 def setting_applies(name: str, config) -> bool:

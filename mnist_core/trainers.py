@@ -21,7 +21,8 @@ import threading
 from contextlib import contextmanager
 from typing import Iterator
 
-from .config import setting_applies
+from .augmentation import amounts_of, augment
+from .config import AUGMENTATION_SETTINGS, is_augmented, setting_applies
 from .data import IMAGE_SIZE
 from .models import build_model, count_parameters, images_to_input, make_measure, optimizer_with_rate
 from .quiet_tensorflow import keras, tf
@@ -54,8 +55,9 @@ def make_train_step(model: keras.Model, optimizer: keras.optimizers.Optimizer):
     return train_step
 
 
-def make_train_chunk(train_step):
-    """One compiled call that runs `train_step` over several batches of an epoch's shuffled order.
+def make_train_chunk(train_step, augmentation: "Augmentation | None" = None):
+    """One compiled call that runs `train_step` over several batches of an epoch's shuffled order,
+    each batch varied by `augmentation` first if given (augmentation.py; the training digits only).
 
     The training data and the batch size go in as arguments, not as constants captured by the
     compiled graph: TensorFlow keeps a traced graph's captures for the life of the process, so a
@@ -75,12 +77,30 @@ def make_train_chunk(train_step):
         for index in tf.range(step_count):
             step = first_step + index
             batch = order[step * batch_size:(step + 1) * batch_size]
-            loss, right = train_step(images_to_input(tf.gather(train_images, batch)), tf.gather(train_labels, batch))
+            images = images_to_input(tf.gather(train_images, batch))
+            if augmentation is not None:  # decided when traced: a run without augmentation has no trace of it
+                images = augment(images, augmentation.amounts, tf.random.experimental.stateless_fold_in(augmentation.seed, step))
+            loss, right = train_step(images, tf.gather(train_labels, batch))
             losses = losses.write(index, loss)
             right_answers = right_answers.write(index, right)
         return losses.stack(), right_answers.stack()
 
     return train_chunk
+
+
+class Augmentation:
+    """How much a trainer varies its training digits, and the seed of this epoch's variations: variables,
+    so one compiled step serves every amount and every epoch (each step folds its number into the seed)."""
+
+    def __init__(self):
+        self.amounts = tf.Variable(tf.zeros(len(AUGMENTATION_SETTINGS)), trainable=False)
+        self.seed = tf.Variable(tf.zeros(2, tf.int32), trainable=False)
+
+    def set(self, config) -> None:
+        self.amounts.assign(amounts_of(config))
+
+    def start_epoch(self, seed: int, epoch: int) -> None:
+        self.seed.assign([seed, epoch])
 
 
 class ResettableLearningRate(keras.optimizers.schedules.LearningRateSchedule):
@@ -113,9 +133,10 @@ GRAPH_SETTINGS = ("hidden_units", "hidden_layers", "cnn_filters", "dropout", "l2
 def graph_key(config) -> tuple:
     """What the compiled step of a run with `config` depends on; runs with equal keys share trainers.
     Only the settings that apply to the model count, so a hidden-layer slider left at another
-    value does not make the linear model trace again."""
+    value does not make the linear model trace again; of augmentation, only whether there is any
+    (the amounts are variables)."""
     return config.model, config.optimizer, tuple((name, getattr(config, name)) for name in GRAPH_SETTINGS
-                                                 if setting_applies(name, config))
+                                                 if setting_applies(name, config)), is_augmented(config)
 
 
 class CompiledTrainer:
@@ -132,7 +153,8 @@ class CompiledTrainer:
         # The optimizer's state as built: a step counter and moment estimates at 0, but Adagrad's
         # sums of squares start at 0.1, so a reset copies these rather than writing zeros.
         self._optimizer_start = [variable.numpy() for variable in self.optimizer.variables]
-        self.train_chunk = make_train_chunk(make_train_step(self.model, self.optimizer))
+        self.augmentation = Augmentation() if is_augmented(config) else None
+        self.train_chunk = make_train_chunk(make_train_step(self.model, self.optimizer), self.augmentation)
         self.measure = make_measure(self.model)
 
     def reset(self, start_model: keras.Model, config, steps_per_epoch: int) -> None:
@@ -144,6 +166,13 @@ class CompiledTrainer:
             variable.assign(start)
         cosine = config.learning_rate_schedule == "cosine"
         self.learning_rate.set(config.learning_rate, config.epochs * steps_per_epoch if cosine else 0)
+        if self.augmentation is not None:
+            self.augmentation.set(config)
+
+    def start_epoch(self, seed: int, epoch: int) -> None:
+        """Before each epoch: the seed of its digits' variations, if the run varies them."""
+        if self.augmentation is not None:
+            self.augmentation.start_epoch(seed, epoch)
 
 
 _idle_trainers: list[CompiledTrainer] = []  # least recently used first

@@ -141,6 +141,7 @@ class Training:
             for epoch in range(1, config.epochs + 1):
                 epoch_start = time.perf_counter()
                 order = tf.constant(shuffled_order(config.seed, epoch, training_examples), dtype=tf.int32)
+                trainer.start_epoch(config.seed, epoch)
                 step = 0
                 while step < self.steps_per_epoch:
                     asked_at = time.perf_counter()

@@ -5,7 +5,7 @@ import pandas as pd
 import streamlit as st
 
 from mnist_core import RunStatus
-from mnist_core.config import OVERFITTING_LOOK_FOR, OVERFITTING_RUN_NAME
+from mnist_core.config import OVERFITTING_LOOK_FOR, OVERFITTING_RUN_NAME, is_augmented
 from mnist_core.pictures import weight_change, weight_picture
 from mnist_core.results import overshooting_advice
 from ui.charts import by_iteration_switch, iteration_curves, learning_curves, show_chart
@@ -16,7 +16,8 @@ from ui.jobs import (POLL_SECONDS, current_activity, current_job, duration_words
 from ui.i18n import N_, _, number, say
 from ui.navigation import require_navigation
 from ui.plain import plain
-from ui.settings import apply_settings, current_config, describe, model_name, setting_text, settings_sidebar
+from ui.settings import (AUGMENTATION_EFFECT, apply_settings, current_config, describe, model_name, setting_text,
+                         settings_sidebar)
 from ui.workspace import workspace_runs
 
 RUN_NAME_LENGTH = 60
@@ -102,6 +103,8 @@ def show_job(job, rendered_while_running: bool, rendered_paused: bool) -> None:
         about_column.caption(plain(_("Run without a name: {settings}.", settings=describe(job.config))))
     if job.name == OVERFITTING_RUN_NAME:  # the preset opens here: its lesson comes along
         about_column.caption(_("**What to look for:** {look_for}", look_for=_(OVERFITTING_LOOK_FOR)))
+    if is_augmented(job.config):
+        about_column.caption(_("**Augmented:** {effect}", effect=_(AUGMENTATION_EFFECT)))
     by_iteration = by_iteration_switch(view_column, key="curve_view")
     # Paused (and come to rest), the step buttons share the progress bar's line and the weights the
     # curves' row: at 1280x720 everything a step moves stays in sight.

@@ -11,7 +11,8 @@ from types import SimpleNamespace
 import streamlit as st
 
 from mnist_core import TrainConfig
-from mnist_core.config import OPTIMIZER_LABELS, OPTIMIZER_NAMES, SCHEDULE_NAMES, setting_applies, usual_learning_rate
+from mnist_core.config import (AUGMENTATION_SETTINGS, OPTIMIZER_LABELS, OPTIMIZER_NAMES, SCHEDULE_NAMES, is_augmented,
+                               setting_applies, usual_learning_rate)
 from ui.i18n import GROUP_SEPARATOR, N_, _, in_page_language, listed, number, say
 from ui.plain import plain
 
@@ -34,6 +35,8 @@ SETTING_LABELS = {
     "restore_best_weights": N_("Restore the best epoch's weights"), "validation_fraction": N_("Validation fraction"),
     "train_subset_size": N_("Training examples used"), "label_noise": N_("Label noise (training only)"), "seed": N_("Seed"),
     "train_metrics_sample": N_("Digits the training metrics use"),
+    "augment_shift": N_("Shift (pixels)"), "augment_rotation": N_("Rotation (degrees)"),
+    "augment_scale": N_("Size change (share)"), "augment_thickness": N_("Pen thickness change"),
 }
 
 
@@ -111,7 +114,8 @@ def describe(config: TrainConfig) -> str:
              _("batch {size:,}", size=config.batch_size), _("{epochs} epochs", epochs=config.epochs),
              _("{examples} training examples", examples=setting_text("train_subset_size", config.train_subset_size))]
     parts += [_("{setting} {value}", setting=setting_label(name).lower(), value=setting_text(name, getattr(config, name)))
-              for name in ("dropout", "l2", "label_noise") if getattr(config, name) and setting_applies(name, config)]
+              for name in ("dropout", "l2", "label_noise", *AUGMENTATION_SETTINGS)
+              if getattr(config, name) and setting_applies(name, config)]
     return listed(parts)
 
 
@@ -163,6 +167,13 @@ def learning_rate_help() -> str:
              rate=usual_learning_rate(model, optimizer))
 
 
+# What augmentation does to the curves: said in the sidebar and beside an augmented run's curves.
+AUGMENTATION_EFFECT = N_(
+    "Each time a training digit is seen it is varied at random: moved, turned, resized, its pen thinner or bolder. "
+    "The model cannot memorize exact pixels, so augmentation acts as a regulariser: the training curves rise more "
+    "slowly, and the gap to the validation curves stays smaller. The training curves are measured on the plain digits.")
+
+
 def settings_sidebar() -> None:
     """Every hyperparameter as a widget in the sidebar."""
     sidebar = st.sidebar
@@ -199,6 +210,13 @@ def settings_sidebar() -> None:
                    format_func=lambda size: setting_text("train_subset_size", size))
     setting_widget("label_noise", sidebar.slider, min_value=0.0, max_value=0.8, step=0.05)
     setting_widget("seed", sidebar.number_input, min_value=0, max_value=2**31 - 1, step=1)
+    augmentation = sidebar.expander(_("Augmentation (training digits only)"), expanded=is_augmented(chosen),
+                                    icon=":material/transform:")
+    augmentation.caption(_(AUGMENTATION_EFFECT))
+    setting_widget("augment_shift", augmentation.slider, min_value=0.0, max_value=4.0, step=0.5)
+    setting_widget("augment_rotation", augmentation.slider, min_value=0.0, max_value=30.0, step=5.0)
+    setting_widget("augment_scale", augmentation.slider, min_value=0.0, max_value=0.3, step=0.05)
+    setting_widget("augment_thickness", augmentation.slider, min_value=0.0, max_value=1.0, step=0.25)
     sidebar.button(_("Reset to defaults"), on_click=reset_to_defaults, icon=":material/restart_alt:",
                    help=_("Every setting back to its default: the linear model, Adam at 0.003, 5 epochs, batch 100, all the data."))
 
