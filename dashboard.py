@@ -33,6 +33,7 @@ navigation = st.navigation([
     st.Page("pages/compare.py", title=_("Compare"), icon=":material/compare_arrows:"),
     st.Page("pages/exam.py", title=_("Exam"), icon=":material/school:"),
     st.Page("pages/draw.py", title=_("Draw"), icon=":material/draw:"),
+    st.Page("pages/robustness.py", title=_("Robustness"), icon=":material/shield:"),
     st.Page("pages/inside.py", title=_("Inside"), icon=":material/visibility:"),
 ])
 tidy_runs_once()

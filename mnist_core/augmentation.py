@@ -26,16 +26,12 @@ def amounts_of(config) -> list[float]:
     return [float(getattr(config, name)) for name in AUGMENTATION_SETTINGS]
 
 
-def _affine_transforms(count, shift, rotation_degrees, scale, seed):
-    """One random transform per digit, as ImageProjectiveTransformV3 takes them: each maps an output
-    pixel (x, y) to the input pixel it is read from. Rotation and scaling are about the image's centre,
-    then the whole is shifted; each amount is drawn uniformly from [-amount, +amount]."""
-    seeds = [tf.random.experimental.stateless_fold_in(seed, index) for index in range(4)]
-    angle = tf.random.stateless_uniform([count], seeds[0], -1.0, 1.0) * rotation_degrees * (math.pi / 180.0)
-    zoom = 1.0 + tf.random.stateless_uniform([count], seeds[1], -1.0, 1.0) * scale
-    shift_x = tf.random.stateless_uniform([count], seeds[2], -1.0, 1.0) * shift
-    shift_y = tf.random.stateless_uniform([count], seeds[3], -1.0, 1.0) * shift
-    # The output pixel p is the input pixel centre + R(-angle) (p - centre - shift) / zoom.
+def _affine_transforms(shift_x, shift_y, angle, zoom):
+    """One transform per digit (each argument a vector, one value per digit), as ImageProjectiveTransformV3
+    takes them: each maps an output pixel to the input pixel it is read from. The digit is turned by
+    `angle` (radians, anticlockwise on screen) and scaled by `zoom` about the image's centre, then moved
+    by (shift_x, shift_y) pixels (right and down)."""
+    # The output pixel p is read from the input pixel centre + R(-angle) (p - centre - shift) / zoom.
     centre = (IMAGE_SIZE - 1) / 2.0
     cos, sin = tf.cos(angle) / zoom, tf.sin(angle) / zoom
     offset_x = centre - cos * (centre + shift_x) - sin * (centre + shift_y)
@@ -53,26 +49,44 @@ def _brightest_neighbour(images):
     return tf.maximum(tf.maximum(rows[:, :, :-2], rows[:, :, 1:-1]), rows[:, :, 2:])
 
 
-def _thicker_or_thinner(images, thickness, seed):
-    """Each digit's pen made bolder or thinner by up to `thickness` of a 3x3 grey-scale dilation (the
-    brightest of each pixel's neighbours) or erosion (the darkest), drawn uniformly from
-    [-thickness, +thickness]: a blend, so a stroke thins without vanishing at small amounts."""
-    strength = tf.random.stateless_uniform([tf.shape(images)[0], 1, 1, 1], seed, -1.0, 1.0) * thickness
+def _thicker_or_thinner(images, thickness):
+    """Each digit's pen made bolder (thickness > 0) or thinner (< 0), by that share of a 3x3 grey-scale
+    dilation (the brightest of each pixel's neighbours) or erosion (the darkest), one value per digit:
+    a blend, so a stroke thins without vanishing at small amounts."""
+    strength = tf.reshape(thickness, [-1, 1, 1, 1])
     target = tf.where(strength > 0, _brightest_neighbour(images), -_brightest_neighbour(-images))
     return images + tf.abs(strength) * (target - images)
+
+
+def transform_digits(images, shift_x, shift_y, rotation_degrees, zoom, thickness):
+    """A batch of float digits (N, 28, 28) in [0, 1], each moved, turned, scaled and its pen changed by its
+    own values (vectors of N, or one number for all): the robustness lab's sliders and augmentation's
+    random draws both come here."""
+    images = tf.convert_to_tensor(images, tf.float32)[..., tf.newaxis]
+    count = tf.shape(images)[0]
+
+    def per_digit(value):
+        return tf.broadcast_to(tf.cast(value, tf.float32), [count])
+
+    transforms = _affine_transforms(per_digit(shift_x), per_digit(shift_y), per_digit(rotation_degrees) * (math.pi / 180.0),
+                                    per_digit(zoom))
+    images = tf.raw_ops.ImageProjectiveTransformV3(images=images, transforms=transforms, output_shape=[IMAGE_SIZE, IMAGE_SIZE],
+                                                   fill_value=0.0, interpolation="BILINEAR", fill_mode="CONSTANT")
+    images = _thicker_or_thinner(images, per_digit(thickness))
+    return tf.clip_by_value(images[..., 0], 0.0, 1.0)
 
 
 def augment(images, amounts, seed):
     """A batch of float digits (N, 28, 28) in [0, 1], each varied at random: shifted by up to
     `amounts[0]` pixels, turned by up to `amounts[1]` degrees, scaled by up to `amounts[2]` (0.1:
-    from 90% to 110%), its pen thinner or bolder by up to `amounts[3]` (see _thicker_or_thinner).
-    `seed` is a stateless seed, shape [2]: the same seed gives the same variations. The labels are
-    untouched: a varied digit is still that digit."""
+    from 90% to 110%), its pen thinner or bolder by up to `amounts[3]` (see _thicker_or_thinner),
+    each drawn uniformly from [-amount, +amount]. `seed` is a stateless seed, shape [2]: the same
+    seed gives the same variations. The labels are untouched: a varied digit is still that digit."""
     amounts = tf.convert_to_tensor(amounts, tf.float32)
-    shift, rotation, scale, thickness = amounts[0], amounts[1], amounts[2], amounts[3]
-    images = tf.convert_to_tensor(images, tf.float32)[..., tf.newaxis]
-    transforms = _affine_transforms(tf.shape(images)[0], shift, rotation, scale, seed)
-    images = tf.raw_ops.ImageProjectiveTransformV3(images=images, transforms=transforms, output_shape=[IMAGE_SIZE, IMAGE_SIZE],
-                                                   fill_value=0.0, interpolation="BILINEAR", fill_mode="CONSTANT")
-    images = _thicker_or_thinner(images, thickness, tf.random.experimental.stateless_fold_in(seed, 4))
-    return tf.clip_by_value(images[..., 0], 0.0, 1.0)
+    count = tf.shape(images)[0]
+
+    def draw(index, amount):
+        return tf.random.stateless_uniform([count], tf.random.experimental.stateless_fold_in(seed, index), -1.0, 1.0) * amount
+
+    return transform_digits(images, draw(0, amounts[0]), draw(1, amounts[0]), draw(2, amounts[1]), 1.0 + draw(3, amounts[2]),
+                            draw(4, amounts[3]))

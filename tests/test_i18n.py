@@ -179,7 +179,7 @@ def test_every_page_renders_in_chinese_with_no_english_sentence_left(runs_root):
     app.run()
     seen = {}
     for page in ("pages/overview.py", "pages/train.py", "pages/replay.py", "pages/compare.py", "pages/exam.py",
-                 "pages/draw.py", "pages/inside.py"):
+                 "pages/draw.py", "pages/robustness.py", "pages/inside.py"):
         app.switch_page(page).run()
         if page == "pages/train.py":  # a run of its own: the progress, the result, the charts and the cards
             app.select_slider(key="widget_train_subset_size").set_value(300)

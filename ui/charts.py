@@ -328,3 +328,47 @@ def digit_map(coordinates, labels, predictions, hover_pictures, title: str, chos
     figure.update_xaxes(showticklabels=False, zeroline=False, title_text=None)
     figure.update_yaxes(showticklabels=False, zeroline=False, title_text=None, scaleanchor=None)
     return figure
+
+
+def runs_probability_bars(run_labels: list[str], probabilities: list, title: str) -> go.Figure:
+    """Several runs' probabilities of each digit, as groups of bars: one colour per run."""
+    figure = go.Figure()
+    for position, (label, values) in enumerate(zip(run_labels, probabilities)):
+        figure.add_trace(go.Bar(x=list(range(10)), y=list(values), name=plain_for_chart(label),
+                                marker_color=SERIES_COLOURS[position % len(SERIES_COLOURS)],
+                                hovertemplate=_("digit %{x}: %{y:.1%}") + "<extra>%{fullData.name}</extra>"))
+    styled(figure, title, height=340)
+    figure.update_layout(xaxis_title=_("digit"), yaxis_title=_("probability"), barmode="group",
+                         legend={"orientation": "h", "y": -0.35, "x": 0, "font": TICK_FONT})
+    figure.update_xaxes(dtick=1)
+    figure.update_yaxes(tickformat=PERCENT_TICKS, range=[0, 1])
+    return figure
+
+
+# The robustness chart's three panels: what changes, and the unit of its size; and the step between tick labels.
+ROBUSTNESS_PANELS = {"shift": N_("moved (pixels)"), "rotation": N_("turned (degrees)"), "fgsm": N_("FGSM attack (epsilon)")}
+ROBUSTNESS_TICK_STEPS = {"shift": 1, "rotation": 10, "fgsm": 0.05}
+
+
+def robustness_chart(run_labels: list[str], curves: list[dict]) -> go.Figure:
+    """Accuracy against the size of each change, a panel per change and a colour per run (one legend)."""
+    from plotly.subplots import make_subplots
+
+    kinds = list(ROBUSTNESS_PANELS)
+    figure = make_subplots(rows=1, cols=len(kinds), shared_yaxes=True, horizontal_spacing=0.04,
+                           subplot_titles=[_(ROBUSTNESS_PANELS[kind]) for kind in kinds])
+    for position, (label, points) in enumerate(zip(run_labels, curves)):
+        colour = SERIES_COLOURS[position % len(SERIES_COLOURS)]
+        for column, kind in enumerate(kinds, start=1):
+            sizes, accuracies = zip(*points[kind])
+            figure.add_trace(go.Scatter(x=sizes, y=accuracies, mode="lines+markers", name=plain_for_chart(label),
+                                        legendgroup=str(position), showlegend=column == 1, line={"color": colour},
+                                        hovertemplate="%{x:g}: %{y:.1%}<extra>%{fullData.name}</extra>"),
+                             row=1, col=column)
+            figure.update_xaxes(tick0=0, dtick=ROBUSTNESS_TICK_STEPS[kind], row=1, col=column)
+    styled(figure, _("Accuracy as the change grows"), height=420)
+    figure.update_layout(legend={"orientation": "h", "y": -0.25, "x": 0, "font": TICK_FONT})
+    figure.update_yaxes(tickformat=PERCENT_TICKS, range=[0, 1.02])
+    figure.update_yaxes(title_text=_("accuracy"), row=1, col=1)
+    figure.update_annotations(font={"size": 15})
+    return figure

@@ -1,0 +1,189 @@
+"""Robustness: break the reader. Change a digit a little (move, turn, resize, thin or bold pen, noise)
+or attack it with FGSM, and see several runs' answers side by side; then each run's accuracy against
+the size of each change, on one chart.
+
+The maths is mnist_core.robustness's; each run's curves are computed once per run and kept for the
+whole server (a ComputedOnce store), like the Inside page's maps.
+"""
+
+import numpy as np
+import streamlit as st
+
+from mnist_core.config import is_augmented
+from mnist_core.inside import ComputedOnce
+from mnist_core.pictures import diverging_colours, enlarged
+from mnist_core.robustness import CURVE_DIGITS, CURVE_SIZES, fgsm, robustness_curves, varied_digit
+from mnist_core.models import predict_probabilities
+from ui.charts import robustness_chart, runs_probability_bars, show_chart
+from ui.dataset import dataset_or_stop, run_digits
+from ui.i18n import N_, _, in_page_language, listed
+from ui.inside_link import DRAWN_DIGIT
+from ui.layout import wrapping_columns
+from ui.navigation import require_navigation
+from ui.plain import plain
+from ui.run_picker import model_of, run_choice_label, run_stamp, trained_runs
+from ui.settings import model_name
+
+DIGIT_SCALE = 5  # 140 px digits
+MAX_RUNS = 4     # side by side on a projector
+SLIDERS = {  # key: (label, minimum, maximum, step, neutral value)
+    "robust_shift_x": (N_("Move right (pixels)"), -6.0, 6.0, 0.5, 0.0),
+    "robust_shift_y": (N_("Move down (pixels)"), -6.0, 6.0, 0.5, 0.0),
+    "robust_rotation": (N_("Turn (degrees, anticlockwise)"), -60.0, 60.0, 5.0, 0.0),
+    "robust_zoom": (N_("Size (1 = as drawn)"), 0.5, 1.5, 0.05, 1.0),
+    "robust_thickness": (N_("Pen (below 0 thinner, above 0 bolder)"), -1.0, 1.0, 0.25, 0.0),
+    "robust_noise": (N_("Noise"), 0.0, 0.5, 0.05, 0.0),
+}
+
+
+@st.cache_resource(show_spinner=False)
+def curve_store() -> ComputedOnce:
+    return ComputedOnce(max_kept=200)  # a few hundred bytes a run
+
+
+def default_runs(runs) -> list:
+    """The best run of each model, and the best augmented one if any: the comparison the issue starts from."""
+    chosen = []
+    for model in ("linear", "mlp", "cnn"):
+        chosen += [run for run in runs if run.config.model == model and not is_augmented(run.config)][:1]
+    chosen += [run for run in runs if is_augmented(run.config)][:1]
+    return chosen[:MAX_RUNS] or runs[:MAX_RUNS]
+
+
+def pick_runs():
+    runs = trained_runs()  # the best first
+    if not runs:
+        return []
+    if "robust_runs" not in st.session_state:
+        st.session_state["robust_runs"] = default_runs(runs)
+    else:  # a run listed before may be gone from the options: keep the ones still there
+        ids = {run.run_id for run in runs}
+        st.session_state["robust_runs"] = [run for run in st.session_state["robust_runs"] if run.run_id in ids]
+    return st.multiselect(_("Runs to compare (up to {count})", count=MAX_RUNS), runs, max_selections=MAX_RUNS,
+                          format_func=in_page_language(run_choice_label), key="robust_runs")
+
+
+def short_label(run) -> str:
+    """A run in a chart's legend: its name and model, and whether it trained with augmentation."""
+    if is_augmented(run.config):
+        return _("{name} ({model}, augmented)", name=run.name, model=model_name(run.config.model))
+    return _("{name} ({model})", name=run.name, model=model_name(run.config.model))
+
+
+def pick_digit(test_images, test_labels):
+    """(the digit as floats in [0, 1], its true label or None)."""
+    drawn = st.session_state.get(DRAWN_DIGIT)
+    sources = ["test"] + (["drawn"] if drawn is not None else [])
+    source_column, number_column = wrapping_columns(2, key="robust_source", least_width_rem=14, vertical_alignment="bottom")
+    source = source_column.segmented_control(
+        _("Digit"), sources, default="test", key="robust_source",
+        format_func=in_page_language(lambda choice: _("a test digit") if choice == "test" else _("the digit you drew")))
+    if source == "drawn" and drawn is not None:
+        return drawn, None
+    index = number_column.number_input(_("Test digit number"), min_value=0, max_value=len(test_labels) - 1, step=1,
+                                       key="robust_test_number")
+    return test_images[index] / 255.0, int(test_labels[index])
+
+
+def reset_sliders() -> None:
+    for key, (_label, _low, _high, _step, neutral) in SLIDERS.items():
+        st.session_state[key] = neutral
+
+
+def transform_controls() -> dict:
+    values = {}
+    for (key, (label, low, high, step, neutral)), column in zip(SLIDERS.items(), wrapping_columns(3, key="robust_sliders",
+                                                                                                   least_width_rem=14) * 2):
+        st.session_state.setdefault(key, neutral)  # the value lives in the session, so "Undo" can set it
+        values[key] = column.slider(_(label), low, high, step=step, key=key)
+    st.button(_("Undo every change"), on_click=reset_sliders, icon=":material/restart_alt:")
+    return values
+
+
+def show_readings(runs, digit, title: str, key: str) -> None:
+    """Each run's answer to `digit`, and one chart of all their probabilities."""
+    probabilities = [predict_probabilities(model_of(run), digit)[0] for run in runs]
+    readings = [_("{run}: {answer} ({confidence:.0%})", run=short_label(run), answer=int(p.argmax()), confidence=float(p.max()))
+                for run, p in zip(runs, probabilities)]
+    st.write(plain(_("Read as: {readings}", readings=listed(readings))))  # run names are the students' text
+    show_chart(runs_probability_bars([short_label(run) for run in runs], probabilities, title), key=key)
+
+
+def show_attack(runs, digit, label) -> None:
+    st.subheader(_("An adversarial attack (FGSM)"))
+    st.write(_("The fast gradient sign method pushes every pixel by epsilon in the direction that raises the model's loss "
+               "most, found with the gradient (tf.GradientTape). A change you can barely see can turn the answer. It attacks "
+               "the digit as changed above; each run is attacked with its own gradient."))
+    epsilon = st.slider(_("Strength (epsilon)"), 0.0, 0.3, 0.1, 0.01, key="robust_epsilon")
+    if label is None:
+        st.caption(_("Your drawing has no true label, so each run is pushed away from its own answer."))
+    columns = wrapping_columns(len(runs), key="robust_attacks", least_width_rem=10)
+    probabilities = []
+    for run, column in zip(runs, columns):
+        model = model_of(run)
+        target = label if label is not None else int(predict_probabilities(model, digit)[0].argmax())
+        adversarial, perturbation = fgsm(model, digit[np.newaxis], [target], epsilon)
+        answer = predict_probabilities(model, adversarial)[0]
+        probabilities.append(answer)
+        column.caption(plain(short_label(run)))
+        column.image(diverging_colours(perturbation[0], max(epsilon, 1e-6), DIGIT_SCALE), width=28 * DIGIT_SCALE,
+                     caption=_("the change (orange: brighter, blue: darker)"))
+        column.image(enlarged(adversarial[0], DIGIT_SCALE), width=28 * DIGIT_SCALE,
+                     caption=_("attacked: read as {answer} ({confidence:.0%})", answer=int(answer.argmax()),
+                               confidence=float(answer.max())))
+    show_chart(runs_probability_bars([short_label(run) for run in runs], probabilities,
+                                     _("Probability of each digit, attacked")), key="robust_attacked_bars")
+
+
+def show_curves(runs) -> None:
+    st.subheader(_("Robustness curves"))
+    st.write(_("Each run's accuracy on {count:,} validation digits as the change grows: moved further, turned further, "
+               "attacked harder. The same changes for every run, so the curves compare.", count=CURVE_DIGITS))
+    missing = [run for run in runs if curve_store().peek(curve_key(run)) is None]
+    if missing:
+        if not st.button(_("Measure the curves ({count} runs)", count=len(missing)), icon=":material/monitoring:",
+                         type="primary"):
+            return
+        bar = st.progress(0.0, text=_("Measuring..."))
+        for position, run in enumerate(missing):
+            validation_images, validation_labels, _training_images, _training_labels = run_digits(run)
+
+            def report(share, position=position):
+                bar.progress((position + share) / len(missing), text=_("Measuring {run}...", run=short_label(run)))
+
+            curve_store().get(curve_key(run), lambda: robustness_curves(
+                model_of(run), validation_images[:CURVE_DIGITS], validation_labels[:CURVE_DIGITS], report))
+        st.rerun()
+    curves = [curve_store().peek(curve_key(run)) for run in runs]
+    show_chart(robustness_chart([short_label(run) for run in runs], [curve.points for curve in curves]), key="robust_curves")
+
+
+def curve_key(run) -> tuple:
+    return (str(run.folder), *run_stamp(run))
+
+
+def robustness_page() -> None:
+    st.title(_("Break the reader"))
+    st.write(_("A model that reads MNIST's centred, tidy digits can fail on a digit moved a few pixels, turned, drawn "
+               "thin, or changed on purpose. Change a digit and watch several models' answers; train with augmentation "
+               "(in the sidebar) and compare."))
+    _training, (test_images, test_labels) = dataset_or_stop()
+    runs = pick_runs()
+    if not runs:
+        st.info(_("No trained run yet: train one on the Train page first."))
+        return
+    digit, label = pick_digit(test_images, test_labels)
+    values = transform_controls()
+    varied = varied_digit(digit, values["robust_shift_x"], values["robust_shift_y"], values["robust_rotation"],
+                          values["robust_zoom"], values["robust_thickness"], values["robust_noise"])
+    before, after = wrapping_columns(2, key="robust_digits", least_width_rem=10)
+    before.image(enlarged(digit, DIGIT_SCALE), width=28 * DIGIT_SCALE,
+                 caption=_("as it was (a {label})", label=label) if label is not None else _("as it was"))
+    after.image(enlarged(varied, DIGIT_SCALE), width=28 * DIGIT_SCALE, caption=_("changed"))
+    show_readings(runs, varied, _("Probability of each digit, changed"), key="robust_changed_bars")
+    show_attack(runs, varied, label)
+    show_curves(runs)
+
+
+require_navigation()
+robustness_page()
