@@ -113,3 +113,10 @@ def test_the_robustness_page_changes_a_digit_attacks_it_and_draws_the_curves(run
     app.segmented_control(key="robust_source").set_value("drawn").run()
     assert not app.exception
     assert any(image.proto.imgs[0].caption == "as it was" for image in app.get("image"))
+    # A run chosen here whose folder has gone drops out of the choice; the other stays.
+    import shutil
+
+    (gone,) = [run_json.parent for run_json in runs_root.glob(f"{TEST_WORKSPACE}/*/run.json") if "shifted" in run_json.read_text()]
+    shutil.rmtree(gone)
+    app.run()
+    assert not app.exception and [run.name for run in app.multiselect(key="robust_runs").value] == ["plain-linear"]
