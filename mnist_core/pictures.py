@@ -23,6 +23,7 @@ POSITIVE_RGB = np.array((213, 94, 0), dtype=float)   # ui/charts.py's VALIDATION
 NEGATIVE_RGB = np.array((0, 114, 178), dtype=float)  # ui/charts.py's TRAIN_COLOUR, #0072B2
 WHITE = np.full(3, 255.0)
 GAP_RGB = (238, 238, 238)  # between tiles: light grey, so white (zero) tiles keep their edges
+FRAME_RGB = (190, 190, 190)  # around a single map: darker than the gaps, as it stands alone on the white page
 # Pixels between tiles: wider between the CNN's small filters, which would otherwise run together.
 GAP = {"linear": 4, "mlp": 4, "cnn": 12}
 MAX_UNITS = 32             # the MLP's first 32 units: 4 rows of 8 stay readable on a projector
@@ -36,6 +37,14 @@ def enlarged(image: np.ndarray, scale: int) -> np.ndarray:
     a 3x3 filter or a 28x28 digit stays sharp on a projector, where scaling it in the browser blurs it."""
     image = np.asarray(image)
     return image.repeat(scale, axis=0).repeat(scale, axis=1)
+
+
+def bordered(picture: np.ndarray, width: int = 1) -> np.ndarray:
+    """An RGB picture in a grey frame: a map that is all white (nothing to show) keeps its edges on a white page."""
+    framed = np.empty((picture.shape[0] + 2 * width, picture.shape[1] + 2 * width, 3), np.uint8)
+    framed[:] = FRAME_RGB
+    framed[width:-width, width:-width] = picture
+    return framed
 
 
 def diverging_colours(values: np.ndarray, limit: float, scale: int = 1) -> np.ndarray:

@@ -14,14 +14,15 @@ import streamlit as st
 from mnist_core.inside import (BACKGROUND, GREY, MAP_DIGITS, OCCLUSION_PATCH, ComputedOnce, digit_map, gradient_times_input,
                                layer_outputs, linear_contributions, nearest_digits, occlusion_map, penultimate_features,
                                score_gradient, tsne)
-from mnist_core.pictures import activation_strip, digits_as_braille, diverging_colours, enlarged, feature_maps_picture
+from mnist_core.pictures import (activation_strip, bordered, digits_as_braille, diverging_colours, enlarged,
+                                 feature_maps_picture)
 from mnist_core.runs import DamagedRunError
 from ui.charts import digit_bars, digit_map as digit_map_chart, show_chart
 from ui.dataset import dataset_or_stop, run_digits
 from ui.exam_results import exam_results
 from ui.i18n import N_, _, in_page_language, say
 from ui.inside_link import DRAWN_DIGIT, INSIDE_REQUEST
-from ui.layout import wrapping_columns
+from ui.layout import scroll_to_top, wrapping_columns
 from ui.navigation import require_navigation
 from ui.run_picker import model_of, pick_run, run_stamp, trained_runs
 from ui.workspace import workspace
@@ -63,6 +64,7 @@ def apply_request() -> None:
             st.session_state["inside_run"] = run
             st.session_state.pop(f"inside_epoch_{run.run_id}", None)
     st.session_state["inside_digit"] = request["digit"]
+    st.session_state["inside_scroll_to_top"] = True
     if request["digit"][0] == "test":
         st.session_state["inside_test_number"] = request["digit"][1]
 
@@ -123,7 +125,7 @@ def pick_digit(run, test_images, test_labels):
     number_column, random_column, mistake_column, drawn_column = wrapping_columns(4, key="inside_digit_choice",
                                                                                    least_width_rem=12,
                                                                                    vertical_alignment="bottom")
-    number_column.number_input(_("Test digit number"), min_value=0, max_value=len(test_labels) - 1, step=1,
+    number_column.number_input(_("Test digit number (0 to {last:,})", last=len(test_labels) - 1), min_value=0, max_value=len(test_labels) - 1, step=1,
                                key="inside_test_number", on_change=choose_test_digit)
     random_column.button(_("A random test digit"), icon=":material/casino:", width="stretch",
                          on_click=choose_random_digit, args=(np.arange(len(test_labels)),))
@@ -141,11 +143,11 @@ def pick_digit(run, test_images, test_labels):
     if choice[0] == "validation" and choice[2] == run.run_id:  # a validation digit is one of its run's split
         index = choice[1]
         return (validation_images[index] / 255.0, int(validation_labels[index]),
-                _("validation digit {index} (a {label}), picked on the map", index=index, label=int(validation_labels[index])),
+                _("validation digit {index} (labelled {label}), picked on the map", index=index, label=int(validation_labels[index])),
                 index if index < MAP_DIGITS else None)
     index = choice[1] if choice[0] == "test" else int(st.session_state.get("inside_test_number", 0))
     return (test_images[index] / 255.0, int(test_labels[index]),
-            _("test digit {index} (a {label})", index=index, label=int(test_labels[index])), None)
+            _("test digit {index} (labelled {label})", index=index, label=int(test_labels[index])), None)
 
 
 def choose_test_digit() -> None:
@@ -166,37 +168,41 @@ def choose_map_digit(chart_key: str, run_id: str) -> None:
     points = state.selection.points if state else []
     if points and "customdata" in points[0]:
         st.session_state["inside_digit"] = ("validation", int(points[0]["customdata"]), run_id)
+        st.session_state["inside_scroll_to_top"] = True  # the digit opens at the top of the page, far above the map
 
 
 # -- the inspector -----------------------------------------------------------------------------------
 
-def show_verdict(image, label, description: str, probabilities: np.ndarray) -> int:
-    """The digit, what it is and what the model reads; returns the digit whose score is explained below."""
+def show_verdict(image, label, description: str, probabilities: np.ndarray) -> None:
+    """The digit, what it is and what the model reads."""
     answer = int(probabilities.argmax())
     picture_column, words_column = wrapping_columns([1, 3], key="inside_verdict", least_width_rem=12)
     picture_column.image(enlarged(np.clip(image, 0, 1), DIGIT_SCALE), width=28 * DIGIT_SCALE)
     words_column.write(_("Looking at {description}.", description=description))
+    if np.ptp(probabilities) < 1e-6:  # the linear model's zero start: ten equal scores
+        words_column.info(_("Every digit gets the same score: this model has learned nothing yet (the linear model starts with "
+                            "all its weights at zero). It would answer {answer} only because {answer} comes first.",
+                            answer=answer))
+        return
     words_column.metric(_("The model reads"), str(answer), _("{confidence:.0%} sure", confidence=float(probabilities[answer])),
                         delta_color="off", delta_arrow="off")
     if label is not None and label != answer:
-        words_column.warning(_("Wrong: it is a {label}. The views below show why the model said {answer}.", label=label,
+        words_column.warning(_("Wrong: its label is {label}. The views below show why the model said {answer}.", label=label,
                                answer=answer))
-    return words_column.selectbox(_("Explain the score of digit"), list(range(10)), index=answer,
-                                  key=f"inside_class_{description}_{answer}")
 
 
-def show_layers(run, epoch, model, image, outputs, probabilities, explained: int) -> None:
+def show_layers(run, epoch, model, image, outputs, probabilities) -> None:
     config = run.config
     st.subheader(_("Layer by layer"))
     if config.model == "linear":
-        show_linear_votes(model, image, explained)
+        show_linear_votes(model, image)
     else:
         show_hidden_layers(run, epoch, model, outputs)
     show_chart(digit_bars(probabilities, _("Output: the probability of each digit (softmax of the scores)"),
                           _("probability"), highlight=int(probabilities.argmax())), key="inside_probabilities")
 
 
-def show_linear_votes(model, image, explained: int) -> None:
+def show_linear_votes(model, image) -> None:
     weights, bias = model.get_layer("linear_softmax").W.numpy(), model.get_layer("linear_softmax").b.numpy()
     contributions = linear_contributions(weights, image)
     st.write(_("The linear model has no hidden layer: each pixel votes for or against each digit with its weight. "
@@ -204,13 +210,13 @@ def show_linear_votes(model, image, explained: int) -> None:
                "score."))
     limit = float(np.abs(contributions).max()) or 1.0
     for row in (range(0, 5), range(5, 10)):
-        for digit, column in zip(row, wrapping_columns(5, key=f"inside_votes_{row[0]}", least_width_rem=10)):
+        for digit, column in zip(row, wrapping_columns(5, key=f"inside_votes_{row[0]}", least_width_rem=8.5)):
             votes = float(contributions[digit].sum())
-            column.image(diverging_colours(contributions[digit], limit, 5),
+            column.image(bordered(diverging_colours(contributions[digit], limit, 5)), width=28 * 5 + 2,
                          caption=_("{digit}: votes {votes:+.2f}, bias {bias:+.2f}, score {score:+.2f}", digit=digit,
                                    votes=votes, bias=float(bias[digit]), score=votes + float(bias[digit])))
-    st.caption(_("One color scale for all ten: full orange is a vote of +{limit:.3g}. The digit explained below is {digit}.",
-                 limit=limit, digit=explained))
+    st.caption(_("One color scale for all ten: full orange is a vote of +{limit:.3g}, full blue {negative:.3g}.",
+                 limit=limit, negative=-limit))
 
 
 def show_hidden_layers(run, epoch, model, outputs) -> None:
@@ -271,12 +277,15 @@ def random_start_kernel(run) -> np.ndarray | None:
     return next(value for path, value in weights.items() if path.endswith("hidden_1/kernel"))
 
 
-def show_looked_at(model, image, explained: int) -> None:
-    st.subheader(_("What it looked at, for the score of {digit}", digit=explained))
-    fill = st.segmented_control(_("Occluding patch"), list(OCCLUSION_FILLS), default=BACKGROUND,
-                                format_func=in_page_language(lambda choice: _(OCCLUSION_FILLS[choice])),
-                                key="inside_occlusion_fill")
-    fill = BACKGROUND if fill is None else fill
+def show_looked_at(model, image, answer: int, digit_key: str) -> None:
+    st.subheader(_("What it looked at"))
+    class_column, fill_column = wrapping_columns(2, key="inside_looked_at_choices", least_width_rem=14,
+                                                 vertical_alignment="bottom")
+    explained = class_column.selectbox(_("Explain the score of digit"), list(range(10)), index=answer,
+                                       key=f"inside_class_{digit_key}_{answer}")  # a new digit starts at its answer
+    fill = fill_column.radio(_("Occluding patch"), list(OCCLUSION_FILLS), horizontal=True,
+                             format_func=in_page_language(lambda choice: _(OCCLUSION_FILLS[choice])),
+                             key="inside_occlusion_fill")
     maps = [
         (score_gradient(model, image, explained),
          _("**Saliency**: how the score of {digit} would change if a pixel were brighter. Orange would raise it, blue "
@@ -290,7 +299,11 @@ def show_looked_at(model, image, explained: int) -> None:
            patch=OCCLUSION_PATCH)),
     ]
     for (values, sentence), column in zip(maps, wrapping_columns(3, key="inside_looked_at", least_width_rem=12)):
-        column.image(diverging_colours(values, float(np.abs(values).max()) or 1.0, DIGIT_SCALE), width=28 * DIGIT_SCALE)
+        limit = float(np.abs(values).max())
+        # Each map on its own scale, so its pattern shows; the caption says how big that scale is, so a map of
+        # a digit the model barely considers does not look as strong as one that decides the answer.
+        column.image(bordered(diverging_colours(values, limit or 1.0, DIGIT_SCALE)), width=28 * DIGIT_SCALE + 2,
+                     caption=_("full colour: +-{limit:.2g}", limit=limit))
         column.markdown(sentence)
 
 
@@ -312,9 +325,8 @@ def show_digit_maps(run, epoch, model, features, map_index) -> None:
                "inside.", count=min(MAP_DIGITS, len(validation_labels))))
     labels = validation_labels[:MAP_DIGITS]
     pictures = digits_as_braille(validation_images[:MAP_DIGITS] / 255.0)
-    projection = st.segmented_control(_("Projection"), list(PROJECTIONS), default="pca",
-                                      format_func=in_page_language(lambda choice: _(PROJECTIONS[choice])),
-                                      key="inside_projection") or "pca"
+    projection = st.radio(_("Projection"), list(PROJECTIONS), horizontal=True,
+                          format_func=in_page_language(lambda choice: _(PROJECTIONS[choice])), key="inside_projection")
     maps = {epoch: the_map(run, epoch, lambda: model)}
     if epoch:  # side by side with the random start, when there is one
         try:
@@ -333,7 +345,8 @@ def show_digit_maps(run, epoch, model, features, map_index) -> None:
             for position, shown in enumerate(missing):
                 tsne_store().get(map_key(run, shown), lambda: tsne_in_turn(maps[shown].features, bar, position, len(missing)))
             st.rerun()  # the maps, without the button and the sentence that asked for them
-    for shown, column in zip(epochs, wrapping_columns(len(epochs), key="inside_maps", least_width_rem=20)):
+    widths = [1, 1.2] if len(epochs) == 2 else [1]  # the second map holds the legend for both
+    for shown, column in zip(epochs, wrapping_columns(widths, key="inside_maps", least_width_rem=20)):
         digits = maps[shown]
         placed = None
         if projection == "tsne":
@@ -346,7 +359,8 @@ def show_digit_maps(run, epoch, model, features, map_index) -> None:
                  _("After epoch {epoch}: {accuracy:.0%} read right", epoch=shown,
                    accuracy=float((digits.predictions == labels).mean())) if shown is not None else _("Its final weights"))
         chart_key = f"inside_map_{shown}"
-        show_chart(digit_map_chart(coordinates, labels, digits.predictions, pictures, title, chosen=map_index, placed=placed),
+        show_chart(digit_map_chart(coordinates, labels, digits.predictions, pictures, title, chosen=map_index, placed=placed,
+                                   legend=shown == epochs[-1]),
                    key=chart_key, where=column, on_select=lambda key=chart_key: choose_map_digit(key, run.run_id),
                    selection_mode="points")
         if np.ptp(coordinates, axis=0).max() == 0:
@@ -381,12 +395,15 @@ def show_neighbours(run, epoch, model, features, answer: int) -> None:
     training_features = neighbour_store().get(map_key(run, epoch), lambda: penultimate_features(model, training_images))
     nearest = nearest_digits(features, training_features, NEIGHBOURS)
     st.subheader(_("Its nearest neighbours"))
+    if np.ptp(training_features) == 0:
+        st.write(_("At this epoch the model gives every digit the same features, so no digit is nearer to it than another."))
+        return
     same = int((training_labels[nearest] == answer).sum())
     st.write(_("The {count} training digits closest to this one in the model's eyes (in the space of the map above): "
-               "{same} of them are {answer}s. A model reads a digit much as it reads the digits it resembles.",
+               "{same} of them are labelled {answer}. A model reads a digit much as it reads the digits it resembles.",
                count=NEIGHBOURS, same=same, answer=answer))
     for index, column in zip(nearest, wrapping_columns(NEIGHBOURS, key="inside_neighbours", least_width_rem=5)):
-        column.image(enlarged(255 - training_images[index], 3), caption=_("a {label}", label=int(training_labels[index])))
+        column.image(enlarged(255 - training_images[index], 3), caption=_("label {label}", label=int(training_labels[index])))
 
 
 def inside_page() -> None:
@@ -406,12 +423,14 @@ def inside_page() -> None:
     outputs = layer_outputs(model, image)
     scores = outputs[-1].values
     probabilities = np.exp(scores - scores.max()) / np.exp(scores - scores.max()).sum()
-    explained = show_verdict(image, label, description, probabilities)
-    show_layers(run, epoch, model, image, outputs, probabilities, explained)
-    show_looked_at(model, image, explained)
+    show_verdict(image, label, description, probabilities)
+    show_layers(run, epoch, model, image, outputs, probabilities)
+    show_looked_at(model, image, int(probabilities.argmax()), description)
     features = penultimate_features(model, image[np.newaxis])[0]
     show_digit_maps(run, epoch, model, features, map_index)
     show_neighbours(run, epoch, model, features, int(probabilities.argmax()))
+    if st.session_state.pop("inside_scroll_to_top", False):
+        scroll_to_top()
 
 
 require_navigation()

@@ -75,12 +75,12 @@ def pick_digit(test_images, test_labels):
     drawn = st.session_state.get(DRAWN_DIGIT)
     sources = ["test"] + (["drawn"] if drawn is not None else [])
     source_column, number_column = wrapping_columns(2, key="robust_source", least_width_rem=14, vertical_alignment="bottom")
-    source = source_column.segmented_control(
-        _("Digit"), sources, default="test", key="robust_source",
+    source = source_column.radio(
+        _("Digit"), sources, horizontal=True, key="robust_source",
         format_func=in_page_language(lambda choice: _("a test digit") if choice == "test" else _("the digit you drew")))
     if source == "drawn" and drawn is not None:
         return drawn, None
-    index = number_column.number_input(_("Test digit number"), min_value=0, max_value=len(test_labels) - 1, step=1,
+    index = number_column.number_input(_("Test digit number (0 to {last:,})", last=len(test_labels) - 1), min_value=0, max_value=len(test_labels) - 1, step=1,
                                        key="robust_test_number")
     return test_images[index] / 255.0, int(test_labels[index])
 
@@ -178,7 +178,7 @@ def robustness_page() -> None:
                           values["robust_zoom"], values["robust_thickness"], values["robust_noise"])
     before, after = wrapping_columns(2, key="robust_digits", least_width_rem=10)
     before.image(enlarged(digit, DIGIT_SCALE), width=28 * DIGIT_SCALE,
-                 caption=_("as it was (a {label})", label=label) if label is not None else _("as it was"))
+                 caption=_("as it was (labelled {label})", label=label) if label is not None else _("as it was"))
     after.image(enlarged(varied, DIGIT_SCALE), width=28 * DIGIT_SCALE, caption=_("changed"))
     show_readings(runs, varied, _("Probability of each digit, changed"), key="robust_changed_bars")
     show_attack(runs, varied, label)

@@ -15,6 +15,7 @@ pytestmark = pytest.mark.browser
 
 MISTAKE_CAPTION = re.compile(r"^true (\d), said (\d) \(\d+%\)$")
 MAP_PLOTS = "[...document.querySelectorAll('.js-plotly-plot')].filter(plot => plot._fullData?.some(trace => trace.customdata))"
+TOP_OF_THE_PAGE = "document.querySelector('[data-testid=\"stMain\"]').scrollTop === 0"
 BRAILLE = re.compile("[\u2801-\u28ff]")  # a dot at least: the blank pattern U+2800 alone would be an empty picture
 
 
@@ -65,11 +66,12 @@ def test_an_exam_mistake_opens_inside_the_model_on_that_test_digit(app_url, insi
     inside_button.get_by_role("button").click()
 
     expect_inside_page(page)
-    expect(page.get_by_text(f"Looking at test digit {test_number} (a {true_digit}).")).to_be_visible()
+    expect(page.get_by_text(f"Looking at test digit {test_number} (labelled {true_digit}).")).to_be_visible()
+    page.wait_for_function(TOP_OF_THE_PAGE, timeout=30_000)  # it opens at the digit, not where the Exam was scrolled
     assert read_digit(page) == said
-    expect(page.get_by_text(f"Wrong: it is a {true_digit}. The views below show why the model said {said}.")).to_be_visible()
+    expect(page.get_by_text(f"Wrong: its label is {true_digit}. The views below show why the model said {said}.")).to_be_visible()
     expect(page.get_by_role("spinbutton", name="Test digit number")).to_have_value(test_number)
-    for section in ("Layer by layer", f"What it looked at, for the score of {said}", "The map of all digits",
+    for section in ("Layer by layer", "What it looked at", "The map of all digits",
                     "Its nearest neighbours"):
         expect(page.get_by_role("heading", name=section)).to_be_visible()
     expect(page.get_by_text("Convolution 1, after its ReLU").first).to_be_visible()
@@ -97,7 +99,7 @@ def test_a_drawn_digit_opens_inside_the_model_reading_the_same_digit(app_url, in
 def test_a_point_on_the_map_shows_its_digit_on_hover_and_opens_it_on_click(app_url, inside_workspace, page):
     open_page(page, app_url, inside_workspace, "Inside")
     expect_inside_page(page)
-    expect(page.get_by_text("Looking at test digit 0 (a 7).")).to_be_visible()
+    expect(page.get_by_text("Looking at test digit 0 (labelled 7).")).to_be_visible()
     wait_for_the_maps(page)
     trained_map = page.locator(".js-plotly-plot").filter(has=page.locator(".scatterlayer")).nth(1)
     trained_map.scroll_into_view_if_needed()
@@ -108,7 +110,7 @@ def test_a_point_on_the_map_shows_its_digit_on_hover_and_opens_it_on_click(app_u
         const points = [];
         // _fullData: the traces as drawn, their arrays decoded (plot.data may hold them base64-encoded).
         plot._fullData.forEach(trace => Array.from(trace.customdata || []).forEach((index, position) => points.push({
-            index: Number(index), label: trace.name,
+            index: Number(index), label: trace.name, dataX: trace.x[position], dataY: trace.y[position],
             x: layout.xaxis.l2p(trace.x[position]), y: layout.yaxis.l2p(trace.y[position])})));
         const digits = points.filter(point => /^\\d$/.test(point.label));
         let best = null, bestDistance = -1;
@@ -122,7 +124,8 @@ def test_a_point_on_the_map_shows_its_digit_on_hover_and_opens_it_on_click(app_u
             if (nearest > bestDistance) { best = point; bestDistance = nearest; }
         }
         const wrong = plot._fullData.find(trace => trace.name === 'read wrong');
-        const readWrong = Array.from(wrong.customdata || []).map(Number).includes(best.index);
+        // The mistakes' crosses carry no index (no hover of their own): a mistake is a cross on the point.
+        const readWrong = Array.from(wrong.x).some((crossX, position) => crossX === best.dataX && wrong.y[position] === best.dataY);
         return [box.left + layout._size.l + best.x, box.top + layout._size.t + best.y, best.index, best.label, readWrong];
     }""")
     page.mouse.move(x, y)
@@ -134,5 +137,7 @@ def test_a_point_on_the_map_shows_its_digit_on_hover_and_opens_it_on_click(app_u
     assert said and said.group(1) == label and (said.group(2) != label) == read_as, hover_text
 
     page.mouse.click(x, y)
-    expect(page.get_by_text(f"Looking at validation digit {index} (a {label}), picked on the map.")).to_be_visible()
+    expect(page.get_by_text(f"Looking at validation digit {index} (labelled {label}), picked on the map.")).to_be_visible()
+    # The picked digit is shown at the top of the page, far above the map: the page scrolls there.
+    page.wait_for_function(TOP_OF_THE_PAGE, timeout=30_000)
     assert read_digit(page) == said.group(2)

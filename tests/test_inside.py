@@ -231,7 +231,7 @@ def open_inside_on_a_trained(model_name: str, epochs: int = 2, before_opening=la
 def test_the_inside_page_follows_a_test_digit_through_each_model(runs_root, model_name):
     app = open_inside_on_a_trained(model_name)
     assert app.select_slider(key=next(key for key in app.session_state if str(key).startswith("inside_epoch_"))).value == 2
-    assert "Looking at test digit 0 (a 7)." in texts(app)
+    assert "Looking at test digit 0 (labelled 7)." in texts(app)
     assert [metric.label for metric in app.metric] == ["The model reads"]
     shown_texts = " ".join(texts(app))
     if model_name == "linear":
@@ -248,21 +248,21 @@ def test_the_inside_page_follows_a_test_digit_through_each_model(runs_root, mode
                      "**Convolution 2, after its ReLU**: 32 feature maps of 14x14", "**Max pooling 2**: 32 maps of 7x7",
                      "**Hidden layer 1**: 128 units"):
             assert part in shown_texts
-    assert "What it looked at, for the score of" in shown_texts and "**Occlusion**" in shown_texts
+    assert "What it looked at" in shown_texts and "**Occlusion**" in shown_texts
     first, last = map_charts(app)  # the random start beside the last epoch
     assert first["layout"]["title"]["text"] == "At the random start (epoch 0)"
     assert last["layout"]["title"]["text"].startswith("After epoch 2: ")
     digits_on_the_map = sum(len(values_of(trace["x"])) for trace in last["data"] if trace["name"] in list("0123456789"))
     assert digits_on_the_map == 2000
     assert last["data"][-1]["name"] == "this digit" and last["data"][-1]["marker"]["symbol"] == "star"  # placed by PCA
-    assert sum(caption.startswith("a ") for caption in image_captions(app)) == 8  # the neighbours
+    assert sum(caption.startswith("label ") for caption in image_captions(app)) == 8  # the neighbours
 
     # Another digit, another class explained, an earlier epoch: every view follows.
     app.number_input(key="inside_test_number").set_value(2).run()
-    assert "Looking at test digit 2 (a 1)." in texts(app)
+    assert "Looking at test digit 2 (labelled 1)." in texts(app)
     explain = next(box for box in app.selectbox if box.label == "Explain the score of digit")
     explain.set_value(4).run()
-    assert "What it looked at, for the score of 4" in texts(app)
+    assert any(text.startswith("**Saliency**: how the score of 4 would change") for text in texts(app))
     app.select_slider(key=next(key for key in app.session_state if str(key).startswith("inside_epoch_"))).set_value(0).run()
     assert not app.exception
     (only,) = map_charts(app)
@@ -277,7 +277,7 @@ def test_a_digit_from_the_map_the_draw_page_or_an_exam_mistake_opens_inside(runs
     # A click on the map chooses a validation digit (the chart's callback sets this choice).
     app.session_state["inside_digit"] = ("validation", 5, app.selectbox(key="inside_run").value.run_id)
     app.run()
-    assert any(text.startswith("Looking at validation digit 5 (a ") and text.endswith("picked on the map.")
+    assert any(text.startswith("Looking at validation digit 5 (labelled ") and text.endswith("picked on the map.")
                for text in texts(app))
     last = map_charts(app)[-1]
     assert last["data"][-1]["marker"]["symbol"] == "circle-open"  # circled where it is, not placed again
@@ -296,8 +296,8 @@ def test_a_digit_from_the_map_the_draw_page_or_an_exam_mistake_opens_inside(runs
     inside.click().run()
     assert not app.exception
     assert app.title[0].value == "Look inside the model"
-    assert any(text.startswith(f"Looking at test digit {index} (a ") for text in texts(app))
-    assert app.warning and app.warning[0].value.startswith("Wrong: it is a")
+    assert any(text.startswith(f"Looking at test digit {index} (labelled ") for text in texts(app))
+    assert app.warning and app.warning[0].value.startswith("Wrong: its label is")
 
 
 @pytest.mark.pages
@@ -306,7 +306,7 @@ def test_the_t_sne_maps_are_drawn_on_request_with_progress(runs_root):
 
     app = open_inside_on_a_trained("mlp", epochs=1)
     pca_map = map_charts(app)[-1]
-    app.segmented_control(key="inside_projection").set_value("tsne").run()
+    app.radio(key="inside_projection").set_value("tsne").run()
     assert not map_charts(app)  # not drawn until asked for: it takes seconds
     button(app, "Draw the t-SNE maps").click().run()
     assert not app.exception

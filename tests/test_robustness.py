@@ -88,7 +88,7 @@ def test_the_robustness_page_changes_a_digit_attacks_it_and_draws_the_curves(run
     def readings(app):
         return next(markdown.value for markdown in app.markdown if markdown.value.startswith("Read as"))
 
-    assert "(a 7)" in " ".join(image.proto.imgs[0].caption for image in app.get("image"))
+    assert "(labelled 7)" in " ".join(image.proto.imgs[0].caption for image in app.get("image"))
     before = readings(app)
     app.slider(key="robust_shift_x").set_value(6.0).run()
     app.slider(key="robust_rotation").set_value(45.0).run()
@@ -110,7 +110,7 @@ def test_the_robustness_page_changes_a_digit_attacks_it_and_draws_the_curves(run
     drawn[4:24, 13:15] = 1.0
     app.session_state["drawn_digit"] = drawn
     app.run()
-    app.segmented_control(key="robust_source").set_value("drawn").run()
+    app.radio(key="robust_source").set_value("drawn").run()
     assert not app.exception
     assert any(image.proto.imgs[0].caption == "as it was" for image in app.get("image"))
     # A run chosen here whose folder has gone drops out of the choice; the other stays.

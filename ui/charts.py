@@ -293,12 +293,13 @@ DIGIT_COLOURS = ("#4E79A7", "#F28E2B", "#E15759", "#76B7B2", "#59A14F", "#EDC948
 
 
 def digit_map(coordinates, labels, predictions, hover_pictures, title: str, chosen: int | None = None,
-              placed=None, height: int = 460) -> go.Figure:
+              placed=None, height: int = 460, legend: bool = True) -> go.Figure:
     """The map of all digits: one point per digit where the model's features put it, coloured by its
     true digit; a digit the model reads wrong is crossed out. Hovering shows the digit (`hover_pictures`:
     pictures.digits_as_braille's, since a hover label takes text only); each point's customdata is its index, for a click to
     open it. `chosen`: the index of the digit being inspected, circled; `placed`: (x, y) of a digit
-    that is not on the map (a test or a drawn digit), drawn as a star."""
+    that is not on the map (a test or a drawn digit), drawn as a star. `legend`: False for the first of
+    two maps side by side, which share the second's legend and use its width for the digits."""
     coordinates, labels, predictions = np.asarray(coordinates), np.asarray(labels), np.asarray(predictions)
     figure = go.Figure()
 
@@ -323,7 +324,9 @@ def digit_map(coordinates, labels, predictions, hover_pictures, title: str, chos
         figure.add_trace(go.Scatter(x=[placed[0]], y=[placed[1]], mode="markers", name=_("this digit"), hoverinfo="skip",
                                     marker={"size": 22, "symbol": "star", "color": "black"}))
     styled(figure, title, height=height, legend_below=False)
-    figure.update_layout(legend={"font": TICK_FONT, "itemsizing": "constant"}, hoverlabel={"font": {"family": "monospace"}},
+    # The hover label large enough to read the digit's braille dots from a classroom's back rows.
+    figure.update_layout(legend={"font": TICK_FONT, "itemsizing": "constant"}, showlegend=legend,
+                         hoverlabel={"font": {"family": "monospace", "size": 20}, "bgcolor": "white"},
                          dragmode="pan", clickmode="event+select")
     figure.update_xaxes(showticklabels=False, zeroline=False, title_text=None)
     figure.update_yaxes(showticklabels=False, zeroline=False, title_text=None, scaleanchor=None)

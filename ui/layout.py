@@ -16,3 +16,12 @@ def wrapping_columns(spec, key: str, least_width_rem: float, **options):
     container.html(f"<style>.st-key-wrapping-{key} [data-testid='stHorizontalBlock'] {{flex-wrap: wrap;}} "
                    f".st-key-wrapping-{key} [data-testid='stColumn'] {{min-width: min(100%, {least_width_rem}rem);}}</style>")
     return container.columns(spec, **options)
+
+
+def scroll_to_top() -> None:
+    """Bring the page back to its top, where the page shows what was just chosen far below it (a point on
+    a map) or on another page (a link): Streamlit keeps the scroll position. Our own fixed script, no
+    user text; a counter makes each call a new element, so the browser runs it each time."""
+    count = st.session_state["scrolled_to_top"] = st.session_state.get("scrolled_to_top", 0) + 1
+    st.html(f"<script>/* {count} */ window.parent.document.querySelector('[data-testid=\"stMain\"]')?.scrollTo({{top: 0}});"
+            "</script>", unsafe_allow_javascript=True)
