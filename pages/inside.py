@@ -208,11 +208,11 @@ def show_linear_votes(model, image) -> None:
     st.write(_("The linear model has no hidden layer: each pixel votes for or against each digit with its weight. "
                "Orange pixels vote for the digit, blue ones against; the votes add up, with the bias, to the digit's "
                "score."))
-    limit = float(np.abs(contributions).max()) or 1.0
+    limit = float(np.abs(contributions).max())
     for row in (range(0, 5), range(5, 10)):
         for digit, column in zip(row, wrapping_columns(5, key=f"inside_votes_{row[0]}", least_width_rem=8.5)):
             votes = float(contributions[digit].sum())
-            column.image(bordered(diverging_colours(contributions[digit], limit, 5)), width=28 * 5 + 2,
+            column.image(bordered(diverging_colours(contributions[digit], limit or 1.0, 5)), width=28 * 5 + 2,
                          caption=_("{digit}: votes {votes:+.2f}, bias {bias:+.2f}, score {score:+.2f}", digit=digit,
                                    votes=votes, bias=float(bias[digit]), score=votes + float(bias[digit])))
     st.caption(_("One color scale for all ten: full orange is a vote of +{limit:.3g}, full blue {negative:.3g}.",
@@ -303,7 +303,7 @@ def show_looked_at(model, image, answer: int, digit_key: str) -> None:
         # Each map on its own scale, so its pattern shows; the caption says how big that scale is, so a map of
         # a digit the model barely considers does not look as strong as one that decides the answer.
         column.image(bordered(diverging_colours(values, limit or 1.0, DIGIT_SCALE)), width=28 * DIGIT_SCALE + 2,
-                     caption=_("full colour: +-{limit:.2g}", limit=limit))
+                     caption=_("full colour: ±{limit:.2g}", limit=limit))
         column.markdown(sentence)
 
 
