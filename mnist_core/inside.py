@@ -13,15 +13,13 @@ last layer reads; the scores themselves for the linear model), projected to 2D w
 or with t-SNE on request; and a digit's nearest neighbours in that space.
 
 No Streamlit here: the Inside page renders these, and caches the maps per run and epoch in a
-ComputedOnce store.
+ComputedOnce store (stores.py).
 """
 
 from __future__ import annotations
 
 import dataclasses
-import threading
-from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import Callable
 
 import numpy as np
 
@@ -218,47 +216,3 @@ def digit_map(model: keras.Model, images: np.ndarray) -> DigitMap:
     features = penultimate_features(model, images)
     scores = features if is_linear(model) else model.layers[-1](features).numpy()
     return DigitMap(features.astype(np.float32), scores.argmax(axis=1), pca(features))
-
-
-class ComputedOnce:
-    """Values computed once per key and kept, the least recently used dropped beyond `max_kept` values
-    or `max_bytes` (a value's `nbytes`: a 4,096-unit model's features are 16 times a 256-unit one's);
-    the newest is always kept. Safe to share between sessions' threads: two sessions asking for the
-    same key at once wait for one computation instead of doing it twice."""
-
-    def __init__(self, max_kept: int, max_bytes: float = float("inf")):
-        self._values: OrderedDict[Hashable, object] = OrderedDict()
-        self._computing: dict[Hashable, threading.Lock] = {}
-        self._lock = threading.Lock()
-        self._max_kept, self._max_bytes = max_kept, max_bytes
-
-    def _too_full(self) -> bool:
-        if len(self._values) <= 1:
-            return False
-        return len(self._values) > self._max_kept or sum(getattr(value, "nbytes", 0) for value in self._values.values()) > self._max_bytes
-
-    def get(self, key: Hashable, compute: Callable[[], object]):
-        with self._lock:
-            if key in self._values:
-                self._values.move_to_end(key)
-                return self._values[key]
-            key_lock = self._computing.setdefault(key, threading.Lock())
-        with key_lock:
-            with self._lock:
-                if key in self._values:
-                    return self._values[key]
-            try:
-                value = compute()
-            finally:
-                with self._lock:
-                    self._computing.pop(key, None)
-            with self._lock:
-                self._values[key] = value
-                while self._too_full():
-                    self._values.popitem(last=False)
-            return value
-
-    def peek(self, key: Hashable):
-        """The value if it has been computed, else None; computes nothing."""
-        with self._lock:
-            return self._values.get(key)

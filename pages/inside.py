@@ -11,12 +11,12 @@ import threading
 import numpy as np
 import streamlit as st
 
-from mnist_core.inside import (BACKGROUND, GREY, MAP_DIGITS, OCCLUSION_PATCH, ComputedOnce, digit_map, gradient_times_input,
-                               layer_outputs, linear_contributions, nearest_digits, occlusion_map, penultimate_features,
-                               score_gradient, tsne)
+from mnist_core.inside import (BACKGROUND, GREY, MAP_DIGITS, OCCLUSION_PATCH, digit_map, gradient_times_input, layer_outputs,
+                               linear_contributions, nearest_digits, occlusion_map, penultimate_features, score_gradient, tsne)
 from mnist_core.pictures import (activation_strip, bordered, digits_as_braille, diverging_colours, enlarged,
                                  feature_maps_picture)
 from mnist_core.runs import DamagedRunError
+from mnist_core.stores import ComputedOnce
 from ui.charts import digit_bars, digit_map as digit_map_chart, show_chart
 from ui.dataset import dataset_or_stop, run_digits
 from ui.exam_results import exam_results

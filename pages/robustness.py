@@ -10,7 +10,7 @@ import numpy as np
 import streamlit as st
 
 from mnist_core.config import is_augmented
-from mnist_core.inside import ComputedOnce
+from mnist_core.stores import ComputedOnce
 from mnist_core.pictures import diverging_colours, enlarged
 from mnist_core.robustness import CURVE_DIGITS, CURVE_SIZES, fgsm, robustness_curves, varied_digit
 from mnist_core.models import predict_probabilities

@@ -8,10 +8,11 @@ import numpy as np
 import pytest
 
 from mnist_core import TrainConfig
-from mnist_core.inside import (ComputedOnce, digit_map, gradient_times_input, layer_outputs, linear_contributions,
+from mnist_core.inside import (digit_map, gradient_times_input, layer_outputs, linear_contributions,
                                nearest_digits, occlusion_map, pca, penultimate_features, score_gradient, tsne)
 from mnist_core.models import build_model
 from mnist_core.pictures import digits_as_braille
+from mnist_core.stores import ComputedOnce
 
 
 def digit_of(sample_dataset, index: int = 0) -> np.ndarray:
