@@ -56,9 +56,9 @@ def pick_runs():
         return []
     if "robust_runs" not in st.session_state:
         st.session_state["robust_runs"] = default_runs(runs)
-    else:  # a run listed before may be gone from the options: keep the ones still there
-        ids = {run.run_id for run in runs}
-        st.session_state["robust_runs"] = [run for run in st.session_state["robust_runs"] if run.run_id in ids]
+    else:  # the runs chosen before, as they are now: one may have trained on (its label changed) or be gone
+        fresh = {run.run_id: run for run in runs}
+        st.session_state["robust_runs"] = [fresh[run.run_id] for run in st.session_state["robust_runs"] if run.run_id in fresh]
     return st.multiselect(_("Runs to compare (up to {count})", count=MAX_RUNS), runs, max_selections=MAX_RUNS,
                           format_func=in_page_language(run_choice_label), key="robust_runs")
 
@@ -96,7 +96,7 @@ def transform_controls() -> dict:
                                                                                                    least_width_rem=14) * 2):
         st.session_state.setdefault(key, neutral)  # the value lives in the session, so "Undo" can set it
         values[key] = column.slider(_(label), low, high, step=step, key=key)
-    st.button(_("Undo every change"), on_click=reset_sliders, icon=":material/restart_alt:")
+    st.button(_("Undo every change to the digit"), on_click=reset_sliders, icon=":material/restart_alt:")
     return values
 
 

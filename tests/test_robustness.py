@@ -103,7 +103,7 @@ def test_the_robustness_page_changes_a_digit_attacks_it_and_draws_the_curves(run
     (curves,) = [chart for chart in charts if chart["layout"]["title"]["text"] == "Accuracy as the change grows"]
     assert {trace["name"] for trace in curves["data"]} == {"plain-linear (Linear)", "shifted-linear (Linear, augmented)"}
     assert len(curves["data"]) == 2 * 3  # two runs, three panels
-    button(app, "Undo every change").click().run()
+    button(app, "Undo every change to the digit").click().run()
     assert app.slider(key="robust_shift_x").value == 0.0 and readings(app) == before
     # The digit drawn on the Draw page, when there is one.
     drawn = np.zeros((28, 28), np.float32)
@@ -113,6 +113,18 @@ def test_the_robustness_page_changes_a_digit_attacks_it_and_draws_the_curves(run
     app.radio(key="robust_source").set_value("drawn").run()
     assert not app.exception
     assert any(image.proto.imgs[0].caption == "as it was" for image in app.get("image"))
+    # A chosen run that trains on (its label changes) stays chosen.
+    from mnist_core.runs import load_run
+
+    (plain_folder,) = [run_json.parent for run_json in runs_root.glob(f"{TEST_WORKSPACE}/*/run.json")
+                       if "plain" in run_json.read_text()]
+    plain_run = load_run(plain_folder.name, runs_root, TEST_WORKSPACE)
+    metrics = plain_folder / "metrics.csv"
+    lines = metrics.read_text().splitlines()
+    metrics.write_text("\n".join([*lines, lines[-1].replace(lines[-1].split(",")[0], "2", 1)]) + "\n")
+    app.run()
+    assert not app.exception and len(app.multiselect(key="robust_runs").value) == 2
+    assert plain_run.history != load_run(plain_folder.name, runs_root, TEST_WORKSPACE).history
     # A run chosen here whose folder has gone drops out of the choice; the other stays.
     import shutil
 
