@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from playwright.sync_api import expect
 
+from benchmarks.drawn_digits import pen_path
 from tests.app_server import open_app
 from tests.test_browser import choose, reading, stroke
 
@@ -173,20 +174,9 @@ DRAWINGS += [(1, "1 with a flag", "centred"), (4, "4 open", "centred"), (4, "4 o
 
 
 def smooth(points, per_piece: int = 4) -> np.ndarray:
-    """The mouse's path through `points`: a Catmull-Rom curve between corners, straight into and out of each."""
+    """The mouse's path through `points` (a third value marks a corner): the drawn-digit benchmark's pen path."""
     xy, corners = np.array([point[:2] for point in points], float), [len(point) == 3 for point in points]
-    pieces, start = [], 0
-    for end in range(1, len(xy)):
-        if corners[end] or end == len(xy) - 1:
-            run = xy[start:end + 1]
-            padded = np.concatenate([run[:1] * 2 - run[1:2], run, run[-1:] * 2 - run[-2:-1]])
-            for index in range(1, len(padded) - 2):
-                p0, p1, p2, p3 = padded[index - 1:index + 3]
-                t = np.linspace(0, 1, per_piece, endpoint=False)[:, None]
-                pieces.append(0.5 * (2 * p1 + (p2 - p0) * t + (2 * p0 - 5 * p1 + 4 * p2 - p3) * t ** 2
-                                     + (3 * p1 - p0 - 3 * p2 + p3) * t ** 3))
-            start = end
-    return np.concatenate(pieces + [xy[-1:]])
+    return pen_path(xy, corners, per_piece)
 
 
 def pen_strokes(way: str, style: str) -> list[list[tuple[float, float]]]:
