@@ -28,7 +28,8 @@ class ComputedOnce:
     def _too_full(self) -> bool:
         if len(self._values) <= 1:
             return False
-        return len(self._values) > self._max_kept or sum(getattr(value, "nbytes", 0) for value in self._values.values()) > self._max_bytes
+        held = sum(getattr(value, "nbytes", 0) for value in self._values.values())
+        return len(self._values) > self._max_kept or held > self._max_bytes
 
     def get(self, key: Hashable, compute: Callable[[], object]):
         with self._lock:

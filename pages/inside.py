@@ -125,7 +125,8 @@ def pick_digit(run, test_images, test_labels):
     number_column, random_column, mistake_column, drawn_column = wrapping_columns(4, key="inside_digit_choice",
                                                                                    least_width_rem=12,
                                                                                    vertical_alignment="bottom")
-    number_column.number_input(_("Test digit number (0 to {last:,})", last=len(test_labels) - 1), min_value=0, max_value=len(test_labels) - 1, step=1,
+    last = len(test_labels) - 1
+    number_column.number_input(_("Test digit number (0 to {last:,})", last=last), min_value=0, max_value=last, step=1,
                                key="inside_test_number", on_change=choose_test_digit)
     random_column.button(_("A random test digit"), icon=":material/casino:", width="stretch",
                          on_click=choose_random_digit, args=(np.arange(len(test_labels)),))
@@ -141,9 +142,9 @@ def pick_digit(run, test_images, test_labels):
         return drawn, None, _("the digit you drew on the Draw page"), None
     validation_images, validation_labels, _training_images, _training_labels = run_digits(run)
     if choice[0] == "validation" and choice[2] == run.run_id:  # a validation digit is one of its run's split
-        index = choice[1]
-        return (validation_images[index] / 255.0, int(validation_labels[index]),
-                _("validation digit {index} (labelled {label}), picked on the map", index=index, label=int(validation_labels[index])),
+        index, label = choice[1], int(validation_labels[choice[1]])
+        return (validation_images[index] / 255.0, label,
+                _("validation digit {index} (labelled {label}), picked on the map", index=index, label=label),
                 index if index < MAP_DIGITS else None)
     index = choice[1] if choice[0] == "test" else int(st.session_state.get("inside_test_number", 0))
     return (test_images[index] / 255.0, int(test_labels[index]),

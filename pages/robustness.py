@@ -80,7 +80,8 @@ def pick_digit(test_images, test_labels):
         format_func=in_page_language(lambda choice: _("a test digit") if choice == "test" else _("the digit you drew")))
     if source == "drawn" and drawn is not None:
         return drawn, None
-    index = number_column.number_input(_("Test digit number (0 to {last:,})", last=len(test_labels) - 1), min_value=0, max_value=len(test_labels) - 1, step=1,
+    last = len(test_labels) - 1
+    index = number_column.number_input(_("Test digit number (0 to {last:,})", last=last), min_value=0, max_value=last, step=1,
                                        key="robust_test_number")
     return test_images[index] / 255.0, int(test_labels[index])
 
