@@ -15,6 +15,7 @@ pytestmark = pytest.mark.browser
 
 MISTAKE_CAPTION = re.compile(r"^true (\d), said (\d) \(\d+%\)$")
 MAP_PLOTS = "[...document.querySelectorAll('.js-plotly-plot')].filter(plot => plot._fullData?.some(trace => trace.customdata))"
+SCRIPT_IDLE = "() => document.querySelector('[data-testid=stApp]')?.dataset.testScriptState === 'notRunning'"
 TOP_OF_THE_PAGE = "document.querySelector('[data-testid=\"stMain\"]').scrollTop === 0"
 BRAILLE = re.compile("[\u2801-\u28ff]")  # a dot at least: the blank pattern U+2800 alone would be an empty picture
 
@@ -57,11 +58,13 @@ def test_an_exam_mistake_opens_inside_the_model_on_that_test_digit(app_url, insi
     open_page(page, app_url, inside_workspace, "Exam")
     page.get_by_role("button", name="Sit the final exam on the 10,000 test digits").click()
     expect(page.get_by_role("heading", name="The digits it got wrong")).to_be_visible(timeout=120_000)
-    first_caption = page.get_by_text(MISTAKE_CAPTION).first
-    expect(first_caption).to_be_visible()
-    true_digit, said = MISTAKE_CAPTION.match(first_caption.inner_text().strip()).groups()
-    # Each mistake's button is keyed by its test digit's number: the first is under the first caption.
-    inside_button = page.locator("[class*='st-key-exam_inside_']").first
+    page.wait_for_function(SCRIPT_IDLE)  # the gallery as the finished page run drew it
+    # The first mistake's column: its caption and its button (keyed by the test digit's number) together.
+    column = page.get_by_test_id("stColumn").filter(has=page.locator("[class*='st-key-exam_inside_']")).first
+    caption = column.get_by_text(MISTAKE_CAPTION)
+    expect(caption).to_be_visible()
+    true_digit, said = MISTAKE_CAPTION.match(caption.inner_text().strip()).groups()
+    inside_button = column.locator("[class*='st-key-exam_inside_']")
     test_number = re.search(r"st-key-exam_inside_(\d+)", inside_button.get_attribute("class")).group(1)
     inside_button.get_by_role("button").click()
 
