@@ -39,7 +39,7 @@ import numpy as np  # noqa: E402
 
 from mnist_core import TrainConfig, load_mnist, train  # noqa: E402
 from mnist_core.config import split_for_config  # noqa: E402
-from mnist_core.inside import (MAP_DIGITS, digit_map, gradient_times_input, layer_outputs,  # noqa: E402
+from mnist_core.inside import (MAP_DIGITS, digit_map, features_of, gradient_times_input, layer_outputs,  # noqa: E402
                                linear_contributions, nearest_digits, occlusion_map, pca, penultimate_features,
                                score_gradient, tsne)
 
@@ -66,12 +66,12 @@ def inspector_update(model, image: np.ndarray, training_features: np.ndarray, li
         weights = model.get_layer("linear_softmax").W.numpy()
         contribution_seconds, _maps = seconds_of(linear_contributions, weights, image)
         parts["layers"] += contribution_seconds
-    parts["saliency"], _saliency = seconds_of(score_gradient, model, image, explained)
-    parts["grad x input"], _product = seconds_of(gradient_times_input, model, image, explained)
+    parts["saliency"], saliency = seconds_of(score_gradient, model, image, explained)
+    parts["grad x input"], _product = seconds_of(gradient_times_input, saliency, image)
     parts["occlusion"], _occlusion = seconds_of(occlusion_map, model, image, explained)
 
     def neighbours():
-        features = penultimate_features(model, image[np.newaxis])[0]
+        features = features_of(outputs)
         return nearest_digits(features, training_features, NEIGHBOURS)
 
     parts["neighbours"], _nearest = seconds_of(neighbours)

@@ -73,6 +73,12 @@ def is_linear(model: keras.Model) -> bool:
     return model.name == "linear"  # models.build_linear's name
 
 
+def features_of(outputs: list[LayerOutput]) -> np.ndarray:
+    """The penultimate features of one digit from its layer_outputs, without running the model again:
+    the last hidden layer's output, or the scores for the linear model, which has no hidden layer."""
+    return outputs[-2].values if len(outputs) > 1 else outputs[-1].values
+
+
 def penultimate_features(model: keras.Model, images: np.ndarray, batch_size: int = 1000) -> np.ndarray:
     """The features the model's last layer reads, (N, features): the last hidden layer for the MLP
     and the CNN. The linear model has no hidden layer, so its features are its ten scores."""
@@ -104,10 +110,10 @@ def score_gradient(model: keras.Model, image: np.ndarray, digit: int) -> np.ndar
     return tape.gradient(score, pixels)[0].numpy()
 
 
-def gradient_times_input(model: keras.Model, image: np.ndarray, digit: int) -> np.ndarray:
-    """Saliency x the pixel itself: what the ink that is there contributed (zero on blank paper). For
-    the linear model it is exactly its contribution map."""
-    return score_gradient(model, image, digit) * np.asarray(image, dtype=np.float32)
+def gradient_times_input(saliency: np.ndarray, image: np.ndarray) -> np.ndarray:
+    """Saliency (score_gradient's, taken once) x the pixel itself: what the ink that is there contributed
+    (zero on blank paper). For the linear model it is exactly its contribution map."""
+    return saliency * np.asarray(image, dtype=np.float32)
 
 
 def occluded_copies(image: np.ndarray, patch: int = OCCLUSION_PATCH, fill: float = BACKGROUND) -> np.ndarray:

@@ -84,17 +84,21 @@ def weight_picture(config, weights: dict[str, np.ndarray]) -> np.ndarray:
     """The first layer's weights of a `config.model` as one RGB picture (height, width, 3) of uint8, tiles in rows."""
     model_name = config.model
     tiles = first_layer_tiles(model_name, weights)
-    limits = tile_limits(model_name, tiles)
-    scale, per_row, gap = TILE_SCALE[model_name], TILES_PER_ROW[model_name], GAP[model_name]
-    tile_height, tile_width = tiles.shape[1] * scale, tiles.shape[2] * scale
-    rows = math.ceil(len(tiles) / per_row)
-    columns = min(per_row, len(tiles))
+    scale = TILE_SCALE[model_name]
+    coloured = [diverging_colours(tile, limit, scale) for tile, limit in zip(tiles, tile_limits(model_name, tiles))]
+    return tiled(coloured, TILES_PER_ROW[model_name], GAP[model_name])
+
+
+def tiled(tiles: list[np.ndarray], per_row: int, gap: int) -> np.ndarray:
+    """RGB tiles of one size laid out in rows of `per_row`, `gap` pixels of light grey between them."""
+    tile_height, tile_width = tiles[0].shape[:2]
+    rows, columns = math.ceil(len(tiles) / per_row), min(per_row, len(tiles))
     picture = np.empty((rows * tile_height + (rows - 1) * gap, columns * tile_width + (columns - 1) * gap, 3), np.uint8)
     picture[:] = GAP_RGB
-    for index, (tile, limit) in enumerate(zip(tiles, limits)):
+    for index, tile in enumerate(tiles):
         row, column = divmod(index, per_row)
         top, left = row * (tile_height + gap), column * (tile_width + gap)
-        picture[top:top + tile_height, left:left + tile_width] = diverging_colours(tile, limit, scale)
+        picture[top:top + tile_height, left:left + tile_width] = tile
     return picture
 
 
@@ -110,17 +114,8 @@ def grey_tiles_picture(tiles: np.ndarray, per_row: int, scale: int, gap: int = 4
     value of all the tiles: one scale for a whole layer, so a map that is dark is a map that found
     little. Enlarged by `scale`, `per_row` tiles a row, light grey between them."""
     tiles = np.asarray(tiles, dtype=float)
-    largest = tiles.max(initial=0.0) or 1.0
-    grey = np.clip(tiles / largest, 0, 1) * 255
-    tile_height, tile_width = tiles.shape[1] * scale, tiles.shape[2] * scale
-    rows, columns = math.ceil(len(tiles) / per_row), min(per_row, len(tiles))
-    picture = np.empty((rows * tile_height + (rows - 1) * gap, columns * tile_width + (columns - 1) * gap, 3), np.uint8)
-    picture[:] = GAP_RGB
-    for index, tile in enumerate(grey):
-        row, column = divmod(index, per_row)
-        top, left = row * (tile_height + gap), column * (tile_width + gap)
-        picture[top:top + tile_height, left:left + tile_width] = enlarged(tile, scale)[..., np.newaxis].astype(np.uint8)
-    return picture
+    largest = tiles.max(initial=0.0)
+    return tiled([enlarged(grey_picture_of(tile, largest), scale) for tile in tiles], per_row, gap)
 
 
 def feature_maps_picture(maps: np.ndarray, per_row: int, scale: int) -> np.ndarray:
@@ -136,16 +131,17 @@ def activation_strip(values: np.ndarray, cell: int, per_row: int = 64) -> np.nda
     return enlarged(grey_picture_of(padded.reshape(rows, per_row)), cell)
 
 
-def grey_picture_of(values: np.ndarray) -> np.ndarray:
-    """Values >= 0 as RGB grey levels, white at the largest."""
-    largest = np.asarray(values, dtype=float).max(initial=0.0) or 1.0
-    grey = (np.clip(np.asarray(values, dtype=float) / largest, 0, 1) * 255).astype(np.uint8)
+def grey_picture_of(values: np.ndarray, largest: float | None = None) -> np.ndarray:
+    """Values >= 0 as RGB grey levels, white at `largest` (by default the largest of `values`)."""
+    values = np.asarray(values, dtype=float)
+    largest = (values.max(initial=0.0) if largest is None else largest) or 1.0
+    grey = (np.clip(values / largest, 0, 1) * 255).astype(np.uint8)
     return np.repeat(grey[..., np.newaxis], 3, axis=-1)
 
 
 BRAILLE_BLANK = 0x2800
-# A braille character is a 2x4 grid of dots; the bit of each dot, by (row, column) in that grid.
-BRAILLE_DOTS = {(0, 0): 0x01, (1, 0): 0x02, (2, 0): 0x04, (0, 1): 0x08, (1, 1): 0x10, (2, 1): 0x20, (3, 0): 0x40, (3, 1): 0x80}
+# A braille character is a 2x4 grid of dots (4 rows, 2 columns); the bit of each dot in the character's code.
+BRAILLE_DOT_BITS = np.array([[0x01, 0x08], [0x02, 0x10], [0x04, 0x20], [0x40, 0x80]])
 
 
 # A hover label shows the middle 24x24 of a digit: MNIST centres each digit's 20x20 box by its centre of mass,
@@ -163,8 +159,5 @@ def digits_as_braille(images: np.ndarray, threshold: float = 0.3) -> list[str]:
     middle = images[:, BRAILLE_BORDER:IMAGE_SIZE - BRAILLE_BORDER, BRAILLE_BORDER:IMAGE_SIZE - BRAILLE_BORDER] >= threshold
     count, height, width = middle.shape
     blocks = middle.reshape(count, height // 4, 4, width // 2, 2)  # (digit, line, dot row, character, dot column)
-    bits = np.zeros((4, 2), np.int64)
-    for (row, column), bit in BRAILLE_DOTS.items():
-        bits[row, column] = bit
-    codes = BRAILLE_BLANK + np.einsum("nlrcd,rd->nlc", blocks.astype(np.int64), bits)
+    codes = BRAILLE_BLANK + np.einsum("nlrcd,rd->nlc", blocks.astype(np.int64), BRAILLE_DOT_BITS)
     return ["<br>".join("".join(map(chr, line)) for line in digit) for digit in codes]

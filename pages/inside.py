@@ -11,8 +11,9 @@ import threading
 import numpy as np
 import streamlit as st
 
-from mnist_core.inside import (BACKGROUND, GREY, MAP_DIGITS, OCCLUSION_PATCH, digit_map, gradient_times_input, layer_outputs,
-                               linear_contributions, nearest_digits, occlusion_map, penultimate_features, score_gradient, tsne)
+from mnist_core.inside import (BACKGROUND, GREY, MAP_DIGITS, OCCLUSION_PATCH, digit_map, features_of, gradient_times_input,
+                               layer_outputs, linear_contributions, nearest_digits, occlusion_map, penultimate_features,
+                               score_gradient, tsne)
 from mnist_core.pictures import (activation_strip, bordered, digits_as_braille, diverging_colours, enlarged,
                                  feature_maps_picture)
 from mnist_core.runs import DamagedRunError
@@ -287,11 +288,12 @@ def show_looked_at(model, image, answer: int, digit_key: str) -> None:
     fill = fill_column.radio(_("Occluding patch"), list(OCCLUSION_FILLS), horizontal=True,
                              format_func=in_page_language(lambda choice: _(OCCLUSION_FILLS[choice])),
                              key="inside_occlusion_fill")
+    saliency = score_gradient(model, image, explained)
     maps = [
-        (score_gradient(model, image, explained),
+        (saliency,
          _("**Saliency**: how the score of {digit} would change if a pixel were brighter. Orange would raise it, blue "
            "lower it; white pixels do not matter.", digit=explained)),
-        (gradient_times_input(model, image, explained),
+        (gradient_times_input(saliency, image),
          _("**Gradient x input**: the saliency on the ink alone, what the pixels that are there added to the score. Orange "
            "ink speaks for {digit}, blue ink against.", digit=explained)),
         (occlusion_map(model, image, explained, OCCLUSION_PATCH, fill),
@@ -325,7 +327,9 @@ def show_digit_maps(run, epoch, model, features, map_index) -> None:
                "together; a black cross marks a digit it reads wrong. Hover over a point to see its digit; click it to look "
                "inside.", count=min(MAP_DIGITS, len(validation_labels))))
     labels = validation_labels[:MAP_DIGITS]
-    pictures = digits_as_braille(validation_images[:MAP_DIGITS] / 255.0)
+    # The digits' hover pictures: the same for every epoch of a run, made once.
+    pictures = map_store().get((str(run.folder), "hover pictures"),
+                               lambda: digits_as_braille(validation_images[:MAP_DIGITS] / 255.0))
     projection = st.radio(_("Projection"), list(PROJECTIONS), horizontal=True,
                           format_func=in_page_language(lambda choice: _(PROJECTIONS[choice])), key="inside_projection")
     maps = {epoch: the_map(run, epoch, lambda: model)}
@@ -427,7 +431,7 @@ def inside_page() -> None:
     show_verdict(image, label, description, probabilities)
     show_layers(run, epoch, model, image, outputs, probabilities)
     show_looked_at(model, image, int(probabilities.argmax()), description)
-    features = penultimate_features(model, image[np.newaxis])[0]
+    features = features_of(outputs)
     show_digit_maps(run, epoch, model, features, map_index)
     show_neighbours(run, epoch, model, features, int(probabilities.argmax()))
     if st.session_state.pop("inside_scroll_to_top", False):

@@ -101,16 +101,18 @@ def transform_controls() -> dict:
     return values
 
 
-def show_readings(runs, digit, title: str, key: str) -> None:
-    """Each run's answer to `digit`, and one chart of all their probabilities."""
+def show_readings(runs, digit, title: str, key: str) -> list:
+    """Each run's answer to `digit`, and one chart of all their probabilities; returns the probabilities."""
     probabilities = [predict_probabilities(model_of(run), digit)[0] for run in runs]
     readings = [_("{run}: {answer} ({confidence:.0%})", run=short_label(run), answer=int(p.argmax()), confidence=float(p.max()))
                 for run, p in zip(runs, probabilities)]
     st.write(plain(_("Read as: {readings}", readings=listed(readings))))  # run names are the students' text
     show_chart(runs_probability_bars([short_label(run) for run in runs], probabilities, title), key=key)
+    return probabilities
 
 
-def show_attack(runs, digit, label) -> None:
+def show_attack(runs, digit, label, readings: list) -> None:
+    """FGSM on `digit`, each run with its own gradient; `readings`: each run's probabilities for `digit`."""
     st.subheader(_("An adversarial attack (FGSM)"))
     st.write(_("The fast gradient sign method pushes every pixel by epsilon in the direction that raises the model's loss "
                "most, found with the gradient (tf.GradientTape). A change you can barely see can turn the answer. It attacks "
@@ -120,9 +122,9 @@ def show_attack(runs, digit, label) -> None:
         st.caption(_("Your drawing has no true label, so each run is pushed away from its own answer."))
     columns = wrapping_columns(len(runs), key="robust_attacks", least_width_rem=10)
     probabilities = []
-    for run, column in zip(runs, columns):
+    for run, column, reading in zip(runs, columns, readings):
         model = model_of(run)
-        target = label if label is not None else int(predict_probabilities(model, digit)[0].argmax())
+        target = label if label is not None else int(reading.argmax())
         adversarial, perturbation = fgsm(model, digit[np.newaxis], [target], epsilon)
         answer = predict_probabilities(model, adversarial)[0]
         probabilities.append(answer)
@@ -181,8 +183,8 @@ def robustness_page() -> None:
     before.image(enlarged(digit, DIGIT_SCALE), width=28 * DIGIT_SCALE,
                  caption=_("as it was (labelled {label})", label=label) if label is not None else _("as it was"))
     after.image(enlarged(varied, DIGIT_SCALE), width=28 * DIGIT_SCALE, caption=_("changed"))
-    show_readings(runs, varied, _("Probability of each digit, changed"), key="robust_changed_bars")
-    show_attack(runs, varied, label)
+    readings = show_readings(runs, varied, _("Probability of each digit, changed"), key="robust_changed_bars")
+    show_attack(runs, varied, label, readings)
     show_curves(runs)
 
 

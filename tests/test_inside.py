@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from mnist_core import TrainConfig
-from mnist_core.inside import (digit_map, gradient_times_input, layer_outputs, linear_contributions,
+from mnist_core.inside import (digit_map, features_of, gradient_times_input, layer_outputs, linear_contributions,
                                nearest_digits, occlusion_map, pca, penultimate_features, score_gradient, tsne)
 from mnist_core.models import build_model
 from mnist_core.pictures import digits_as_braille
@@ -40,7 +40,7 @@ def test_the_linear_contribution_maps_add_up_to_each_score_minus_its_bias(sample
     # Blank paper casts no vote: a pixel of value 0 contributes 0 to every digit.
     assert np.all(contributions[:, image == 0] == 0)
     # Gradient x input is the same map for the linear model: its gradient is the column of W.
-    np.testing.assert_allclose(gradient_times_input(model, image, 7), contributions[7], rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(gradient_times_input(score_gradient(model, image, 7), image), contributions[7], rtol=1e-5, atol=1e-6)
 
 
 @pytest.mark.parametrize("filters, hidden_units", [(8, 32), (16, 64)])
@@ -66,10 +66,12 @@ def test_the_mlp_shows_each_hidden_layer_and_the_penultimate_features_are_its_la
         ("hidden_1", "dense", (48,)), ("hidden_2", "dense", (48,)), ("output", "output", (10,))]
     features = penultimate_features(model, image[np.newaxis])
     np.testing.assert_allclose(features[0], outputs[1].values, rtol=1e-5, atol=1e-6)
+    np.testing.assert_array_equal(features_of(outputs), outputs[1].values)  # the page's, from the same pass
     # The linear model has no hidden layer: its features are its ten scores.
     linear = randomised_linear_model()
     np.testing.assert_allclose(penultimate_features(linear, image[np.newaxis])[0], layer_outputs(linear, image)[-1].values,
                                rtol=1e-5, atol=1e-5)
+    np.testing.assert_array_equal(features_of(layer_outputs(linear, image)), layer_outputs(linear, image)[-1].values)
 
 
 def test_saliency_is_zero_where_a_pixel_cannot_matter(sample_dataset):
@@ -92,7 +94,7 @@ def test_saliency_is_zero_where_a_pixel_cannot_matter(sample_dataset):
             assert np.abs(saliency).max() > 0  # and not zero everywhere: the other pixels matter
     # Gradient x input is zero on blank paper, for any model.
     cnn = build_model(TrainConfig.for_model("cnn", cnn_filters=8, hidden_units=32))
-    assert np.all(gradient_times_input(cnn, image, 5)[image == 0] == 0)
+    assert np.all(gradient_times_input(score_gradient(cnn, image, 5), image)[image == 0] == 0)
 
 
 def test_occluding_a_blank_area_changes_nothing_and_covering_the_ink_does(sample_dataset):

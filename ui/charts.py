@@ -280,8 +280,13 @@ def digit_bars(values, title: str, axis_title: str, highlight: int | None = None
     """One bar per digit 0-9 (probabilities, per-class accuracy)."""
     colours = [VALIDATION_COLOUR if digit == highlight else TRAIN_COLOUR for digit in range(10)]
     figure = go.Figure(go.Bar(x=list(range(10)), y=list(values), marker_color=colours,
-                              hovertemplate=_("digit %{x}: %{y:.1%}<extra></extra>")))
+                              hovertemplate=_("digit %{x}: %{y:.1%}") + "<extra></extra>"))
     styled(figure, title, height=320, legend_below=False)
+    return shares_per_digit(figure, axis_title)
+
+
+def shares_per_digit(figure: go.Figure, axis_title: str) -> go.Figure:
+    """The axes of a bar chart of a share per digit: the ten digits, and 0% to 100%."""
     figure.update_layout(xaxis_title=_("digit"), yaxis_title=axis_title)
     figure.update_xaxes(dtick=1)
     figure.update_yaxes(tickformat=PERCENT_TICKS, range=[0, 1])
@@ -341,11 +346,8 @@ def runs_probability_bars(run_labels: list[str], probabilities: list, title: str
                                 marker_color=SERIES_COLOURS[position % len(SERIES_COLOURS)],
                                 hovertemplate=_("digit %{x}: %{y:.1%}") + "<extra>%{fullData.name}</extra>"))
     styled(figure, title, height=340)
-    figure.update_layout(xaxis_title=_("digit"), yaxis_title=_("probability"), barmode="group",
-                         legend={"orientation": "h", "y": -0.35, "x": 0, "font": TICK_FONT})
-    figure.update_xaxes(dtick=1)
-    figure.update_yaxes(tickformat=PERCENT_TICKS, range=[0, 1])
-    return figure
+    figure.update_layout(barmode="group", legend={"orientation": "h", "y": -0.35, "x": 0, "font": TICK_FONT})
+    return shares_per_digit(figure, _("probability"))
 
 
 # The robustness chart's three panels: what changes, and the unit of its size; and the step between tick labels.
