@@ -16,8 +16,7 @@ from ui.jobs import (POLL_SECONDS, current_activity, current_job, duration_words
 from ui.i18n import N_, _, number, say
 from ui.navigation import require_navigation
 from ui.plain import plain
-from ui.settings import (AUGMENTATION_EFFECT, apply_settings, current_config, describe, model_name, setting_text,
-                         settings_sidebar)
+from ui.settings import apply_settings, current_config, describe, model_name, setting_text, settings_sidebar
 from ui.workspace import workspace_runs
 
 RUN_NAME_LENGTH = 60
@@ -104,7 +103,9 @@ def show_job(job, rendered_while_running: bool, rendered_paused: bool) -> None:
     if job.name == OVERFITTING_RUN_NAME:  # the preset opens here: its lesson comes along
         about_column.caption(_("**What to look for:** {look_for}", look_for=_(OVERFITTING_LOOK_FOR)))
     if is_augmented(job.config):
-        about_column.caption(_("**Augmented:** {effect}", effect=_(AUGMENTATION_EFFECT)))
+        # One line, not the sidebar's whole paragraph: at 1280x720 the charts stay on screen.
+        about_column.caption(_("**Augmented:** its training digits are varied at random, so it learns more slowly but the "
+                               "gap between its training and validation curves stays smaller. Augmentation regularises."))
     by_iteration = by_iteration_switch(view_column, key="curve_view")
     # Paused (and come to rest), the step buttons share the progress bar's line and the weights the
     # curves' row: at 1280x720 everything a step moves stays in sight.

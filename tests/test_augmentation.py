@@ -131,7 +131,7 @@ def test_the_sidebar_sets_augmentation_and_the_train_page_says_what_it_does(runs
     assert not app.exception and not app.error
     captions = [shown(caption) for caption in app.caption]
     assert any("shift (pixels) 2" in caption and "rotation (degrees) 15" in caption for caption in captions), captions
-    assert any(caption.startswith("**Augmented:** Each time a training digit is seen") for caption in captions)
+    assert any(caption.startswith("**Augmented:** its training digits are varied at random") for caption in captions)
     (config_file,) = runs_root.glob("*/*/config.json")
     saved = TrainConfig.from_json(config_file.read_text())
     assert (saved.augment_shift, saved.augment_rotation, saved.augment_scale) == (2.0, 15.0, 0.0)

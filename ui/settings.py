@@ -167,7 +167,7 @@ def learning_rate_help() -> str:
              rate=usual_learning_rate(model, optimizer))
 
 
-# What augmentation does to the curves: said in the sidebar and beside an augmented run's curves.
+# What augmentation does to the curves: said in the sidebar (and, in a line, beside an augmented run's curves).
 AUGMENTATION_EFFECT = N_(
     "Each time a training digit is seen it is varied at random: moved, turned, resized, its pen thinner or bolder. "
     "The model cannot memorize exact pixels, so augmentation acts as a regulariser: the training curves rise more "
