@@ -59,7 +59,7 @@ def seconds_per_step(configs: dict[str, TrainConfig], dataset, rounds: int = 20,
     for name, config in configs.items():
         trainer = CompiledTrainer(config)
         trainer.reset(build_model(config), config, steps_per_epoch=1000)
-        trainer.start_epoch(config.seed, 1)
+        trainer.start_epoch(config.seed, 1, len(split.train_labels))
         trainer.train_chunk(images, labels, order, tf.constant(config.batch_size), tf.constant(0), tf.constant(steps))  # trace
         trainers[name] = trainer
     timings = {name: [] for name in configs}

@@ -8,8 +8,10 @@ variations while it trains, it learns what does not change. The validation and t
 augmented: they measure the model on digits as they are.
 
 Everything happens inside the compiled training step with TensorFlow ops, on the fly (a new variation
-every time a digit is seen), and seeded: the same seed, epoch and step give the same variations.
-`augment` takes the amounts as tensors, so one compiled step serves every amount (trainers.py).
+every time a digit is seen), and seeded: each epoch draws its numbers from the run's seed and the epoch,
+one column per place in the epoch's shuffled order, so a run repeats exactly however its steps are
+grouped into compiled calls. `vary` takes the amounts as tensors, so one compiled step serves every
+amount (trainers.py).
 """
 
 from __future__ import annotations
@@ -52,9 +54,12 @@ def _brightest_neighbour(images):
 def _thicker_or_thinner(images, thickness):
     """Each digit's pen made bolder (thickness > 0) or thinner (< 0), by that share of a 3x3 grey-scale
     dilation (the brightest of each pixel's neighbours) or erosion (the darkest), one value per digit:
-    a blend, so a stroke thins without vanishing at small amounts."""
+    a blend, so a stroke thins without vanishing at small amounts. An erosion is a dilation of the
+    negative image, negated, so one dilation of each digit times its direction (+1 or -1) serves both:
+    half the work of computing both and choosing."""
     strength = tf.reshape(thickness, [-1, 1, 1, 1])
-    target = tf.where(strength > 0, _brightest_neighbour(images), -_brightest_neighbour(-images))
+    direction = tf.where(strength < 0, -1.0, 1.0)
+    target = direction * _brightest_neighbour(direction * images)
     return images + tf.abs(strength) * (target - images)
 
 
@@ -76,17 +81,29 @@ def transform_digits(images, shift_x, shift_y, rotation_degrees, zoom, thickness
     return tf.clip_by_value(images[..., 0], 0.0, 1.0)
 
 
-def augment(images, amounts, seed):
-    """A batch of float digits (N, 28, 28) in [0, 1], each varied at random: shifted by up to
-    `amounts[0]` pixels, turned by up to `amounts[1]` degrees, scaled by up to `amounts[2]` (0.1:
-    from 90% to 110%), its pen thinner or bolder by up to `amounts[3]` (see _thicker_or_thinner),
-    each drawn uniformly from [-amount, +amount]. `seed` is a stateless seed, shape [2]: the same
-    seed gives the same variations. The labels are untouched: a varied digit is still that digit."""
+# How many random numbers each digit's variation takes: shift right, shift down, rotation, size, pen.
+DRAWS_PER_DIGIT = 5
+
+
+def variation_draws(count, seed):
+    """The random numbers of `count` digits' variations, each uniform in [-1, 1], shape
+    (DRAWS_PER_DIGIT, count). `seed` is a stateless seed, shape [2]: the same seed gives the same numbers."""
+    return tf.random.stateless_uniform([DRAWS_PER_DIGIT, count], seed, -1.0, 1.0)
+
+
+def vary(images, amounts, draws):
+    """A batch of float digits (N, 28, 28) in [0, 1], each varied by its column of `draws` (see
+    variation_draws) times the amounts: shifted by up to `amounts[0]` pixels, turned by up to
+    `amounts[1]` degrees, scaled by up to `amounts[2]` (0.1: from 90% to 110%), its pen thinner or
+    bolder by up to `amounts[3]` (see _thicker_or_thinner). The labels are untouched: a varied digit
+    is still that digit."""
     amounts = tf.convert_to_tensor(amounts, tf.float32)
-    count = tf.shape(images)[0]
+    shift_x, shift_y, rotation, size, pen = tf.unstack(draws, DRAWS_PER_DIGIT)
+    return transform_digits(images, shift_x * amounts[0], shift_y * amounts[0], rotation * amounts[1], 1.0 + size * amounts[2],
+                            pen * amounts[3])
 
-    def draw(index, amount):
-        return tf.random.stateless_uniform([count], tf.random.experimental.stateless_fold_in(seed, index), -1.0, 1.0) * amount
 
-    return transform_digits(images, draw(0, amounts[0]), draw(1, amounts[0]), draw(2, amounts[1]), 1.0 + draw(3, amounts[2]),
-                            draw(4, amounts[3]))
+def augment(images, amounts, seed):
+    """`vary` with numbers drawn from `seed` (a stateless seed, shape [2]): the same seed gives the same
+    variations."""
+    return vary(images, amounts, variation_draws(tf.shape(images)[0], seed))

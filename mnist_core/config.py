@@ -242,7 +242,7 @@ OVERFITTING_LOOK_FOR = N_(
     "digits, dropout, or an L2 penalty, and watch the gap close.")
 
 
-# The settings that say how much to vary each training digit (augmentation.py), in the order `augment` takes them.
+# The settings that say how much to vary each training digit (augmentation.py), in the order `vary` takes them.
 AUGMENTATION_SETTINGS = ("augment_shift", "augment_rotation", "augment_scale", "augment_thickness")
 
 

@@ -21,7 +21,7 @@ import threading
 from contextlib import contextmanager
 from typing import Iterator
 
-from .augmentation import amounts_of, augment
+from .augmentation import DRAWS_PER_DIGIT, amounts_of, variation_draws, vary
 from .config import AUGMENTATION_SETTINGS, is_augmented, setting_applies
 from .data import IMAGE_SIZE
 from .models import build_model, count_parameters, images_to_input, make_measure, optimizer_with_rate
@@ -63,6 +63,11 @@ def make_train_chunk(train_step, augmentation: "Augmentation | None" = None):
     compiled graph: TensorFlow keeps a traced graph's captures for the life of the process, so a
     captured copy of the training set (42 MB for all of MNIST) would outlive every run, and a
     captured batch size would need a graph per batch size.
+
+    An augmented call varies all its digits at once, before its first step: one image transform of
+    a few thousand digits costs about 60% of the same work done batch by batch
+    (benchmarks/augmentation.py), which keeps augmentation's cost on a CNN epoch within its bound.
+    The caller keeps such calls to AUGMENTED_CHUNK_DIGITS digits (Augmentation.most_steps).
     """
 
     @tf.function(input_signature=[tf.TensorSpec([None, IMAGE_SIZE, IMAGE_SIZE], tf.uint8), tf.TensorSpec([None], tf.int32),
@@ -74,12 +79,18 @@ def make_train_chunk(train_step, augmentation: "Augmentation | None" = None):
         inside the compiled loop: logging every iteration costs no Python per batch."""
         losses = tf.TensorArray(tf.float32, size=step_count)
         right_answers = tf.TensorArray(tf.int32, size=step_count)
+        chunk_start = first_step * batch_size
+        chunk_order = order[chunk_start:(first_step + step_count) * batch_size]
+        if augmentation is not None:  # decided when traced: a run without augmentation has no trace of it
+            # Each digit varied by the numbers of its place in the epoch's order.
+            draws = augmentation.draws[:, chunk_start:chunk_start + tf.size(chunk_order)]
+            chunk_images = vary(images_to_input(tf.gather(train_images, chunk_order)), augmentation.amounts, draws)
         for index in tf.range(step_count):
-            step = first_step + index
-            batch = order[step * batch_size:(step + 1) * batch_size]
-            images = images_to_input(tf.gather(train_images, batch))
-            if augmentation is not None:  # decided when traced: a run without augmentation has no trace of it
-                images = augment(images, augmentation.amounts, tf.random.experimental.stateless_fold_in(augmentation.seed, step))
+            batch = chunk_order[index * batch_size:(index + 1) * batch_size]
+            if augmentation is not None:
+                images = chunk_images[index * batch_size:(index + 1) * batch_size]
+            else:
+                images = images_to_input(tf.gather(train_images, batch))
             loss, right = train_step(images, tf.gather(train_labels, batch))
             losses = losses.write(index, loss)
             right_answers = right_answers.write(index, right)
@@ -88,19 +99,30 @@ def make_train_chunk(train_step, augmentation: "Augmentation | None" = None):
     return train_chunk
 
 
+# The most digits an augmented compiled call varies at once (their float copies: 12.5 MB): enough to
+# cost about what a larger group would, little memory for a server training several runs at once.
+AUGMENTED_CHUNK_DIGITS = 4096
+
+
 class Augmentation:
-    """How much a trainer varies its training digits, and the seed of this epoch's variations: variables,
-    so one compiled step serves every amount and every epoch (each step folds its number into the seed)."""
+    """How much a trainer varies its training digits, and this epoch's random numbers, one column per
+    place in its shuffled order (augmentation.variation_draws): variables, so one compiled step serves
+    every amount, epoch and training-set size."""
 
     def __init__(self):
         self.amounts = tf.Variable(tf.zeros(len(AUGMENTATION_SETTINGS)), trainable=False)
-        self.seed = tf.Variable(tf.zeros(2, tf.int32), trainable=False)
+        self.draws = tf.Variable(tf.zeros([DRAWS_PER_DIGIT, 0]), shape=[DRAWS_PER_DIGIT, None], trainable=False)
 
     def set(self, config) -> None:
         self.amounts.assign(amounts_of(config))
 
-    def start_epoch(self, seed: int, epoch: int) -> None:
-        self.seed.assign([seed, epoch])
+    def start_epoch(self, seed: int, epoch: int, digit_count: int) -> None:
+        self.draws.assign(variation_draws(digit_count, [seed, epoch]))
+
+    @staticmethod
+    def most_steps(batch_size: int) -> int:
+        """The most steps of one compiled call, so that it varies at most AUGMENTED_CHUNK_DIGITS digits."""
+        return max(1, AUGMENTED_CHUNK_DIGITS // batch_size)
 
 
 class ResettableLearningRate(keras.optimizers.schedules.LearningRateSchedule):
@@ -169,10 +191,15 @@ class CompiledTrainer:
         if self.augmentation is not None:
             self.augmentation.set(config)
 
-    def start_epoch(self, seed: int, epoch: int) -> None:
-        """Before each epoch: the seed of its digits' variations, if the run varies them."""
+    def start_epoch(self, seed: int, epoch: int, digit_count: int) -> None:
+        """Before each epoch of `digit_count` training digits: the random numbers of their variations, if
+        the run varies them."""
         if self.augmentation is not None:
-            self.augmentation.start_epoch(seed, epoch)
+            self.augmentation.start_epoch(seed, epoch, digit_count)
+
+    def most_steps(self, batch_size: int) -> int | None:
+        """The most steps one compiled call may take, or None for no limit."""
+        return self.augmentation.most_steps(batch_size) if self.augmentation is not None else None
 
 
 _idle_trainers: list[CompiledTrainer] = []  # least recently used first

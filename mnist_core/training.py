@@ -141,7 +141,7 @@ class Training:
             for epoch in range(1, config.epochs + 1):
                 epoch_start = time.perf_counter()
                 order = tf.constant(shuffled_order(config.seed, epoch, training_examples), dtype=tf.int32)
-                trainer.start_epoch(config.seed, epoch)
+                trainer.start_epoch(config.seed, epoch, training_examples)
                 step = 0
                 while step < self.steps_per_epoch:
                     asked_at = time.perf_counter()
@@ -164,7 +164,7 @@ class Training:
                             "everyone gets a turn; {kept}. {advice}", when=self._when(epoch, step),
                             minutes=self.time_limit_seconds / 60, kept=self._kept_text(), advice=SHORTER_RUN_ADVICE))
                         return
-                    steps = min(chunk_steps, allowed_steps)
+                    steps = min(chunk_steps, allowed_steps, trainer.most_steps(config.batch_size) or allowed_steps)
                     chunk_start = time.perf_counter()
                     losses, right_answers = trainer.train_chunk(train_images, train_labels, order, batch_size,
                                                                 tf.constant(step, tf.int32), tf.constant(steps, tf.int32))

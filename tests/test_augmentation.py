@@ -13,7 +13,7 @@ from mnist_core.config import split_for_config
 from mnist_core.training import metrics_sample
 from mnist_core.models import evaluate
 from mnist_core.quiet_tensorflow import tf
-from mnist_core.trainers import borrowed_trainer, graph_key
+from mnist_core.trainers import AUGMENTED_CHUNK_DIGITS, Augmentation, CompiledTrainer, borrowed_trainer, graph_key
 from mnist_core.models import build_model
 
 EVERYTHING = [2.0, 15.0, 0.15, 0.5]  # shift, rotation, scale, thickness
@@ -64,6 +64,34 @@ def test_augmentation_is_reproducible_with_a_seed(sample_dataset):
     first = augment(images, EVERYTHING, tf.constant([5, 9])).numpy()
     np.testing.assert_array_equal(first, augment(images, EVERYTHING, tf.constant([5, 9])).numpy())
     assert not np.array_equal(first, augment(images, EVERYTHING, tf.constant([5, 10])).numpy())
+
+
+def test_each_digit_gets_the_same_variation_however_the_steps_are_grouped_into_calls(sample_dataset):
+    """An augmented call varies all its digits at once, with the numbers of their places in the epoch's
+    order: a run's chunk sizes follow the machine's speed, so its variations must not depend on them."""
+    config = TrainConfig(epochs=1, batch_size=50, augment_shift=2.0, augment_rotation=15.0, augment_scale=0.15,
+                         augment_thickness=0.5)
+    split = split_for_config(sample_dataset, config)
+    images, labels = tf.constant(split.train_images), tf.constant(split.train_labels, tf.int32)
+    order = tf.constant(np.random.default_rng(0).permutation(len(split.train_labels)), tf.int32)
+
+    def losses_and_weights(chunk_sizes):
+        trainer = CompiledTrainer(config)
+        trainer.reset(build_model(config), config, steps_per_epoch=sum(chunk_sizes))
+        trainer.start_epoch(config.seed, 1, len(split.train_labels))
+        losses, step = [], 0
+        for size in chunk_sizes:
+            chunk_losses, _right = trainer.train_chunk(images, labels, order, tf.constant(50), tf.constant(step), tf.constant(size))
+            losses.extend(chunk_losses.numpy())
+            step += size
+        return np.array(losses), trainer.model.get_weights()[0]
+
+    whole_losses, whole_weights = losses_and_weights([8])
+    grouped_losses, grouped_weights = losses_and_weights([3, 1, 4])
+    np.testing.assert_allclose(grouped_losses, whole_losses, rtol=1e-5)
+    np.testing.assert_allclose(grouped_weights, whole_weights, rtol=1e-4, atol=1e-6)
+    # Each call varies at most AUGMENTED_CHUNK_DIGITS digits, whatever its batch size.
+    assert Augmentation.most_steps(50) * 50 <= AUGMENTED_CHUNK_DIGITS and Augmentation.most_steps(10_000) == 1
 
 
 def history_of(config, dataset):
