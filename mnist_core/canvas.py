@@ -10,6 +10,7 @@ instead, so students can see why that fails for a small or off-centre digit.
 from __future__ import annotations
 
 import dataclasses
+import math
 
 import numpy as np
 from PIL import Image
@@ -40,6 +41,11 @@ METHODS = ("mnist", "naive")
 # never thinned.
 WIDEST_STROKE = 3.3
 THINNEST_CANVAS_STROKE = 3  # thinning stops before a stroke on the canvas is narrower than this
+# A pass of thinning takes a pixel off each end of the ink, so the ink's box shrinks by about two
+# pixels each way. A box shrinking by more than this in one pass lost a whole stroke at the digit's
+# edge (a bold closed 4's triangle fills with ink, which keeps the mean width high while its thinner
+# stem and bar vanish), so thinning stops before that pass.
+MOST_BOX_SHRINK_A_PASS = 4
 
 
 @dataclasses.dataclass(frozen=True)
@@ -123,20 +129,38 @@ def cropped_and_scaled(grey: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def thinned_to_mnist_strokes(grey: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
     """(cropped, scaled, pixels thinned off each side): the strokes thinned a pixel at a time until,
-    scaled to 20 px, they are no wider than MNIST's (a small digit's pen width grows with it)."""
+    scaled to 20 px, they are no wider than MNIST's (a small digit's pen width grows with it).
+
+    A digit whose loop filled with ink (a bold closed 4's triangle) never gets there: the filled part
+    keeps the mean width high while its thinner strokes wear away. When a pass would wipe out a stroke,
+    that stroke is a pixel or two wide, so the thinning goes back until it is as wide as MNIST's
+    strokes at this digit's scale."""
+    passes = [grey]  # the canvas after 0, 1, 2, ... passes
     cropped, scaled = cropped_and_scaled(grey)
-    passes = 0
     while stroke_width(scaled) > WIDEST_STROKE:
-        thinner = thinned(grey)
+        thinner = thinned(passes[-1])
         if not (thinner >= INK_THRESHOLD).any() or stroke_width(thinner) < THINNEST_CANVAS_STROKE:
             break
-        grey, passes = thinner, passes + 1
-        cropped, scaled = cropped_and_scaled(grey)
-    return cropped, scaled, passes
+        box = ink_box_size(passes[-1])
+        if (box - ink_box_size(thinner) > MOST_BOX_SHRINK_A_PASS).any():
+            # Each pass back widens the thinnest stroke by two pixels; scaled by DIGIT_BOX / box, it should come to WIDEST_STROKE.
+            passes_back = math.ceil(WIDEST_STROKE * box.max() / DIGIT_BOX / 2)
+            del passes[max(1, len(passes) - passes_back):]
+            cropped, scaled = cropped_and_scaled(passes[-1])
+            break
+        passes.append(thinner)
+        cropped, scaled = cropped_and_scaled(thinner)
+    return cropped, scaled, len(passes) - 1
 
 
 def ink_rows_and_columns(ink: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
+
+
+def ink_box_size(grey: np.ndarray) -> np.ndarray:
+    """(height, width) of the box around the ink (at least INK_THRESHOLD bright)."""
+    rows, columns = ink_rows_and_columns(grey >= INK_THRESHOLD)
+    return np.array([rows[-1] - rows[0] + 1, columns[-1] - columns[0] + 1])
 
 
 def preprocess_canvas(image: np.ndarray, method: str = "mnist") -> tuple[np.ndarray | None, PreprocessingSteps]:

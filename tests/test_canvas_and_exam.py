@@ -149,3 +149,24 @@ def test_the_server_keeps_the_most_recent_exams_per_workspace_and_run():
     exams.put(("class-a", "run-3", 5, "completed"), "third")
     assert exams.get(("class-a", "run-2", 5, "completed")) is None
     assert exams.get(("class-a", "run-1", 5, "completed")) == "first"
+
+
+@pytest.mark.parametrize("height, pen, triangle_width", [(90, 22, 0.35), (80, 18, 0.3), (188, 40, 0.45)])
+def test_thinning_a_bold_closed_four_keeps_its_stem_and_bar(height, pen, triangle_width):
+    """Seen in benchmarks/drawn_digits.py: a closed 4 drawn with a bold pen fills its triangle, and the
+    thinning, guided by the filled triangle's width, went on until the stem and the bar were wiped out,
+    leaving a slash the models read as 1 or 7. A pass takes a pixel off each side of every stroke, so
+    the ink's box shrinks by about that much a pass, and by far more when a stroke is lost."""
+    top, left = 140 - height // 2, 60
+
+    def closed_four(pencil):
+        stem_x, bar_y, bar_end = left + height * triangle_width, top + height * 0.62, left + height * 0.6
+        pencil.line((stem_x, top + height, stem_x, top, left, bar_y, bar_end, bar_y), fill="white", width=pen, joint="curve")
+        for x, y in ((stem_x, top + height), (bar_end, bar_y)):  # a round pen's ends
+            pencil.ellipse((x - pen / 2, y - pen / 2, x + pen / 2, y + pen / 2), fill="white")
+
+    digit, steps = preprocess_canvas(canvas_with(closed_four))
+    assert digit is not None
+    drawn_height, drawn_width = ink_box(steps.grey)
+    kept_height, kept_width = np.array(steps.cropped.shape) + 2 * steps.thinned_by
+    assert kept_height >= 0.95 * drawn_height and kept_width >= 0.95 * drawn_width, (steps.cropped.shape, steps.thinned_by)
