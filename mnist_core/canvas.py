@@ -44,7 +44,7 @@ THINNEST_CANVAS_STROKE = 3  # thinning stops before a stroke on the canvas is na
 # A pass of thinning takes a pixel off each end of the ink, so the ink's box shrinks by about two
 # pixels each way. A box shrinking by more than this in one pass lost a whole stroke at the digit's
 # edge (a bold closed 4's triangle fills with ink, which keeps the mean width high while its thinner
-# stem and bar vanish), so thinning stops before that pass.
+# stem and bar vanish): see thinned_to_mnist_strokes.
 MOST_BOX_SHRINK_A_PASS = 4
 
 
