@@ -155,7 +155,7 @@ def test_the_server_keeps_the_most_recent_exams_per_workspace_and_run():
 def test_thinning_a_bold_closed_four_keeps_its_stem_and_bar(height, pen, triangle_width):
     """Seen in benchmarks/drawn_digits.py: a closed 4 drawn with a bold pen fills its triangle, and the
     thinning, guided by the filled triangle's width, went on until the stem and the bar were wiped out,
-    leaving a slash the models read as 1 or 7. A pass takes a pixel off each side of every stroke, so
+    leaving a slash, no longer a 4. A pass takes a pixel off each side of every stroke, so
     the ink's box shrinks by about that much a pass, and by far more when a stroke is lost."""
     top, left = 140 - height // 2, 60
 
