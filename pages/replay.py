@@ -151,7 +151,11 @@ def advance_while_playing(epochs: list[int], seconds_per_epoch: float) -> None:
     if index + 1 < len(epochs):
         show_epoch(epochs[index + 1])
     if index + 2 >= len(epochs):
-        st.session_state.replay_playing = False  # the last epoch is shown by this run; the next drops the timer
+        # The last epoch: shown by the whole page at once, without the player's timer. Left to the next tick,
+        # the timer ran on for a second beside the Back button and the slider, and a tick sent in that second
+        # carried the slider's old value back, undoing a click on Back (seen in CI).
+        st.session_state.replay_playing = False
+        st.rerun()
 
 
 def speed_control(where) -> float:
