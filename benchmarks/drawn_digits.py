@@ -48,7 +48,7 @@ import numpy as np  # noqa: E402
 from PIL import Image, ImageDraw  # noqa: E402
 
 from mnist_core import TrainConfig, load_mnist, predict_probabilities, train  # noqa: E402
-from mnist_core.canvas import INK_THRESHOLD, ink_rows_and_columns, preprocess_canvas  # noqa: E402
+from mnist_core.canvas import INK_THRESHOLD, ink_box_size, preprocess_canvas  # noqa: E402
 from mnist_core.config import MODEL_NAMES  # noqa: E402
 
 CANVAS_SIZE = 280
@@ -206,8 +206,7 @@ def preprocessed(canvases: list[np.ndarray], method: str) -> tuple[np.ndarray, n
         digit, steps = preprocess_canvas(canvas, method)
         inputs.append(np.zeros((28, 28), np.float32) if digit is None else digit)
         refused.append(digit is None)
-        rows, columns = ink_rows_and_columns(steps.grey >= INK_THRESHOLD)
-        before = np.array([rows[-1] - rows[0], columns[-1] - columns[0]]) + 1 if len(rows) else np.zeros(2)
+        before = ink_box_size(steps.grey) if (steps.grey >= INK_THRESHOLD).any() else np.zeros(2)
         after = np.array(steps.cropped.shape) + 2 * steps.thinned_by if steps.cropped is not None else before
         eaten.append(bool((after < 0.9 * before).any()))
     return np.stack(inputs), np.array(refused), np.array(eaten)

@@ -39,13 +39,11 @@ import numpy as np  # noqa: E402
 
 from mnist_core import TrainConfig, load_mnist, train  # noqa: E402
 from mnist_core.config import split_for_config  # noqa: E402
-from mnist_core.inside import (MAP_DIGITS, digit_map, features_of, gradient_times_input, layer_outputs,  # noqa: E402
-                               linear_contributions, nearest_digits, occlusion_map, pca, penultimate_features,
-                               score_gradient, tsne)
+from mnist_core.inside import (MAP_DIGITS, NEIGHBOUR_POOL, digit_map, features_of, gradient_times_input,  # noqa: E402
+                               layer_outputs, linear_contributions, nearest_digits, occlusion_map, pca,
+                               penultimate_features, score_gradient, tsne)
 
 MODELS = ("cnn", "mlp", "linear")
-TRAINING_DIGITS_KEPT = 5000  # ui.dataset.TRAINING_DIGITS_KEPT: the neighbours are looked for among these
-NEIGHBOURS = 8               # pages/inside.py's NEIGHBOURS
 GOALS = {"inspector": 1.0, "pca": 1.0, "tsne": 30.0}  # seconds: the issue's goals
 PARTS = ("layers", "saliency", "grad x input", "occlusion", "neighbours")
 
@@ -72,7 +70,7 @@ def inspector_update(model, image: np.ndarray, training_features: np.ndarray, li
 
     def neighbours():
         features = features_of(outputs)
-        return nearest_digits(features, training_features, NEIGHBOURS)
+        return nearest_digits(features, training_features)
 
     parts["neighbours"], _nearest = seconds_of(neighbours)
     return parts
@@ -109,12 +107,12 @@ def main() -> None:
     print()
 
     print(f"1. The inspector's update after a digit is picked (median of {arguments.digits} test digits after one warm-up), s")
-    print(f"{'model':8s} {'features of 5,000 training digits (once)':>41s}" + "".join(f" {part:>12s}" for part in PARTS)
+    print(f"{'model':8s} {f'features of {NEIGHBOUR_POOL:,} training digits (once)':>41s}" + "".join(f" {part:>12s}" for part in PARTS)
           + f" {'total':>8s} {'goal':>6s}")
     inspector = {}
     for name in MODELS:
         model, split = models[name], splits[name]
-        training_images = split.train_images[:TRAINING_DIGITS_KEPT]
+        training_images = split.train_images[:NEIGHBOUR_POOL]
         once, training_features = seconds_of(penultimate_features, model, training_images)
         timings = [inspector_update(model, image, training_features, name == "linear") for image in digits]
         timings = timings[1:]  # after the warm-up

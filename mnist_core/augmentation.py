@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 
-from .config import AUGMENTATION_SETTINGS, is_augmented  # noqa: F401  (is_augmented: for the trainers)
+from .config import AUGMENTATION_SETTINGS
 from .data import IMAGE_SIZE
 from .quiet_tensorflow import tf
 
@@ -101,9 +101,3 @@ def vary(images, amounts, draws):
     shift_x, shift_y, rotation, size, pen = tf.unstack(draws, DRAWS_PER_DIGIT)
     return transform_digits(images, shift_x * amounts[0], shift_y * amounts[0], rotation * amounts[1], 1.0 + size * amounts[2],
                             pen * amounts[3])
-
-
-def augment(images, amounts, seed):
-    """`vary` with numbers drawn from `seed` (a stateless seed, shape [2]): the same seed gives the same
-    variations."""
-    return vary(images, amounts, variation_draws(tf.shape(images)[0], seed))

@@ -30,6 +30,8 @@ from .quiet_tensorflow import keras, tf
 OCCLUSION_PATCH = 5          # pixels: about a stroke's width and a half, so covering it can hide one stroke
 BACKGROUND, GREY = 0.0, 0.5  # what the occluding patch is filled with
 MAP_DIGITS = 2000            # validation digits on the map: enough for ten clusters, few enough for t-SNE in seconds
+NEIGHBOURS = 8               # a digit's nearest training digits shown: one row on a projector
+NEIGHBOUR_POOL = 5000        # the training digits they are looked for among (their features: 5 MB for a 256-unit MLP)
 TSNE_SEED = 0
 TSNE_PERPLEXITY = 30
 
@@ -69,6 +71,11 @@ def layer_outputs(model: keras.Model, image: np.ndarray) -> list[LayerOutput]:
     return outputs
 
 
+def output_probabilities(outputs: list[LayerOutput]) -> np.ndarray:
+    """The ten probabilities of one digit from its layer_outputs: the softmax of the last layer's scores."""
+    return tf.nn.softmax(outputs[-1].values).numpy()
+
+
 def is_linear(model: keras.Model) -> bool:
     return model.name == "linear"  # models.build_linear's name
 
@@ -104,8 +111,9 @@ def linear_contributions(weights: np.ndarray, image: np.ndarray) -> np.ndarray:
 def score_gradient(model: keras.Model, image: np.ndarray, digit: int) -> np.ndarray:
     """Saliency: d(score of `digit`) / d(pixel), (28, 28). Positive where a brighter pixel would raise
     the score, negative where it would lower it; zero where the pixel cannot change the score."""
-    pixels = tf.Variable(as_batch(image))
+    pixels = as_batch(image)
     with tf.GradientTape() as tape:
+        tape.watch(pixels)
         score = model(pixels, training=False)[0, digit]
     return tape.gradient(score, pixels)[0].numpy()
 
@@ -198,7 +206,7 @@ def tsne(features: np.ndarray, seed: int = TSNE_SEED, progress: Callable[[float]
     return np.asarray(embedding)
 
 
-def nearest_digits(feature: np.ndarray, features: np.ndarray, count: int = 8) -> np.ndarray:
+def nearest_digits(feature: np.ndarray, features: np.ndarray, count: int = NEIGHBOURS) -> np.ndarray:
     """The indices of the `count` digits whose features are closest to `feature` (Euclidean), nearest first."""
     distances = np.linalg.norm(np.asarray(features, dtype=np.float64) - np.asarray(feature, dtype=np.float64), axis=1)
     return np.argsort(distances, kind="stable")[:count]

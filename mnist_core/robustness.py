@@ -42,13 +42,6 @@ def varied_digit(image: np.ndarray, shift_x: float = 0.0, shift_y: float = 0.0, 
     return np.clip(varied, 0.0, 1.0)
 
 
-def mean_loss(model: keras.Model, images, labels) -> float:
-    """The model's mean cross-entropy on float `images` with true `labels`."""
-    logits = model(images_to_input(images), training=False)
-    return float(tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=np.asarray(labels, np.int64),
-                                                                               logits=logits)))
-
-
 def fgsm(model: keras.Model, images: np.ndarray, labels, epsilon: float) -> tuple[np.ndarray, np.ndarray]:
     """The fast gradient sign method on a batch of float digits (N, 28, 28) in [0, 1] with their `labels`
     (the true digit, or the model's own answer where the truth is unknown): (the adversarial digits,

@@ -43,11 +43,13 @@ class ComputedOnce:
                     return self._values[key]
             try:
                 value = compute()
-            finally:
+            except BaseException:
                 with self._lock:
-                    self._computing.pop(key, None)
-            with self._lock:
+                    self._computing.pop(key, None)  # kept nowhere: the next asker computes afresh
+                raise
+            with self._lock:  # stored and its computing lock let go in one step, so no asker can slip between
                 self._values[key] = value
+                self._computing.pop(key, None)
                 while self._too_full():
                     self._values.popitem(last=False)
             return value

@@ -67,7 +67,7 @@ def make_train_chunk(train_step, augmentation: "Augmentation | None" = None):
     An augmented call varies all its digits at once, before its first step: one image transform of
     a few thousand digits costs about 60% of the same work done batch by batch
     (benchmarks/augmentation.py), which keeps augmentation's cost on a CNN epoch within its bound.
-    The caller keeps such calls to AUGMENTED_CHUNK_DIGITS digits (Augmentation.most_steps).
+    The caller keeps such calls to AUGMENTED_CHUNK_DIGITS digits (CompiledTrainer.most_steps).
     """
 
     @tf.function(input_signature=[tf.TensorSpec([None, IMAGE_SIZE, IMAGE_SIZE], tf.uint8), tf.TensorSpec([None], tf.int32),
@@ -118,11 +118,6 @@ class Augmentation:
 
     def start_epoch(self, seed: int, epoch: int, digit_count: int) -> None:
         self.draws.assign(variation_draws(digit_count, [seed, epoch]))
-
-    @staticmethod
-    def most_steps(batch_size: int) -> int:
-        """The most steps of one compiled call, so that it varies at most AUGMENTED_CHUNK_DIGITS digits."""
-        return max(1, AUGMENTED_CHUNK_DIGITS // batch_size)
 
 
 class ResettableLearningRate(keras.optimizers.schedules.LearningRateSchedule):
@@ -197,9 +192,12 @@ class CompiledTrainer:
         if self.augmentation is not None:
             self.augmentation.start_epoch(seed, epoch, digit_count)
 
-    def most_steps(self, batch_size: int) -> int | None:
-        """The most steps one compiled call may take, or None for no limit."""
-        return self.augmentation.most_steps(batch_size) if self.augmentation is not None else None
+    def most_steps(self, batch_size: int, steps_per_epoch: int) -> int:
+        """The most steps one compiled call may take: an epoch's, or, if it varies its digits, as many as
+        vary at most AUGMENTED_CHUNK_DIGITS digits."""
+        if self.augmentation is None:
+            return steps_per_epoch
+        return max(1, min(steps_per_epoch, AUGMENTED_CHUNK_DIGITS // batch_size))
 
 
 _idle_trainers: list[CompiledTrainer] = []  # least recently used first

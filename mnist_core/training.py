@@ -134,6 +134,7 @@ class Training:
 
         best_weights, best_val_loss, epochs_without_improvement = None, math.inf, 0
         total_iterations, chunk_steps = 0, 1
+        most_steps = trainer.most_steps(config.batch_size, self.steps_per_epoch)
         started = time.perf_counter()
         try:
             if not self._save_or_fail(lambda: self.recorder.mark_running(get_weights(self.model))):
@@ -164,7 +165,7 @@ class Training:
                             "everyone gets a turn; {kept}. {advice}", when=self._when(epoch, step),
                             minutes=self.time_limit_seconds / 60, kept=self._kept_text(), advice=SHORTER_RUN_ADVICE))
                         return
-                    steps = min(chunk_steps, allowed_steps, trainer.most_steps(config.batch_size) or allowed_steps)
+                    steps = min(chunk_steps, allowed_steps)
                     chunk_start = time.perf_counter()
                     losses, right_answers = trainer.train_chunk(train_images, train_labels, order, batch_size,
                                                                 tf.constant(step, tf.int32), tf.constant(steps, tf.int32))
@@ -176,7 +177,8 @@ class Training:
                     if not all_finite:
                         self._finish(RunStatus.DIVERGED, self._divergence_message(epoch))
                         return
-                    chunk_steps = self._next_chunk_size(steps, time.perf_counter() - chunk_start, first_call=total_iterations == steps)
+                    chunk_steps = self._next_chunk_size(steps, time.perf_counter() - chunk_start,
+                                                        first_call=total_iterations == steps, most=most_steps)
                     self.on_progress(epoch, step, self.steps_per_epoch)
 
                 train_loss, train_acc = trainer.measure(sample_images, sample_labels)
@@ -277,12 +279,15 @@ class Training:
         return Message("Diverged in epoch {epoch}: the loss became infinite or NaN, so the weights blew up; {kept}. {advice}",
                        epoch=epoch, kept=self._kept_text(), advice=lower_rate_advice(self.config))
 
-    def _next_chunk_size(self, steps: int, seconds: float, first_call: bool) -> int:
+    @staticmethod
+    def _next_chunk_size(steps: int, seconds: float, first_call: bool, most: int) -> int:
+        """Steps for the next compiled call: about CHUNK_TARGET_SECONDS' worth, growing at most fourfold a
+        call, and at most `most` (the trainer's limit, CompiledTrainer.most_steps)."""
         if first_call:  # the first call may have traced and compiled the function: its time says nothing
             return 1
         seconds_per_step = max(seconds / steps, 1e-6)
         wanted = int(CHUNK_TARGET_SECONDS / seconds_per_step)
-        return max(1, min(wanted, 4 * steps, self.steps_per_epoch))
+        return max(1, min(wanted, 4 * steps, most))
 
 
 def train(config: TrainConfig, dataset=None, **options) -> Training:

@@ -11,9 +11,9 @@ import threading
 import numpy as np
 import streamlit as st
 
-from mnist_core.inside import (BACKGROUND, GREY, MAP_DIGITS, OCCLUSION_PATCH, digit_map, features_of, gradient_times_input,
-                               layer_outputs, linear_contributions, nearest_digits, occlusion_map, penultimate_features,
-                               score_gradient, tsne)
+from mnist_core.inside import (BACKGROUND, GREY, MAP_DIGITS, NEIGHBOUR_POOL, NEIGHBOURS, OCCLUSION_PATCH, digit_map,
+                               features_of, gradient_times_input, layer_outputs, linear_contributions, nearest_digits,
+                               occlusion_map, output_probabilities, penultimate_features, score_gradient, tsne)
 from mnist_core.pictures import (activation_strip, bordered, digits_as_braille, diverging_colours, enlarged,
                                  feature_maps_picture)
 from mnist_core.runs import DamagedRunError
@@ -30,7 +30,6 @@ from ui.workspace import workspace
 
 DIGIT_SCALE = 6          # the inspected digit and its maps: 168 px, sharp on a projector
 TOP_UNITS = 8            # the MLP's most active units shown with what they look for
-NEIGHBOURS = 8
 MAPS_PER_ROW = 16
 MAP_TILE = 56            # pixels per feature map, whatever its size: 28x28 maps at 2x, 7x7 maps at 8x
 OCCLUSION_FILLS = {BACKGROUND: N_("black (erases the ink)"), GREY: N_("grey")}
@@ -230,12 +229,12 @@ def show_hidden_layers(run, epoch, model, outputs) -> None:
             st.markdown(_("**Convolution {number}, after its ReLU**: {maps} feature maps of {height}x{width}. Each map "
                           "is one filter slid over the layer below: bright where it found its pattern.", number=convolutions,
                           maps=values.shape[-1], height=values.shape[0], width=values.shape[1]))
-            st.image(feature_maps_picture(values, MAPS_PER_ROW, max(1, MAP_TILE // values.shape[0])))
         elif output.kind == "pooling":
             poolings += 1
             st.markdown(_("**Max pooling {number}**: {maps} maps of {height}x{width}, each the strongest of every 2x2 "
                           "block of the maps above.", number=poolings, maps=values.shape[-1], height=values.shape[0],
                           width=values.shape[1]))
+        if output.kind in ("convolution", "pooling"):
             st.image(feature_maps_picture(values, MAPS_PER_ROW, max(1, MAP_TILE // values.shape[0])))
         elif output.kind == "dense":
             hidden += 1
@@ -397,8 +396,9 @@ def tsne_in_turn(features, bar, position: int, count: int):
 
 def show_neighbours(run, epoch, model, features, answer: int) -> None:
     _validation_images, _validation_labels, training_images, training_labels = run_digits(run)
+    training_images, training_labels = training_images[:NEIGHBOUR_POOL], training_labels[:NEIGHBOUR_POOL]
     training_features = neighbour_store().get(map_key(run, epoch), lambda: penultimate_features(model, training_images))
-    nearest = nearest_digits(features, training_features, NEIGHBOURS)
+    nearest = nearest_digits(features, training_features)
     st.subheader(_("Its nearest neighbours"))
     if np.ptp(training_features) == 0:
         st.write(_("At this epoch the model gives every digit the same features, so no digit is nearer to it than another."))
@@ -426,8 +426,7 @@ def inside_page() -> None:
     epoch, model = pick_epoch(run)
     image, label, description, map_index = pick_digit(run, test_images, test_labels)
     outputs = layer_outputs(model, image)
-    scores = outputs[-1].values
-    probabilities = np.exp(scores - scores.max()) / np.exp(scores - scores.max()).sum()
+    probabilities = output_probabilities(outputs)
     show_verdict(image, label, description, probabilities)
     show_layers(run, epoch, model, image, outputs, probabilities)
     show_looked_at(model, image, int(probabilities.argmax()), description)

@@ -70,6 +70,12 @@ def open_app(page, address: str) -> None:
     expect(page.get_by_role("heading", name="MNIST Lab")).to_be_visible()
 
 
+def open_workspace_page(page, app_url: str, workspace: str, name: str) -> None:
+    """Open the app in `workspace` and go to its page `name` by the navigation's link."""
+    open_app(page, f"{app_url}/?workspace={workspace}")
+    page.get_by_role("link", name=name).click()
+
+
 def open_train_page(page, address: str) -> None:
     from playwright.sync_api import expect
 

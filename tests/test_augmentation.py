@@ -8,15 +8,20 @@ import numpy as np
 import pytest
 
 from mnist_core import RunStatus, TrainConfig, train
-from mnist_core.augmentation import augment
+from mnist_core.augmentation import variation_draws, vary
 from mnist_core.config import split_for_config
 from mnist_core.training import metrics_sample
 from mnist_core.models import evaluate
 from mnist_core.quiet_tensorflow import tf
-from mnist_core.trainers import AUGMENTED_CHUNK_DIGITS, Augmentation, CompiledTrainer, borrowed_trainer, graph_key
+from mnist_core.trainers import AUGMENTED_CHUNK_DIGITS, CompiledTrainer, borrowed_trainer, graph_key
 from mnist_core.models import build_model
 
 EVERYTHING = [2.0, 15.0, 0.15, 0.5]  # shift, rotation, scale, thickness
+
+
+def augment(images, amounts, seed):
+    """`vary` with numbers drawn from the stateless `seed`, as the trainer draws an epoch's."""
+    return vary(images, amounts, variation_draws(len(images), seed))
 
 
 def digits(sample_dataset, count=64) -> np.ndarray:
@@ -90,8 +95,11 @@ def test_each_digit_gets_the_same_variation_however_the_steps_are_grouped_into_c
     grouped_losses, grouped_weights = losses_and_weights([3, 1, 4])
     np.testing.assert_allclose(grouped_losses, whole_losses, rtol=1e-5)
     np.testing.assert_allclose(grouped_weights, whole_weights, rtol=1e-4, atol=1e-6)
-    # Each call varies at most AUGMENTED_CHUNK_DIGITS digits, whatever its batch size.
-    assert Augmentation.most_steps(50) * 50 <= AUGMENTED_CHUNK_DIGITS and Augmentation.most_steps(10_000) == 1
+    # Each call varies at most AUGMENTED_CHUNK_DIGITS digits, whatever its batch size; a plain run's calls may take an epoch.
+    trainer = CompiledTrainer(config)
+    assert trainer.most_steps(50, 1000) * 50 <= AUGMENTED_CHUNK_DIGITS and trainer.most_steps(10_000, 1000) == 1
+    assert CompiledTrainer(dataclasses.replace(config, augment_shift=0.0, augment_rotation=0.0, augment_scale=0.0,
+                                               augment_thickness=0.0)).most_steps(50, 1000) == 1000
 
 
 def history_of(config, dataset):

@@ -6,7 +6,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.app_server import open_app
+from tests.app_server import open_workspace_page
 from tests.test_browser import reading, stroke
 
 INSIDE_WORKSPACE = "inside-tests"  # its own workspace: the runs of tests/test_browser.py's are left as they are
@@ -30,11 +30,6 @@ def inside_workspace(app_runs_root):
     return INSIDE_WORKSPACE
 
 
-def open_page(page, app_url, workspace: str, name: str) -> None:
-    open_app(page, f"{app_url}/?workspace={workspace}")
-    page.get_by_role("link", name=name).click()
-
-
 def expect_inside_page(page) -> None:
     expect(page.get_by_role("heading", name="Look inside the model")).to_be_visible()
     expect(page.get_by_text(re.compile(r"^Looking at "))).to_be_visible(timeout=120_000)
@@ -55,7 +50,7 @@ def wait_for_the_maps(page) -> None:
 
 
 def test_an_exam_mistake_opens_inside_the_model_on_that_test_digit(app_url, inside_workspace, page):
-    open_page(page, app_url, inside_workspace, "Exam")
+    open_workspace_page(page, app_url, inside_workspace, "Exam")
     page.get_by_role("button", name="Sit the final exam on the 10,000 test digits").click()
     expect(page.get_by_role("heading", name="The digits it got wrong")).to_be_visible(timeout=120_000)
     page.wait_for_function(SCRIPT_IDLE)  # the gallery as the finished page run drew it
@@ -86,7 +81,7 @@ def test_an_exam_mistake_opens_inside_the_model_on_that_test_digit(app_url, insi
 
 
 def test_a_drawn_digit_opens_inside_the_model_reading_the_same_digit(app_url, inside_workspace, page):
-    open_page(page, app_url, inside_workspace, "Draw")
+    open_workspace_page(page, app_url, inside_workspace, "Draw")
     expect(page.get_by_text("Draw a digit on the black square")).to_be_visible()
     page.locator("canvas").first.wait_for()
     stroke(page, [(140, 40 + 10 * step) for step in range(21)])  # a vertical bar: a one
@@ -100,7 +95,7 @@ def test_a_drawn_digit_opens_inside_the_model_reading_the_same_digit(app_url, in
 
 
 def test_a_point_on_the_map_shows_its_digit_on_hover_and_opens_it_on_click(app_url, inside_workspace, page):
-    open_page(page, app_url, inside_workspace, "Inside")
+    open_workspace_page(page, app_url, inside_workspace, "Inside")
     expect_inside_page(page)
     expect(page.get_by_text("Looking at test digit 0 (labelled 7).")).to_be_visible()
     wait_for_the_maps(page)

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from playwright.sync_api import expect
 
-from benchmarks.drawn_digits import pen_path
-from tests.app_server import open_app
+from benchmarks.drawn_digits import corner, pen_path
+from tests.app_server import open_workspace_page
 from tests.test_browser import choose, reading, stroke
 
 ROBUSTNESS_WORKSPACE = "robustness-tests"  # its own workspace: the other browser tests' runs are left as they are
@@ -33,11 +33,6 @@ def robustness_workspace(app_runs_root):
                          (AUGMENTED_CNN, TrainConfig.for_model("cnn", epochs=CNN_EPOCHS, **AUGMENTATION))):
         list(train_and_record(config, dataset, runs_root=app_runs_root, workspace=ROBUSTNESS_WORKSPACE, name=name))
     return ROBUSTNESS_WORKSPACE
-
-
-def open_page(page, app_url, name: str) -> None:
-    open_app(page, f"{app_url}/?workspace={ROBUSTNESS_WORKSPACE}")
-    page.get_by_role("link", name=name).click()
 
 
 def run_option(name: str) -> re.Pattern:
@@ -65,7 +60,7 @@ def idle(page) -> None:
 
 
 def test_the_lab_compares_runs_on_a_changed_and_an_attacked_digit_and_draws_their_curves(app_url, robustness_workspace, page):
-    open_page(page, app_url, "Robustness")
+    open_workspace_page(page, app_url, ROBUSTNESS_WORKSPACE, "Robustness")
     expect(page.get_by_role("heading", name="Break the reader")).to_be_visible()
     sentence = page.get_by_text(re.compile(r"^Read as: "))
     expect(sentence).to_be_visible()
@@ -127,12 +122,8 @@ def test_the_lab_compares_runs_on_a_changed_and_an_attacked_digit_and_draws_thei
 
 # -- digits drawn with the mouse ----------------------------------------------------------------------
 # Each way of writing a digit: its pen strokes in a unit box (x to the right, y down), each a list of
-# points the mouse passes through, smoothly, as a hand moves; a point (x, y, "corner") is a sharp turn.
+# points the mouse passes through, smoothly, as a hand moves; a corner(x, y) is a sharp turn.
 CANVAS_SIZE = 280  # the Draw page's canvas, drawn on with its 22-pixel pen
-
-
-def corner(x: float, y: float) -> tuple:
-    return (x, y, "corner")
 
 
 def oval(turns: float = 1.06, points: int = 14) -> list:
@@ -243,7 +234,7 @@ def clear_canvas(page) -> None:
 
 def test_digits_drawn_with_the_mouse_are_read_by_the_cnn_with_and_without_augmentation(app_url, robustness_workspace, page,
                                                                                        tmp_path):
-    open_page(page, app_url, "Draw")
+    open_workspace_page(page, app_url, ROBUSTNESS_WORKSPACE, "Draw")
     expect(page.get_by_text("Draw a digit on the black square")).to_be_visible()
     page.locator("canvas").first.wait_for()
     models = (PLAIN_CNN, AUGMENTED_CNN)

@@ -6,7 +6,16 @@ import pytest
 
 from mnist_core import TrainConfig, train
 from mnist_core.models import build_model
-from mnist_core.robustness import (CURVE_SIZES, changed_digits, fgsm, mean_loss, robustness_curves, varied_digit)
+from mnist_core.quiet_tensorflow import tf
+from mnist_core.robustness import CURVE_SIZES, changed_digits, fgsm, robustness_curves, varied_digit
+from test_augmentation import centre_of_ink
+
+
+def mean_loss(model, images, labels) -> float:
+    """The model's mean cross-entropy on float `images` with true `labels` (models.evaluate takes uint8 digits)."""
+    logits = model(images.astype(np.float32), training=False)
+    return float(tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=np.asarray(labels, np.int64),
+                                                                               logits=logits)))
 
 
 @pytest.fixture(scope="module")
@@ -58,13 +67,7 @@ def test_robustness_curves_start_at_the_plain_accuracy_fall_as_the_change_grows_
     assert robustness_curves(trained_linear, images, labels).points == curves.points
     # A shift of n pixels moves each digit's ink by n pixels, each its own way.
     shifted = changed_digits("shift", 3, images / 255.0, labels, trained_linear)
-    rows, columns = np.indices((28, 28))
-
-    def centre(batch):
-        ink = batch.sum(axis=(1, 2))
-        return np.stack([(batch * rows).sum(axis=(1, 2)) / ink, (batch * columns).sum(axis=(1, 2)) / ink], axis=1)
-
-    distances = np.linalg.norm(centre(shifted) - centre(images / 255.0), axis=1)
+    distances = np.linalg.norm(centre_of_ink(shifted) - centre_of_ink(images / 255.0), axis=1)
     assert np.median(distances) == pytest.approx(3.0, abs=0.3)
 
 

@@ -7,6 +7,8 @@ import streamlit as st
 from mnist_core import MnistDataError, load_mnist, provision_mnist
 from mnist_core.config import split_for_config
 from mnist_core.data import data_file
+from mnist_core.inside import NEIGHBOUR_POOL
+from mnist_core.replay import TRAINING_SAMPLE
 from ui.i18n import _, say
 
 
@@ -63,9 +65,9 @@ def dataset_or_stop():
         st.stop()
 
 
-# The training digits a run's split keeps at hand: Replay watches the first 2,000 (replay.TRAINING_SAMPLE)
-# for learning by heart; Inside looks for a digit's nearest neighbours among all 5,000.
-TRAINING_DIGITS_KEPT = 5000
+# The training digits a run's split keeps at hand: Replay watches the first replay.TRAINING_SAMPLE for
+# learning by heart; Inside looks for a digit's nearest neighbours among the first inside.NEIGHBOUR_POOL.
+TRAINING_DIGITS_KEPT = max(TRAINING_SAMPLE, NEIGHBOUR_POOL)
 
 
 # 8.6 MB a split (6,000 validation and 5,000 training digits); a class's runs mostly share their data settings.
