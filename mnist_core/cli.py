@@ -21,19 +21,29 @@ import threading
 
 from .config import TrainConfig, split_for_config
 from .data import MnistDataError, load_mnist, provision_mnist
-from .i18n import Message, carried_message, environment_language, in_language
+from .cli_text import DisplayWidthHelpFormatter, argparse_in, padded
+from .i18n import N_, Message, carried_message, environment_language, in_language
 from .results import RunStatus
 from .runs import (SHARED_WORKSPACE, DamagedRunError, RunSaveError, check_workspace, epochs_text, list_runs,
                    runs_directory, tidy_runs_folder, workspace_folder)
 
 USAGE_ERROR = 2
+# `runs` lists a run's status by its saved value (what scripts grep for in English), in words in Chinese.
+STATUS_WORDS = {RunStatus.WAITING: N_("waiting"), RunStatus.RUNNING: N_("running"), RunStatus.COMPLETED: N_("completed"),
+                RunStatus.EARLY_STOPPED: N_("early_stopped"), RunStatus.STOPPED: N_("stopped"),
+                RunStatus.DIVERGED: N_("diverged"), RunStatus.FAILED: N_("failed"), RunStatus.INTERRUPTED: N_("interrupted")}
 
 
 class OneLineErrorParser(argparse.ArgumentParser):
-    """argparse, but a mistake is reported in one line (no usage dump) with exit code 2."""
+    """argparse, but a mistake is reported in one line (no usage dump) with exit code 2, and help text is
+    wrapped by display width (Chinese help keeps its lines inside the terminal)."""
+
+    def __init__(self, *arguments, **options):
+        options.setdefault("formatter_class", DisplayWidthHelpFormatter)
+        super().__init__(*arguments, **options)
 
     def error(self, message):
-        self.exit(USAGE_ERROR, f"{self.prog}: error: {message}\n")
+        self.exit(USAGE_ERROR, error_line(self.prog, message) + "\n")
 
 
 def format_epoch(result) -> str:
@@ -47,6 +57,15 @@ def say(thing) -> str:
     return in_language(thing, environment_language())
 
 
+def help_text(message: Message) -> str:
+    """A help text for argparse, in the environment's language: argparse formats it with %, so a % is escaped."""
+    return say(message).replace("%", "%%")
+
+
+def error_line(prog: str, error) -> str:
+    return say(Message("{prog}: error: {message}", prog=prog, message=say(error)))
+
+
 def add_config_flags(parser: argparse.ArgumentParser) -> None:
     """One flag per TrainConfig field. Defaults are left unset so the model's preset fills them in."""
     for field in dataclasses.fields(TrainConfig):
@@ -54,13 +73,13 @@ def add_config_flags(parser: argparse.ArgumentParser) -> None:
         # argparse formats help texts with %, so a reason that mentions a percentage must escape it.
         # The same words as the pages' help: what the setting is, then why its default (the preset's here).
         why = field.metadata["why"]
-        help_text = say(Message("{what} Default: the model's preset; {why}.", what=TrainConfig.what(field.name),
-                                why=Message(why))).replace("%", "%%")
+        help_ = help_text(Message("{what} Default: the model's preset; {why}.", what=TrainConfig.what(field.name),
+                                  why=Message(why)))
         if field.type == "bool":
-            parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=None, help=help_text)
+            parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=None, help=help_)
         else:
             value_type = {"str": str, "float": float, "int": int, "int | None": int}[field.type]
-            parser.add_argument(flag, type=value_type, default=None, help=help_text)
+            parser.add_argument(flag, type=value_type, default=None, help=help_)
 
 
 def command_fetch(arguments) -> int:
@@ -104,7 +123,7 @@ def command_train(arguments) -> int:
         signal.signal(signal.SIGINT, previous_handler)
     print(f"status={training.status}: {say(training.message)}")
     if training.recorder is not None:
-        print(f"saved run {training.run_id} in {training.recorder.folder}")
+        print(say(Message("saved run {run} in {folder}", run=training.run_id, folder=str(training.recorder.folder))))
     if arguments.evaluate_test and training.history:
         test_loss, test_acc = evaluate(training.model, split.test_images, split.test_labels)
         print(f"test_loss={test_loss:.4f}, test_acc={test_acc:.4f}")
@@ -121,8 +140,13 @@ def command_runs(arguments) -> int:
         print(say(Message("No runs yet: start one with `python -m mnist_core train`.")))
     for run in runs:
         best = run.best_result
-        best_text = f"best epoch {best.epoch}: val_acc={best.val_acc:.4f}" if best else "no finished epoch"
-        print(f"{run.run_id}  {run.workspace:10s} {run.config.model:6s} {run.status:13s} {len(run.history):3d} epoch(s), {best_text}")
+        best_text = (Message("best epoch {epoch}: val_acc={accuracy:.4f}", epoch=best.epoch, accuracy=best.val_acc)
+                     if best else Message("no finished epoch"))
+        # The columns line up by display width: a status in Chinese takes two columns a character.
+        print(say(Message("{run}  {workspace} {model} {status} {count:3d} epoch(s), {best}", run=run.run_id,
+                          workspace=padded(run.workspace, 10), model=padded(run.config.model, 6),
+                          status=padded(say(Message(STATUS_WORDS[run.status])), 13), count=len(run.history),
+                          best=best_text)))
     for message in damaged:
         print(say(Message("damaged, skipped: {message}", message=message)))
     return 0
@@ -171,44 +195,53 @@ def command_tensorboard(arguments) -> int:
 
 
 def usage_error(prog: str, error: Exception) -> int:
-    print(f"{prog}: error: {say(error)}", file=sys.stderr)
+    print(error_line(prog, error), file=sys.stderr)
     return USAGE_ERROR
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = OneLineErrorParser(prog="python -m mnist_core", description="MNIST Lab's engine from the command line.")
-    commands = parser.add_subparsers(dest="command", required=True, parser_class=OneLineErrorParser)
+    """The parser, its help in the environment's language. Build it (and parse with it) inside `argparse_in`,
+    so argparse's own words are in that language too."""
+    parser = OneLineErrorParser(prog="python -m mnist_core", description=say(Message("MNIST Lab's engine from the command line.")))
+    # The destination names the missing command in argparse's "the following arguments are required: ...".
+    commands = parser.add_subparsers(dest=say(Message("command")), required=True, parser_class=OneLineErrorParser)
 
-    fetch = commands.add_parser("fetch", help="provision and verify the MNIST data")
-    fetch.add_argument("--force", action="store_true", help="fetch again even if a file exists (repairs a damaged one)")
+    fetch = commands.add_parser("fetch", help=help_text(Message("provision and verify the MNIST data")))
+    fetch.add_argument("--force", action="store_true",
+                       help=help_text(Message("fetch again even if a file exists (repairs a damaged one)")))
     fetch.set_defaults(handler=command_fetch)
 
-    train = commands.add_parser("train", help="train a model and print one line per epoch")
+    train = commands.add_parser("train", help=help_text(Message("train a model and print one line per epoch")))
     add_config_flags(train)
     train.set_defaults(model="linear")
-    train.add_argument("--evaluate-test", action="store_true", help="after training, sit the final exam on the test set")
-    train.add_argument("--name", default=None, help="a name for the saved run (a label only: the folder name is generated)")
+    train.add_argument("--evaluate-test", action="store_true",
+                       help=help_text(Message("after training, sit the final exam on the test set")))
+    train.add_argument("--name", default=None,
+                       help=help_text(Message("a name for the saved run (a label only: the folder name is generated)")))
     train.add_argument("--workspace", default=None,
-                       help="the workspace to save the run in; the app shows it at /?workspace=NAME (default: the shared one)")
-    train.add_argument("--no-save", action="store_true", help="do not save the run to the runs folder")
+                       help=help_text(Message("the workspace to save the run in; the app shows it at /?workspace=NAME "
+                                              "(default: the shared one)")))
+    train.add_argument("--no-save", action="store_true", help=help_text(Message("do not save the run to the runs folder")))
     train.set_defaults(handler=command_train, prog=train.prog)
 
-    runs = commands.add_parser("runs", help="list the saved runs")
-    runs.add_argument("--workspace", default=None, help="only this workspace's runs (default: every run)")
+    runs = commands.add_parser("runs", help=help_text(Message("list the saved runs")))
+    runs.add_argument("--workspace", default=None, help=help_text(Message("only this workspace's runs (default: every run)")))
     runs.set_defaults(handler=command_runs, prog=runs.prog)
 
     tensorboard = commands.add_parser(
-        "tensorboard", help="write the TensorBoard event files of the saved runs again (for runs saved before runs "
-                            "wrote them, or interrupted), then say how to start TensorBoard")
-    tensorboard.add_argument("--workspace", default=None, help="only this workspace's runs (default: every run)")
+        "tensorboard", help=help_text(Message("write the TensorBoard event files of the saved runs again (for runs saved "
+                                              "before runs wrote them, or interrupted), then say how to start TensorBoard")))
+    tensorboard.add_argument("--workspace", default=None,
+                             help=help_text(Message("only this workspace's runs (default: every run)")))
     tensorboard.set_defaults(handler=command_tensorboard, prog=tensorboard.prog)
     return parser
 
 
 def main(argv=None) -> int:
-    arguments = build_parser().parse_args(argv)
+    with argparse_in(environment_language()):
+        arguments = build_parser().parse_args(argv)
     try:
         return arguments.handler(arguments)
     except (MnistDataError, RunSaveError) as error:  # a message saying what to do, not a traceback
-        print(f"error: {say(error)}", file=sys.stderr)
+        print(say(Message("error: {message}", message=say(error))), file=sys.stderr)
         return 1

@@ -2,13 +2,13 @@
 
 import numpy as np
 import streamlit as st
-from streamlit_drawable_canvas import st_canvas
 
 from mnist_core import TrainConfig, predict_probabilities
 from mnist_core.canvas import preprocess_canvas
 from mnist_core.pictures import enlarged
 from ui.charts import digit_bars, show_chart
 from ui.dataset import dataset_or_stop
+from ui.drawing_canvas import drawing_canvas
 from ui.layout import wrapping_columns
 from ui.i18n import N_, _, in_page_language, say
 from ui.inside_link import DRAWN_DIGIT, look_inside
@@ -89,12 +89,10 @@ def draw_page() -> None:
     model = model_of(run)
     canvas_column, answer_column = wrapping_columns(2, key="canvas_and_answer", least_width_rem=CANVAS_SIZE / 16 + 1)
     with canvas_column:
-        # The canvas's own toolbar floats above its top edge: room for it, so it never covers the model picker.
-        st.html("<div style='height: 1.75rem'></div>")
         canvas_number = st.session_state.setdefault("canvas_number", 0)
-        canvas = st_canvas(stroke_width=STROKE_WIDTH, stroke_color="#FFFFFF", background_color="#000000",
-                           width=CANVAS_SIZE, height=CANVAS_SIZE, drawing_mode="freedraw", return_image_data=True,
-                           key=f"canvas_{canvas_number}")
+        canvas = drawing_canvas(stroke_width=STROKE_WIDTH, stroke_color="#FFFFFF", background_color="#000000",
+                                width=CANVAS_SIZE, height=CANVAS_SIZE, drawing_mode="freedraw", return_image_data=True,
+                                key=f"canvas_{canvas_number}")
         if st.button(_("Clear the canvas"), icon=":material/delete:"):
             st.session_state["canvas_number"] = canvas_number + 1  # a new canvas is a blank one
             st.rerun()

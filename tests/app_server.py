@@ -84,6 +84,15 @@ def open_train_page(page, address: str) -> None:
     expect(page.get_by_role("heading", name="Train a model")).to_be_visible()
 
 
+def clear_canvas(page) -> None:
+    """Press the Draw page's Clear and wait for the new, blank canvas: a stroke drawn on the old one,
+    still on screen for a moment, would be lost."""
+    old_canvas = page.locator("canvas").first.element_handle()
+    page.get_by_role("button", name="Clear the canvas").click()
+    page.wait_for_function("canvas => !canvas.isConnected", arg=old_canvas)
+    page.locator("canvas").first.wait_for()
+
+
 def workspace_of(page) -> str:
     """The workspace named in the page's address bar."""
     return parse_qs(urlparse(page.url).query)["workspace"][0]
