@@ -169,9 +169,8 @@ def show_job(job, rendered_while_running: bool, rendered_paused: bool) -> None:
         st.rerun()  # refresh the buttons (and the run history): the run has ended, or another tab paused or resumed it
 
 
-def run_history() -> None:
+def run_history(runs, damaged) -> None:
     st.subheader(_("Run history"))
-    runs, damaged = workspace_runs()
     for message in damaged:
         st.warning(_("A damaged run folder was skipped: {message}", message=plain(say(message))))
     if not runs:
@@ -235,11 +234,19 @@ def train_page() -> None:
 
     if running and job is None:
         st.info(_("This workspace is running the optimizer race: its curves are on the Compare page. Stop stops it."))
-    elif job is None:
-        st.info(_("Nothing trained yet in this session. The defaults train a linear model to about 92% within a few seconds."))
-    else:
+    runs, damaged = workspace_runs()
+    if job is None and not running:
+        # No single run of this workspace on the server's board (a race came last, or the server
+        # restarted): say so only where the history below is empty too.
+        if runs:
+            st.info(_("Press **Train** to start a new run. This workspace's earlier runs are in the run history below; "
+                      "Replay, Compare and Exam open them."))
+        else:
+            st.info(_("Nothing trained yet in this workspace. The defaults train a linear model to about 92% within a few "
+                      "seconds."))
+    elif job is not None:
         st.fragment(show_job, run_every=POLL_SECONDS if running else None)(job, running, paused)
-    run_history()
+    run_history(runs, damaged)
 
 
 require_navigation()

@@ -227,3 +227,27 @@ def test_the_language_follows_the_address_and_the_switch():
         stranger.query_params["lang"] = unknown
         stranger.run()
         assert not stranger.exception and stranger.title[0].value == "MNIST Lab" and stranger.query_params["lang"] == "en"
+
+
+def literal_asterisks(markdown: str) -> int:
+    """How many `**` a reader would see as text: Markdown rendered as CommonMark (as Streamlit does),
+    with its tags left out."""
+    from markdown_it import MarkdownIt
+
+    rendered = MarkdownIt("commonmark").render(markdown)
+    return re.sub(r"<[^>]+>", "", rendered).count("**")
+
+
+@pytest.mark.parametrize("field_value", ["7", "字"], ids=["a number in each field", "a Han character in each field"])
+def test_no_chinese_translation_shows_bold_markers_the_english_hides(field_value):
+    """CommonMark closes bold only where the closing `**` follows a letter, or is followed by a space
+    or punctuation: `**观察要点：**{look_for}` (full-width punctuation, then a Han character) showed
+    its asterisks. Every message with `**`, its fields filled in, rendered in both languages."""
+    problems = []
+    for text, message in chinese_catalog().items():
+        if "**" not in text + str(message.string):
+            continue
+        english, chinese = (literal_asterisks(FIELD.sub(field_value, markdown)) for markdown in (text, message.string))
+        if chinese > english:
+            problems.append(f"{message.string!r} shows {chinese} literal ** (its English {english})")
+    assert not problems, "\n".join(problems)

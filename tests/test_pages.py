@@ -560,3 +560,43 @@ def test_a_paused_run_steps_one_batch_at_a_time_and_resumes_to_its_end(runs_root
     rerun_until(app, lambda page: page.success or page.error)
     assert shown(app.success[0]) == "Finished all 100 epoch(s)."
     assert history_table(app).iloc[0]["status"] == "completed"
+
+
+def waiting_message(queue_position: int, waiting_for: str | None) -> str:
+    """What the Train page says of a run waiting to start, given where it waits."""
+    def page(queue_position, waiting_for):
+        from mnist_core import RunStatus
+        from mnist_core.jobs import JobSnapshot
+        from ui.jobs import show_progress
+
+        show_progress(None, JobSnapshot(
+            status=RunStatus.WAITING, message="", history=(), iterations=(), epoch=1, step=0, steps_per_epoch=10,
+            queue_position=queue_position, best_epoch=None, run_id="r", waiting_for=waiting_for, paused=False,
+            paused_weights=None, pause_seconds_left=None))
+
+    app = AppTest.from_function(page, args=(queue_position, waiting_for), default_timeout=60).run()
+    assert not app.exception
+    return " ".join(message.value for message in app.info)
+
+
+def test_a_waiting_run_says_other_runs_are_training_only_when_it_queues_behind_them():
+    """"Other runs on this computer are training" was said of a run that had the machine to itself
+    (just out of the queue) and of a race's run waiting for its own race."""
+    assert "Other runs on this computer are training" in waiting_message(2, None)
+    assert "number 2 in the queue" in waiting_message(2, None)
+    assert "Other runs" not in waiting_message(0, None) and "Starting" in waiting_message(0, None)
+    assert "Other runs" not in waiting_message(0, "run-1") and "race" in waiting_message(0, "run-1")
+
+
+def test_the_train_page_after_a_race_points_to_the_history_not_to_nothing_trained(runs_root):
+    """Train, race on Compare, come back: the Train page said "Nothing trained yet in this session"
+    above a history of the race's runs."""
+    app = start_a_race(training_examples=300, epochs=1)
+    rerun_until(app, lambda page: any("SGD: completed · Adam: completed" in shown(caption) for caption in page.caption))
+    app.switch_page("pages/train.py").run()
+    assert not app.exception
+    assert len(history_table(app)) == 2
+    messages = " ".join(message.value for message in app.info)
+    assert "Nothing trained yet" not in messages and "earlier runs are in the run history below" in messages
+    fresh = open_page("pages/train.py")
+    assert any("Nothing trained yet in this workspace" in message.value for message in fresh.info)

@@ -57,8 +57,15 @@ def show_progress(job: TrainingJob, snapshot, where=st) -> None:
     """A waiting job's place in the queue, or a running job's progress over all its iterations (and its
     place in the queue again, after a pause), in `where` (a column, say)."""
     if snapshot.status == RunStatus.WAITING:
-        where.info(_("{place}. Other runs on this computer are training; this one starts as soon as its turn comes.",
-                     place=waiting_place(snapshot).capitalize()))
+        # Only a place in the queue means other runs hold the slots; a run that has just left the
+        # queue, or waits for its own race's previous run, holds up on no one else.
+        if snapshot.waiting_for:
+            where.info(_("Waiting for its turn in the race: the race trains its runs one after another."))
+        elif snapshot.queue_position:
+            where.info(_("Waiting for a free training slot: number {position} in the queue. Other runs on this computer "
+                         "are training; this one starts as soon as its turn comes.", position=snapshot.queue_position))
+        else:
+            where.info(_("Starting..."))
     elif snapshot.status == RunStatus.RUNNING:
         epochs = job.config.epochs
         done = (snapshot.epoch - 1) * snapshot.steps_per_epoch + snapshot.step
