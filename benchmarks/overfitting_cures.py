@@ -24,16 +24,19 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from mnist_core import TrainConfig, load_mnist, train  # noqa: E402
 from mnist_core.config import OVERFITTING_PRESET  # noqa: E402
 
-# The cures as the pages offer them, each a change to the preset.
-CURES = {
-    "none (the preset)": {},
-    "dropout 0.5": {"dropout": 0.5},
-    "L2 0.0001": {"l2": 0.0001},
-    "L2 0.001": {"l2": 0.001},
-    "10x the digits": {"train_subset_size": 10 * OVERFITTING_PRESET["train_subset_size"]},
-    "augmentation": {"augment_shift": 2.0, "augment_rotation": 15.0, "augment_scale": 0.15, "augment_thickness": 0.5},
-    "early stopping (patience 3)": {"early_stopping_patience": 3},
-}
+
+
+def cures(preset: dict) -> dict[str, dict]:
+    """The cures as the pages offer them, each a change to `preset`."""
+    return {
+        "none (the preset)": {},
+        "dropout 0.5": {"dropout": 0.5},
+        "L2 0.0001": {"l2": 0.0001},
+        "L2 0.001": {"l2": 0.001},
+        "10x the digits": {"train_subset_size": 10 * preset["train_subset_size"]},
+        "augmentation": {"augment_shift": 2.0, "augment_rotation": 15.0, "augment_scale": 0.15, "augment_thickness": 0.5},
+        "early stopping (patience 3)": {"early_stopping_patience": 3},
+    }
 
 
 def measure(config: TrainConfig, dataset) -> dict[str, float]:
@@ -61,7 +64,7 @@ def main() -> None:
     print(f"Averaged over seeds {arguments.seeds}.")
     print(f"{'cure':<28} {'train acc':>9} {'val acc':>8} {'gap':>7} {'best val':>9} {'val loss rise':>13} "
           f"{'epochs':>6} {'seconds':>7}")
-    for label, change in CURES.items():
+    for label, change in cures(preset).items():
         runs = [measure(TrainConfig(**{**preset, **change, "seed": seed}), dataset) for seed in arguments.seeds]
         mean = {key: statistics.mean(run[key] for run in runs) for key in runs[0]}
         print(f"{label:<28} {mean['train_acc']:9.1%} {mean['val_acc']:8.1%} {mean['gap'] * 100:6.1f}p "

@@ -11,6 +11,7 @@ import dataclasses
 import numpy as np
 
 from .data import NUM_CLASSES
+from .i18n import Message
 from .models import get_weights, predict_probabilities
 from .pictures import first_layer_tiles
 
@@ -41,6 +42,30 @@ class ExamResult:
             wrong &= self.predictions == predicted_digit
         indices = np.flatnonzero(wrong)
         return indices[np.argsort(-self.confidences[indices], kind="stable")]
+
+
+# Test and validation accuracy this close count as agreeing: 6,000 validation digits measure
+# accuracy to about +-0.3 points and 10,000 test digits to about +-0.25, so a point apart is noise.
+AGREEING_POINTS = 1.0
+
+
+def validation_verdict(validation_accuracy: float, test_accuracy: float) -> Message:
+    """What the exam says of the validation set: an honest guide only when the two scores agree. The
+    sentence says which, from the numbers, in every language (the Chinese once said "close, so
+    honest" as a fact even when they were far apart)."""
+    difference = round((test_accuracy - validation_accuracy) * 100, 1)  # in points, as the sentence prints it
+    if abs(difference) <= AGREEING_POINTS:
+        return Message("At its best epoch its validation accuracy was {accuracy:.2%}; the test score is within {points:.1f} "
+                       "points of it, so validation was an honest guide.", accuracy=validation_accuracy,
+                       points=abs(difference))
+    if difference < 0:
+        return Message("At its best epoch its validation accuracy was {accuracy:.2%}; the test score is {points:.1f} points "
+                       "lower. Validation promised more than the exam gives: settings chosen again and again on the same "
+                       "validation digits fit them a little, and a small validation set measures roughly.",
+                       accuracy=validation_accuracy, points=-difference)
+    return Message("At its best epoch its validation accuracy was {accuracy:.2%}; the test score is {points:.1f} points "
+                   "higher. Validation was too modest: a small validation set measures roughly.",
+                   accuracy=validation_accuracy, points=difference)
 
 
 def sit_exam(model, test_images: np.ndarray, test_labels: np.ndarray) -> ExamResult:

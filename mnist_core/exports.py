@@ -134,10 +134,11 @@ def keras_model_bytes(run: SavedRun) -> bytes:
 
 
 def download_name(run: SavedRun, ending: str) -> str:
-    """A download's file name from the run's name, which is anyone's text: only ASCII letters, digits,
-    '-' and '_' are kept (no '/', '..', spaces or leading '-' to surprise a file system or a shell),
-    and the run id stands in when nothing is left (a name in Chinese, say). `ending`: ".keras", say."""
-    stem = re.sub(r"[^A-Za-z0-9_]+", "-", run.name).strip("-_")[:MAX_FILE_NAME_CHARACTERS].strip("-_")
+    """A download's file name from the run's name, which is anyone's text: only letters and digits (of
+    any script, so a Chinese name stays Chinese), '-' and '_' are kept (no '/', '..', spaces or leading
+    '-' to surprise a file system or a shell), and the run id stands in when nothing is left (a name of
+    emoji, say). `ending`: ".keras", say. Streamlit sends a non-ASCII name percent-encoded (RFC 5987)."""
+    stem = re.sub(r"[^\w]+", "-", run.name).strip("-_")[:MAX_FILE_NAME_CHARACTERS].strip("-_")
     return f"{stem or run.run_id}{ending}"
 
 

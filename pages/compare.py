@@ -7,10 +7,11 @@ import streamlit as st
 
 from mnist_core import RunStatus, TrainConfig
 from mnist_core.config import OPTIMIZER_NAMES, OVERFITTING_LOOK_FOR, OVERFITTING_PRESET, OVERFITTING_RUN_NAME, USUAL_LEARNING_RATES
-from mnist_core.runs import runs_metrics_csv
+from mnist_core.runs import runs_metrics_csv_file
 from ui.charts import overlay, show_chart
 from ui.dataset import dataset_or_stop
-from ui.i18n import N_, _, in_page_language, listed, say
+from ui.i18n import N_, _, in_page_language, listed, number, say
+from ui.layout import wrapping_columns
 from ui.jobs import POLL_SECONDS, current_activity, is_training, start_job, start_race, status_text, waiting_place
 from ui.navigation import require_navigation
 from ui.plain import plain
@@ -54,7 +55,6 @@ def settings_table(runs, labels: dict[str, str]) -> "pd.io.formats.style.Styler"
 
 
 def compare_history() -> None:
-    st.subheader(_("Overlay runs"))
     runs, damaged = workspace_runs()
     for message in damaged:
         st.warning(_("A damaged run folder was skipped: {message}", message=plain(say(message))))
@@ -75,7 +75,7 @@ def compare_history() -> None:
                key="compare_chart")
     st.caption(_("Highlighted: the settings that differ between the chosen runs."))
     st.dataframe(settings_table(selected, labels))
-    st.download_button(_("Download the chosen runs' settings and metrics (CSV)"), runs_metrics_csv(selected),
+    st.download_button(_("Download the chosen runs' settings and metrics (CSV)"), runs_metrics_csv_file(selected),
                        file_name="mnist-lab-runs.csv", mime="text/csv", icon=":material/download:")
 
 
@@ -94,16 +94,31 @@ def show_race(jobs, rendered_while_running: bool) -> None:
         else:
             states.append(_("{optimizer}: {state}", optimizer=name, state=status_text(snapshot.status)))
     st.caption(plain(" · ".join(states)))
-    curves = {_("{optimizer} (lr {rate:g})", optimizer=optimizer_label(job.config.optimizer), rate=job.config.learning_rate):
-              curve(snapshot.history, "val_loss") for job, snapshot in snapshots if snapshot.history}
-    if curves:
-        show_chart(overlay(curves, _("validation loss")), key="race_chart")
+    finished = [(job, snapshot) for job, snapshot in snapshots if snapshot.history]
+    labels = {job: _("{optimizer} (lr {rate:g})", optimizer=optimizer_label(job.config.optimizer), rate=job.config.learning_rate)
+              for job, _snapshot in finished}
+    if finished:
+        if all(snapshot.finished for _job, snapshot in snapshots):
+            # The winner by the measure the curves show; ties broken by the lower validation loss.
+            standings = sorted(finished, key=lambda pair: (-pair[1].history[-1].val_acc, pair[1].history[-1].val_loss))
+            (winner, winning), others = standings[0], standings[1:]
+            others_text = listed(f"{labels[job]} {number(snapshot.history[-1].val_acc, '.2%')}" for job, snapshot in others)
+            st.success(_("Winner: {optimizer}, at {accuracy:.2%} validation accuracy after {epochs} epochs. Then: {others}.",
+                         optimizer=labels[winner], accuracy=winning.history[-1].val_acc, epochs=len(winning.history),
+                         others=others_text or "-"))
+        loss_column, accuracy_column = wrapping_columns(2, key="race_charts", least_width_rem=22)
+        show_chart(overlay({labels[job]: curve(snapshot.history, "val_loss") for job, snapshot in finished},
+                           _("validation loss"), title=_("Validation loss: lower is better"), height=360),
+                   key="race_loss_chart", where=loss_column)
+        show_chart(overlay({labels[job]: curve(snapshot.history, "val_acc") for job, snapshot in finished},
+                           _("validation accuracy"), as_percent=True, title=_("Validation accuracy: higher is better"),
+                           height=360),
+                   key="race_accuracy_chart", where=accuracy_column)
     if rendered_while_running and all(snapshot.finished for _job, snapshot in snapshots):
         st.rerun()
 
 
 def optimizer_race() -> None:
-    st.subheader(_("Optimizer race"))
     config = current_config()
     st.write(_("Train the same model on the same data ({model}, {epochs} epochs, batch {batch}: the sidebar's settings) "
                "once per optimizer, and overlay their validation loss.", model=model_name(config.model), epochs=config.epochs,
@@ -131,7 +146,6 @@ def optimizer_race() -> None:
 
 
 def overfitting_preset() -> None:
-    st.subheader(_("Overfit on purpose"))
     st.write(_("One click sets up a run that overfits: a big MLP (two layers of 256 units) trained on only 500 digits, "
                "with no dropout and no weight penalty, for 40 epochs."))
     st.markdown(_("**What to look for:** {look_for}", look_for=_(OVERFITTING_LOOK_FOR)))
@@ -148,11 +162,18 @@ def compare_page() -> None:
     st.title(_("Compare runs"))
     dataset_or_stop()
     settings_sidebar()
-    compare_history()
-    st.divider()
-    optimizer_race()
-    st.divider()
-    overfitting_preset()
+    # Three tools, each a tab, so each starts at the top of the screen: at 1280x720 the race sat two
+    # screens down. A workspace whose race trains (or came last) opens on the race.
+    tab_labels = [_("Overlay runs"), _("Optimizer race"), _("Overfit on purpose")]
+    activity = current_activity()
+    overlay_tab, race_tab, overfitting_tab = st.tabs(
+        tab_labels, key="compare_tab", default=tab_labels[1] if activity is not None and activity.kind == "race" else None)
+    with overlay_tab:
+        compare_history()
+    with race_tab:
+        optimizer_race()
+    with overfitting_tab:
+        overfitting_preset()
 
 
 require_navigation()

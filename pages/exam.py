@@ -3,11 +3,11 @@
 import numpy as np
 import streamlit as st
 
-from mnist_core.exam import linear_weight_images, sit_exam
+from mnist_core.exam import linear_weight_images, sit_exam, validation_verdict
 from mnist_core.pictures import diverging_colours
 from ui.charts import clicked_cell, confusion_heatmap, digit_bars, show_chart
 from ui.dataset import dataset_or_stop
-from ui.i18n import N_, _, in_page_language, number
+from ui.i18n import N_, _, in_page_language, number, say
 from ui.navigation import require_navigation
 from ui.exam_results import exam_results
 from ui.inside_link import look_inside
@@ -133,8 +133,11 @@ def exam_page() -> None:
     loss_column.metric(_("Test loss"), f"{result.loss:.4f}")
     errors_column.metric(_("Mistakes"), _("{count:,} of {total:,}", count=int((result.predictions != test_labels).sum()),
                                            total=len(test_labels)))
-    st.caption(_("At its best epoch its validation accuracy was {accuracy:.2%}: a test score close to it means validation was "
-                 "an honest guide.", accuracy=float(run.best_result.val_acc)))
+    st.caption(say(validation_verdict(float(run.best_result.val_acc), result.accuracy)))
+    times_sat = exams.times_sat(workspace(), run.run_id)
+    if times_sat > 1:  # the note's point: the test set is looked at once; counted, not forbidden
+        st.caption(_("You have looked at the test set {count} times with this run. The exam is meant to be sat once: "
+                     "a setting changed after a look tunes the model to these very digits.", count=times_sat))
 
     st.subheader(_("Confusion matrix"))
     normalised = st.toggle(_("Show each row as shares of the true digit"), key="exam_normalised")

@@ -183,15 +183,17 @@ def run_history(runs, damaged) -> None:
     for run in runs:
         best = run.best_result
         rows.append({_("run"): run.name, _("status"): status_text(run.status), _("epochs"): len(run.history),
-                     _("best epoch"): best.epoch if best else None,
+                     _("best epoch"): str(best.epoch) if best else "-",  # a waiting run has none (it showed "None")
                      _("validation accuracy at the best epoch"): number(best.val_acc, ".2%") if best else _("no epoch finished"),
                      _("model"): model_name(run.config.model), _("optimizer"): setting_text("optimizer", run.config.optimizer),
                      _("learning rate"): f"{run.config.learning_rate:g}", _("batch"): run.config.batch_size,
                      _("training examples"): setting_text("train_subset_size", run.config.train_subset_size),
                      _("label noise"): setting_text("label_noise", run.config.label_noise)})
     st.dataframe(pd.DataFrame(rows), hide_index=True, column_config={
-        _("best epoch"): st.column_config.NumberColumn(help=_(BEST_EPOCH_HELP)),
-        _("validation accuracy at the best epoch"): st.column_config.TextColumn(help=_(BEST_EPOCH_HELP))})
+        _("best epoch"): st.column_config.TextColumn(help=_(BEST_EPOCH_HELP)),
+        _("validation accuracy at the best epoch"): st.column_config.TextColumn(help=_(BEST_EPOCH_HELP)),
+        # Sized by hand: the grid measures a column before the Chinese font has loaded, and clipped 多层感知机.
+        _("model"): st.column_config.TextColumn(width="medium"), _("optimizer"): st.column_config.TextColumn(width="small")})
     st.caption(_("The best epoch is the one with the lowest validation loss; a run still training is listed with the "
                  "epochs it has finished."))
 

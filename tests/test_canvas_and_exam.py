@@ -6,7 +6,7 @@ from PIL import Image, ImageDraw
 
 from mnist_core import TrainConfig, predict_probabilities, train
 from mnist_core.canvas import preprocess_canvas, stroke_width
-from mnist_core.exam import linear_weight_images, sit_exam
+from mnist_core.exam import linear_weight_images, sit_exam, validation_verdict
 from mnist_core.models import build_model, evaluate
 
 
@@ -170,3 +170,28 @@ def test_thinning_a_bold_closed_four_keeps_its_stem_and_bar(height, pen, triangl
     drawn_height, drawn_width = ink_box(steps.grey)
     kept_height, kept_width = np.array(steps.cropped.shape) + 2 * steps.thinned_by
     assert kept_height >= 0.95 * drawn_height and kept_width >= 0.95 * drawn_width, (steps.cropped.shape, steps.thinned_by)
+
+
+@pytest.mark.parametrize("validation, test, agrees", [(0.975, 0.972, True), (0.975, 0.985, True), (0.975, 0.90, False),
+                                                      (0.80, 0.95, False)])
+def test_the_exam_calls_validation_an_honest_guide_only_when_the_scores_agree(validation, test, agrees):
+    """The Chinese said "the test score is close to it, so validation was reliable" as a fact, even 8
+    points apart; the English said it as a condition. Now both say what the numbers show."""
+    verdict = validation_verdict(validation, test)
+    english, chinese = verdict.render("en"), verdict.render("zh")
+    assert ("honest guide" in english) == agrees
+    assert ("可靠" in chinese) == agrees
+    if not agrees:
+        assert ("lower" in english) == (test < validation) and ("higher" in english) == (test > validation)
+
+
+def test_the_server_counts_the_exams_each_run_has_sat():
+    from ui.exam_results import ExamResults
+
+    exams = ExamResults(max_kept=2)
+    result = "an exam"
+    for stamp in (1, 1, 2):  # the same run sat twice, then again after more epochs
+        exams.put(("alice", "run-a", stamp), result)
+    exams.put(("bob", "run-a", 1), result)
+    assert exams.times_sat("alice", "run-a") == 3 and exams.times_sat("bob", "run-a") == 1
+    assert exams.times_sat("alice", "run-b") == 0

@@ -87,8 +87,10 @@ def test_the_keras_file_loads_back_and_predicts_the_same(sample_dataset, runs_ro
     ("my first run", "my-first-run.keras"),
     ("../../etc/passwd", "etc-passwd.keras"),
     ("-rf --no-preserve-root", "rf-no-preserve-root.keras"),
-    ("学习率 0.1", "0-1.keras"),
-    ("学习率", "20261128-143000-linear-1a2b3c4d.keras"),  # nothing safe left: the run id
+    ("学习率 0.1", "学习率-0-1.keras"),  # a Chinese name stays Chinese (it was dropped)
+    ("学习率", "学习率.keras"),
+    ("🙂 ✨", "20261128-143000-linear-1a2b3c4d.keras"),  # nothing safe left: the run id
+    ("a\u202eb\u200bc", "a-b-c.keras"),  # no invisible or reordering characters
     ("", "20261128-143000-linear-1a2b3c4d.keras"),
     ("x" * 500, "x" * 60 + ".keras"),
 ])

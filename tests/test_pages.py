@@ -166,9 +166,16 @@ def start_a_race(training_examples: int, epochs: int) -> AppTest:
 def test_the_optimizer_race_overlays_one_curve_per_optimizer(runs_root):
     app = start_a_race(training_examples=300, epochs=2)
     rerun_until(app, lambda page: any("SGD: completed · Adam: completed" in shown(caption) for caption in page.caption))
-    race_chart = json.loads(app.get("plotly_chart")[-1].proto.spec)
-    assert sorted(trace["name"] for trace in race_chart["data"]) == ["Adam (lr 0.001)", "SGD (lr 0.1)"]
-    assert all(len(trace["x"]) == 2 for trace in race_chart["data"])
+    loss_chart, accuracy_chart = (json.loads(chart.proto.spec) for chart in app.get("plotly_chart")[-2:])
+    for chart in (loss_chart, accuracy_chart):
+        assert sorted(trace["name"] for trace in chart["data"]) == ["Adam (lr 0.001)", "SGD (lr 0.1)"]
+        assert all(len(trace["x"]) == 2 for trace in chart["data"])
+    # Titled, and the race names its winner: it had no title, no winner and showed validation loss only.
+    assert loss_chart["layout"]["title"]["text"] == "Validation loss: lower is better"
+    assert accuracy_chart["layout"]["title"]["text"] == "Validation accuracy: higher is better"
+    final_accuracy = {trace["name"]: trace["y"][-1] for trace in accuracy_chart["data"]}
+    winner = max(final_accuracy, key=final_accuracy.get)
+    assert any(shown(message).startswith(f"Winner: {winner}") for message in app.success)
 
 
 def test_the_overfitting_preset_trains_a_run_that_overfits(runs_root):
@@ -600,3 +607,16 @@ def test_the_train_page_after_a_race_points_to_the_history_not_to_nothing_traine
     assert "Nothing trained yet" not in messages and "earlier runs are in the run history below" in messages
     fresh = open_page("pages/train.py")
     assert any("Nothing trained yet in this workspace" in message.value for message in fresh.info)
+
+
+def test_a_run_with_no_finished_epoch_shows_a_dash_for_its_best_epoch(runs_root):
+    """A waiting run's best epoch read "None" in the run history."""
+    from mnist_core import TrainConfig
+    from mnist_core.runs import start_run
+
+    recorder = start_run(TrainConfig(epochs=1), runs_root=runs_root, name="waiting", workspace=TEST_WORKSPACE)
+    app = open_page("pages/train.py", workspace=TEST_WORKSPACE)
+    assert not app.exception
+    table = history_table(app)
+    assert list(table["best epoch"]) == ["-"] and "None" not in table.to_string()
+    recorder.discard()

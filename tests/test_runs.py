@@ -1,5 +1,6 @@
 """Runs on disk: saved as they go, loaded back identically, damage reported rather than crashing."""
 
+import codecs
 import csv
 import io
 import json
@@ -8,7 +9,8 @@ import numpy as np
 import pytest
 
 from mnist_core import RunStatus, TrainConfig, predict_probabilities, train_and_record
-from mnist_core.runs import SHARED_WORKSPACE, DamagedRunError, list_runs, load_run, run_folder, run_folders, runs_metrics_csv
+from mnist_core.runs import (SHARED_WORKSPACE, DamagedRunError, list_runs, load_run, run_folder, run_folders, runs_metrics_csv,
+                             runs_metrics_csv_file)
 
 
 def train_and_save(sample_dataset, runs_root, **overrides):
@@ -156,6 +158,16 @@ def test_several_runs_export_to_one_csv(sample_dataset, runs_root):
     # The settings travel with the metrics, so a spreadsheet can tell the runs apart.
     assert {row["optimizer"] for row in rows} == {"adam", "sgd"}
     assert float(rows[0]["learning_rate"]) == first.config.learning_rate and rows[0]["train_subset_size"] == ""
+
+
+def test_the_csv_download_opens_in_a_spreadsheet_with_chinese_names_intact(sample_dataset, runs_root):
+    """Excel on a Chinese Windows reads a CSV without a byte order mark as GBK: mojibake."""
+    list(train_and_record(TrainConfig(epochs=1, batch_size=100), sample_dataset, runs_root=runs_root, name="学习率 0.1"))
+    runs, _ = list_runs(runs_root)
+    download = runs_metrics_csv_file(runs)
+    assert download.startswith(codecs.BOM_UTF8)
+    rows = list(csv.DictReader(io.StringIO(download.decode("utf-8-sig"))))
+    assert rows[0]["name"] == "学习率 0.1" and "run_id" in rows[0]
 
 
 def test_a_run_name_that_looks_like_a_formula_stays_text_in_the_csv(sample_dataset, runs_root):

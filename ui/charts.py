@@ -195,15 +195,16 @@ def iteration_curves(points, history, steps_per_epoch: int, planned_epochs: int,
     return loss, accuracy
 
 
-def overlay(curves: dict[str, tuple[list[int], list[float]]], metric_label: str, as_percent: bool = False) -> go.Figure:
+def overlay(curves: dict[str, tuple[list[int], list[float]]], metric_label: str, as_percent: bool = False,
+            title: str | None = None, height: int = 420) -> go.Figure:
     """One line per run, each in its own palette colour: `curves` maps a run's label to (epochs, values).
-    `metric_label` is in the reader's language; an accuracy (`as_percent`) gets a percent axis."""
+    `metric_label` (and `title`) are in the reader's language; an accuracy (`as_percent`) gets a percent axis."""
     figure = go.Figure()
     for index, (label, (epochs, values)) in enumerate(curves.items()):
         colour = SERIES_COLOURS[index % len(SERIES_COLOURS)]
         figure.add_trace(go.Scatter(x=epochs, y=values, name=plain_for_chart(label), mode="lines+markers",
                                     line={"color": colour}, marker={"color": colour}))
-    styled(figure, None, height=420)
+    styled(figure, title, height=height)
     epoch_axis(figure, max((max(epochs, default=1) for epochs, _values in curves.values()), default=1))
     figure.update_yaxes(title_text=metric_label)
     if as_percent:

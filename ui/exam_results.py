@@ -23,6 +23,8 @@ class ExamResults:
 
     def __init__(self, max_kept: int = MAX_EXAMS_KEPT):
         self._results: OrderedDict[tuple, ExamResult] = OrderedDict()
+        # How many times each (workspace, run id) sat the exam: a number a run, the newest kept.
+        self._sittings: OrderedDict[tuple, int] = OrderedDict()
         self._lock = threading.Lock()
         self._max_kept = max_kept
 
@@ -33,11 +35,21 @@ class ExamResults:
             return self._results.get(key)
 
     def put(self, key: tuple, result: ExamResult) -> None:
+        """Keep a sat exam; `key` starts with the workspace and the run id, whose sittings it counts."""
         with self._lock:
             self._results[key] = result
             self._results.move_to_end(key)
-            while len(self._results) > self._max_kept:
-                self._results.popitem(last=False)
+            run = key[:2]
+            self._sittings[run] = self._sittings.get(run, 0) + 1
+            self._sittings.move_to_end(run)
+            for kept in (self._results, self._sittings):
+                while len(kept) > self._max_kept:
+                    kept.popitem(last=False)
+
+    def times_sat(self, workspace: str, run_id: str) -> int:
+        """How many times this run has sat the exam since the server started."""
+        with self._lock:
+            return self._sittings.get((workspace, run_id), 0)
 
 
 @st.cache_resource
