@@ -225,8 +225,13 @@ MODEL_PRESETS = {
 
 # Each optimizer's customary starting learning rate. Plain SGD needs big steps; Adam and RMSprop
 # rescale every step by the gradient's recent size, so theirs are small. An optimizer race run at
-# one shared rate mostly measures which optimizer that rate happens to suit.
-USUAL_LEARNING_RATES = {"sgd": 0.1, "momentum": 0.01, "adam": 0.001, "rmsprop": 0.001, "adagrad": 0.03}
+# one shared rate mostly measures which optimizer that rate happens to suit. SGD with momentum gets
+# plain SGD's 0.1 (the classic recipe, with momentum 0.9), so the race shows what momentum adds: at
+# 0.01 its steps built up to plain SGD's at 0.1 and the two curves lay exactly on top of each other
+# ("momentum does nothing"). At the same rate it is ahead: the MLP preset 98.2% against 97.0%
+# validation accuracy after 10 epochs, the linear model 91.4% against 91.1% after 5, a CNN epoch
+# 98.3% against 97.0%.
+USUAL_LEARNING_RATES = {"sgd": 0.1, "momentum": 0.1, "adam": 0.001, "rmsprop": 0.001, "adagrad": 0.03}
 
 # A run that visibly overfits within seconds: a big MLP, 500 training digits, no regularisation.
 # Training accuracy reaches 100% within ten epochs while validation accuracy stalls near 87% and
@@ -238,8 +243,51 @@ OVERFITTING_RUN_NAME = "overfitting-demo"
 OVERFITTING_LOOK_FOR = N_(
     "training accuracy climbs to 100% within about ten epochs while validation accuracy stalls well below it. "
     "Training loss keeps falling towards zero, but validation loss stops falling and turns upward: the shaded gap "
-    "between them widens. The model is memorizing its 500 digits, not learning to read. Then try more training "
-    "digits, dropout, or an L2 penalty, and watch the gap close.")
+    "between them widens. The model is memorizing its 500 digits, not learning to read. Then try a cure with one "
+    "click below the charts.")
+
+# The cures the pages offer for overfitting, each one change to a run ("train it again with ..."),
+# and what each did to the overfitting preset, as benchmarks/overfitting_cures.py measured it
+# (40 epochs, the mean of seeds 0 and 1; the preset alone: validation accuracy 87.4%, a gap of 12.6
+# points between training and validation accuracy, validation loss up 0.108 from its lowest):
+#   10x the digits (5,000)  95.2%, gap  4.8 points    augmentation   93.1%, gap  5.8 points
+#   dropout 0.5             87.9%, gap 12.1 points    L2 0.001       86.3%, gap 13.7 points (loss up only 0.050)
+#   early stopping (3)      86.7% at epoch 9, the loss up only 0.021
+# So the page says only this: more digits, real or varied, close the gap; dropout narrows it a little;
+# L2 keeps validation loss from climbing but does not raise the accuracy. (With 20% label noise
+# dropout helps more, +3 to +4 points: `--set label_noise=0.2`; the preset stays clean, simpler to teach.)
+ALL_TRAINING_DIGITS_FROM = 50_000  # "10x the digits" beyond this trains on all of them (54,000 at the default split)
+OVERFITTING_CURES = {
+    "more_digits": (N_("10x the training digits"), {"train_subset_size": 10}),  # a factor: see cure_config
+    "augmentation": (N_("augmentation"), {"augment_shift": 2.0, "augment_rotation": 15.0, "augment_scale": 0.15,
+                                          "augment_thickness": 0.5}),
+    "dropout": (N_("dropout 0.5"), {"dropout": 0.5}),
+    "l2": (N_("L2 penalty 0.001"), {"l2": 0.001}),
+}
+OVERFITTING_CURES_MEASURED = N_(
+    "Measured on this preset (40 epochs, two seeds): 5,000 training digits close the gap from 12.6 to 4.8 points "
+    "(validation accuracy 95.2%), augmentation to 5.8 points (93.1%). Dropout 0.5 narrows it only a little (12.1 points, "
+    "87.9%). An L2 penalty of 0.001 does not raise validation accuracy (86.3%), but validation loss climbs half as much: "
+    "the model is less overconfident, not better. With 500 digits a big model can memorize whatever the penalty; more "
+    "digits, real or varied, are the cure that works.")
+
+
+def cure_config(config, cure: str):
+    """`config` trained again with one of OVERFITTING_CURES, or None where that cure changes nothing
+    (dropout on the linear model, more digits for a run that has them all, augmentation again)."""
+    _label, changes = OVERFITTING_CURES[cure]
+    if cure == "more_digits":
+        if config.train_subset_size is None:
+            return None
+        more = config.train_subset_size * changes["train_subset_size"]
+        changes = {"train_subset_size": more if more < ALL_TRAINING_DIGITS_FROM else None}  # None: all of them
+    elif cure == "augmentation" and is_augmented(config):
+        return None
+    elif cure == "dropout" and (not setting_applies("dropout", config) or config.dropout >= 0.5):
+        return None
+    elif cure == "l2" and config.l2 >= 0.001:
+        return None
+    return TrainConfig.from_dict({**config.to_dict(), **changes})
 
 
 # The settings that say how much to vary each training digit (augmentation.py), in the order `vary` takes them.

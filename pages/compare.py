@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from mnist_core import RunStatus, TrainConfig
-from mnist_core.config import OPTIMIZER_NAMES, OVERFITTING_LOOK_FOR, OVERFITTING_PRESET, OVERFITTING_RUN_NAME, USUAL_LEARNING_RATES
+from mnist_core.config import OPTIMIZER_NAMES, OVERFITTING_CURES_MEASURED, OVERFITTING_LOOK_FOR, OVERFITTING_PRESET, OVERFITTING_RUN_NAME, USUAL_LEARNING_RATES
 from mnist_core.runs import runs_metrics_csv_file
 from ui.charts import overlay, show_chart
 from ui.dataset import dataset_or_stop
@@ -121,14 +121,18 @@ def show_race(jobs, rendered_while_running: bool) -> None:
 def optimizer_race() -> None:
     config = current_config()
     st.write(_("Train the same model on the same data ({model}, {epochs} epochs, batch {batch}: the sidebar's settings) "
-               "once per optimizer, and overlay their validation loss.", model=model_name(config.model), epochs=config.epochs,
-               batch=config.batch_size))
+               "once per optimizer, and overlay their validation loss and accuracy.", model=model_name(config.model),
+               epochs=config.epochs, batch=config.batch_size))
     optimizers = st.multiselect(_("Optimizers"), list(OPTIMIZER_NAMES), default=["sgd", "momentum", "adam"],
                                 format_func=in_page_language(optimizer_label), key="race_optimizers")
     usual_rates = st.toggle(
         _("Give each optimizer its usual learning rate"), value=True, key="race_usual_rates",
         help=_("Off: every optimizer uses the Train page's learning rate ({rate:g}). On: {usual_rates}", rate=config.learning_rate,
                usual_rates=listed(f"{optimizer_label(name)} {rate:g}" for name, rate in USUAL_LEARNING_RATES.items())))
+    if usual_rates and {"sgd", "momentum"} <= set(optimizers):
+        st.caption(_("SGD and SGD with momentum race at the same learning rate, {rate:g}: the difference between their "
+                     "curves is what momentum adds. Each of its steps keeps {momentum:.0%} of the steps before, so it "
+                     "gathers speed along a steady way down.", rate=USUAL_LEARNING_RATES["sgd"], momentum=config.momentum))
     activity = current_activity()  # the workspace's race, still here after a refresh
     busy = is_training()
     race = activity if activity is not None and activity.kind == "race" else None
@@ -149,6 +153,7 @@ def overfitting_preset() -> None:
     st.write(_("One click sets up a run that overfits: a big MLP (two layers of 256 units) trained on only 500 digits, "
                "with no dropout and no weight penalty, for 40 epochs."))
     st.markdown(_("**What to look for:** {look_for}", look_for=_(OVERFITTING_LOOK_FOR)))
+    st.caption(_(OVERFITTING_CURES_MEASURED))
     if st.button(_("Set up and train the overfitting run"), icon=":material/trending_up:"):
         preset = TrainConfig.from_dict({**current_config().to_dict(), **OVERFITTING_PRESET})
         if start_job(preset, name=OVERFITTING_RUN_NAME) is not None:  # refused, with a message, while something trains

@@ -620,3 +620,22 @@ def test_a_run_with_no_finished_epoch_shows_a_dash_for_its_best_epoch(runs_root)
     table = history_table(app)
     assert list(table["best epoch"]) == ["-"] and "None" not in table.to_string()
     recorder.discard()
+
+
+def test_one_click_trains_the_run_again_with_a_cure_and_draws_before_and_after(runs_root):
+    """"The same run, augmented" and its before/after overlay, without a trip to Compare."""
+    app = open_page("pages/train.py")
+    train_on_the_train_page(app, epochs=2, training_examples=300, name="small")
+    labels = [button.label for button in app.button if button.key and button.key.startswith("cure_")]
+    assert labels == ["10x the training digits", "augmentation", "L2 penalty 0.001"]  # dropout: not for the linear model
+    next(button for button in app.button if button.key == "cure_augmentation").click().run()
+    rerun_until(app, lambda page: page.success and latest_job(page).config.augment_shift == 2.0
+                and latest_job(page).snapshot().finished)
+    app.run()
+    assert not app.exception
+    assert list(history_table(app)["run"])[:2] == ["small, again with augmentation", "small"]
+    chart = next(json.loads(chart.proto.spec) for chart in app.get("plotly_chart")
+                 if json.loads(chart.proto.spec)["layout"].get("title", {}).get("text", "").startswith("Accuracy before"))
+    assert [trace["name"] for trace in chart["data"]] == ["small: training", "small: validation",
+                                                          "with augmentation: training", "with augmentation: validation"]
+    assert all(len(trace["x"]) == 2 for trace in chart["data"])

@@ -138,6 +138,24 @@ def learning_curves(history, best_epoch=None, whole_run=None, narrow: bool = Fal
     return loss, accuracy
 
 
+def before_and_after(before, after, before_label: str, after_label: str) -> go.Figure:
+    """Training and validation accuracy of a run (`before`, dotted) and of the same run trained again
+    with one change (`after`, solid): the gap between the blue and the vermilion lines, before and
+    after. The labels are users' text (run names) or the app's, in the reader's language."""
+    figure = go.Figure()
+    for history, label, dash in ((before, before_label, "dot"), (after, after_label, "solid")):
+        epochs = [result.epoch for result in history]
+        for values, metric, colour in (([r.train_acc for r in history], _("training"), TRAIN_COLOUR),
+                                       ([r.val_acc for r in history], _("validation"), VALIDATION_COLOUR)):
+            figure.add_trace(go.Scatter(x=epochs, y=values, mode="lines", line={"color": colour, "dash": dash, "width": 3},
+                                        name=plain_for_chart(_("{run}: {metric}", run=label, metric=metric))))
+    styled(figure, _("Accuracy before (dotted) and after (solid)"), height=330)
+    figure.update_layout(legend={"y": -0.25})
+    figure.update_yaxes(title_text=_("accuracy"), tickformat=PERCENT_TICKS)
+    epoch_axis(figure, max(len(before), len(after), 1))
+    return figure
+
+
 def padded_range(values, floor: float | None = None, ceiling: float | None = None) -> list[float]:
     """An axis range around `values` with 5% to spare on each side, not beyond `floor` or `ceiling`."""
     low, high = min(values), max(values)
