@@ -30,6 +30,12 @@ MAXIMUM_INK_FRACTION = 0.5
 MINIMUM_DIGIT_FRACTION = 0.15
 TOO_SMALL = N_("That is a dot, not a digit: the ink is smaller than any digit could be. "
                 "Draw one digit, at least a fifth of the square tall.")
+# Every one of MNIST's 60,000 training digits is at least 0.4 times as tall as it is wide (ink of at
+# least a tenth of full brightness; four are under 0.5). Ink flatter than this is a dash, which the
+# scaling would stretch into a bar the model read as "4, 89%".
+FLATTEST_DIGIT = 0.35
+TOO_FLAT = N_("That is a dash, not a digit: every digit is at least about half as tall as it is wide. "
+              "Draw one whole digit.")
 TOO_MUCH_INK = N_("More than half of the canvas is ink: that is a filled block, not a digit. "
                   "Clear the canvas and draw one digit with the pen.")
 METHODS = ("mnist", "naive")
@@ -174,8 +180,11 @@ def preprocess_canvas(image: np.ndarray, method: str = "mnist") -> tuple[np.ndar
     if ink.mean() > MAXIMUM_INK_FRACTION:
         return None, PreprocessingSteps(grey=grey, problem=TOO_MUCH_INK)
     rows, columns = ink_rows_and_columns(ink)
-    if max(rows[-1] - rows[0], columns[-1] - columns[0]) + 1 < MINIMUM_DIGIT_FRACTION * max(grey.shape):
+    height, width = rows[-1] - rows[0] + 1, columns[-1] - columns[0] + 1
+    if max(height, width) < MINIMUM_DIGIT_FRACTION * max(grey.shape):
         return None, PreprocessingSteps(grey=grey, problem=TOO_SMALL)
+    if height < FLATTEST_DIGIT * width:
+        return None, PreprocessingSteps(grey=grey, problem=TOO_FLAT)
     if method == "naive":
         resized = resize(grey, IMAGE_SIZE, IMAGE_SIZE)
         return resized, PreprocessingSteps(grey=grey, centred=resized)

@@ -19,7 +19,10 @@ No TensorFlow here: the sizes are counted from the config, in the same layers mo
 
 from __future__ import annotations
 
+import collections
 import os
+import statistics
+import threading
 
 from .config import TrainConfig, steps_per_epoch
 from .data import IMAGE_SIZE, NUM_CLASSES
@@ -44,6 +47,42 @@ SECONDS_PER_EPOCH = 0.05  # Python's share: the epoch's bookkeeping and saving
 SECONDS_PER_STEP = 4e-5
 SECONDS_PER_PARAMETER_UPDATE = 2.1e-9
 SECONDS_PER_MULTIPLY_ADD = 3.8e-11  # forward and backward together, per forward multiply-add
+
+
+class ServerPace:
+    """How fast this server has really trained lately, against the cost model: the cost model was
+    fitted on a quiet machine, and a classroom server is never quiet (a CNN estimated at 16 s took
+    73 s while others trained; the overfitting preset, 3 s, took 16 s). Each finished run that was
+    never paused adds its measured seconds over the model's estimate for the epochs it trained; an
+    estimate is the model's times the median of the last RECENT_RUNS ratios (1 before any run), and
+    comes as a range, from the fastest to the slowest of those recent paces. Shared by every session
+    on the server; RECENT_RUNS numbers at most."""
+
+    RECENT_RUNS = 20
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._ratios: collections.deque[float] = collections.deque(maxlen=self.RECENT_RUNS)
+
+    def record(self, config: TrainConfig, available_examples: int, epochs_trained: int, seconds: float) -> None:
+        """A run of `config` trained `epochs_trained` epochs in `seconds` (pauses never happened)."""
+        if epochs_trained < 1 or seconds <= 0:
+            return
+        estimate = estimated_training_seconds(config, available_examples) * epochs_trained / config.epochs
+        with self._lock:
+            self._ratios.append(seconds / estimate)
+
+    def estimate(self, config: TrainConfig, available_examples: int) -> tuple[float, float, int]:
+        """(likely seconds, slowest likely seconds, how many recent runs that is from)."""
+        model_seconds = estimated_training_seconds(config, available_examples)
+        with self._lock:
+            ratios = sorted(self._ratios)
+        if not ratios:
+            return model_seconds, model_seconds * 2, 0  # the cost model alone is within a factor of about two
+        return model_seconds * statistics.median(ratios), model_seconds * max(ratios[-1], 1.0), len(ratios)
+
+
+server_pace = ServerPace()
 
 
 def environment_number(variable: str, default: float) -> float:

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 from .config import TrainConfig
-from .fair_share import check_model_size, pause_limit_seconds, run_time_limit_seconds
+from .fair_share import check_model_size, pause_limit_seconds, run_time_limit_seconds, server_pace
 from .i18n import Message, carried_message
 from .pausing import PauseControl
 from .results import EpochResult, IterationPoint, RunStatus, best_result
@@ -305,6 +305,9 @@ class TrainingJob:
             self._set(_training=training, _progress=(1, 0, training.steps_per_epoch))
             for _ in training:
                 pass  # each epoch lands in training.history, which snapshot() reads
+            if not self._pause_control.ever_paused and training.history:  # a pause is no measure of speed
+                server_pace.record(self.config, len(self._dataset[0][0]), len(training.history),
+                                   sum(result.seconds for result in training.history))
         except ValueError as error:  # a setting that makes no sense for this data: say which
             self._set(_status=RunStatus.FAILED, _message=carried_message(error))
         except Exception as error:  # noqa: BLE001  a page must show this, not lose it in a thread

@@ -36,6 +36,7 @@ class PauseControl:
         self._epoch_stepped: int | None = None    # the epoch an epoch step is training through
         self._resting_since: float | None = None  # when the loop came to rest (time.monotonic), while it rests
         self.rested_too_long = False
+        self.ever_paused = False  # whether the run was paused at all: its epochs' seconds then include rests
 
     # -- the buttons: any thread -----------------------------------------------------------------
 
@@ -47,7 +48,7 @@ class PauseControl:
     def pause(self) -> None:
         """Stop at the end of the current chunk (a quarter of a second at most) and rest."""
         with self._condition:
-            self._paused = True
+            self._paused = self.ever_paused = True
 
     def resume(self) -> None:
         """Train on freely; steps asked for and not taken are forgotten."""

@@ -144,7 +144,7 @@ def exam_page() -> None:
     st.caption(_("Click a cell to see its digits in the gallery below."))
     show_chart(confusion_heatmap(result.row_normalised if normalised else result.confusion, normalised), key="confusion",
                on_select=open_clicked_cell, selection_mode="points")
-    show_chart(digit_bars(result.per_class_accuracy, _("Accuracy per digit"), _("accuracy")), key="per_class")
+    show_chart(digit_bars(result.per_class_accuracy, _("Accuracy per digit"), _("accuracy"), zoomed=True), key="per_class")
     show_mistakes(run, result, test_images, test_labels)
     show_weights(model_of(run))
 

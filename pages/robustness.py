@@ -26,13 +26,13 @@ from ui.settings import model_name
 
 DIGIT_SCALE = 5  # 140 px digits
 MAX_RUNS = 4     # side by side on a projector
-SLIDERS = {  # key: (label, minimum, maximum, step, neutral value)
-    "robust_shift_x": (N_("Move right (pixels)"), -6.0, 6.0, 0.5, 0.0),
-    "robust_shift_y": (N_("Move down (pixels)"), -6.0, 6.0, 0.5, 0.0),
-    "robust_rotation": (N_("Turn (degrees, anticlockwise)"), -60.0, 60.0, 5.0, 0.0),
-    "robust_zoom": (N_("Size (1 = as drawn)"), 0.5, 1.5, 0.05, 1.0),
-    "robust_thickness": (N_("Pen (below 0 thinner, above 0 bolder)"), -1.0, 1.0, 0.25, 0.0),
-    "robust_noise": (N_("Noise"), 0.0, 0.5, 0.05, 0.0),
+SLIDERS = {  # key: (label, minimum, maximum, step, neutral value, as shown: no "5.00" degrees)
+    "robust_shift_x": (N_("Move right (pixels)"), -6.0, 6.0, 0.5, 0.0, "%.1f"),
+    "robust_shift_y": (N_("Move down (pixels)"), -6.0, 6.0, 0.5, 0.0, "%.1f"),
+    "robust_rotation": (N_("Turn (degrees, anticlockwise)"), -60.0, 60.0, 5.0, 0.0, "%.0f°"),
+    "robust_zoom": (N_("Size (1 = as drawn)"), 0.5, 1.5, 0.05, 1.0, "%.2f"),
+    "robust_thickness": (N_("Pen (below 0 thinner, above 0 bolder)"), -1.0, 1.0, 0.25, 0.0, "%.2f"),
+    "robust_noise": (N_("Noise"), 0.0, 0.5, 0.05, 0.0, "%.2f"),
 }
 
 
@@ -87,16 +87,16 @@ def pick_digit(test_images, test_labels):
 
 
 def reset_sliders() -> None:
-    for key, (_label, _low, _high, _step, neutral) in SLIDERS.items():
+    for key, (_label, _low, _high, _step, neutral, _shown) in SLIDERS.items():
         st.session_state[key] = neutral
 
 
 def transform_controls() -> dict:
     values = {}
-    for (key, (label, low, high, step, neutral)), column in zip(SLIDERS.items(), wrapping_columns(3, key="robust_sliders",
+    for (key, (label, low, high, step, neutral, shown)), column in zip(SLIDERS.items(), wrapping_columns(3, key="robust_sliders",
                                                                                                    least_width_rem=14) * 2):
         st.session_state.setdefault(key, neutral)  # the value lives in the session, so "Undo" can set it
-        values[key] = column.slider(_(label), low, high, step=step, key=key)
+        values[key] = column.slider(_(label), low, high, step=step, key=key, format=shown)
     st.button(_("Undo every change to the digit"), on_click=reset_sliders, icon=":material/restart_alt:")
     return values
 

@@ -187,8 +187,11 @@ def show_job(job, rendered_while_running: bool, rendered_paused: bool) -> None:
         columns = wrapping_columns(4, key="run_metrics", least_width_rem=10)
         columns[0].metric(_("Training accuracy, epoch {epoch}", epoch=last.epoch), number(last.train_acc, ".2%"))
         columns[1].metric(_("Validation accuracy, epoch {epoch}", epoch=last.epoch), number(last.val_acc, ".2%"))
-        columns[2].metric(_("Generalization gap"), f"{last.generalisation_gap:+.3f}",
-                          help=_("Validation loss minus training loss. It grows as the model memorizes the training set."))
+        # In accuracy points, beside the two accuracies it is the difference of: "+0.049", a loss
+        # difference between two percentages, read as 0.049%.
+        columns[2].metric(_("Generalization gap"), _("{points:.1f} points", points=(last.train_acc - last.val_acc) * 100),
+                          help=_("Training accuracy minus validation accuracy, in percentage points. It grows as the model "
+                                 "memorizes the training set; the loss chart shades the same gap in loss."))
         columns[3].metric(_("Best epoch"), str(best.epoch) if best else "-",
                           delta=_("validation accuracy {accuracy:.2%}", accuracy=best.val_acc) if best else None,
                           delta_color="off", help=_(BEST_EPOCH_HELP))

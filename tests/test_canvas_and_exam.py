@@ -39,7 +39,7 @@ def test_a_blank_canvas_gives_no_input():
     (10, 10, 40, 90, 8),        # small, top-left corner
     (150, 120, 110, 150, 22),   # large, bottom-right
     (100, 30, 40, 220, 16),     # tall and thin, like a "1"
-    (20, 200, 240, 60, 12),     # wide and flat
+    (20, 160, 240, 100, 12),    # wide (flatter than 0.35 is a dash, refused)
 ])
 def test_a_digit_anywhere_at_any_size_comes_out_centred_with_its_longer_side_20_px(left, top, width, height, pen):
     canvas = canvas_with(lambda pencil: pencil.rectangle((left, top, left + width, top + height), outline="white", width=pen))
@@ -113,6 +113,22 @@ def test_a_dot_or_a_speck_is_not_a_digit(method, size):
     digit, steps = preprocess_canvas(canvas, method)
     assert digit is None
     assert size < 4 or "not a digit" in steps.problem  # a one-pixel speck is simply a blank canvas
+
+
+@pytest.mark.parametrize("method", ["mnist", "naive"])
+@pytest.mark.parametrize("length", [90, 150, 250])
+def test_a_lone_dash_is_not_a_digit(method, length):
+    """Seen: a horizontal dash read as "4, 89%". No MNIST digit is that flat."""
+    canvas = canvas_with(lambda pencil: pencil.line((20, 140, 20 + length, 140), fill="white", width=22))
+    digit, steps = preprocess_canvas(canvas, method)
+    assert digit is None and "dash, not a digit" in steps.problem
+
+
+def test_a_wide_digit_is_still_read():
+    """A seven drawn wide (200 px across, 110 px tall) is no dash."""
+    canvas = canvas_with(lambda pencil: pencil.line((40, 80, 240, 80, 120, 190), fill="white", width=22))
+    digit, steps = preprocess_canvas(canvas)
+    assert digit is not None and steps.problem is None
 
 
 def test_a_small_but_real_digit_is_still_read():

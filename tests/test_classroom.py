@@ -207,3 +207,35 @@ def test_a_model_too_big_for_a_shared_server_is_refused_before_it_queues(sample_
         TrainingJob(huge, sample_dataset, slots=TrainingSlots(1))
     assert list_runs(runs_root) == ([], [])
     check_model_size(TrainConfig.for_model("cnn", cnn_filters=64, hidden_units=1024))  # the sliders' biggest is allowed
+
+
+def test_the_time_estimate_follows_how_fast_this_server_has_really_trained():
+    """A busy classroom server trained 3-8x slower than the quiet machine's cost model said: the
+    estimate now scales with the server's recent runs, and comes as a range."""
+    from mnist_core import TrainConfig
+    from mnist_core.fair_share import ServerPace, estimated_training_seconds
+
+    config, available = TrainConfig(epochs=4), 60_000
+    model_seconds = estimated_training_seconds(config, available)
+    pace = ServerPace()
+    likely, slowest, runs = pace.estimate(config, available)
+    assert (likely, slowest, runs) == (model_seconds, 2 * model_seconds, 0)  # nothing measured yet
+    for ratio in (3.0, 5.0, 4.0):  # three runs of 2 epochs each, 3-5x slower than the model says
+        pace.record(config, available, epochs_trained=2, seconds=ratio * model_seconds / 2)
+    likely, slowest, runs = pace.estimate(config, available)
+    assert likely == pytest.approx(4.0 * model_seconds) and slowest == pytest.approx(5.0 * model_seconds) and runs == 3
+    for _ in range(ServerPace.RECENT_RUNS):  # the server is quiet again: the old paces drop out
+        pace.record(config, available, epochs_trained=4, seconds=model_seconds)
+    assert pace.estimate(config, available)[:2] == pytest.approx((model_seconds, model_seconds))
+
+
+def test_a_finished_run_tells_the_server_its_pace(sample_dataset, runs_root):
+    from mnist_core import TrainConfig
+    from mnist_core.fair_share import server_pace
+    from mnist_core.jobs import TrainingJob
+
+    before = list(server_pace._ratios)
+    job = TrainingJob(TrainConfig(epochs=1, batch_size=100), sample_dataset, name="pace", workspace="pace-tests")
+    job.start()
+    # The page sees the run finished a moment before its thread has recorded the pace.
+    wait_until(lambda: list(server_pace._ratios) != before)  # one more pace (the oldest dropped, if it was full)

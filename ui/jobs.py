@@ -10,7 +10,7 @@ from typing import Callable, Sequence
 import streamlit as st
 
 from mnist_core import RunStatus, TrainConfig
-from mnist_core.fair_share import SHORTER_RUN_ADVICE, estimated_training_seconds, run_time_limit_seconds
+from mnist_core.fair_share import SHORTER_RUN_ADVICE, run_time_limit_seconds, server_pace
 from mnist_core.jobs import Activity, TrainingJob, WorkspaceBusyError, job_board
 from mnist_core.runs import SHARED_WORKSPACE, RunSaveError
 from ui.dataset import dataset_or_stop
@@ -137,10 +137,19 @@ def duration_words(seconds: float) -> str:
 def time_estimate(config: TrainConfig) -> None:
     """Before training: how long it will take, and a warning if the server's time limit would cut it."""
     (train_images, _labels), _test = dataset_or_stop()
-    seconds, limit = estimated_training_seconds(config, len(train_images)), run_time_limit_seconds()
+    seconds, slowest, recent_runs = server_pace.estimate(config, len(train_images))
+    limit = run_time_limit_seconds()
     if limit is not None and seconds > limit:
         st.warning(_("This run would train for {duration}, but a run may train for at most {minutes:g} minutes on this shared "
                      "server: it would be stopped then, keeping its finished epochs. {advice}", duration=duration_words(seconds),
                      minutes=limit / 60, advice=say(SHORTER_RUN_ADVICE)))
+    elif recent_runs:
+        st.caption(_("Estimated training time: {duration}, up to {longest}.", duration=duration_words(seconds),
+                     longest=duration_words(slowest)),
+                   help=_("From how fast this server trained its last {runs} runs: the more students train at once, the "
+                          "longer each run takes. The longer time is its slowest pace lately.", runs=recent_runs))
     else:
-        st.caption(_("Estimated training time: {duration}.", duration=duration_words(seconds)))
+        st.caption(_("Estimated training time: {duration}, up to {longest}.", duration=duration_words(seconds),
+                     longest=duration_words(slowest)),
+                   help=_("No run has finished on this server yet, so this is a quiet computer's time; a busy classroom "
+                          "server can take twice as long."))

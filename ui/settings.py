@@ -213,8 +213,9 @@ def settings_sidebar() -> None:
     augmentation = sidebar.expander(_("Augmentation (training digits only)"), expanded=is_augmented(chosen),
                                     icon=":material/transform:")
     augmentation.caption(_(AUGMENTATION_EFFECT))
-    setting_widget("augment_shift", augmentation.slider, min_value=0.0, max_value=4.0, step=0.5)
-    setting_widget("augment_rotation", augmentation.slider, min_value=0.0, max_value=30.0, step=5.0)
+    # Shown as stepped (half pixels, whole degrees), not as "2.00".
+    setting_widget("augment_shift", augmentation.slider, min_value=0.0, max_value=4.0, step=0.5, format="%.1f")
+    setting_widget("augment_rotation", augmentation.slider, min_value=0.0, max_value=30.0, step=5.0, format="%.0f°")
     setting_widget("augment_scale", augmentation.slider, min_value=0.0, max_value=0.3, step=0.05)
     setting_widget("augment_thickness", augmentation.slider, min_value=0.0, max_value=1.0, step=0.25)
     sidebar.button(_("Reset to defaults"), on_click=reset_to_defaults, icon=":material/restart_alt:",
