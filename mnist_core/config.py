@@ -240,6 +240,19 @@ OVERFITTING_PRESET = {"model": "mlp", "optimizer": "adam", "learning_rate": 0.00
                       "hidden_units": 256, "hidden_layers": 2, "dropout": 0.0, "l2": 0.0, "train_subset_size": 500,
                       "label_noise": 0.0, "batch_size": 32, "epochs": 40, "early_stopping_patience": 0}
 OVERFITTING_RUN_NAME = "overfitting-demo"
+QUICK_RUN_NAME = "quick-cnn"  # Draw's one-click CNN
+
+
+def race_run_name(optimizer: str) -> str:
+    return f"race-{optimizer}"
+
+
+# The names the app gives its own runs, saved as these ids and shown in the reader's language
+# (ui.i18n.run_name): a Chinese class read "race-sgd" and "overfitting-demo" in English.
+APP_RUN_NAMES = {OVERFITTING_RUN_NAME: N_("overfitting-demo"), QUICK_RUN_NAME: N_("quick-cnn"),
+                 race_run_name("sgd"): N_("race-sgd"), race_run_name("momentum"): N_("race-momentum"),
+                 race_run_name("adam"): N_("race-adam"), race_run_name("rmsprop"): N_("race-rmsprop"),
+                 race_run_name("adagrad"): N_("race-adagrad")}
 OVERFITTING_LOOK_FOR = N_(
     "training accuracy climbs to 100% within about ten epochs while validation accuracy stalls well below it. "
     "Training loss keeps falling towards zero, but validation loss stops falling and turns upward: the shaded gap "

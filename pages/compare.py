@@ -6,11 +6,11 @@ import pandas as pd
 import streamlit as st
 
 from mnist_core import RunStatus, TrainConfig
-from mnist_core.config import OPTIMIZER_NAMES, OVERFITTING_CURES_MEASURED, OVERFITTING_LOOK_FOR, OVERFITTING_PRESET, OVERFITTING_RUN_NAME, USUAL_LEARNING_RATES
+from mnist_core.config import OPTIMIZER_NAMES, OVERFITTING_CURES_MEASURED, OVERFITTING_LOOK_FOR, OVERFITTING_PRESET, OVERFITTING_RUN_NAME, USUAL_LEARNING_RATES, race_run_name
 from mnist_core.runs import runs_metrics_csv_file
 from ui.charts import overlay, show_chart
 from ui.dataset import dataset_or_stop
-from ui.i18n import N_, _, in_page_language, listed, number, say
+from ui.i18n import N_, _, in_page_language, listed, number, run_name, say
 from ui.layout import wrapping_columns
 from ui.jobs import POLL_SECONDS, current_activity, is_training, start_job, start_race, status_text, waiting_place
 from ui.navigation import require_navigation
@@ -29,7 +29,7 @@ def optimizer_label(name: str) -> str:
 
 def run_label(run) -> str:
     config = run.config
-    return _("{name} · {model}, {optimizer}, lr {rate:g}", name=run.name, model=model_name(config.model),
+    return _("{name} · {model}, {optimizer}, lr {rate:g}", name=run_name(run.name), model=model_name(config.model),
              optimizer=optimizer_label(config.optimizer), rate=config.learning_rate)
 
 
@@ -119,33 +119,37 @@ def show_race(jobs, rendered_while_running: bool) -> None:
 
 
 def optimizer_race() -> None:
+    """The race's controls in one row, then its results; at 1280x720 the charts start on the first screen."""
     config = current_config()
-    st.write(_("Train the same model on the same data ({model}, {epochs} epochs, batch {batch}: the sidebar's settings) "
-               "once per optimizer, and overlay their validation loss and accuracy.", model=model_name(config.model),
-               epochs=config.epochs, batch=config.batch_size))
-    optimizers = st.multiselect(_("Optimizers"), list(OPTIMIZER_NAMES), default=["sgd", "momentum", "adam"],
-                                format_func=in_page_language(optimizer_label), key="race_optimizers")
-    usual_rates = st.toggle(
+    st.caption(_("Train the same model on the same data ({model}, {epochs} epochs, batch {batch}: the sidebar's settings) "
+                 "once per optimizer, and overlay their validation loss and accuracy.", model=model_name(config.model),
+                 epochs=config.epochs, batch=config.batch_size))
+    activity = current_activity()  # the workspace's race, still here after a refresh
+    busy = is_training()
+    race = activity if activity is not None and activity.kind == "race" else None
+    choice_column, rates_column, button_column = wrapping_columns([5, 3, 2], key="race_controls", least_width_rem=12,
+                                                                  vertical_alignment="bottom")
+    optimizers = choice_column.multiselect(_("Optimizers"), list(OPTIMIZER_NAMES), default=["sgd", "momentum", "adam"],
+                                           format_func=in_page_language(optimizer_label), key="race_optimizers")
+    usual_rates = rates_column.toggle(
         _("Give each optimizer its usual learning rate"), value=True, key="race_usual_rates",
         help=_("Off: every optimizer uses the Train page's learning rate ({rate:g}). On: {usual_rates}", rate=config.learning_rate,
                usual_rates=listed(f"{optimizer_label(name)} {rate:g}" for name, rate in USUAL_LEARNING_RATES.items())))
+    if busy and race is not None:
+        if button_column.button(_("Stop the race"), icon=":material/stop:"):
+            race.stop()
+    elif button_column.button(_("Start the race"), disabled=busy or not optimizers, icon=":material/sports_score:"):
+        if start_race({race_run_name(name): TrainConfig.from_dict({
+                **config.to_dict(), "optimizer": name, "learning_rate": USUAL_LEARNING_RATES[name] if usual_rates else config.learning_rate})
+                for name in optimizers}) is not None:  # None, with a message, if refused
+            st.rerun()  # draw the page again as it is now: Start greyed out, Stop the race live
     if usual_rates and {"sgd", "momentum"} <= set(optimizers):
         st.caption(_("SGD and SGD with momentum race at the same learning rate, {rate:g}: the difference between their "
                      "curves is what momentum adds. Each of its steps keeps {momentum:.0%} of the steps before, so it "
                      "gathers speed along a steady way down.", rate=USUAL_LEARNING_RATES["sgd"], momentum=config.momentum))
-    activity = current_activity()  # the workspace's race, still here after a refresh
-    busy = is_training()
-    race = activity if activity is not None and activity.kind == "race" else None
-    if st.button(_("Start the race"), disabled=busy or not optimizers, icon=":material/sports_score:"):
-        if start_race({f"race-{name}": TrainConfig.from_dict({
-                **config.to_dict(), "optimizer": name, "learning_rate": USUAL_LEARNING_RATES[name] if usual_rates else config.learning_rate})
-                for name in optimizers}) is not None:  # None, with a message, if refused
-            st.rerun()  # draw the page again as it is now: Start greyed out, Stop the race live
     if busy and race is None:
         st.caption(_("A run from the Train page is training in this workspace: the race can start when it has finished."))
     if race is not None:
-        if busy and st.button(_("Stop the race"), icon=":material/stop:"):
-            race.stop()
         st.fragment(show_race, run_every=POLL_SECONDS if busy else None)(race.jobs, busy)
 
 

@@ -5,6 +5,7 @@ import streamlit as st
 
 from mnist_core import TrainConfig, predict_probabilities
 from mnist_core.canvas import preprocess_canvas
+from mnist_core.config import QUICK_RUN_NAME
 from mnist_core.pictures import enlarged
 from ui.charts import digit_bars, show_chart
 from ui.dataset import dataset_or_stop
@@ -31,7 +32,7 @@ def quick_training() -> None:
     job, running = current_job(), is_training()
     if st.button(_("Quick-train a CNN ({epochs} epochs, well under a minute)", epochs=QUICK_CONFIG.epochs), type="primary",
                  disabled=running, icon=":material/bolt:"):
-        started = start_job(QUICK_CONFIG, name="quick-cnn")  # None, with a message, if refused
+        started = start_job(QUICK_CONFIG, name=QUICK_RUN_NAME)  # None, with a message, if refused
         if started is not None:
             job, running = started, True
     if running and job is None:

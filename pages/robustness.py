@@ -16,7 +16,7 @@ from mnist_core.robustness import CURVE_DIGITS, CURVE_SIZES, fgsm, robustness_cu
 from mnist_core.models import predict_probabilities
 from ui.charts import robustness_chart, runs_probability_bars, show_chart
 from ui.dataset import dataset_or_stop, run_digits
-from ui.i18n import N_, _, in_page_language, listed
+from ui.i18n import N_, _, in_page_language, listed, run_name
 from ui.inside_link import DRAWN_DIGIT
 from ui.layout import wrapping_columns
 from ui.navigation import require_navigation
@@ -66,8 +66,8 @@ def pick_runs():
 def short_label(run) -> str:
     """A run in a chart's legend: its name and model, and whether it trained with augmentation."""
     if is_augmented(run.config):
-        return _("{name} ({model}, augmented)", name=run.name, model=model_name(run.config.model))
-    return _("{name} ({model})", name=run.name, model=model_name(run.config.model))
+        return _("{name} ({model}, augmented)", name=run_name(run.name), model=model_name(run.config.model))
+    return _("{name} ({model})", name=run_name(run.name), model=model_name(run.config.model))
 
 
 def pick_digit(test_images, test_labels):

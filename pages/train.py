@@ -14,7 +14,7 @@ from ui.dataset import dataset_or_stop
 from ui.layout import wrapping_columns
 from ui.jobs import (POLL_SECONDS, current_activity, current_job, duration_words, is_training, show_progress, start_job,
                      status_text, time_estimate)
-from ui.i18n import N_, _, number, say
+from ui.i18n import N_, _, number, run_name, say
 from ui.navigation import require_navigation
 from ui.plain import plain
 from ui.settings import apply_settings, current_config, describe, model_name, setting_text, settings_sidebar
@@ -101,11 +101,12 @@ def cure_buttons(job, snapshot) -> None:
     for cure, config in cures.items():
         label = _(OVERFITTING_CURES[cure][0])
         if row.button(label, key=f"cure_{cure}", icon=":material/healing:", disabled=not snapshot.finished):
-            name = _("{name}, again with {change}", name=job.name or _("the run"), change=label)[:RUN_NAME_LENGTH]
+            name = _("{name}, again with {change}", name=run_name(job.name) if job.name else _("the run"), change=label)[:RUN_NAME_LENGTH]
             started = start_job(config, name=name)  # None, with a message, if refused
             if started is not None:
                 st.session_state["before_and_after"] = {"after": started.run_id, "before": snapshot.history,
-                                                        "before_name": job.name or _("the run"), "change": label}
+                                                        "before_name": run_name(job.name) if job.name else _("the run"),
+                                                        "change": label}
                 st.rerun()
     if job.name == OVERFITTING_RUN_NAME or "before_and_after" in st.session_state:
         st.caption(_(OVERFITTING_CURES_MEASURED))
@@ -128,15 +129,9 @@ def show_job(job, rendered_while_running: bool, rendered_paused: bool) -> None:
     # After a refresh the sidebar may show other settings: say what is (or was) training.
     about_column, view_column = st.columns([3, 1], vertical_alignment="center")
     if job.name:
-        about_column.caption(plain(_("Run {name}: {settings}.", name=job.name, settings=describe(job.config))))
+        about_column.caption(plain(_("Run {name}: {settings}.", name=run_name(job.name), settings=describe(job.config))))
     else:
         about_column.caption(plain(_("Run without a name: {settings}.", settings=describe(job.config))))
-    if job.name == OVERFITTING_RUN_NAME:  # the preset opens here: its lesson comes along
-        about_column.caption(_("**What to look for:** {look_for}", look_for=_(OVERFITTING_LOOK_FOR)))
-    if is_augmented(job.config):
-        # One line, not the sidebar's whole paragraph: at 1280x720 the charts stay on screen.
-        about_column.caption(_("**Augmented:** its training digits are varied at random, so it learns more slowly but the "
-                               "gap between its training and validation curves stays smaller. Augmentation regularises."))
     by_iteration = by_iteration_switch(view_column, key="curve_view")
     # Paused (and come to rest), the step buttons share the progress bar's line and the weights the
     # curves' row: at 1280x720 everything a step moves stays in sight.
@@ -195,6 +190,12 @@ def show_job(job, rendered_while_running: bool, rendered_paused: bool) -> None:
         columns[3].metric(_("Best epoch"), str(best.epoch) if best else "-",
                           delta=_("validation accuracy {accuracy:.2%}", accuracy=best.val_acc) if best else None,
                           delta_color="off", help=_(BEST_EPOCH_HELP))
+    # The run's lesson under its charts, not above them: at 1280x720 the notes pushed the charts off screen.
+    if job.name == OVERFITTING_RUN_NAME:  # the preset opens here: its lesson comes along
+        st.caption(_("**What to look for:** {look_for}", look_for=_(OVERFITTING_LOOK_FOR)))
+    if is_augmented(job.config):
+        st.caption(_("**Augmented:** its training digits are varied at random, so it learns more slowly but the "
+                     "gap between its training and validation curves stays smaller. Augmentation regularises."))
     if snapshot.finished and snapshot.history:  # the Replay page opens on the newest run: this one
         st.page_link(page="pages/replay.py", label=_("Replay this run epoch by epoch: its weights, digits and mistakes"),
                      icon=":material/slow_motion_video:")
@@ -214,11 +215,11 @@ def run_history(runs, damaged) -> None:
         return
     for run in runs:
         if run.status == RunStatus.INTERRUPTED:
-            st.warning(_("Run {name}: {message}", name=plain(run.name), message=plain(say(run.message))))
+            st.warning(_("Run {name}: {message}", name=plain(run_name(run.name)), message=plain(say(run.message))))
     rows = []
     for run in runs:
         best = run.best_result
-        rows.append({_("run"): run.name, _("status"): status_text(run.status), _("epochs"): len(run.history),
+        rows.append({_("run"): run_name(run.name), _("status"): status_text(run.status), _("epochs"): len(run.history),
                      _("best epoch"): str(best.epoch) if best else "-",  # a waiting run has none (it showed "None")
                      _("validation accuracy at the best epoch"): number(best.val_acc, ".2%") if best else _("no epoch finished"),
                      _("model"): model_name(run.config.model), _("optimizer"): setting_text("optimizer", run.config.optimizer),

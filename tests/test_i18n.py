@@ -171,7 +171,7 @@ def english_left(texts: list[str]) -> list[str]:
 def test_every_page_renders_in_chinese_with_no_english_sentence_left(runs_root):
     from mnist_core import TrainConfig, load_mnist, train_and_record
 
-    for name, optimizer in (("run-one", "sgd"), ("run-two", "adam")):
+    for name, optimizer in (("race-sgd", "sgd"), ("run-two", "adam")):  # the first named as the race names its runs
         config = TrainConfig(optimizer=optimizer, epochs=2, train_subset_size=300, batch_size=50)
         list(train_and_record(config, load_mnist(), runs_root=runs_root, workspace=CHINESE_WORKSPACE, name=name))
     app = AppTest.from_file(str(PROJECT_ROOT / "dashboard.py"), default_timeout=120)
@@ -190,6 +190,8 @@ def test_every_page_renders_in_chinese_with_no_english_sentence_left(runs_root):
                 time.sleep(0.5)
                 app.run()
             assert app.success and len(app.get("plotly_chart")) == 2
+            history = app.dataframe[0].value.to_string()  # the app's own run names in Chinese too
+            assert "竞赛-SGD" in history and "race-sgd" not in history and "run-two" in history
         if page == "pages/exam.py":
             next(button for button in app.button if "期末考试" in button.label).click().run()
         if page == "pages/replay.py":  # past the random start: the epoch's sentence, the curves and the digits

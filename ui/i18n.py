@@ -11,6 +11,7 @@ from contextvars import ContextVar
 
 import streamlit as st
 
+from mnist_core.config import APP_RUN_NAMES
 from mnist_core.i18n import LANGUAGES, N_, format_number, in_language, language_of, render  # noqa: F401  (N_ for the pages)
 
 # How the language joins the items of a list, and two lists of items: ", " and "; " in English, "，" and "；" in Chinese.
@@ -43,6 +44,12 @@ def _(text: str, **parameters) -> str:
 def number(value, format_spec: str) -> str:
     """A number formatted for the reader's language: number(0.25, ".0%"), number(54000, ",")."""
     return format_number(value, format_spec, language())
+
+
+def run_name(name: str) -> str:
+    """A run's name as shown: one the app gave its own run ("race-sgd") in the reader's language, a
+    user's as typed (still to be shown as plain text)."""
+    return _(APP_RUN_NAMES[name]) if name in APP_RUN_NAMES else name
 
 
 def listed(items, separator: str = LIST_SEPARATOR) -> str:

@@ -144,8 +144,11 @@ def time_estimate(config: TrainConfig) -> None:
                      "server: it would be stopped then, keeping its finished epochs. {advice}", duration=duration_words(seconds),
                      minutes=limit / 60, advice=say(SHORTER_RUN_ADVICE)))
     elif recent_runs:
-        st.caption(_("Estimated training time: {duration}, up to {longest}.", duration=duration_words(seconds),
-                     longest=duration_words(slowest)),
+        # A range only where the server's paces differ: "about 5 seconds, up to about 5 seconds" says nothing.
+        text = (_("Estimated training time: {duration}, up to {longest}.", duration=duration_words(seconds),
+                  longest=duration_words(slowest)) if duration_words(slowest) != duration_words(seconds)
+                else _("Estimated training time: {duration}.", duration=duration_words(seconds)))
+        st.caption(text,
                    help=_("From how fast this server trained its last {runs} runs: the more students train at once, the "
                           "longer each run takes. The longer time is its slowest pace lately.", runs=recent_runs))
     else:

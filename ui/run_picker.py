@@ -3,7 +3,7 @@
 import streamlit as st
 
 from mnist_core.runs import DamagedRunError, epochs_text
-from ui.i18n import _, in_page_language, say
+from ui.i18n import _, in_page_language, run_name, say
 from ui.settings import model_name
 from ui.workspace import workspace_runs
 
@@ -17,7 +17,7 @@ def trained_runs(newest_first: bool = False):
 
 
 def run_choice_label(run) -> str:
-    return _("{name} · {model} · {epochs} · validation accuracy {accuracy:.2%} at its best epoch", name=run.name,
+    return _("{name} · {model} · {epochs} · validation accuracy {accuracy:.2%} at its best epoch", name=run_name(run.name),
              model=model_name(run.config.model), epochs=say(epochs_text(len(run.history))), accuracy=run.best_result.val_acc)
 
 
