@@ -241,6 +241,10 @@ def test_a_student_switches_to_chinese_trains_and_reads_the_result_in_chinese(ap
     wait_for_chart_points(page, 1, at_least=True)
     axis_titles = page.locator(".js-plotly-plot").first.locator(".xtitle, .ytitle, .gtitle").all_text_contents()
     assert "轮次" in axis_titles and "交叉熵" in axis_titles, axis_titles
+    # Plotly's own toolbar in Chinese too (it said "Download plot as a PNG", "Zoom", "Pan").
+    page.locator(".js-plotly-plot").first.hover()
+    expect(page.locator(".modebar-btn[data-title='下载为 PNG 图片']").first).to_be_attached()
+    expect(page.locator(".modebar-btn[data-title='平移']").first).to_be_attached()
     page.reload()  # the address keeps the language
     expect(page.get_by_role("heading", name="训练模型")).to_be_visible()
     # Chromium finds its fonts through fontconfig: without a font for Chinese it draws empty boxes.

@@ -12,7 +12,7 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
-from ui.i18n import N_, _, in_page_language
+from ui.i18n import N_, _, in_page_language, language
 from ui.plain import plain_for_chart
 
 # The learning curves per epoch (the classic view) or per iteration (learning inside an epoch): the
@@ -53,9 +53,26 @@ def rgb(colour: str) -> tuple[int, int, int]:
     return tuple(int(colour[index:index + 2], 16) for index in (1, 3, 5))
 
 
+# What Plotly's toolbar says (its own English words, as Plotly's locales key them), through the
+# catalog: a Chinese class saw "Download plot as a PNG", "Zoom", "Pan" and "Reset axes" in English.
+PLOTLY_WORDS = (N_("Download plot as a PNG"), N_("Zoom"), N_("Pan"), N_("Reset axes"), N_("Autoscale"),
+                N_("Double-click to zoom back out"), N_("Taking snapshot - this may take a few seconds"),
+                N_("Snapshot succeeded"), N_("Sorry, there was a problem downloading your snapshot!"))
+PLOTLY_LOCALES = {"zh": "zh-CN"}  # the app's language -> the locale name Plotly is told
+
+
+def plotly_config() -> dict:
+    """PLOTLY_CONFIG, with the toolbar's words in the reader's language (a locale given with the chart,
+    as Plotly's `locales` config allows, so nothing needs registering in the browser)."""
+    locale = PLOTLY_LOCALES.get(language())
+    if locale is None:
+        return PLOTLY_CONFIG
+    return {**PLOTLY_CONFIG, "locale": locale, "locales": {locale: {"dictionary": {word: _(word) for word in PLOTLY_WORDS}}}}
+
+
 def show_chart(figure: go.Figure, key: str, where=st, **options):
     """Draw `figure` with the app's toolbar settings, in `where` (a column, say)."""
-    return where.plotly_chart(figure, key=key, config=PLOTLY_CONFIG, **options)
+    return where.plotly_chart(figure, key=key, config=plotly_config(), **options)
 
 
 def styled(figure: go.Figure, title: str | None, height: int, legend_below: bool = True) -> go.Figure:
