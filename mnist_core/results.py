@@ -88,15 +88,20 @@ class IterationLog:
         self._accuracies: list[float] = []
         self._stretch_so_far: IterationPoint | None = None  # the unfinished stretch, averaged so far
 
-    def add(self, losses, accuracies) -> None:
-        """The losses and accuracies of the next steps, in order (a chunk's, say)."""
+    def add(self, losses, accuracies, each_its_own_point: bool = False) -> None:
+        """The losses and accuracies of the next steps, in order (a chunk's, say). `each_its_own_point`:
+        the steps a paused run was stepped through one by one, each a point of its own, so that a
+        step always shows (averaged into a stretch of three, a step often added no point at all)."""
+        if each_its_own_point and self._losses:  # the stretch before the pause ends where the pause began
+            self.points.append(self._average())
+            self._losses, self._accuracies = [], []
         for loss, accuracy in zip(losses, accuracies, strict=True):
             self.iterations += 1
             if math.isfinite(loss):
                 self._losses.append(float(loss))
                 self._accuracies.append(float(accuracy))
             step_in_epoch = (self.iterations - 1) % self.steps_per_epoch + 1
-            if step_in_epoch % self.stretch == 0 or step_in_epoch == self.steps_per_epoch:
+            if each_its_own_point or step_in_epoch % self.stretch == 0 or step_in_epoch == self.steps_per_epoch:
                 if self._losses:
                     self.points.append(self._average())
                 self._losses, self._accuracies = [], []

@@ -58,6 +58,11 @@ def metrics_sample(seed: int, training_examples: int, size: int) -> np.ndarray:
     return np.sort(rng.choice(training_examples, size=min(size, training_examples), replace=False))
 
 
+# A paused run stepped through at most this many batches draws each as a point of its own; a step of
+# the rest of an epoch (hundreds of batches) is averaged as usual.
+STEPS_SHOWN_ONE_BY_ONE = 20
+
+
 class Training:
     """One training run. Iterate over it for one EpochResult per finished epoch.
 
@@ -171,7 +176,8 @@ class Training:
                                                                 tf.constant(step, tf.int32), tf.constant(steps, tf.int32))
                     losses = losses.numpy()
                     all_finite = bool(np.isfinite(losses).all())
-                    self.iterations.add(losses, right_answers.numpy() / self._batch_sizes(step, steps))
+                    self.iterations.add(losses, right_answers.numpy() / self._batch_sizes(step, steps),
+                                        each_its_own_point=self.pause_control.paused and allowed_steps <= STEPS_SHOWN_ONE_BY_ONE)
                     step += steps
                     total_iterations += steps
                     if not all_finite:

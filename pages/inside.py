@@ -408,7 +408,7 @@ def show_neighbours(run, epoch, model, features, answer: int) -> None:
                "{same} of them are labelled {answer}. A model reads a digit much as it reads the digits it resembles.",
                count=NEIGHBOURS, same=same, answer=answer))
     for index, column in zip(nearest, wrapping_columns(NEIGHBOURS, key="inside_neighbours", least_width_rem=5)):
-        column.image(enlarged(255 - training_images[index], 3), caption=_("label {label}", label=int(training_labels[index])))
+        column.image(enlarged(training_images[index], 3), caption=_("label {label}", label=int(training_labels[index])))
 
 
 def inside_page() -> None:

@@ -103,7 +103,7 @@ def saved_iterations(run_folder: str, stamp: tuple, _run) -> list:
 
 def framed_digit(image: np.ndarray, right: bool) -> np.ndarray:
     """A validation digit, enlarged, in a frame of the colour that says right or wrong."""
-    grey = enlarged(255 - image, PANEL_IMAGE_SCALE)  # dark ink on white
+    grey = enlarged(image, PANEL_IMAGE_SCALE)  # white ink on black, as Draw and Exam show digits
     framed = np.empty((grey.shape[0] + 2 * FRAME, grey.shape[1] + 2 * FRAME, 3), np.uint8)
     framed[:] = RIGHT_RGB if right else WRONG_RGB
     framed[FRAME:-FRAME, FRAME:-FRAME] = grey[..., np.newaxis]

@@ -56,7 +56,8 @@ def test_a_run_paused_stepped_and_resumed_ends_exactly_as_a_run_never_paused(sam
     reference_weights = get_weights(never_paused.model)
     for name, value in get_weights(job.model).items():
         np.testing.assert_array_equal(value, reference_weights[name], err_msg=name)
-    assert [point.iteration for point in snapshot.iterations] == list(range(2, 2 * 270 + 1, 2))
+    # The curve differs only where the run was stepped by hand: each of those steps is a point of its own.
+    assert [point.iteration for point in snapshot.iterations] == [1, 2, 3] + list(range(4, 2 * 270 + 1, 2))
 
 
 def test_a_batch_step_trains_exactly_one_batch_and_the_page_sees_it(sample_dataset, runs_root):
@@ -67,13 +68,15 @@ def test_a_batch_step_trains_exactly_one_batch_and_the_page_sees_it(sample_datas
     wait_until(lambda: resting(job, 1))
     one_step = job.snapshot()
     assert (one_step.epoch, one_step.step) == (1, 1)
-    # A point of the curve averages two steps: the first step shows as a provisional point of its own.
+    # A point of the curve averages two steps, but a step taken while paused is a point of its own.
     assert [point.iteration for point in one_step.iterations] == [1]
     assert any(not np.array_equal(one_step.paused_weights[name], start.paused_weights[name]) for name in start.paused_weights)
     job.step_batch()
     wait_until(lambda: resting(job, 2))
     two_steps = job.snapshot()
-    assert [point.iteration for point in two_steps.iterations] == [2] and two_steps.history == ()
+    # The second step adds a second point (averaged with the first into one, it showed nothing new).
+    assert [point.iteration for point in two_steps.iterations] == [1, 2] and two_steps.history == ()
+    assert two_steps.iterations[1].loss != two_steps.iterations[0].loss
     job.stop()
     assert job.join(60)
 
@@ -171,6 +174,14 @@ def test_steps_asked_for_while_not_paused_are_ignored():
     assert control.allowance(epoch=1, steps_left=10) == 10
     control.pause()
     assert control.allowance(epoch=1, steps_left=10) is None  # nothing was saved up for later
+
+
+def test_steps_taken_one_by_one_each_make_a_point_after_the_stretch_in_progress():
+    log = IterationLog(steps_per_epoch=540)  # stretches of 3 steps
+    log.add([2.0, 1.0], [0.1, 0.2])  # trained freely, then paused mid-stretch
+    log.add([0.5], [0.5], each_its_own_point=True)
+    log.add([0.25], [0.6], each_its_own_point=True)
+    assert [(point.iteration, point.loss) for point in log.points] == [(2, 1.5), (3, 0.5), (4, 0.25)]
 
 
 def test_the_unfinished_stretch_of_the_iteration_curve_shows_as_a_provisional_point():
