@@ -230,7 +230,7 @@ def run_history(runs, damaged) -> None:
         _("best epoch"): st.column_config.TextColumn(help=_(BEST_EPOCH_HELP)),
         _("validation accuracy at the best epoch"): st.column_config.TextColumn(help=_(BEST_EPOCH_HELP)),
         # Sized by hand: the grid measures a column before the Chinese font has loaded, and clipped 多层感知机.
-        _("model"): st.column_config.TextColumn(width="medium"), _("optimizer"): st.column_config.TextColumn(width="small")})
+        _("model"): st.column_config.TextColumn(width="medium"), _("optimizer"): st.column_config.TextColumn(width="medium")})
     st.caption(_("The best epoch is the one with the lowest validation loss; a run still training is listed with the "
                  "epochs it has finished."))
 
