@@ -119,7 +119,7 @@ def show_race(jobs, rendered_while_running: bool) -> None:
 
 
 def optimizer_race() -> None:
-    """The race's controls in one row, then its results; at 1280x720 the charts start on the first screen."""
+    """The race's results, then its controls in one row: at 1280x720 the charts start on the first screen."""
     config = current_config()
     st.caption(_("Train the same model on the same data ({model}, {epochs} epochs, batch {batch}: the sidebar's settings) "
                  "once per optimizer, and overlay their validation loss and accuracy.", model=model_name(config.model),
@@ -127,6 +127,8 @@ def optimizer_race() -> None:
     activity = current_activity()  # the workspace's race, still here after a refresh
     busy = is_training()
     race = activity if activity is not None and activity.kind == "race" else None
+    if race is not None:  # the race's curves first: at 1280x720 they start on the first screen
+        st.fragment(show_race, run_every=POLL_SECONDS if busy else None)(race.jobs, busy)
     choice_column, rates_column, button_column = wrapping_columns([5, 3, 2], key="race_controls", least_width_rem=12,
                                                                   vertical_alignment="bottom")
     optimizers = choice_column.multiselect(_("Optimizers"), list(OPTIMIZER_NAMES), default=["sgd", "momentum", "adam"],
@@ -149,8 +151,6 @@ def optimizer_race() -> None:
                      "gathers speed along a steady way down.", rate=USUAL_LEARNING_RATES["sgd"], momentum=config.momentum))
     if busy and race is None:
         st.caption(_("A run from the Train page is training in this workspace: the race can start when it has finished."))
-    if race is not None:
-        st.fragment(show_race, run_every=POLL_SECONDS if busy else None)(race.jobs, busy)
 
 
 def overfitting_preset() -> None:

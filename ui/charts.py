@@ -78,7 +78,9 @@ def show_chart(figure: go.Figure, key: str, where=st, **options):
 def styled(figure: go.Figure, title: str | None, height: int, legend_below: bool = True) -> go.Figure:
     top = 64 if title else 24  # room for the title, and above the plot for the best-epoch label
     figure.update_layout(title={"text": title, "x": 0, "xanchor": "left", "font": TITLE_FONT} if title else None,
-                         height=height, font=CHART_FONT, margin={"l": 10, "r": 10, "t": top, "b": 10})
+                         height=height, font=CHART_FONT, margin={"l": 10, "r": 10, "t": top, "b": 10},
+                         # Upright at the right edge: across the top, the toolbar covered a long title on hover.
+                         modebar={"orientation": "v"})
     if legend_below:
         # "normal": in the order the traces were added (training first), even where a filled trace
         # would make Plotly reverse it.
