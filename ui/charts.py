@@ -26,6 +26,7 @@ GAP_FILL = "rgba(213, 94, 0, 0.15)"
 # Up to two decimals, trailing zeros dropped ("92%", "92.5%", "99.06%"): a fixed ".0%" printed each
 # label twice when Plotly put ticks half a percent apart.
 PERCENT_TICKS = ".2~%"
+LEARNING_CURVE_HEIGHT = 300  # at 1280x720, the Train page's charts and legends end above the fold
 # Up to this many points of the iteration curve get markers: a run paused after a step or two has a
 # point or two, which a line alone would not show.
 FEW_POINTS = 40
@@ -144,7 +145,7 @@ def learning_curves(history, best_epoch=None, whole_run=None, narrow: bool = Fal
     loss_title = _("Loss") if narrow else _("Loss (shaded: generalization gap)")  # narrow: the legend has the gap
     for figure, title, axis in ((loss, loss_title, _("cross-entropy")),
                                 (accuracy, _("Accuracy"), _("accuracy"))):
-        styled(figure, title, height=330)
+        styled(figure, title, height=LEARNING_CURVE_HEIGHT)
         figure.update_yaxes(title_text=axis)
         epoch_axis(figure, last_epoch)
         mark_best_epoch(figure, best_epoch, last_epoch, narrow)
