@@ -30,6 +30,7 @@ benchmark: $(DEV_INSTALLED) $(MNIST_FILE) $(COMPILED_CATALOGS)
 	$(BIN)/python benchmarks/page_vs_cli.py
 	$(BIN)/python benchmarks/drawn_digits.py
 	$(BIN)/python benchmarks/logging_and_checkpoints.py
+	$(BIN)/python benchmarks/overfitting_cures.py
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)

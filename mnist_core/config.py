@@ -269,9 +269,10 @@ OVERFITTING_LOOK_FOR = N_(
 # So the page says only this: more digits, real or varied, close the gap; dropout narrows it a little;
 # L2 keeps validation loss from climbing but does not raise the accuracy. (With 20% label noise
 # dropout helps more, +3 to +4 points: `--set label_noise=0.2`; the preset stays clean, simpler to teach.)
+MORE_DIGITS_FACTOR = 10
 ALL_TRAINING_DIGITS_FROM = 50_000  # "10x the digits" beyond this trains on all of them (54,000 at the default split)
 OVERFITTING_CURES = {
-    "more_digits": (N_("10x the training digits"), {"train_subset_size": 10}),  # a factor: see cure_config
+    "more_digits": (N_("10x the training digits"), {}),  # the run's own subset times MORE_DIGITS_FACTOR: cure_config
     "augmentation": (N_("augmentation"), {"augment_shift": 2.0, "augment_rotation": 15.0, "augment_scale": 0.15,
                                           "augment_thickness": 0.5}),
     "dropout": (N_("dropout 0.5"), {"dropout": 0.5}),
@@ -292,7 +293,7 @@ def cure_config(config, cure: str):
     if cure == "more_digits":
         if config.train_subset_size is None:
             return None
-        more = config.train_subset_size * changes["train_subset_size"]
+        more = config.train_subset_size * MORE_DIGITS_FACTOR
         changes = {"train_subset_size": more if more < ALL_TRAINING_DIGITS_FROM else None}  # None: all of them
     elif cure == "augmentation" and is_augmented(config):
         return None

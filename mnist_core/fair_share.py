@@ -53,10 +53,10 @@ class ServerPace:
     """How fast this server has really trained lately, against the cost model: the cost model was
     fitted on a quiet machine, and a classroom server is never quiet (a CNN estimated at 16 s took
     73 s while others trained; the overfitting preset, 3 s, took 16 s). Each finished run that was
-    never paused adds its measured seconds over the model's estimate for the epochs it trained; an
-    estimate is the model's times the median of the last RECENT_RUNS ratios (1 before any run), and
-    comes as a range, from the fastest to the slowest of those recent paces. Shared by every session
-    on the server; RECENT_RUNS numbers at most."""
+    never paused adds its measured seconds over the model's estimate for the epochs it trained. An
+    estimate is the model's times the median of the last RECENT_RUNS ratios, with the slowest of them
+    as its upper end (before any run: the model's, up to twice that). Shared by every session on the
+    server; it keeps RECENT_RUNS numbers at most."""
 
     RECENT_RUNS = 20
 

@@ -98,15 +98,15 @@ def cure_buttons(job, snapshot) -> None:
         return
     row = st.container(horizontal=True, vertical_alignment="center")
     row.caption(_("Train it again with one change:"))
+    before_name = run_name(job.name) if job.name else _("the run")
     for cure, config in cures.items():
         label = _(OVERFITTING_CURES[cure][0])
         if row.button(label, key=f"cure_{cure}", icon=":material/healing:", disabled=not snapshot.finished):
-            name = _("{name}, again with {change}", name=run_name(job.name) if job.name else _("the run"), change=label)[:RUN_NAME_LENGTH]
+            name = _("{name}, again with {change}", name=before_name, change=label)[:RUN_NAME_LENGTH]
             started = start_job(config, name=name)  # None, with a message, if refused
             if started is not None:
                 st.session_state["before_and_after"] = {"after": started.run_id, "before": snapshot.history,
-                                                        "before_name": run_name(job.name) if job.name else _("the run"),
-                                                        "change": label}
+                                                        "before_name": before_name, "change": label}
                 st.rerun()
     if job.name == OVERFITTING_RUN_NAME or "before_and_after" in st.session_state:
         st.caption(_(OVERFITTING_CURES_MEASURED))
