@@ -1,10 +1,9 @@
 """MNIST Lab: `streamlit run dashboard.py`. Page set-up and navigation only; each page lives in pages/."""
 
-import logging
-
 import streamlit as st
 
 from mnist_core.runs import tidy_runs_folder
+from ui.failures import show_failure
 from ui.i18n import _, language_switch
 from ui.navigation import NAVIGATION_READY
 from ui.streamlit_patch import stop_streamlit_clearing_keras
@@ -43,6 +42,4 @@ try:
     navigation.run()
 except Exception:  # Streamlit's own rerun and stop are BaseExceptions and pass through
     # A student sees what to do, not a traceback with the server's paths; the teacher's log has it all.
-    logging.getLogger("mnist_lab").exception("a page failed")
-    st.error(_("Something went wrong on this page. Your runs are safe: reload the page, or try another one. "
-               "If it happens again, tell your teacher; the details are in the server's log."))
+    show_failure()

@@ -29,7 +29,7 @@ from PIL import Image, ImageDraw, ImageFont
 from .i18n import Message
 from .pictures import GAP_RGB, diverging_colours, weight_picture
 from .quiet_tensorflow import tf
-from .runs import SavedRun, read_run_safely
+from .runs import DamagedRunError, SavedRun, read_run_safely
 
 # -- the weights as an animated GIF ------------------------------------------------------------------
 
@@ -71,8 +71,14 @@ def weights_gif(run: SavedRun, seconds_per_frame: float = SECONDS_PER_FRAME) -> 
     font = ImageFont.load_default(size=FONT_PIXELS)
     frames = []
     for epoch in epochs:
-        picture = weight_picture(run.config, run.checkpoint_weights(epoch))
-        frames.append(in_palette(frame_image(picture, epoch, epochs[-1], font)))
+        try:
+            weights = run.checkpoint_weights(epoch)
+        except DamagedRunError:  # a damaged checkpoint loses its own frame, not the whole GIF (the frames say their epoch)
+            continue
+        frames.append(in_palette(frame_image(weight_picture(run.config, weights), epoch, epochs[-1], font)))
+    if not frames:
+        raise DamagedRunError(Message("Run {run}: none of its kept weights can be read, so there is nothing to animate.",
+                                      run=run.name))
     milliseconds = [round(1000 * seconds_per_frame)] * (len(frames) - 1)
     milliseconds.append(round(1000 * max(seconds_per_frame, LAST_FRAME_SECONDS)))
     buffer = io.BytesIO()

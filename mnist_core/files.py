@@ -56,6 +56,23 @@ def write_atomically(path: Path, content: bytes) -> None:
         raise
 
 
+def link_atomically(source: Path, path: Path) -> None:
+    """Make `path` a hard link to `source`, replacing whatever `path` was in one step (a copy where
+    the file system has no hard links). A temporary name like write_atomically's, so a kill between
+    the two steps leaves what start-up housekeeping removes."""
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    temporary.unlink(missing_ok=True)
+    try:
+        try:
+            os.link(source, temporary)
+        except OSError:
+            temporary.write_bytes(source.read_bytes())
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+
+
 def cannot_write_message(path: Path, error: OSError, fix: Message) -> Message:
     """One clear sentence for a failed write: which folder, why (in the system's words), and the fix."""
     reason = os.strerror(error.errno) if error.errno else str(error)

@@ -58,7 +58,7 @@ from pathlib import Path
 import numpy as np
 
 from .data import PROJECT_ROOT
-from .files import cannot_write_message, open_regular_file, read_bounded, write_atomically
+from .files import cannot_write_message, link_atomically, open_regular_file, read_bounded, write_atomically
 from .i18n import Message, carried_message
 from .config import TrainConfig
 from .results import EpochResult, IterationPoint, RunStatus, best_result
@@ -360,15 +360,29 @@ class RunRecorder:
         except OSError as error:
             raise RunSaveError(self.folder, error) from error
 
+    def _weights_from_checkpoint(self, epoch: int) -> None:
+        """weights.npz as a hard link to the kept checkpoint of `epoch` (nothing to do if it is one already)."""
+        checkpoint, weights = self.folder / CHECKPOINTS_FOLDER / checkpoint_name(epoch), self.folder / WEIGHTS_FILE
+        try:
+            if not (weights.exists() and os.path.samefile(weights, checkpoint)):
+                link_atomically(checkpoint, weights)
+        except OSError as error:
+            raise RunSaveError(self.folder, error) from error
+
     def finish(self, status: RunStatus, message: str, best_epoch: int | None, weights: dict[str, np.ndarray] | None,
-               iterations: list[IterationPoint] = ()) -> None:
+               iterations: list[IterationPoint] = (), weights_of_epoch: int | None = None) -> None:
         """Record how the run ended (`weights` None: keep those of the last saved epoch, if any) and let go of it.
-        `iterations`: the whole iteration curve, with the steps of an epoch cut short.
+        `weights_of_epoch`: the final weights are that kept epoch's, so weights.npz becomes a hard link to
+        its checkpoint, not a second copy (a finished run stored its final weights twice, and a restored
+        best epoch's were written out again). `iterations`: the whole iteration curve, with the steps of
+        an epoch cut short.
         The lock is released even if the disk refuses the last write: a reader then reports the run
         as interrupted, with the epochs saved before."""
         self.info.update(status=status, message=str(message), best_epoch=best_epoch)  # saved in English
         try:
             self.save_iterations(iterations)
+            if weights is None and weights_of_epoch is not None:
+                self._weights_from_checkpoint(weights_of_epoch)
             self._save(weights)
         finally:
             # run.json already says how the run ended, so a reader that finds the lock free in
@@ -436,6 +450,12 @@ class SavedRun:
     def checkpoint_epochs(self) -> list[int]:
         """The epochs whose weights were kept (0: the random start), in order; none for older runs."""
         return checkpoint_epochs(self.folder)
+
+    def replayable_epochs(self) -> list[int]:
+        """The kept epochs that also have their row of metrics. A run still training writes an epoch's
+        checkpoint a moment before its row, and an epoch without its row has nothing to show beside
+        its weights (Replay's Next onto one raised IndexError)."""
+        return [epoch for epoch in self.checkpoint_epochs() if epoch <= len(self.history)]
 
     def load_checkpoint(self, epoch: int):
         """The model as it was at the end of `epoch` (0: before training), from its checkpoint."""
@@ -522,7 +542,17 @@ def read_weights(path: Path, expected_shapes: dict[str, tuple]) -> dict[str, np.
             if info.file_size > allowed:
                 raise ValueError(f"'{name}' unpacks to {info.file_size:,} bytes; the model's variable needs {allowed:,} at most")
         with np.load(file, allow_pickle=False) as arrays:
-            return {name: arrays[name] for name in arrays.files}
+            weights = {name: arrays[name] for name in arrays.files}
+    # The sizes in the directory can be right for arrays that are not: another shape with as many
+    # numbers ((10, 784) for (784, 10)), float16 in fewer bytes, or numbers that are not finite.
+    for name, array in weights.items():
+        if array.shape != tuple(expected_shapes[name]):
+            raise ValueError(f"'{name}' has the shape {array.shape}; the model's variable has {tuple(expected_shapes[name])}")
+        if array.dtype != np.float32:
+            raise ValueError(f"'{name}' holds {array.dtype} numbers; the model's weights are float32")
+        if not np.isfinite(array).all():
+            raise ValueError(f"'{name}' holds numbers that are not finite (NaN or infinity)")
+    return weights
 
 
 def read_history(path: Path) -> list[EpochResult]:

@@ -102,6 +102,7 @@ class Training:
         self.message = ""
         self.best_epoch: int | None = None
         self.saved_epochs = 0  # how many of `history` are on disk, if recorded
+        self.model_epoch: int | None = None  # the saved epoch whose weights `model` holds (None before the first)
         self._epochs = self._run()
 
     @property
@@ -197,6 +198,7 @@ class Training:
                 self.history.append(result)
                 epoch_weights = get_weights(trainer.model)
                 set_weights(self.model, epoch_weights)  # the run's model: always its last finished epoch
+                self.model_epoch = epoch
                 if val_loss < best_val_loss:
                     best_val_loss, self.best_epoch, best_weights, epochs_without_improvement = val_loss, epoch, epoch_weights, 0
                 else:
@@ -211,6 +213,7 @@ class Training:
                 if patience and epochs_without_improvement >= patience and epoch < config.epochs:
                     if config.restore_best_weights:
                         set_weights(self.model, best_weights)
+                        self.model_epoch = self.best_epoch
                     kept = (Message("the weights of epoch {epoch} restored", epoch=self.best_epoch) if config.restore_best_weights
                             else Message("the last weights kept"))
                     self._finish(RunStatus.EARLY_STOPPED, Message(
@@ -278,8 +281,10 @@ class Training:
 
     def _finish(self, status: RunStatus, message: Message) -> None:
         self.status, self.message = status, message
-        weights = get_weights(self.model) if self.history else None  # no epoch, no weights: the folder says so
-        self._save_or_fail(lambda: self.recorder.finish(status, message, self.best_epoch, weights, self.iterations.points))
+        # The model holds a saved epoch's weights (the last finished, or the best restored): its kept
+        # checkpoint becomes the final weights. No epoch, no weights: the folder says so.
+        self._save_or_fail(lambda: self.recorder.finish(status, message, self.best_epoch, weights=None,
+                                                        iterations=self.iterations.points, weights_of_epoch=self.model_epoch))
 
     def _divergence_message(self, epoch: int) -> Message:
         return Message("Diverged in epoch {epoch}: the loss became infinite or NaN, so the weights blew up; {kept}. {advice}",

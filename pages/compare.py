@@ -10,6 +10,7 @@ from mnist_core.config import OPTIMIZER_NAMES, OVERFITTING_CURES_MEASURED, OVERF
 from mnist_core.runs import runs_metrics_csv_file
 from ui.charts import overlay, show_chart
 from ui.dataset import dataset_or_stop
+from ui.failures import guarded_fragment
 from ui.i18n import N_, _, in_page_language, listed, number, run_name, say
 from ui.layout import wrapping_columns
 from ui.jobs import POLL_SECONDS, current_activity, is_training, start_job, start_race, status_text, waiting_place
@@ -128,7 +129,7 @@ def optimizer_race() -> None:
     busy = is_training()
     race = activity if activity is not None and activity.kind == "race" else None
     if race is not None:  # the race's curves first: at 1280x720 they start on the first screen
-        st.fragment(show_race, run_every=POLL_SECONDS if busy else None)(race.jobs, busy)
+        guarded_fragment(show_race, run_every=POLL_SECONDS if busy else None)(race.jobs, busy)
     choice_column, rates_column, button_column = wrapping_columns([5, 3, 2], key="race_controls", least_width_rem=12,
                                                                   vertical_alignment="bottom")
     optimizers = choice_column.multiselect(_("Optimizers"), list(OPTIMIZER_NAMES), default=["sgd", "momentum", "adam"],

@@ -11,6 +11,7 @@ from ui.charts import digit_bars, show_chart
 from ui.dataset import dataset_or_stop
 from ui.drawing_canvas import drawing_canvas
 from ui.layout import wrapping_columns
+from ui.failures import guarded_fragment
 from ui.i18n import N_, _, in_page_language, say
 from ui.inside_link import DRAWN_DIGIT, look_inside
 from ui.jobs import POLL_SECONDS, current_job, is_training, show_progress, start_job
@@ -38,7 +39,7 @@ def quick_training() -> None:
     if running and job is None:
         st.caption(_("The optimizer race is training in this workspace (see Compare): quick training can start when it ends."))
     if job is not None:
-        st.fragment(show_quick_progress, run_every=POLL_SECONDS if running else None)(job, running)
+        guarded_fragment(show_quick_progress, run_every=POLL_SECONDS if running else None)(job, running)
 
 
 def show_quick_progress(job, rendered_while_running: bool) -> None:

@@ -25,6 +25,7 @@ from mnist_core.runs import DamagedRunError, epochs_text
 from ui.charts import (TRAIN_COLOUR, VALIDATION_COLOUR, by_iteration_switch, confusion_heatmap, iteration_curves,
                        learning_curves, rgb, show_chart)
 from ui.dataset import dataset_or_stop, run_digits
+from ui.failures import guarded_fragment
 from ui.i18n import N_, _, in_page_language, say
 from ui.layout import wrapping_columns
 from ui.navigation import require_navigation
@@ -92,6 +93,18 @@ def followed_digits(run_folder: str, first_epoch: int, last_epoch: int, _run) ->
     pairs = (by_heart_pairs(training_labels, first.training, last.training, validation_labels, first.validation,
                             last.validation) if last.training is not None and first.training is not None else [])
     return panel, pairs
+
+
+def readable_followed_digits(run, epochs: list[int]):
+    """followed_digits from the last epoch whose weights can be read: one unreadable last checkpoint
+    once blanked every epoch, the random start's included. (None, []) when none can be read."""
+    first = min(epochs[1:] or epochs)
+    for last in reversed(epochs):
+        try:
+            return followed_digits(str(run.folder), first, last, run)
+        except DamagedRunError:
+            continue
+    return None, []
 
 
 @st.cache_resource(max_entries=20, show_spinner=False)
@@ -308,7 +321,7 @@ def replay_page() -> None:
     if run is None:
         st.info(_("No run has finished an epoch yet. Train one on the Train page, then replay it here."))
         return
-    epochs = run.checkpoint_epochs()
+    epochs = run.replayable_epochs()
     has_weights = bool(epochs)
     if not has_weights:
         st.info(_("This run was saved before every epoch's weights were kept, so only its learning curves replay. Runs "
@@ -321,7 +334,7 @@ def replay_page() -> None:
     scrubber_state(run, epochs)
     seconds_per_epoch = speed_control(speed_column)
     playing = st.session_state.replay_playing
-    st.fragment(replay_views, run_every=seconds_per_epoch if playing else None)(run, epochs, has_weights,
+    guarded_fragment(replay_views, run_every=seconds_per_epoch if playing else None)(run, epochs, has_weights,
                                                                                 seconds_per_epoch, playing)
     exports(run, has_weights)
 
@@ -336,11 +349,10 @@ def replay_views(run, epochs: list[int], has_weights: bool, seconds_per_epoch: f
     epoch = controls(epochs)
     try:
         frame = epoch_frame(str(run.folder), epoch, run) if has_weights else None
-        digits, by_heart = followed_digits(str(run.folder), min(epochs[1:] or epochs), epochs[-1], run) if has_weights \
-            else (None, [])
     except DamagedRunError as error:
         st.error(_("The weights of this epoch cannot be read: {error}", error=say(error)))
-        frame, digits, by_heart = None, None, []
+        frame = None
+    digits, by_heart = readable_followed_digits(run, epochs) if frame is not None else (None, [])
     result = run.history[epoch - 1] if epoch else None
     about_column, view_column = st.columns([3, 1], vertical_alignment="center")
     if result is not None:
@@ -355,7 +367,8 @@ def replay_views(run, epochs: list[int], has_weights: bool, seconds_per_epoch: f
     view = frame.validation
     weights_view(run, frame, weights_column)
     st.subheader(_("Twenty digits, as this epoch reads them"))
-    digits_panel(run, view, digits)
+    if digits is not None:
+        digits_panel(run, view, digits)
     if by_heart and frame.training is not None:
         by_heart_panel(run, frame, by_heart)
     matrix_column, _rest = wrapping_columns([3, 2], key="replay_bottom", least_width_rem=24)

@@ -14,6 +14,7 @@ from ui.dataset import dataset_or_stop
 from ui.layout import wrapping_columns
 from ui.jobs import (POLL_SECONDS, current_activity, current_job, duration_words, is_training, show_progress, start_job,
                      status_text, time_estimate)
+from ui.failures import guarded_fragment
 from ui.i18n import N_, _, number, run_name, say
 from ui.navigation import require_navigation
 from ui.plain import plain
@@ -284,7 +285,7 @@ def train_page() -> None:
             st.info(_("Nothing trained yet in this workspace. The defaults train a linear model to about 92% within a few "
                       "seconds."))
     elif job is not None:
-        st.fragment(show_job, run_every=POLL_SECONDS if running else None)(job, running, paused)
+        guarded_fragment(show_job, run_every=POLL_SECONDS if running else None)(job, running, paused)
     run_history(runs, damaged)
 
 

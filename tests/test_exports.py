@@ -54,6 +54,16 @@ def test_the_gif_has_a_frame_per_checkpoint_and_shows_the_weights_moving(sample_
     assert not np.array_equal(pictures[0], pictures[1]) and not np.array_equal(pictures[1], pictures[2])
 
 
+def test_a_damaged_checkpoint_loses_its_own_frame_not_the_whole_gif(sample_dataset, runs_root):
+    """One bad checkpoint made the download fail with nothing but a line in the server's log."""
+    run = trained_run("linear", sample_dataset, runs_root)
+    checkpoint = run.folder / "checkpoints" / "epoch-0001.npz"
+    checkpoint.unlink()
+    checkpoint.write_bytes(b"not a zip")
+    frames, _ = gif_frames(weights_gif(run))
+    assert len(frames) == 2  # the random start and epoch 2
+
+
 def test_the_gif_keeps_the_weights_colours(sample_dataset, runs_root):
     """One palette made of pictures.py's own colour ramps: a decoded frame is the picture the app
     draws, give or take a shade, not a posterised copy."""

@@ -20,6 +20,27 @@ def train_and_save(sample_dataset, runs_root, **overrides):
     return training, training.run_id
 
 
+def test_a_finished_run_keeps_its_final_weights_once_a_hard_link_to_their_checkpoint(sample_dataset, runs_root):
+    """finish() wrote weights.npz again, breaking the link to the last checkpoint: every finished run
+    stored its final weights twice."""
+    _, run_id = train_and_save(sample_dataset, runs_root)
+    folder = load_run(run_id, runs_root).folder
+    assert (folder / "weights.npz").stat().st_ino == (folder / "checkpoints" / "epoch-0002.npz").stat().st_ino
+
+
+def test_an_early_stop_s_restored_best_weights_are_a_hard_link_to_the_best_checkpoint(sample_dataset, runs_root):
+    """Stopped early with the best epoch's weights restored: weights.npz is that epoch's checkpoint."""
+    training, run_id = train_and_save(sample_dataset, runs_root, model="mlp", epochs=40, early_stopping_patience=1,
+                                      train_subset_size=200, hidden_units=256, learning_rate=0.01, optimizer="adam")
+    saved = load_run(run_id, runs_root)
+    assert saved.status == "early_stopped" and saved.best_epoch < len(saved.history)
+    best_checkpoint = saved.folder / "checkpoints" / f"epoch-{saved.best_epoch:04d}.npz"
+    assert (saved.folder / "weights.npz").stat().st_ino == best_checkpoint.stat().st_ino
+    images = sample_dataset[1][0][:20] / 255.0
+    np.testing.assert_array_equal(predict_probabilities(saved.load_model(), images),
+                                  predict_probabilities(training.model, images))
+
+
 @pytest.mark.parametrize("model_name", ["linear", "cnn"])
 def test_a_saved_run_loads_back_with_identical_predictions(sample_dataset, runs_root, model_name):
     training, run_id = train_and_save(sample_dataset, runs_root, model=model_name)
@@ -126,6 +147,25 @@ def test_weights_that_would_unpack_to_far_more_than_the_model_are_refused_unread
                         **{name: np.zeros(1, np.float32) for name in names[1:]})
     assert (saved.folder / "weights.npz").stat().st_size < 1_000_000
     with pytest.raises(DamagedRunError, match="unpacks to 400,000,"):
+        saved.load_model()
+
+
+@pytest.mark.parametrize("change, words", [
+    (lambda array: np.ascontiguousarray(array.T), "has the shape"),  # as many numbers, another shape: (10, 784)
+    (lambda array: array.astype(np.float16), "float16"),  # fewer bytes: passed the size check
+    (lambda array: array.astype(np.float64), "float64|unpacks to"),  # twice the bytes: the size check sees it first
+    (lambda array: np.full_like(array, np.nan), "not finite"),
+])
+def test_weights_of_the_wrong_shape_type_or_value_are_refused(sample_dataset, runs_root, change, words):
+    """The reader checked byte sizes only: a transposed kernel, float16 or float64 arrays passed it."""
+    _, run_id = train_and_save(sample_dataset, runs_root)
+    saved = load_run(run_id, runs_root)
+    with np.load(saved.folder / "weights.npz") as archive:
+        weights = {name: archive[name] for name in archive.files}
+    kernel = next(name for name, array in weights.items() if array.ndim == 2)
+    (saved.folder / "weights.npz").unlink()  # a new file: the hard-linked checkpoint keeps the good weights
+    np.savez(saved.folder / "weights.npz", **{**weights, kernel: change(weights[kernel])})
+    with pytest.raises(DamagedRunError, match=words):
         saved.load_model()
 
 
