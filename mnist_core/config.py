@@ -287,20 +287,21 @@ OVERFITTING_CURES_MEASURED = N_(
 
 
 def cure_config(config, cure: str):
-    """`config` trained again with one of OVERFITTING_CURES, or None where that cure changes nothing
-    (dropout on the linear model, more digits for a run that has them all, augmentation again)."""
+    """`config` trained again with one of OVERFITTING_CURES (each amount at least the cure's, none
+    weakened), or None where that changes nothing: a setting that does not apply to the model (dropout
+    on the linear model), every amount already as strong (augmentation again), or a run that trains on
+    all its digits already."""
     _label, changes = OVERFITTING_CURES[cure]
     if cure == "more_digits":
         if config.train_subset_size is None:
             return None
         more = config.train_subset_size * MORE_DIGITS_FACTOR
         changes = {"train_subset_size": more if more < ALL_TRAINING_DIGITS_FROM else None}  # None: all of them
-    elif cure == "augmentation" and is_augmented(config):
-        return None
-    elif cure == "dropout" and (not setting_applies("dropout", config) or config.dropout >= 0.5):
-        return None
-    elif cure == "l2" and config.l2 >= 0.001:
-        return None
+    else:
+        changes = {name: max(getattr(config, name), amount) for name, amount in changes.items()}
+        if not all(setting_applies(name, config) for name in changes) or \
+                all(getattr(config, name) == amount for name, amount in changes.items()):
+            return None
     return TrainConfig.from_dict({**config.to_dict(), **changes})
 
 

@@ -294,7 +294,7 @@ class TrainingJob:
             message = Message("Stopped before it started: no epoch was trained.")
             self._set(_status=RunStatus.STOPPED, _message=message)
             try:
-                self._recorder.finish(RunStatus.STOPPED, message, None, weights=None)
+                self._recorder.finish(RunStatus.STOPPED, message, None)
             except OSError:
                 logger.exception("could not record that run %s was stopped", self.run_id)
             return

@@ -128,6 +128,12 @@ class IterationLog:
 BOUNCE_RISE_SHARE, BOUNCE_RISE_MINIMUM = 0.10, 0.05
 
 
+def race_standings(histories) -> list[int]:
+    """The places of runs' histories, best first: by the validation accuracy of each's last epoch, the
+    measure the race's chart shows, ties broken by the lower validation loss."""
+    return sorted(range(len(histories)), key=lambda place: (-histories[place][-1].val_acc, histories[place][-1].val_loss))
+
+
 def best_result(history, best_epoch: int | None) -> EpochResult | None:
     """The epoch with the lowest validation loss (the one early stopping keeps), if it was recorded."""
     if best_epoch is None or not 1 <= best_epoch <= len(history):

@@ -346,14 +346,9 @@ class RunRecorder:
         keeps this epoch's file for the price of a directory entry (no bytes written, no second
         fsync). A file system without hard links gets a copy."""
         folder = self.folder / CHECKPOINTS_FOLDER
-        target = folder / checkpoint_name(epoch)
         try:
             folder.mkdir(exist_ok=True)
-            target.unlink(missing_ok=True)
-            try:
-                os.link(self.folder / WEIGHTS_FILE, target)
-            except OSError:
-                write_atomically(target, (self.folder / WEIGHTS_FILE).read_bytes())
+            link_atomically(self.folder / WEIGHTS_FILE, folder / checkpoint_name(epoch))
             limit = checkpoint_limit((self.folder / WEIGHTS_FILE).stat().st_size)
             for dropped in checkpoints_to_drop(checkpoint_epochs(self.folder), {0, best_epoch or 0, epoch}, limit):
                 (folder / checkpoint_name(dropped)).unlink(missing_ok=True)
@@ -369,21 +364,21 @@ class RunRecorder:
         except OSError as error:
             raise RunSaveError(self.folder, error) from error
 
-    def finish(self, status: RunStatus, message: str, best_epoch: int | None, weights: dict[str, np.ndarray] | None,
-               iterations: list[IterationPoint] = (), weights_of_epoch: int | None = None) -> None:
-        """Record how the run ended (`weights` None: keep those of the last saved epoch, if any) and let go of it.
-        `weights_of_epoch`: the final weights are that kept epoch's, so weights.npz becomes a hard link to
-        its checkpoint, not a second copy (a finished run stored its final weights twice, and a restored
-        best epoch's were written out again). `iterations`: the whole iteration curve, with the steps of
-        an epoch cut short.
+    def finish(self, status: RunStatus, message: str, best_epoch: int | None, iterations: list[IterationPoint] = (),
+               weights_of_epoch: int | None = None) -> None:
+        """Record how the run ended and let go of it. `weights_of_epoch`: the kept epoch whose weights are
+        the run's final ones, so weights.npz becomes a hard link to its checkpoint, not a second copy (a
+        finished run stored its final weights twice, and a restored best epoch's were written out again);
+        None keeps those of the last saved epoch, if any. `iterations`: the whole iteration curve, with
+        the steps of an epoch cut short.
         The lock is released even if the disk refuses the last write: a reader then reports the run
         as interrupted, with the epochs saved before."""
         self.info.update(status=status, message=str(message), best_epoch=best_epoch)  # saved in English
         try:
             self.save_iterations(iterations)
-            if weights is None and weights_of_epoch is not None:
+            if weights_of_epoch is not None:
                 self._weights_from_checkpoint(weights_of_epoch)
-            self._save(weights)
+            self._save()
         finally:
             # run.json already says how the run ended, so a reader that finds the lock free in
             # between these two lines still reads the right status.

@@ -274,7 +274,7 @@ class Training:
                     else Message("No epoch had been saved yet."))
             self.message = Message("The run could not be saved, so it stopped. {error} {kept}", error=error.message, kept=kept)
             try:
-                self.recorder.finish(self.status, self.message, self.best_epoch, weights=None)
+                self.recorder.finish(self.status, self.message, self.best_epoch)
             except RunSaveError:
                 pass  # the lock is released all the same; a reader reports the run as interrupted
             return False
@@ -283,8 +283,8 @@ class Training:
         self.status, self.message = status, message
         # The model holds a saved epoch's weights (the last finished, or the best restored): its kept
         # checkpoint becomes the final weights. No epoch, no weights: the folder says so.
-        self._save_or_fail(lambda: self.recorder.finish(status, message, self.best_epoch, weights=None,
-                                                        iterations=self.iterations.points, weights_of_epoch=self.model_epoch))
+        self._save_or_fail(lambda: self.recorder.finish(status, message, self.best_epoch, iterations=self.iterations.points,
+                                                        weights_of_epoch=self.model_epoch))
 
     def _divergence_message(self, epoch: int) -> Message:
         return Message("Diverged in epoch {epoch}: the loss became infinite or NaN, so the weights blew up; {kept}. {advice}",

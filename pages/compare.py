@@ -6,7 +6,9 @@ import pandas as pd
 import streamlit as st
 
 from mnist_core import RunStatus, TrainConfig
-from mnist_core.config import OPTIMIZER_NAMES, OVERFITTING_CURES_MEASURED, OVERFITTING_LOOK_FOR, OVERFITTING_PRESET, OVERFITTING_RUN_NAME, USUAL_LEARNING_RATES, race_run_name
+from mnist_core.config import (OPTIMIZER_NAMES, OVERFITTING_CURES_MEASURED, OVERFITTING_LOOK_FOR, OVERFITTING_PRESET,
+                               OVERFITTING_RUN_NAME, USUAL_LEARNING_RATES, race_run_name)
+from mnist_core.results import race_standings
 from mnist_core.runs import runs_metrics_csv_file
 from ui.charts import overlay, show_chart
 from ui.dataset import dataset_or_stop
@@ -100,8 +102,7 @@ def show_race(jobs, rendered_while_running: bool) -> None:
               for job, _snapshot in finished}
     if finished:
         if all(snapshot.finished for _job, snapshot in snapshots):
-            # The winner by the measure the curves show; ties broken by the lower validation loss.
-            standings = sorted(finished, key=lambda pair: (-pair[1].history[-1].val_acc, pair[1].history[-1].val_loss))
+            standings = [finished[place] for place in race_standings([snapshot.history for _job, snapshot in finished])]
             (winner, winning), others = standings[0], standings[1:]
             others_text = listed(f"{labels[job]} {number(snapshot.history[-1].val_acc, '.2%')}" for job, snapshot in others)
             st.success(_("Winner: {optimizer}, at {accuracy:.2%} validation accuracy after {epochs} epochs. Then: {others}.",

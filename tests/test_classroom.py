@@ -139,7 +139,7 @@ def test_start_up_removes_what_dead_processes_left_and_keeps_what_live_ones_hold
     assert not partial.exists() and not stale_lock.exists()
     assert len(done) == 2
     assert temporary.exists() and lock_path(held.folder).exists() and young_lock.exists()
-    held.finish(RunStatus.STOPPED, "done", None, weights=None)
+    held.finish(RunStatus.STOPPED, "done", None)
     make_old(temporary)
     tidy_runs_folder(runs_root)
     assert not temporary.exists()

@@ -93,7 +93,7 @@ def test_tensorboard_writes_the_event_files_of_runs_saved_without_them(runs_root
     events = trained.recorder.folder / TENSORBOARD_FOLDER
     shutil.rmtree(events)  # as a run saved before runs wrote them
     untrained = start_run(TrainConfig(), runs_root, workspace="class-b")
-    untrained.finish(RunStatus.STOPPED, "Stopped before the first epoch ended.", None, weights=None)
+    untrained.finish(RunStatus.STOPPED, "Stopped before the first epoch ended.", None)
 
     completed = run_cli("tensorboard")
     assert completed.returncode == 0 and completed.stderr == ""

@@ -75,7 +75,7 @@ def test_the_runs_listing_reads_in_chinese(runs_root):
     from mnist_core.runs import start_run
 
     run = start_run(TrainConfig(), runs_root, workspace="class-b")
-    run.finish(RunStatus.STOPPED, "Stopped before the first epoch ended.", None, weights=None)
+    run.finish(RunStatus.STOPPED, "Stopped before the first epoch ended.", None)
 
     chinese = python_m(runs_root, "zh_CN.UTF-8", "runs")
     assert chinese.returncode == 0 and chinese.stderr == "", chinese.stderr

@@ -163,7 +163,7 @@ def test_writing_the_events_again_replaces_them_and_never_follows_a_link(sample_
 def test_a_run_with_no_finished_epoch_writes_no_events(runs_root):
     recorder = start_run(TrainConfig(), runs_root)
     recorder.mark_running()
-    recorder.finish(RunStatus.STOPPED, "Stopped before the first epoch ended.", None, weights=None)
+    recorder.finish(RunStatus.STOPPED, "Stopped before the first epoch ended.", None)
     assert not (recorder.folder / TENSORBOARD_FOLDER).exists()
     assert write_tensorboard_events(recorder.folder).epochs == 0
 

@@ -240,3 +240,16 @@ def test_the_iteration_curve_averages_long_epochs_into_stretches_that_end_with_e
     odd = IterationLog(steps_per_epoch=7)  # 7 steps, stretch 1; a NaN step is left out, never drawn
     odd.add([1.0, float("nan"), 0.5], [0.1, 0.2, 0.3])
     assert [(point.iteration, point.loss) for point in odd.points] == [(1, 1.0), (3, 0.5)]
+
+
+def test_a_cure_is_offered_only_where_it_changes_something_and_never_weakens_a_setting():
+    from mnist_core.config import OVERFITTING_PRESET, cure_config
+
+    preset = TrainConfig(**OVERFITTING_PRESET)
+    assert cure_config(preset, "more_digits").train_subset_size == 5000
+    assert cure_config(TrainConfig(), "more_digits") is None  # all the digits already
+    assert cure_config(TrainConfig(), "dropout") is None  # the linear model has no dropout
+    augmented = cure_config(preset, "augmentation")
+    assert cure_config(augmented, "augmentation") is None
+    bolder = cure_config(TrainConfig(**{**OVERFITTING_PRESET, "augment_shift": 4.0}), "augmentation")
+    assert bolder.augment_shift == 4.0 and bolder.augment_rotation == 15.0

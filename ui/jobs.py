@@ -143,16 +143,12 @@ def time_estimate(config: TrainConfig) -> None:
         st.warning(_("This run would train for {duration}, but a run may train for at most {minutes:g} minutes on this shared "
                      "server: it would be stopped then, keeping its finished epochs. {advice}", duration=duration_words(seconds),
                      minutes=limit / 60, advice=say(SHORTER_RUN_ADVICE)))
-    elif recent_runs:
-        # A range only where the server's paces differ: "about 5 seconds, up to about 5 seconds" says nothing.
-        text = (_("Estimated training time: {duration}, up to {longest}.", duration=duration_words(seconds),
-                  longest=duration_words(slowest)) if duration_words(slowest) != duration_words(seconds)
-                else _("Estimated training time: {duration}.", duration=duration_words(seconds)))
-        st.caption(text,
-                   help=_("From how fast this server trained its last {runs} runs: the more students train at once, the "
-                          "longer each run takes. The longer time is its slowest pace lately.", runs=recent_runs))
     else:
-        st.caption(_("Estimated training time: {duration}, up to {longest}.", duration=duration_words(seconds),
-                     longest=duration_words(slowest)),
-                   help=_("No run has finished on this server yet, so this is a quiet computer's time; a busy classroom "
-                          "server can take twice as long."))
+        duration, longest = duration_words(seconds), duration_words(slowest)
+        # A range only where the paces differ: "about 5 seconds, up to about 5 seconds" says nothing.
+        text = (_("Estimated training time: {duration}, up to {longest}.", duration=duration, longest=longest)
+                if longest != duration else _("Estimated training time: {duration}.", duration=duration))
+        st.caption(text, help=_("From how fast this server trained its last {runs} runs: the more students train at once, "
+                                "the longer each run takes. The longer time is its slowest pace lately.", runs=recent_runs)
+                   if recent_runs else _("No run has finished on this server yet, so this is a quiet computer's time; a "
+                                         "busy classroom server can take twice as long."))
