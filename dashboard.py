@@ -37,7 +37,7 @@ navigation = st.navigation([
 ])
 tidy_runs_once()
 language_switch()
-workspace_sidebar()
+workspace_sidebar(navigation.url_path)
 try:
     navigation.run()
 except Exception:  # Streamlit's own rerun and stop are BaseExceptions and pass through

@@ -25,7 +25,7 @@ from .cli_text import DisplayWidthHelpFormatter, argparse_in, padded
 from .i18n import N_, Message, carried_message, environment_language, in_language
 from .results import RunStatus
 from .runs import (SHARED_WORKSPACE, DamagedRunError, RunSaveError, check_workspace, epochs_text, list_runs,
-                   runs_directory, tidy_runs_folder, workspace_folder)
+                   tidy_runs_folder, workspace_folder)
 
 USAGE_ERROR = 2
 # `runs` lists a run's status by its saved value (what scripts grep for in English), in words in Chinese.
@@ -188,7 +188,9 @@ def command_tensorboard(arguments) -> int:
             print(say(Message("{run}: no finished epoch, nothing to write.", run=run.run_id)))
     for message in damaged:
         print(say(Message("damaged, skipped: {message}", message=message)))
-    logdir = workspace_folder(workspace) if workspace else runs_directory()
+    # One workspace's folder, never the runs folder itself: TensorBoard names each run by its folder, so it
+    # would list every student's workspace name (the key to their runs) on a projected screen.
+    logdir = workspace_folder(workspace or SHARED_WORKSPACE)
     print(say(Message("To see them, start TensorBoard (`pip install tensorboard` if it is not installed) and open the "
                       "address it prints:\n    {command}", command=f"tensorboard --logdir {shlex.quote(str(logdir))}")))
     return 1 if failed else 0

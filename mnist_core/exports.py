@@ -6,7 +6,7 @@ and its curves as TensorBoard event files.
 - `keras_model_bytes(run)` and `keras_file_name(run)` (`gif_file_name(run)` for the GIF): the run's final model as a `.keras` file, for
   students to load in their own notebook. A download only: the app itself never loads a model file.
 - `write_tensorboard_events(run_folder)`: the run's per-epoch and per-iteration curves as TensorBoard
-  event files in `<run>/tensorboard/`, so `tensorboard --logdir runs/` shows every run of the class.
+  event files in `<run>/tensorboard/`, so `tensorboard --logdir runs/<workspace>` shows a workspace's runs.
   RunRecorder.finish calls it when a run ends; `python -m mnist_core tensorboard` writes them again
   for runs saved before, or interrupted.
 

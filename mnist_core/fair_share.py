@@ -11,6 +11,14 @@ started from the browser have limits (the teacher's command line has none):
   `MNIST_LAB_PAUSE_LIMIT_SECONDS` (10 minutes by default) stops by itself, keeping its finished
   epochs: it holds no slot, but it keeps its model, its copy of the data and its workspace busy;
 - a limit on the model's size (MAX_PARAMETERS), refused with a message before the run queues;
+- disk quotas: what one workspace's runs may take (`MNIST_LAB_WORKSPACE_DISK_MB`, 300 MB by default)
+  and what all the runs on the server may take (`MNIST_LAB_SERVER_DISK_MB`, 5,000 MB), measured and
+  enforced in runs.py: a run is refused before it starts once either is reached, and a run that
+  crosses one while it trains keeps only the weights it must (its last, and its best if it may
+  restore them) and trains on. A new browser tab is a new workspace, so the server's quota is what
+  bounds a script that opens tab after tab;
+- a limit on the runs waiting for a training slot, all workspaces together (`MNIST_LAB_MAX_QUEUED_RUNS`,
+  60 by default; jobs.JobBoard), refused with a message before the run is saved;
 - an estimate of the training time, so a page can warn before a run that the limit would cut.
 
 No TensorFlow here: the sizes are counted from the config, in the same layers models.py builds
@@ -20,6 +28,7 @@ No TensorFlow here: the sizes are counted from the config, in the same layers mo
 from __future__ import annotations
 
 import collections
+import math
 import os
 import statistics
 import threading
@@ -38,6 +47,28 @@ DEFAULT_PAUSE_LIMIT_SECONDS = 600.0
 # 6.5 million parameters; the CLI can ask for far bigger ones (hidden layers 4096 wide), which would
 # take the server's memory and its training slot for hours.
 MAX_PARAMETERS = 8_000_000
+# Heavy page work (Replay's frames, Inside's maps and occlusion, Robustness's curves, the downloads)
+# runs the model on thousands of digits. Each forward pass may hold this much in layer outputs
+# (models.evaluation_batch_size), and at most HEAVY_WORK_AT_ONCE such jobs run at once on the
+# whole server (heavy_work.py); the others wait their turn, and their pages say so.
+EVALUATION_MEMORY_VARIABLE = "MNIST_LAB_EVALUATION_MEMORY_MB"
+DEFAULT_EVALUATION_MEMORY_MB = 64.0
+HEAVY_WORK_VARIABLE = "MNIST_LAB_HEAVY_WORK_AT_ONCE"
+DEFAULT_HEAVY_WORK_AT_ONCE = 2
+# Disk quotas, in MB of 1,048,576 bytes (0 for none). A linear run of the default 5 epochs takes
+# 0.2 MB, the default MLP's 10 epochs 12 MB, the sliders' biggest CNN 25 MB (one checkpoint): a
+# workspace's 300 MB hold about 25 MLP runs or 12 big CNNs, and the server's 5,000 MB are 125 MB a
+# student for a class of 40. The command line (the teacher's) has no quota of its own, but its runs
+# count towards the server's.
+WORKSPACE_DISK_VARIABLE = "MNIST_LAB_WORKSPACE_DISK_MB"
+DEFAULT_WORKSPACE_DISK_MB = 300.0
+SERVER_DISK_VARIABLE = "MNIST_LAB_SERVER_DISK_MB"
+DEFAULT_SERVER_DISK_MB = 5000.0
+MEGABYTE = 2**20
+# Runs waiting for a training slot, every workspace's together (0 for no limit): each workspace has
+# one at most, so a class of 40 never meets it, while a script opening tab after tab does.
+MAX_QUEUED_RUNS_VARIABLE = "MNIST_LAB_MAX_QUEUED_RUNS"
+DEFAULT_MAX_QUEUED_RUNS = 60
 SHORTER_RUN_ADVICE = Message("Fewer epochs, a bigger batch or a smaller model train in less time.")
 
 # The cost model of one training step on this kind of machine (2 CPU cores), fitted to
@@ -105,6 +136,38 @@ def pause_limit_seconds() -> float:
     Always a limit: a run paused for ever would keep its workspace busy for ever."""
     seconds = environment_number(PAUSE_LIMIT_VARIABLE, DEFAULT_PAUSE_LIMIT_SECONDS)
     return seconds if seconds > 0 else DEFAULT_PAUSE_LIMIT_SECONDS
+
+
+def evaluation_memory_bytes() -> float:
+    """The layer outputs one forward pass without gradients may hold, from the environment."""
+    megabytes = environment_number(EVALUATION_MEMORY_VARIABLE, DEFAULT_EVALUATION_MEMORY_MB)
+    return (megabytes if megabytes > 0 else DEFAULT_EVALUATION_MEMORY_MB) * 2**20
+
+
+def heavy_work_at_once() -> int:
+    """How many heavy page jobs may run at once on the server, from the environment (at least one)."""
+    return max(1, int(environment_number(HEAVY_WORK_VARIABLE, DEFAULT_HEAVY_WORK_AT_ONCE)))
+
+
+def workspace_disk_limit_bytes() -> float | None:
+    """The most one workspace's runs may take on disk before it may start no new run (None: no limit)."""
+    megabytes = environment_number(WORKSPACE_DISK_VARIABLE, DEFAULT_WORKSPACE_DISK_MB)
+    megabytes = DEFAULT_WORKSPACE_DISK_MB if math.isnan(megabytes) else megabytes
+    return megabytes * MEGABYTE if megabytes > 0 else None
+
+
+def server_disk_limit_bytes() -> float | None:
+    """The most all the runs on the server may take on disk before no workspace may start one (None: no limit)."""
+    megabytes = environment_number(SERVER_DISK_VARIABLE, DEFAULT_SERVER_DISK_MB)
+    megabytes = DEFAULT_SERVER_DISK_MB if math.isnan(megabytes) else megabytes
+    return megabytes * MEGABYTE if megabytes > 0 else None
+
+
+def max_queued_runs() -> int | None:
+    """The most runs that may wait for a training slot at once, on the whole server (None: no limit)."""
+    count = environment_number(MAX_QUEUED_RUNS_VARIABLE, DEFAULT_MAX_QUEUED_RUNS)
+    count = DEFAULT_MAX_QUEUED_RUNS if math.isnan(count) else count
+    return max(1, int(count)) if 0 < count < math.inf else None
 
 
 def layer_costs(config: TrainConfig) -> list[tuple[int, int]]:

@@ -24,7 +24,7 @@ from collections.abc import Callable
 import numpy as np
 
 from .data import IMAGE_SIZE, NUM_CLASSES
-from .models import images_to_input
+from .models import evaluation_batch_size, images_to_input, predict_probabilities
 from .quiet_tensorflow import keras, tf
 
 OCCLUSION_PATCH = 5          # pixels: about a stroke's width and a half, so covering it can hide one stroke
@@ -86,10 +86,11 @@ def features_of(outputs: list[LayerOutput]) -> np.ndarray:
     return outputs[-2].values if len(outputs) > 1 else outputs[-1].values
 
 
-def penultimate_features(model: keras.Model, images: np.ndarray, batch_size: int = 1000) -> np.ndarray:
+def penultimate_features(model: keras.Model, images: np.ndarray) -> np.ndarray:
     """The features the model's last layer reads, (N, features): the last hidden layer for the MLP
     and the CNN. The linear model has no hidden layer, so its features are its ten scores."""
     layers = model.layers if is_linear(model) else model.layers[:-1]
+    batch_size = evaluation_batch_size(model)
     batches = []
     for start in range(0, len(images), batch_size):
         values = as_batch(images[start:start + batch_size])
@@ -147,7 +148,7 @@ def occlusion_map(model: keras.Model, image: np.ndarray, digit: int, patch: int 
     copies = occluded_copies(image, patch, fill)
     # The digit itself goes in the same batch as its covered copies, so both are computed alike.
     batch = np.concatenate([np.asarray(image, dtype=np.float32)[np.newaxis], copies])
-    probabilities = tf.nn.softmax(model(as_batch(batch), training=False)).numpy()[:, digit]
+    probabilities = predict_probabilities(model, batch)[:, digit]
     return (probabilities[0] - probabilities[1:]).reshape(IMAGE_SIZE, IMAGE_SIZE)
 
 

@@ -11,7 +11,9 @@ their place in the queue while they wait.
 
 One workspace runs one thing at a time (`JobBoard.start`): one run, or the runs of an optimizer
 race, which queue one after another. So a workspace has at most one run in the queue, a second
-start gets a message instead of a hidden job, and Stop reaches everything the workspace runs.
+start gets a message instead of a hidden job, and Stop reaches everything the workspace runs. A new
+browser tab is a new workspace, so the board also bounds the workspaces waiting at once, all
+together (`MNIST_LAB_MAX_QUEUED_RUNS`): past it, a start is refused before its run is saved.
 Each run is saved from the moment it is asked for (runs.py), and limited in size and time as
 fair_share.py says.
 
@@ -30,7 +32,7 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 from .config import TrainConfig
-from .fair_share import check_model_size, pause_limit_seconds, run_time_limit_seconds, server_pace
+from .fair_share import check_model_size, max_queued_runs, pause_limit_seconds, run_time_limit_seconds, server_pace
 from .i18n import Message, carried_message
 from .pausing import PauseControl
 from .results import EpochResult, IterationPoint, RunStatus, best_result
@@ -89,6 +91,10 @@ class WorkspaceBusyError(RuntimeError):
     """The workspace is already training something; the message says what to do."""
 
 
+class QueueFullError(ValueError):
+    """As many runs as the server lets wait are waiting for a training slot; the message says what to do."""
+
+
 @dataclasses.dataclass(frozen=True)
 class Activity:
     """What one workspace is running: `kind` names it for the pages ("run", "race"), `jobs` its runs."""
@@ -119,14 +125,21 @@ class JobBoard:
 
     def start(self, workspace: str, kind: str, make_jobs: Callable[[], Sequence["TrainingJob"]]) -> Activity:
         """Make the jobs with `make_jobs()` and start them as the workspace's activity, unless it is
-        still running one (WorkspaceBusyError). Checked and posted under one lock, so two quick
-        clicks in two tabs cannot both start."""
+        still running one (WorkspaceBusyError) or the server's queue is full (QueueFullError): both
+        refused before a run is saved. Checked and posted under one lock, so two quick clicks in two
+        tabs cannot both start."""
         with self._lock:
             current = self._current.get(workspace)
             if current is not None and not current.finished:
                 raise WorkspaceBusyError(Message(
                     "This workspace is already training (see the Train page, or the race on Compare). "
                     "Stop it or wait for it to finish, then start the next one."))
+            limit, waiting = max_queued_runs(), self._waiting_activities()
+            if limit is not None and waiting >= limit:
+                raise QueueFullError(Message(
+                    "{waiting:,} runs are already waiting for a training slot on this shared server, the most it lets wait "
+                    "at once ({limit:,}), so this one was not started. Try again in a few minutes, when some of them have "
+                    "started.", waiting=waiting, limit=limit))
             activity = Activity(kind, tuple(make_jobs()))
             self._current[workspace] = activity
         for job in activity.jobs:
@@ -136,6 +149,13 @@ class JobBoard:
     def current(self, workspace: str) -> Activity | None:
         with self._lock:
             return self._current.get(workspace)
+
+    def _waiting_activities(self) -> int:
+        """How many workspaces wait for a training slot: their activity is unfinished and none of its
+        runs is training (a race whose next run queues counts once, like a single run). A run paused
+        after it started is not waiting: it started, and it stops by itself if left paused too long."""
+        return sum(1 for activity in self._current.values()
+                   if not activity.finished and not any(job.snapshot().status == RunStatus.RUNNING for job in activity.jobs))
 
 
 job_board = JobBoard()
@@ -186,7 +206,7 @@ class TrainingJob:
         self.config = config
         self.name = name
         self._dataset = dataset
-        self._recorder = start_run(config, runs_root, name, workspace)
+        self._recorder = start_run(config, runs_root, name, workspace, within_disk_quotas=True)
         self._after = after
         self._slots = slots or training_slots
         self._stop = threading.Event()
@@ -227,9 +247,10 @@ class TrainingJob:
         """Train on: the run queues for a training slot, then trains freely."""
         self._pause_control.resume()
 
-    def step_batch(self) -> None:
-        """While paused: queue for a slot, train one batch, rest again."""
-        self._pause_control.step_batch()
+    def step_batch(self) -> bool:
+        """While paused: queue for a slot, train one batch, rest again. False, and nothing asked, while
+        pausing.MOST_BATCH_STEPS_ASKED steps are still to take."""
+        return self._pause_control.step_batch()
 
     def step_epoch(self) -> None:
         """While paused: queue for a slot, train to the end of the current epoch, save it, rest again."""

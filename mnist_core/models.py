@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from .data import IMAGE_SIZE, NUM_CLASSES
+from .fair_share import evaluation_memory_bytes
 from .i18n import Message
 from .quiet_tensorflow import keras, tf
 
@@ -147,17 +148,37 @@ def images_to_input(images) -> tf.Tensor:
     return tf.cast(images, tf.float32)
 
 
-def predict_probabilities(model: keras.Model, images, batch_size: int = 2000) -> np.ndarray:
-    """Class probabilities, shape (N, 10), for a batch of 28x28 images (uint8 or float in [0, 1])."""
+# The most digits one measuring batch takes: no gradients are kept, so a small model measures in big
+# batches; a big one gets fewer, as evaluation_batch_size says.
+MOST_EVALUATION_BATCH = 2000
+LEAST_EVALUATION_BATCH = 16
+
+
+def activation_bytes_per_example(model: keras.Model) -> int:
+    """The bytes every layer's output takes for one digit (float32), all layers together: a bound on
+    what a forward pass holds at once. 1.3 KB for the linear model, 410 KB for the biggest CNN (its
+    first convolution alone is 28x28x64 floats)."""
+    return 4 * sum(int(np.prod(layer.output.shape[1:])) for layer in model.layers)
+
+
+def evaluation_batch_size(model: keras.Model) -> int:
+    """How many digits a forward pass without gradients takes at once: as many as the activation
+    budget (fair_share.evaluation_memory_bytes) holds, between LEAST_ and MOST_EVALUATION_BATCH. The
+    biggest CNN measured 2,000 digits a batch once took 1 GB of a shared server's memory per page."""
+    fitting = int(evaluation_memory_bytes() // activation_bytes_per_example(model))
+    return max(LEAST_EVALUATION_BATCH, min(MOST_EVALUATION_BATCH, fitting))
+
+
+def predict_probabilities(model: keras.Model, images, batch_size: int | None = None) -> np.ndarray:
+    """Class probabilities, shape (N, 10), for a batch of 28x28 images (uint8 or float in [0, 1]),
+    in batches of `batch_size` digits (by default, evaluation_batch_size)."""
     images = np.asarray(images)
     if images.ndim == 2:
         images = images[np.newaxis]
+    batch_size = batch_size or evaluation_batch_size(model)
     batches = [tf.nn.softmax(model(images_to_input(images[start:start + batch_size]), training=False)).numpy()
                for start in range(0, len(images), batch_size)]
     return np.concatenate(batches) if batches else np.zeros((0, NUM_CLASSES), np.float32)
-
-
-EVALUATION_BATCH_SIZE = 2000  # big batches for measuring: no gradients to keep, so memory allows it
 
 
 def make_measure(model: keras.Model):
@@ -173,11 +194,13 @@ def make_measure(model: keras.Model):
         correct = tf.equal(tf.argmax(logits, axis=1, output_type=tf.int32), labels)
         return tf.reduce_sum(losses), tf.reduce_sum(tf.cast(correct, tf.float32))
 
+    batch_size = evaluation_batch_size(model)
+
     def measure(images: np.ndarray, labels: np.ndarray) -> tuple[float, float]:
         loss_sum = correct = 0.0
-        for start in range(0, len(labels), EVALUATION_BATCH_SIZE):
+        for start in range(0, len(labels), batch_size):
             batch_loss, batch_correct = loss_and_correct_sums(
-                images[start:start + EVALUATION_BATCH_SIZE], labels[start:start + EVALUATION_BATCH_SIZE].astype(np.int32))
+                images[start:start + batch_size], labels[start:start + batch_size].astype(np.int32))
             loss_sum += float(batch_loss)
             correct += float(batch_correct)
         return loss_sum / len(labels), correct / len(labels)

@@ -11,6 +11,9 @@ import time
 from typing import Callable
 
 PAUSE_CHECK_SECONDS = 0.2  # how often a paused run looks at Stop and at its pause limit
+# Batch steps asked for and not yet taken, at most: a few quick clicks are each a step, but 300 clicks
+# queued 300 batches that went on training long after the student stopped clicking.
+MOST_BATCH_STEPS_ASKED = 10
 
 
 class PauseControl:
@@ -21,7 +24,9 @@ class PauseControl:
 
     A resting run makes way for others: `give_way` is called as it comes to rest and `take_turn` before
     it trains again (a background job gives up its training slot, then queues for one again: jobs.py).
-    Left at rest for `limit_seconds`, it ends (`rested_too_long`); None: no limit.
+    Left at rest for `limit_seconds` in all, its rests added up, it ends (`rested_too_long`); None: no
+    limit. A step does not start the count again: one click every nine minutes once kept a run
+    paused for ever.
     """
 
     def __init__(self, limit_seconds: float | None = None, give_way: Callable[[], None] | None = None,
@@ -35,6 +40,7 @@ class PauseControl:
         self._epoch_asked = False                 # an epoch step asked for and not yet begun
         self._epoch_stepped: int | None = None    # the epoch an epoch step is training through
         self._resting_since: float | None = None  # when the loop came to rest (time.monotonic), while it rests
+        self._rested_before = 0.0                 # seconds of the run's earlier rests, all added up
         self.rested_too_long = False
         self.ever_paused = False  # whether the run was paused at all: its epochs' seconds then include rests
 
@@ -56,12 +62,15 @@ class PauseControl:
             self._paused, self._batches_asked, self._epoch_asked, self._epoch_stepped = False, 0, False, None
             self._condition.notify_all()
 
-    def step_batch(self) -> None:
-        """While paused: train one more batch, then rest again. Asked twice, two batches."""
+    def step_batch(self) -> bool:
+        """While paused: train one more batch, then rest again. Asked twice, two batches; False, and
+        nothing asked, while MOST_BATCH_STEPS_ASKED are still to take."""
         with self._condition:
-            if self._paused:
-                self._batches_asked += 1
-                self._condition.notify_all()
+            if not self._paused or self._batches_asked >= MOST_BATCH_STEPS_ASKED:
+                return False
+            self._batches_asked += 1
+            self._condition.notify_all()
+            return True
 
     def step_epoch(self) -> None:
         """While paused: train to the end of the current epoch, measure and save it, then rest again."""
@@ -76,7 +85,7 @@ class PauseControl:
         resting_since = self._resting_since
         if resting_since is None or self.limit_seconds is None:
             return None
-        return max(0.0, self.limit_seconds - (time.monotonic() - resting_since))
+        return max(0.0, self.limit_seconds - self._rested_before - (time.monotonic() - resting_since))
 
     # -- the loop: the training thread -----------------------------------------------------------
 
@@ -107,11 +116,13 @@ class PauseControl:
                 while self._paused and not self._epoch_asked and not self._batches_asked:
                     if stop_requested():
                         return False
-                    if self.limit_seconds is not None and time.monotonic() - self._resting_since > self.limit_seconds:
+                    rested = self._rested_before + time.monotonic() - self._resting_since
+                    if self.limit_seconds is not None and rested > self.limit_seconds:
                         self.rested_too_long = True
                         return False
                     self._condition.wait(timeout=PAUSE_CHECK_SECONDS)
             finally:
+                self._rested_before += time.monotonic() - self._resting_since
                 self._resting_since = None
         self._take_turn()
         return True

@@ -21,7 +21,7 @@ from collections.abc import Callable
 import numpy as np
 
 from .augmentation import transform_digits
-from .models import images_to_input
+from .models import evaluation_batch_size, images_to_input, predict_probabilities
 from .quiet_tensorflow import keras, tf
 
 CURVE_DIGITS = 1000  # validation digits each point of a robustness curve is measured on
@@ -60,7 +60,12 @@ def changed_digits(kind: str, size: float, images: np.ndarray, labels: np.ndarra
     """`images` (floats) changed by `size` of `kind`: shifted `size` pixels or turned `size` degrees, each
     digit its own way (seeded: the same for every model), or attacked by FGSM with epsilon `size`."""
     if kind == "fgsm":
-        return fgsm(model, images, labels, size)[0] if size else images
+        if not size:
+            return images
+        # In batches: the gradient holds every layer's output a second time, so half the measuring batch.
+        batch = max(1, evaluation_batch_size(model) // 2)
+        return np.concatenate([fgsm(model, images[start:start + batch], labels[start:start + batch], size)[0]
+                               for start in range(0, len(images), batch)])
     rng = np.random.default_rng(CURVE_SEED)
     if kind == "shift":  # `size` pixels in a direction drawn per digit
         direction = rng.uniform(0, 2 * np.pi, len(images))
@@ -92,7 +97,7 @@ def robustness_curves(model: keras.Model, images: np.ndarray, labels: np.ndarray
         points[kind] = []
         for size in sizes:
             changed = changed_digits(kind, size, images, labels, model)
-            answers = np.argmax(model(changed, training=False).numpy(), axis=1)
+            answers = np.argmax(predict_probabilities(model, changed), axis=1)
             points[kind].append((float(size), float((answers == labels).mean())))
             done += 1
             if progress is not None:

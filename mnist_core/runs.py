@@ -13,10 +13,11 @@ otherwise.
         iterations.csv the iteration curve: the training batches' loss and accuracy, a few hundred
                        points an epoch (results.IterationLog), appended at every epoch end
         checkpoints/   epoch-0000.npz (the random start) and one per finished epoch, thinned to a
-                       budget (see CHECKPOINT_BUDGET_BYTES); runs saved before them have none
+                       budget (see CHECKPOINT_BUDGET_BYTES), and past a disk quota to the last (see
+                       DiskUsage); runs saved before them have none
         run.json       status, message, best epoch, times
         tensorboard/   the curves as TensorBoard event files (train/, validation/), written when the run
-                       ends (exports.write_tensorboard_events), so `tensorboard --logdir runs/` shows them
+                       ends (exports.write_tensorboard_events), so `tensorboard --logdir runs/<workspace>` shows them
     runs/<workspace>/.locks/20261128-143000-linear-1a2b3c4d.lock   only while it waits or trains
 
 A run exists from the moment it is asked for: its folder, with config.json and a run.json saying
@@ -40,9 +41,12 @@ This is safer than remembering a process id, which a restarted server may well b
 
 from __future__ import annotations
 
+import collections
 import csv
 import dataclasses
 import functools
+import hashlib
+import hmac
 import io
 import json
 import logging
@@ -51,6 +55,8 @@ import os
 import re
 import secrets
 import shutil
+import stat
+import threading
 import time
 import zipfile
 from pathlib import Path
@@ -58,6 +64,7 @@ from pathlib import Path
 import numpy as np
 
 from .data import PROJECT_ROOT
+from .fair_share import MEGABYTE, server_disk_limit_bytes, workspace_disk_limit_bytes
 from .files import cannot_write_message, link_atomically, open_regular_file, read_bounded, write_atomically
 from .i18n import Message, carried_message
 from .config import TrainConfig
@@ -101,9 +108,12 @@ PARTIAL_PREFIX = ".partial-"  # a run folder being assembled, renamed into place
 # a killed process. Younger ones may belong to a run that is starting right now.
 ORPHAN_AGE_SECONDS = 60
 # Every epoch's weights, for looking back at how a run learned: epoch 0 (the random start) and each
-# finished epoch, up to MAX_CHECKPOINTS and CHECKPOINT_BUDGET_BYTES a run. The linear model's 31 KB
-# keep all of a 100-epoch run; a default MLP (1.1 MB) keeps 29, a big CNN fewer. Beyond the bound
-# the run is thinned (`checkpoints_to_drop`): the first, the best and the last always stay.
+# finished epoch, up to MAX_CHECKPOINTS and CHECKPOINT_BUDGET_BYTES a run (weights.npz is a hard link
+# to the last, so it costs nothing more). The linear model's 31 KB keep all of a 100-epoch run; a
+# default MLP (1.1 MB) keeps 29; the sliders' biggest CNN (26 MB) its last alone. Beyond the bound the
+# run is thinned (`checkpoints_to_drop`): the last always stays, and the best while early stopping may
+# restore it; then the best and the random start if they fit, then as many others as fit. The random
+# start needs no file to come back: it is rebuilt from the run's seed (SavedRun.checkpoint_weights).
 CHECKPOINTS_FOLDER = "checkpoints"
 CHECKPOINT_PATTERN = re.compile(r"epoch-(\d{4})\.npz")
 MAX_CHECKPOINTS = 101
@@ -149,9 +159,91 @@ def run_folder(run_id: str, runs_root: Path | None = None, workspace: str = SHAR
     return workspace_folder(workspace, runs_root) / run_id
 
 
-def new_workspace() -> str:
-    """A fresh workspace name: 64 random bits, so nobody finds another student's runs by guessing."""
-    return secrets.token_hex(8)
+# A workspace the server hands out: 64 random bits and a tag, the start of an HMAC of them under a
+# secret kept in the runs folder. Only such a name is taken from a browser's address or cookie, so
+# nobody opens runs by typing a name (`?workspace=alice`), and a name is a key nobody can guess.
+MINTED_WORKSPACE_PATTERN = re.compile(r"([0-9a-f]{16})-([0-9a-f]{8})")
+WORKSPACE_SECRET_FILE = ".workspace-secret"  # hidden, so never listed as a workspace; mode 0600
+WORKSPACE_SECRET_PATTERN = re.compile(rb"[0-9a-f]{64}\n?")
+
+
+def workspace_secret(runs_root: Path | None = None, create: bool = True) -> bytes:
+    """The server's secret for workspace names, made once (32 random bytes, as hex) on first use.
+    Race-safe: it is written whole under a temporary name and linked into place only if no other
+    process got there first, so a reader never sees it half-written. Raises OSError if it cannot be
+    read or made (FileNotFoundError if it does not exist and `create` is false), ValueError if it is
+    damaged."""
+    path = Path(runs_root or runs_directory()) / WORKSPACE_SECRET_FILE
+    if create and not os.path.lexists(path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        content = secrets.token_hex(32).encode() + b"\n"
+        temporary = path.with_name(f"{WORKSPACE_SECRET_FILE}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+        try:
+            write_exclusively(temporary, content)
+            try:
+                os.link(temporary, path)  # fails if another process made it first: theirs is kept
+            except FileExistsError:
+                pass
+            except OSError:  # a file system without hard links: made in place, exclusively all the same
+                try:
+                    write_exclusively(path, content)
+                except FileExistsError:
+                    pass
+        finally:
+            temporary.unlink(missing_ok=True)
+    secret = read_bounded(path, 1024)
+    if not WORKSPACE_SECRET_PATTERN.fullmatch(secret):
+        raise ValueError(f"{path} is damaged (it should hold 64 hexadecimal digits); delete it and a new one is made "
+                         "(every workspace name handed out before then stops working)")
+    return secret.strip()
+
+
+def write_exclusively(path: Path, content: bytes) -> None:
+    """Create `path` (raising FileExistsError if anything is there, a link included), readable and
+    writable by its owner only, holding `content`."""
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
+    with os.fdopen(descriptor, "wb") as file:
+        file.write(content)
+        file.flush()
+        os.fsync(file.fileno())
+
+
+def workspace_tag(secret: bytes, random_part: str) -> str:
+    return hmac.new(secret, b"workspace:" + random_part.encode(), hashlib.sha256).hexdigest()[:8]
+
+
+def new_workspace(runs_root: Path | None = None) -> str:
+    """A fresh workspace name minted by this server: 64 random bits, so nobody finds another
+    student's runs by guessing, and a tag that says this server handed it out (is_minted_workspace).
+    If the secret cannot be read or made (a read-only runs folder, where nothing can be saved
+    anyway), the name is random but not minted: it serves this session only, and the log says why."""
+    random_part = secrets.token_hex(8)
+    try:
+        secret = workspace_secret(runs_root)
+    except (OSError, ValueError) as error:
+        logger.warning("cannot mint workspace names with the secret in %s (%s): this workspace lasts one session",
+                       Path(runs_root or runs_directory()), error)
+        return random_part
+    return f"{random_part}-{workspace_tag(secret, random_part)}"
+
+
+def is_minted_workspace(text, runs_root: Path | None = None) -> bool:
+    """Whether `text` is a workspace name this server handed out (new_workspace), checked in
+    constant time. Hand-picked names (`alice`) and the bare hex names of earlier versions are not."""
+    match = MINTED_WORKSPACE_PATTERN.fullmatch(text) if isinstance(text, str) else None
+    if match is None:
+        return False
+    try:
+        secret = workspace_secret(runs_root, create=False)
+    except (OSError, ValueError):
+        return False  # no secret, nothing was ever handed out
+    return hmac.compare_digest(workspace_tag(secret, match.group(1)), match.group(2))
+
+
+def workspace_nickname(workspace: str) -> str:
+    """A short public name for a workspace ("7F3A"), for the sidebar and a projector: four hex digits of
+    a hash of the name, which show nothing of the name itself, so seeing it opens nobody's runs."""
+    return hashlib.sha256(b"nickname:" + workspace.encode()).hexdigest()[:4].upper()
 
 
 def check_workspace(workspace: str) -> str:
@@ -239,14 +331,24 @@ class RunRecorder:
     """
 
     RESERVE_ATTEMPTS = 10
+    # How often a run measures the disk use against the quotas as it trains: a measurement costs up to
+    # 30 ms on a server with 5,000 workspaces (benchmarks/disk_usage.py), and an epoch can take 20 ms.
+    QUOTA_CHECK_SECONDS = 5.0
 
     def __init__(self, config: TrainConfig, runs_root: Path | None = None, name: str | None = None,
-                 workspace: str = SHARED_WORKSPACE):
+                 workspace: str = SHARED_WORKSPACE, within_disk_quotas: bool = False):
         self.config = config
         self.info = {"name": name or "", "status": RunStatus.WAITING, "message": "", "best_epoch": None,
                      "created": time.time(), "updated": time.time()}
         self._lock = None  # the open, locked lock file while this process owns the run
         self._iterations_saved = 0  # how many iteration points iterations.csv holds
+        self._last_epoch = None  # the newest epoch whose checkpoint was kept
+        # A run started from the browser is refused at a disk quota, before anything is saved, and
+        # thins its checkpoints if it crosses one while it trains; the teacher's command line is not limited.
+        self._quota_workspace = (workspace, runs_root) if within_disk_quotas else None
+        self._quota_measured_at, self._past_quota = -math.inf, False  # measured at most every QUOTA_CHECK_SECONDS
+        if within_disk_quotas:
+            check_disk_quotas(workspace, runs_root)
         parent = workspace_folder(workspace, runs_root)
         try:
             self.run_id, self.folder = self._reserve(parent)
@@ -303,10 +405,13 @@ class RunRecorder:
     def mark_running(self, start_weights: dict[str, np.ndarray] | None = None) -> None:
         """The run has its training slot and starts now, from `start_weights` (checkpoint 0)."""
         self.info["status"] = RunStatus.RUNNING
-        if start_weights is not None:
+        content = npz_bytes(start_weights) if start_weights is not None else b""
+        # Written only where the budget has room for it beside the last epoch's weights: else the first
+        # epoch's end would delete it again, and the random start is rebuilt from the seed all the same.
+        if content and checkpoint_limit(len(content)) >= 2:
             try:
                 (self.folder / CHECKPOINTS_FOLDER).mkdir(exist_ok=True)
-                write_atomically(self.folder / CHECKPOINTS_FOLDER / checkpoint_name(0), npz_bytes(start_weights))
+                write_atomically(self.folder / CHECKPOINTS_FOLDER / checkpoint_name(0), content)
             except OSError as error:
                 raise RunSaveError(self.folder, error) from error
         self._save()
@@ -344,16 +449,40 @@ class RunRecorder:
 
         A hard link, not a copy: weights.npz is replaced by a rename at every epoch, so the link
         keeps this epoch's file for the price of a directory entry (no bytes written, no second
-        fsync). A file system without hard links gets a copy."""
+        fsync). A file system without hard links gets a copy.
+        This epoch's weights always stay, and the best epoch's while an early stop may restore them
+        (they would become the run's final weights); the best and the random start come next."""
         folder = self.folder / CHECKPOINTS_FOLDER
+        may_restore = bool(self.config.early_stopping_patience and self.config.restore_best_weights)
         try:
             folder.mkdir(exist_ok=True)
             link_atomically(self.folder / WEIGHTS_FILE, folder / checkpoint_name(epoch))
-            limit = checkpoint_limit((self.folder / WEIGHTS_FILE).stat().st_size)
-            for dropped in checkpoints_to_drop(checkpoint_epochs(self.folder), {0, best_epoch or 0, epoch}, limit):
-                (folder / checkpoint_name(dropped)).unlink(missing_ok=True)
+            self._last_epoch = epoch
+            self._thin_checkpoints({epoch, best_epoch} if may_restore and best_epoch else {epoch}, (best_epoch, 0))
         except OSError as error:
             raise RunSaveError(self.folder, error) from error
+
+    def _thin_checkpoints(self, keep: set[int], rather_keep: tuple[int | None, ...]) -> None:
+        """Delete the checkpoints beyond the budget (see checkpoints_to_drop); past a disk quota, every
+        one but those of `keep`. Raises OSError if one cannot be deleted."""
+        limit = 0 if self._past_a_disk_quota() else checkpoint_limit((self.folder / WEIGHTS_FILE).stat().st_size)
+        rather_keep = tuple(epoch for epoch in rather_keep if epoch is not None)
+        for dropped in checkpoints_to_drop(checkpoint_epochs(self.folder), keep, limit, rather_keep):
+            (self.folder / CHECKPOINTS_FOLDER / checkpoint_name(dropped)).unlink(missing_ok=True)
+
+    def _past_a_disk_quota(self) -> bool:
+        """Whether a browser-started run's workspace, or the server, holds more than its quota (as
+        measured in the last QUOTA_CHECK_SECONDS). A measurement that fails says no: it never stops a run."""
+        if self._quota_workspace is None:
+            return False
+        if time.monotonic() - self._quota_measured_at >= self.QUOTA_CHECK_SECONDS:
+            try:
+                self._past_quota = disk_quota_problem(*self._quota_workspace, crossed=True) is not None
+            except (OSError, ValueError) as error:
+                logger.warning("run %s: the disk use could not be measured (%s)", self.run_id, error)
+                self._past_quota = False
+            self._quota_measured_at = time.monotonic()
+        return self._past_quota
 
     def _weights_from_checkpoint(self, epoch: int) -> None:
         """weights.npz as a hard link to the kept checkpoint of `epoch` (nothing to do if it is one already)."""
@@ -379,6 +508,13 @@ class RunRecorder:
             if weights_of_epoch is not None:
                 self._weights_from_checkpoint(weights_of_epoch)
             self._save()
+            if weights_of_epoch is not None and weights_of_epoch != self._last_epoch:
+                # The restored best epoch's weights are the final ones now: the last epoch's may go
+                # where the budget had kept both only because the best could come back.
+                try:
+                    self._thin_checkpoints({weights_of_epoch}, (self._last_epoch, 0))
+                except OSError as error:
+                    logger.warning("run %s: its checkpoints could not be thinned (%s)", self.run_id, error)
         finally:
             # run.json already says how the run ended, so a reader that finds the lock free in
             # between these two lines still reads the right status.
@@ -399,10 +535,12 @@ class RunRecorder:
 
 
 def start_run(config: TrainConfig, runs_root: Path | None = None, name: str | None = None,
-              workspace: str = SHARED_WORKSPACE) -> RunRecorder:
+              workspace: str = SHARED_WORKSPACE, within_disk_quotas: bool = False) -> RunRecorder:
     """Reserve the run's folder in `workspace` and return the recorder that fills it as training goes.
-    Raises RunSaveError if the runs folder cannot be written."""
-    return RunRecorder(config, runs_root, name, workspace)
+    Raises RunSaveError if the runs folder cannot be written. `within_disk_quotas` (a run started from
+    the browser): DiskQuotaError, before anything is saved, if the workspace or the server has
+    reached its disk quota; past one while it trains, the run keeps only the weights it must."""
+    return RunRecorder(config, runs_root, name, workspace, within_disk_quotas)
 
 
 @dataclasses.dataclass
@@ -430,21 +568,35 @@ class SavedRun:
     def iterations(self) -> list[IterationPoint]:
         """The iteration curve as saved: empty for runs saved before it was, or if its file is unreadable
         (the per-epoch curves still tell the story, so a damaged curve does not make the run damaged)."""
+        return self.iterations_and_problem()[0]
+
+    def iterations_and_problem(self) -> tuple[list[IterationPoint], Message | None]:
+        """(the iteration curve, None), or ([], what is wrong with its file) for a page to say: an
+        oversized or damaged iterations.csv is refused by name, never cut short silently."""
         try:
-            return read_iterations(self.folder / ITERATIONS_FILE)
+            return read_iterations(self.folder / ITERATIONS_FILE), None
         except FileNotFoundError:
-            return []
+            return [], None
         except (OSError, ValueError) as error:
             logger.warning("run %s: %s is unreadable (%s)", self.run_id, ITERATIONS_FILE, error)
-            return []
+            return [], Message("This run's curve per iteration ({file}) cannot be read: {error}. Its curves per epoch are "
+                               "shown instead.", file=ITERATIONS_FILE, error=str(error))
 
     def load_model(self):
         """Rebuild the model from the config and load the saved weights."""
         return self._model_from(self.folder / WEIGHTS_FILE)
 
     def checkpoint_epochs(self) -> list[int]:
-        """The epochs whose weights were kept (0: the random start), in order; none for older runs."""
-        return checkpoint_epochs(self.folder)
+        """The epochs whose weights were kept (0: the random start), in order; none for older runs. At
+        most MAX_CHECKPOINTS, as the app keeps: a folder holding more was not filled by the app (10,000
+        of them made one GIF take 5 minutes and 3.9 GB), so only the first, the last and evenly spaced
+        ones between are offered."""
+        epochs = checkpoint_epochs(self.folder)
+        if epochs and epochs[0] != 0:
+            epochs = [0, *epochs]  # the random start's file did not fit the budget: it is rebuilt from the seed
+        if len(epochs) <= MAX_CHECKPOINTS:
+            return epochs
+        return [epochs[index] for index in np.linspace(0, len(epochs) - 1, MAX_CHECKPOINTS).round().astype(int)]
 
     def replayable_epochs(self) -> list[int]:
         """The kept epochs that also have their row of metrics. A run still training writes an epoch's
@@ -454,12 +606,27 @@ class SavedRun:
 
     def load_checkpoint(self, epoch: int):
         """The model as it was at the end of `epoch` (0: before training), from its checkpoint."""
+        if epoch == 0 and self._random_start_is_rebuilt():
+            from .models import build_model
+
+            return build_model(self.config)
         return self._model_from(self.folder / CHECKPOINTS_FOLDER / checkpoint_name(epoch))
 
     def checkpoint_weights(self, epoch: int) -> dict[str, np.ndarray]:
         """The weights kept at the end of `epoch`, as arrays by variable path, without building a model
         for each (an animation of a hundred epochs reads a hundred checkpoints)."""
+        if epoch == 0 and self._random_start_is_rebuilt():
+            from .models import build_model, get_weights
+
+            return get_weights(build_model(self.config))
         return self._weights_from(self.folder / CHECKPOINTS_FOLDER / checkpoint_name(epoch), self._variable_shapes)
+
+    def _random_start_is_rebuilt(self) -> bool:
+        """Whether the random start comes from the seed: the run kept checkpoints, but the budget had no
+        room for the random start's. (The same seed builds the same weights: models.py's initializers
+        are seeded, and a test checks the two agree.) A damaged file is read, and reported, as it is."""
+        return (not os.path.lexists(self.folder / CHECKPOINTS_FOLDER / checkpoint_name(0))
+                and bool(checkpoint_epochs(self.folder)))
 
     @functools.cached_property
     def _variable_shapes(self) -> dict[str, tuple]:
@@ -500,23 +667,31 @@ def checkpoint_epochs(run_folder: Path) -> list[int]:
 
 
 def checkpoint_limit(checkpoint_bytes: int) -> int:
-    """How many checkpoints of this size a run keeps: within the budget, and never fewer than three
-    (the first, the best and the last)."""
-    return max(3, min(MAX_CHECKPOINTS, CHECKPOINT_BUDGET_BYTES // max(checkpoint_bytes, 1)))
+    """How many checkpoints of this size fit the budget (at most MAX_CHECKPOINTS). It can be 0 (a
+    model bigger than the budget, from the command line): the ones that must stay stay all the same."""
+    return min(MAX_CHECKPOINTS, CHECKPOINT_BUDGET_BYTES // max(checkpoint_bytes, 1))
 
 
-def checkpoints_to_drop(epochs: list[int], keep: set[int], limit: int) -> list[int]:
-    """Which checkpoints to delete so that at most `limit` remain, never one of `keep` (nor the
-    first or the last): each time the one whose neighbours are closest on a logarithmic scale of
-    epochs, so the ones left are dense where a model changes most, in its first epochs, and sparser
-    later (a 40-epoch run kept to 29 checkpoints keeps every epoch up to 18, then about every other one)."""
+def checkpoints_to_drop(epochs: list[int], keep: set[int], limit: int, rather_keep: tuple[int, ...] = ()) -> list[int]:
+    """Which checkpoints to delete so that at most `limit` remain, never one of `keep`.
+
+    First the others, never the newest: each time the one whose neighbours are closest on a
+    logarithmic scale of epochs, so the ones left are dense where a model changes most, in its first
+    epochs, and sparser later (a 40-epoch run kept to 29 checkpoints keeps every epoch up to 18, then
+    about every other one). Only then those of `rather_keep`, the last named first (pass the random
+    start last: it is rebuilt from the seed, so it is the cheapest to lose)."""
     epochs, dropped = sorted(epochs), []
+    spared = set(keep) | set(rather_keep)
     while len(epochs) > limit:
-        inner = [index for index in range(1, len(epochs) - 1) if epochs[index] not in keep]
-        if not inner:
-            break
-        index = min(inner, key=lambda index: (math.log1p(epochs[index + 1]) - math.log1p(epochs[index - 1]),
-                                              -epochs[index]))
+        others = [index for index in range(len(epochs) - 1) if epochs[index] not in spared]
+        if others:
+            index = min(others, key=lambda index: (math.log1p(epochs[index + 1]) - math.log1p(epochs[index - 1] if index else 0),
+                                                   -epochs[index]))
+        else:
+            wanted_least = [epoch for epoch in reversed(rather_keep) if epoch in epochs and epoch not in keep]
+            if not wanted_least:
+                break
+            index = epochs.index(wanted_least[0])
         dropped.append(epochs.pop(index))
     return dropped
 
@@ -571,9 +746,8 @@ def read_history(path: Path) -> list[EpochResult]:
 def read_iterations(path: Path) -> list[IterationPoint]:
     """iterations.csv's points, in order. A broken last line (a crash mid-append) is skipped; any other
     row that is not three numbers, or iterations that do not increase, make the file unreadable."""
-    with open_regular_file(path) as file:
-        text = file.read(MAX_ITERATIONS_BYTES).decode("utf-8", errors="replace")
-    lines = text.split("\n")
+    # Refused whole when oversized: a file cut at the limit would pass for a run that stopped early.
+    lines = read_bounded(path, MAX_ITERATIONS_BYTES).decode("utf-8", errors="replace").split("\n")
     if tuple(lines[0].split(",")) != ITERATION_COLUMNS:
         raise ValueError(f"unexpected columns {lines[0][:100]!r}")
     points, complete_lines = [], lines[1:-1]  # the part after the last newline is a line cut short, if anything
@@ -704,17 +878,228 @@ def run_folders(runs_root: Path | None = None, workspace: str | None = None) -> 
     return sorted(folder for name in chosen for folder in visible_folders(workspace_folder(name, runs_root)))
 
 
+class FinishedRuns:
+    """Finished runs read once and lent to every reader, read again only if one of their files changes.
+
+    Every page lists its workspace's runs on every rerun; a workspace of 5,000 runs took 1.2-1.6 s
+    each time, reading every run.json, config.json and metrics.csv again. A finished run's files
+    never change (the app writes no more to them), so its SavedRun is kept, with the size, time and
+    inode of each of those files (and weights.npz): four stats a run tell whether it is still the
+    same. A run still training, or found interrupted, is read afresh each time. At most MOST_KEPT
+    runs are kept, the least recently read dropped first. Readers must not change what they get."""
+
+    MOST_KEPT = 20_000
+    STAMPED_FILES = (RUN_FILE, CONFIG_FILE, METRICS_FILE, WEIGHTS_FILE)
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._kept: collections.OrderedDict[str, tuple[tuple, SavedRun]] = collections.OrderedDict()
+
+    @classmethod
+    def stamp(cls, folder: Path) -> tuple:
+        def of(name: str):
+            try:
+                status = os.lstat(folder / name)
+            except OSError:
+                return None
+            return status.st_ino, status.st_size, status.st_mtime_ns
+
+        return tuple(of(name) for name in cls.STAMPED_FILES)
+
+    def read(self, folder: Path) -> SavedRun:
+        """read_run_safely(folder), from what was read before where its files are unchanged."""
+        key, stamp = str(folder), self.stamp(folder)
+        with self._lock:
+            kept = self._kept.get(key)
+            if kept is not None and kept[0] == stamp:
+                self._kept.move_to_end(key)
+                return kept[1]
+        run = read_run_safely(folder)
+        if run.status.finished and run.status != RunStatus.INTERRUPTED and stamp == self.stamp(folder):
+            with self._lock:
+                self._kept[key] = (stamp, run)
+                self._kept.move_to_end(key)
+                while len(self._kept) > self.MOST_KEPT:
+                    self._kept.popitem(last=False)
+        return run
+
+
+finished_runs = FinishedRuns()
+
+
 def list_runs(runs_root: Path | None = None, workspace: str | None = None) -> tuple[list[SavedRun], list[str]]:
     """Every readable run of `workspace` (of every workspace if None), newest first, and one message
     per damaged run folder. Only that workspace's folder is read."""
     runs, damaged = [], []
     for folder in run_folders(runs_root, workspace):
         try:
-            runs.append(read_run_safely(folder))
+            runs.append(finished_runs.read(folder))
         except DamagedRunError as error:
             damaged.append(carried_message(error))
     runs.sort(key=lambda run: run.created, reverse=True)
     return runs, damaged
+
+
+# -- disk quotas: what the runs take, per workspace and for the server ----------------------------
+
+class DiskQuotaError(ValueError):
+    """A run started from the browser, refused because a disk quota is reached. The message says
+    which quota, how much is used and what to do."""
+
+
+def run_folder_bytes(folder: Path | str) -> tuple[int, int]:
+    """(the bytes of the files under `folder`, the newest modification time of anything in it, in
+    nanoseconds). A file with several names in it (weights.npz and its checkpoint) counts once, by
+    device and inode; a link is counted as itself, never followed."""
+    seen, total = set(), 0
+    try:
+        newest = os.lstat(folder).st_mtime_ns
+    except OSError:
+        return 0, 0
+    folders = [folder]
+    while folders:
+        try:
+            entries = os.scandir(folders.pop())
+        except OSError:
+            continue  # gone meanwhile, or not a folder after all
+        with entries:
+            for entry in entries:
+                try:
+                    status = entry.stat(follow_symlinks=False)
+                except OSError:
+                    continue
+                newest = max(newest, status.st_mtime_ns)
+                if stat.S_ISDIR(status.st_mode):
+                    folders.append(entry.path)
+                elif (status.st_dev, status.st_ino) not in seen:
+                    seen.add((status.st_dev, status.st_ino))
+                    total += status.st_size
+    return total, newest
+
+
+def subfolder_names(parent: Path | str) -> set[str]:
+    """The names of the folders in `parent` that are not hidden and not links (from the directory
+    entries alone: no file is opened or measured)."""
+    try:
+        with os.scandir(parent) as entries:
+            return {entry.name for entry in entries
+                    if not entry.name.startswith(".") and entry.is_dir(follow_symlinks=False)}
+    except OSError:
+        return set()
+
+
+@dataclasses.dataclass
+class _WorkspaceUse:
+    stamp: int | None  # the workspace folder's modification time when its runs were listed (None: list them again)
+    settled: dict[str, int]  # the bytes of each of its run folders that no longer change
+    unsettled: set[str]  # its other run folders, walked at every measurement
+    settled_bytes: int  # the sum of `settled`
+
+
+class DiskUsage:
+    """How many bytes the run folders take, per workspace and on the whole server, measured often (at
+    every Train, and at every epoch end of a browser-started run) without walking thousands of runs
+    each time.
+
+    A run folder is walked (every file, each counted once by device and inode) until it has *settled*:
+    no process holds its lock and nothing in it changed for ORPHAN_AGE_SECONDS. A finished run never
+    changes again, so from then on its size is remembered, and a workspace's folder is listed again
+    only when its own modification time changes (a run added, renamed into place or deleted). Only
+    what is live is walked again: the runs training or waiting, and those that ended in the last
+    minute. On 5,000 finished runs (benchmarks/disk_usage.py) the first measurement walks them all;
+    later ones cost one stat a workspace.
+
+    Shared by every session of the server. It keeps one number a run folder on disk (about 100 bytes,
+    half a megabyte for 5,000 runs), and forgets a workspace whose folder is gone."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._roots: dict[str, dict[str, _WorkspaceUse]] = {}  # runs folder -> workspace -> what it takes
+
+    def workspace_bytes(self, workspace: str, runs_root: Path | None = None) -> int:
+        folder = workspace_folder(workspace, runs_root)
+        try:
+            status = folder.lstat()
+        except OSError:
+            status = None
+        with self._lock:
+            uses = self._roots.setdefault(str(folder.parent), {})
+            if status is None or not stat.S_ISDIR(status.st_mode):  # none yet; a link is never followed
+                uses.pop(workspace, None)
+                return 0
+            return self._measure(uses, str(folder), workspace, status.st_mtime_ns)
+
+    def server_bytes(self, runs_root: Path | None = None) -> int:
+        """The bytes of every workspace's run folders (the command line's `shared` included)."""
+        root, found = str(Path(runs_root or runs_directory())), {}
+        try:
+            with os.scandir(root) as entries:
+                for entry in entries:
+                    if is_valid_identifier(entry.name) and entry.is_dir(follow_symlinks=False):
+                        try:
+                            found[entry.name] = (entry.path, entry.stat(follow_symlinks=False).st_mtime_ns)
+                        except OSError:
+                            continue
+        except OSError:
+            pass  # no runs folder yet
+        with self._lock:
+            uses = self._roots.setdefault(root, {})
+            for gone in uses.keys() - found.keys():
+                del uses[gone]
+            return sum(self._measure(uses, path, name, stamp) for name, (path, stamp) in found.items())
+
+    @staticmethod
+    def _measure(uses: dict[str, _WorkspaceUse], folder: str, workspace: str, stamp: int) -> int:
+        now = time.time_ns()
+        use = uses.get(workspace)
+        if use is None or use.stamp != stamp:
+            runs = subfolder_names(folder)
+            settled = {name: size for name, size in use.settled.items() if name in runs} if use else {}
+            # A listing made within two seconds of the folder's last change may miss a change made in the
+            # same tick of a coarse file system clock: it is used this once, and made again next time.
+            use = uses[workspace] = _WorkspaceUse(stamp if now - stamp > 2 * 10**9 else None, settled,
+                                                  runs - settled.keys(), sum(settled.values()))
+        total = use.settled_bytes
+        for name in list(use.unsettled):
+            size, newest = run_folder_bytes(os.path.join(folder, name))
+            unlocked = not os.path.lexists(os.path.join(folder, LOCKS_FOLDER, f"{name}.lock"))
+            if unlocked and now - newest > ORPHAN_AGE_SECONDS * 10**9:
+                use.settled[name] = size
+                use.settled_bytes += size
+                use.unsettled.discard(name)
+            total += size
+        return total
+
+
+disk_usage = DiskUsage()
+
+
+def disk_quota_problem(workspace: str, runs_root: Path | None = None, crossed: bool = False) -> Message | None:
+    """What stops a browser-started run in `workspace`: its workspace's quota or the server's, reached
+    (or, with `crossed`, passed: a run already training only thins its checkpoints then); None if
+    neither is."""
+    def past(used: int, limit: float) -> bool:
+        return used > limit or (used == limit and not crossed)
+
+    limit = workspace_disk_limit_bytes()
+    if limit is not None and past(used := disk_usage.workspace_bytes(workspace, runs_root), limit):
+        return Message("This workspace's runs take {used:,.1f} MB of disk space, and a workspace may keep at most {limit:,g} "
+                       "MB on this shared server, so no new run can start. Ask your teacher to delete runs you no longer "
+                       "need.", used=used / MEGABYTE, limit=limit / MEGABYTE)
+    limit = server_disk_limit_bytes()
+    if limit is not None and past(used := disk_usage.server_bytes(runs_root), limit):
+        return Message("The runs on this shared server take {used:,.1f} MB of disk space, the most it may keep ({limit:,g} "
+                       "MB), so no new run can start in any workspace. Ask your teacher to delete old runs to make room.",
+                       used=used / MEGABYTE, limit=limit / MEGABYTE)
+    return None
+
+
+def check_disk_quotas(workspace: str, runs_root: Path | None = None) -> None:
+    """Raise DiskQuotaError, saying which quota, how much is used and what to do, if a run started
+    from the browser in `workspace` may not start for want of disk space."""
+    problem = disk_quota_problem(workspace, runs_root)
+    if problem is not None:
+        raise DiskQuotaError(problem)
 
 
 # -- housekeeping at start-up ----------------------------------------------------------------------

@@ -13,9 +13,17 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable
 
 
+def size_in_bytes(value) -> int:
+    """What a kept value weighs: its `nbytes` (arrays, and the pages' own records), its length for
+    bytes (a download), else 0."""
+    if isinstance(value, (bytes, bytearray)):
+        return len(value)
+    return getattr(value, "nbytes", 0)
+
+
 class ComputedOnce:
     """Values computed once per key and kept, the least recently used dropped beyond `max_kept` values
-    or `max_bytes` (a value's `nbytes`: a 4,096-unit model's features are 16 times a 256-unit one's);
+    or `max_bytes` (size_in_bytes: a 4,096-unit model's features are 16 times a 256-unit one's);
     the newest is always kept. Safe to share between sessions' threads: two sessions asking for the
     same key at once wait for one computation instead of doing it twice."""
 
@@ -28,7 +36,7 @@ class ComputedOnce:
     def _too_full(self) -> bool:
         if len(self._values) <= 1:
             return False
-        held = sum(getattr(value, "nbytes", 0) for value in self._values.values())
+        held = sum(size_in_bytes(value) for value in self._values.values())
         return len(self._values) > self._max_kept or held > self._max_bytes
 
     def get(self, key: Hashable, compute: Callable[[], object]):

@@ -25,6 +25,7 @@ The settings are in config.py, the words for a run's state and its epochs in res
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
 from typing import Callable, Iterator
@@ -63,6 +64,25 @@ def metrics_sample(seed: int, training_examples: int, size: int) -> np.ndarray:
 STEPS_SHOWN_ONE_BY_ONE = 20
 
 
+@dataclasses.dataclass(frozen=True)
+class TrainingData:
+    """What the loop reads on every step: the training part as tensors, a fixed sample of it for the
+    training metrics (so every epoch is measured on the same digits), and the validation part."""
+
+    train_images: tf.Tensor
+    train_labels: tf.Tensor
+    sample_images: np.ndarray
+    sample_labels: np.ndarray
+    validation_images: np.ndarray
+    validation_labels: np.ndarray
+
+    @classmethod
+    def of(cls, split: DatasetSplit, config: TrainConfig) -> "TrainingData":
+        sample = metrics_sample(config.seed, len(split.train_labels), config.train_metrics_sample)
+        return cls(tf.constant(split.train_images), tf.constant(split.train_labels, dtype=tf.int32),
+                   split.train_images[sample], split.train_labels[sample], split.validation_images, split.validation_labels)
+
+
 class Training:
     """One training run. Iterate over it for one EpochResult per finished epoch.
 
@@ -79,13 +99,20 @@ class Training:
         config.validate()
         self.config = config
         if split is None:
-            split = split_for_config(dataset if dataset is not None else load_mnist(), config)
+            dataset = dataset if dataset is not None else load_mnist()
+            split = split_for_config(dataset, config)
+        else:
+            dataset = None  # the split was made elsewhere: it is kept, since it could not be made again
         training_examples = len(split.train_labels)
         if config.batch_size > training_examples:
             raise ValueError(Message(
                 "The batch size ({batch_size}) is larger than the training set ({examples} examples). "
                 "Choose a batch size of at most {examples}.", batch_size=config.batch_size, examples=training_examples))
         self.split = split
+        # A rest lets go of the data and the next step makes it again from the dataset it was split from
+        # (the server's shared one, never copied): only where that dataset was given.
+        self._dataset = dataset
+        self._data: TrainingData | None = None
         self.stop_requested = stop_requested or (lambda: False)
         self.on_progress = on_progress or (lambda epoch, step, steps_per_epoch: None)
         self.recorder = recorder
@@ -129,14 +156,8 @@ class Training:
             yield from self._train(trainer)
 
     def _train(self, trainer: CompiledTrainer) -> Iterator[EpochResult]:
-        config, split = self.config, self.split
-        training_examples = len(split.train_labels)
-        train_images = tf.constant(split.train_images)
-        train_labels = tf.constant(split.train_labels, dtype=tf.int32)
+        config, training_examples = self.config, self.training_examples
         batch_size = tf.constant(config.batch_size, tf.int32)
-        # A fixed sample for the training metrics, so every epoch is measured on the same digits.
-        sample = metrics_sample(config.seed, training_examples, config.train_metrics_sample)
-        sample_images, sample_labels = split.train_images[sample], split.train_labels[sample]
 
         best_weights, best_val_loss, epochs_without_improvement = None, math.inf, 0
         total_iterations, chunk_steps = 0, 1
@@ -152,6 +173,7 @@ class Training:
                 step = 0
                 while step < self.steps_per_epoch:
                     asked_at = time.perf_counter()
+                    data = None  # held by the run alone, so that a rest can let go of it
                     allowed_steps = self._steps_allowed(trainer, epoch, step)  # a paused run rests in here
                     rested = time.perf_counter() - asked_at  # not training time: the clocks skip it
                     started, epoch_start = started + rested, epoch_start + rested
@@ -172,8 +194,9 @@ class Training:
                             minutes=self.time_limit_seconds / 60, kept=self._kept_text(), advice=SHORTER_RUN_ADVICE))
                         return
                     steps = min(chunk_steps, allowed_steps)
+                    data = self._training_data()
                     chunk_start = time.perf_counter()
-                    losses, right_answers = trainer.train_chunk(train_images, train_labels, order, batch_size,
+                    losses, right_answers = trainer.train_chunk(data.train_images, data.train_labels, order, batch_size,
                                                                 tf.constant(step, tf.int32), tf.constant(steps, tf.int32))
                     losses = losses.numpy()
                     all_finite = bool(np.isfinite(losses).all())
@@ -188,8 +211,9 @@ class Training:
                                                         first_call=total_iterations == steps, most=most_steps)
                     self.on_progress(epoch, step, self.steps_per_epoch)
 
-                train_loss, train_acc = trainer.measure(sample_images, sample_labels)
-                val_loss, val_acc = trainer.measure(split.validation_images, split.validation_labels)
+                data = self._training_data()
+                train_loss, train_acc = trainer.measure(data.sample_images, data.sample_labels)
+                val_loss, val_acc = trainer.measure(data.validation_images, data.validation_labels)
                 if not (math.isfinite(train_loss) and math.isfinite(val_loss)):
                     self._finish(RunStatus.DIVERGED, self._divergence_message(epoch))
                     return
@@ -228,7 +252,7 @@ class Training:
                 self._finish(RunStatus.STOPPED, Message("Stopped after {epochs}.", epochs=epochs_text(len(self.history))))
             # A finished run keeps its metrics and model, not its copy of the training data (42 MB for
             # all of MNIST): a background job or a page may hold on to the Training long after.
-            self.split = None
+            self.split, self._data, self._dataset = None, None, None
 
     def _steps_allowed(self, trainer: CompiledTrainer, epoch: int, step: int) -> int:
         """How many steps the loop may run before it asks again: the rest of the epoch, unless the run
@@ -237,11 +261,27 @@ class Training:
         steps_left = self.steps_per_epoch - step
         while (allowed := self.pause_control.allowance(epoch, steps_left)) is None:
             self.paused_weights = get_weights(trainer.model)
+            self._let_go_of_data()
             if not self.pause_control.rest(self.stop_requested):
                 return 0
         if not self.pause_control.paused:
             self.paused_weights = None
         return allowed
+
+    def _training_data(self) -> TrainingData:
+        """The data the loop trains and measures on, made again after a rest let go of it."""
+        if self._data is None:
+            if self.split is None:
+                self.split = split_for_config(self._dataset, self.config)
+            self._data = TrainingData.of(self.split, self.config)
+        return self._data
+
+    def _let_go_of_data(self) -> None:
+        """A paused run need not hold its copy of the data (the split and TensorFlow's copy of its
+        training part: about 90 MB for all of MNIST; eight paused runs took 700 MiB): it is made again,
+        the same, when the run goes on. A split given from elsewhere is kept: it could not be made again."""
+        if self._dataset is not None:
+            self.split, self._data = None, None
 
     def _batch_sizes(self, first_step: int, steps: int) -> np.ndarray:
         """The sizes of an epoch's batches first_step .. first_step+steps-1: all full but the last."""
@@ -280,11 +320,14 @@ class Training:
             return False
 
     def _finish(self, status: RunStatus, message: Message) -> None:
-        self.status, self.message = status, message
         # The model holds a saved epoch's weights (the last finished, or the best restored): its kept
-        # checkpoint becomes the final weights. No epoch, no weights: the folder says so.
-        self._save_or_fail(lambda: self.recorder.finish(status, message, self.best_epoch, iterations=self.iterations.points,
-                                                        weights_of_epoch=self.model_epoch))
+        # checkpoint becomes the final weights. No epoch, no weights: the folder says so. Saved first,
+        # then said: a page that reads the ended status finds the run's folder saying it too (the Train
+        # page's "Stopped ..." once sat above a run history still saying "running").
+        if self._save_or_fail(lambda: self.recorder.finish(status, message, self.best_epoch,
+                                                           iterations=self.iterations.points,
+                                                           weights_of_epoch=self.model_epoch)):
+            self.status, self.message = status, message
 
     def _divergence_message(self, epoch: int) -> Message:
         return Message("Diverged in epoch {epoch}: the loss became infinite or NaN, so the weights blew up; {kept}. {advice}",

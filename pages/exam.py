@@ -7,6 +7,7 @@ from mnist_core.exam import linear_weight_images, sit_exam, validation_verdict
 from mnist_core.pictures import diverging_colours
 from ui.charts import clicked_cell, confusion_heatmap, digit_bars, show_chart
 from ui.dataset import dataset_or_stop
+from ui.heavy_work import in_turn
 from ui.i18n import N_, _, in_page_language, number, say
 from ui.navigation import require_navigation
 from ui.exam_results import exam_results
@@ -122,7 +123,7 @@ def exam_page() -> None:
     exams, exam_key = exam_results(), (workspace(), *run_stamp(run))
     if st.button(_("Sit the final exam on the 10,000 test digits"), type="primary", icon=":material/school:"):
         with st.spinner(_("Marking 10,000 digits...")):
-            exams.put(exam_key, sit_exam(model_of(run), test_images, test_labels))
+            exams.put(exam_key, in_turn(lambda: sit_exam(model_of(run), test_images, test_labels)))
     result = exams.get(exam_key)
     if result is None:
         st.caption(_("The exam has not been sat with this model yet."))

@@ -6,8 +6,6 @@ neighbours) are computed once per run and epoch and kept for the whole server, i
 stores; what belongs to one digit is quick (under a second for the CNN) and computed on each run.
 """
 
-import threading
-
 import numpy as np
 import streamlit as st
 
@@ -16,11 +14,13 @@ from mnist_core.inside import (BACKGROUND, GREY, MAP_DIGITS, NEIGHBOUR_POOL, NEI
                                occlusion_map, output_probabilities, penultimate_features, score_gradient, tsne)
 from mnist_core.pictures import (activation_strip, bordered, digits_as_braille, diverging_colours, enlarged,
                                  feature_maps_picture)
+from mnist_core.heavy_work import heavy_work
 from mnist_core.runs import DamagedRunError
 from mnist_core.stores import ComputedOnce
 from ui.charts import digit_bars, digit_map as digit_map_chart, show_chart
 from ui.dataset import dataset_or_stop, run_digits
 from ui.exam_results import exam_results
+from ui.heavy_work import in_turn, waiting_sentence
 from ui.i18n import N_, _, in_page_language, say
 from ui.inside_link import DRAWN_DIGIT, INSIDE_REQUEST
 from ui.layout import scroll_to_top, wrapping_columns
@@ -295,7 +295,7 @@ def show_looked_at(model, image, answer: int, digit_key: str) -> None:
         (gradient_times_input(saliency, image),
          _("**Gradient x input**: the saliency on the ink alone, what the pixels that are there added to the score. Orange "
            "ink speaks for {digit}, blue ink against.", digit=explained)),
-        (occlusion_map(model, image, explained, OCCLUSION_PATCH, fill),
+        (in_turn(lambda: occlusion_map(model, image, explained, OCCLUSION_PATCH, fill)),  # 785 digits through the model
          _("**Occlusion**: how much the probability of {digit} drops when the {patch}x{patch} square around a pixel is "
            "covered. Orange: covering it hides evidence for {digit}; blue: evidence against.", digit=explained,
            patch=OCCLUSION_PATCH)),
@@ -315,7 +315,8 @@ def the_map(run, epoch, load_model):
     """The map of the run's first MAP_DIGITS validation digits at `epoch`, computed once per run and epoch
     (`load_model` is called only then)."""
     validation_images, _labels, _training_images, _training_labels = run_digits(run)
-    return map_store().get(map_key(run, epoch), lambda: digit_map(load_model(), validation_images[:MAP_DIGITS]))
+    return map_store().get(map_key(run, epoch),
+                           lambda: in_turn(lambda: digit_map(load_model(), validation_images[:MAP_DIGITS])))
 
 
 def show_digit_maps(run, epoch, model, features, map_index) -> None:
@@ -374,30 +375,22 @@ def show_digit_maps(run, epoch, model, features, map_index) -> None:
         st.caption(_("t-SNE arranges only the digits it was given, so it cannot place a new digit on its map; PCA can."))
 
 
-@st.cache_resource(show_spinner=False)
-def tsne_turn() -> threading.Lock:
-    """One t-SNE at a time on the whole server: each takes a core for ten seconds, and forty students
-    asking at once must not starve the training jobs (or each other)."""
-    return threading.Lock()
-
-
 def tsne_in_turn(features, bar, position: int, count: int):
-    """t-SNE of `features` once the server's turn is free, the bar showing map `position` of `count`."""
-    turn = tsne_turn()
-    if not turn.acquire(blocking=False):
-        bar.progress(position / count, text=_("Another map is being drawn on this server; yours starts when it is done..."))
-        turn.acquire()
-    try:
+    """t-SNE of `features` in the server's turn for heavy work (each takes a core for ten seconds), the
+    bar showing map `position` of `count`, and the wait, if any."""
+    def waiting(place: int) -> None:
+        bar.progress(position / count, text=waiting_sentence(place))
+
+    with heavy_work.turn(waiting):
         return tsne(features, progress=lambda share: bar.progress((position + share) / count,
                                                                   text=_("t-SNE: arranging the digits...")))
-    finally:
-        turn.release()
 
 
 def show_neighbours(run, epoch, model, features, answer: int) -> None:
     _validation_images, _validation_labels, training_images, training_labels = run_digits(run)
     training_images, training_labels = training_images[:NEIGHBOUR_POOL], training_labels[:NEIGHBOUR_POOL]
-    training_features = neighbour_store().get(map_key(run, epoch), lambda: penultimate_features(model, training_images))
+    training_features = neighbour_store().get(map_key(run, epoch),
+                                              lambda: in_turn(lambda: penultimate_features(model, training_images)))
     nearest = nearest_digits(features, training_features)
     st.subheader(_("Its nearest neighbours"))
     if np.ptp(training_features) == 0:

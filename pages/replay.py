@@ -21,11 +21,14 @@ from mnist_core.models import get_weights
 from mnist_core.pictures import enlarged, weight_change, weight_picture
 from mnist_core.exam import ExamResult, mark_answers
 from mnist_core.replay import TRAINING_SAMPLE, by_heart_pairs, overfits, panel_digits
-from mnist_core.runs import DamagedRunError, epochs_text
+from mnist_core.fair_share import MEGABYTE
+from mnist_core.runs import CHECKPOINT_BUDGET_BYTES, DamagedRunError, epochs_text
+from mnist_core.stores import ComputedOnce
 from ui.charts import (TRAIN_COLOUR, VALIDATION_COLOUR, by_iteration_switch, confusion_heatmap, iteration_curves,
                        learning_curves, rgb, show_chart)
 from ui.dataset import dataset_or_stop, run_digits
 from ui.failures import guarded_fragment
+from ui.heavy_work import in_turn
 from ui.i18n import N_, _, in_page_language, say
 from ui.layout import wrapping_columns
 from ui.navigation import require_navigation
@@ -53,22 +56,42 @@ class EpochFrame:
     weights_png: bytes
     change_png: bytes  # the weights' change since the first checkpoint (the random start)
 
+    @property
+    def nbytes(self) -> int:
+        views = [view for view in (self.validation, self.training) if view is not None]
+        return len(self.weights_png) + len(self.change_png) + sum(view.predictions.nbytes + view.confidences.nbytes
+                                                                  for view in views)
+
 
 # An epoch is the marked answers (80 KB) and two PNGs of the weights: 50 KB for the linear model, 150 KB
 # for the MLP's 32 units. 120 epochs, a class replaying a few runs each, stay under 30 MB for the whole server.
-@st.cache_resource(max_entries=120, show_spinner=False)
-def epoch_frame(run_folder: str, epoch: int, _run) -> EpochFrame:
+@st.cache_resource(show_spinner=False)
+def frame_store() -> ComputedOnce:
+    return ComputedOnce(max_kept=120, max_bytes=60e6)
+
+
+@st.cache_resource(show_spinner=False)
+def followed_store() -> ComputedOnce:
+    return ComputedOnce(max_kept=100)
+
+
+def epoch_frame(run, epoch: int) -> EpochFrame:
     """What the model of checkpoint `epoch` answers on the validation set (and, if the run overfits,
     on its training sample), and PNGs of its weights and of their change since the first checkpoint.
-    Cached per run folder and epoch: a checkpoint never changes once written."""
-    model = _run.load_checkpoint(epoch)
-    validation_images, validation_labels, training_images, training_labels = run_digits(_run)
+    Computed once per run folder and epoch for the whole server (a checkpoint never changes once
+    written), in the server's turn for heavy work."""
+    return frame_store().get((str(run.folder), epoch), lambda: in_turn(lambda: computed_frame(run, epoch)))
+
+
+def computed_frame(run, epoch: int) -> EpochFrame:
+    model = run.load_checkpoint(epoch)
+    validation_images, validation_labels, training_images, training_labels = run_digits(run)
     training_images, training_labels = training_images[:TRAINING_SAMPLE], training_labels[:TRAINING_SAMPLE]
     weights = get_weights(model)
-    start = _run.checkpoint_weights(0)  # the random start: written before any other checkpoint, never thinned
-    training = mark_answers(model, training_images, training_labels) if overfits(_run.history) else None
+    start = run.checkpoint_weights(0)  # the random start: its checkpoint, or rebuilt from the seed (runs.py)
+    training = mark_answers(model, training_images, training_labels) if overfits(run.history) else None
     return EpochFrame(mark_answers(model, validation_images, validation_labels), training,
-                      png_of(weight_picture(_run.config, weights)), png_of(weight_picture(_run.config, weight_change(weights, start))))
+                      png_of(weight_picture(run.config, weights)), png_of(weight_picture(run.config, weight_change(weights, start))))
 
 
 def png_of(picture: np.ndarray) -> bytes:
@@ -77,17 +100,21 @@ def png_of(picture: np.ndarray) -> bytes:
     return png.getvalue()
 
 
-@st.cache_resource(max_entries=100, show_spinner=False)
-def followed_digits(run_folder: str, first_epoch: int, last_epoch: int, _run) -> tuple[np.ndarray, list[tuple[int, int]]]:
+def followed_digits(run, first_epoch: int, last_epoch: int) -> tuple[np.ndarray, list[tuple[int, int]]]:
     """The panel's twenty validation digits for this run, and for a run that overfits its pairs of a
     training digit learned by heart and a validation digit still wrong: chosen from its first and
     last trained epochs (from the last alone if the first one's weights cannot be read)."""
-    last = epoch_frame(run_folder, last_epoch, _run)
+    return followed_store().get((str(run.folder), first_epoch, last_epoch),
+                                lambda: chosen_digits(run, first_epoch, last_epoch))
+
+
+def chosen_digits(run, first_epoch: int, last_epoch: int) -> tuple[np.ndarray, list[tuple[int, int]]]:
+    last = epoch_frame(run, last_epoch)
     try:
-        first = epoch_frame(run_folder, first_epoch, _run)
+        first = epoch_frame(run, first_epoch)
     except DamagedRunError:
         first = last
-    _validation_images, validation_labels, _training_images, training_labels = run_digits(_run)
+    _validation_images, validation_labels, _training_images, training_labels = run_digits(run)
     training_labels = training_labels[:TRAINING_SAMPLE]
     panel = panel_digits(validation_labels, first.validation, last.validation)
     pairs = (by_heart_pairs(training_labels, first.training, last.training, validation_labels, first.validation,
@@ -101,17 +128,25 @@ def readable_followed_digits(run, epochs: list[int]):
     first = min(epochs[1:] or epochs)
     for last in reversed(epochs):
         try:
-            return followed_digits(str(run.folder), first, last, run)
+            return followed_digits(run, first, last)
         except DamagedRunError:
             continue
     return None, []
 
 
+# The chart is a third of the page wide: a few thousand points draw every wiggle it can show.
+MOST_CURVE_POINTS = 4000
+
+
 @st.cache_resource(max_entries=20, show_spinner=False)
-def saved_iterations(run_folder: str, stamp: tuple, _run) -> list:
-    """The run's saved iteration curve (up to 6 MB of CSV for a 1,000-epoch run), read once per run and
-    epochs trained, not on every tick of the player."""
-    return _run.iterations()
+def saved_iterations(run_folder: str, stamp: tuple, _run) -> tuple[list, object]:
+    """The run's saved iteration curve, read once per run and epochs trained, not on every tick of the
+    player, thinned to MOST_CURVE_POINTS (a 1,000-epoch run saves 6 MB of CSV; a copy of every point
+    took 110 MB); with what is wrong with its file, if it cannot be read."""
+    points, problem = _run.iterations_and_problem()
+    if len(points) > MOST_CURVE_POINTS:
+        points = points[::-(-len(points) // MOST_CURVE_POINTS)] + points[-1:]
+    return points, problem
 
 
 def framed_digit(image: np.ndarray, right: bool) -> np.ndarray:
@@ -217,10 +252,12 @@ def curves(run, epoch: int, by_iteration: bool, where_loss, where_accuracy) -> N
     """The learning curves up to `epoch`, on the axes of the whole run."""
     history = run.history[:epoch]
     last_epoch = len(run.history)
-    if by_iteration:
+    saved, problem = saved_iterations(str(run.folder), run_stamp(run), run) if by_iteration else ([], None)
+    if problem is not None:
+        st.caption(say(problem))
+    if by_iteration and problem is None:
         steps_per_epoch = run.history[0].iterations
-        points = [point for point in saved_iterations(str(run.folder), run_stamp(run), run)
-                  if point.iteration <= epoch * steps_per_epoch]
+        points = [point for point in saved if point.iteration <= epoch * steps_per_epoch]
         loss, accuracy = iteration_curves(points, history, steps_per_epoch, last_epoch, epoch_labels=3)  # a third of the width
     else:
         best = run.best_epoch if run.best_epoch is not None and run.best_epoch <= epoch else None
@@ -295,18 +332,43 @@ def by_heart_panel(run, frame: EpochFrame, pairs: list[tuple[int, int]]) -> None
                            frame.validation, validation_index)
 
 
+# The downloads, made once per run (as it stands) for the whole server and kept: a big CNN's .keras
+# file is 26 MB, and making it again on every click took that much more memory each time.
+@st.cache_resource(show_spinner=False)
+def download_store() -> ComputedOnce:
+    return ComputedOnce(max_kept=20, max_bytes=150e6)
+
+
+def export_download(run, where, kind: str, make, label: str, file_name: str, mime: str, icon: str) -> None:
+    """A download of what `make(run)` makes: first a button that makes it, in the server's turn for
+    heavy work and with a message if the run's files cannot give it; then the download itself."""
+    key = (str(run.folder), kind, *run_stamp(run))
+    made = download_store().peek(key)
+    if made is None:
+        if where.button(label, icon=icon, key=f"replay_make_{kind}"):
+            try:
+                with where:
+                    with st.spinner(_("Making the file...")):
+                        made = download_store().get(key, lambda: in_turn(lambda: make(run), where))
+            except (DamagedRunError, ValueError) as error:
+                where.error(_("This file cannot be made: {error}", error=say(error)))
+                return
+        if made is None:
+            return
+    where.download_button(_("Download {file}", file=file_name), data=made, file_name=file_name, mime=mime,
+                          on_click="ignore", icon=":material/download:", key=f"replay_download_{kind}")
+
+
 def exports(run, has_weights: bool) -> None:
-    """Downloads, each made only when its button is pressed (a GIF of a long run takes seconds)."""
+    """Downloads, each made only when asked for (a GIF of a long run takes seconds)."""
     st.subheader(_("Take it along"))
     gif_column, keras_column = wrapping_columns(2, key="replay_exports", least_width_rem=18)
     if has_weights:
-        gif_column.download_button(_("The weights, epoch by epoch (GIF)"), data=lambda: weights_gif(run),
-                                   file_name=gif_file_name(run), mime="image/gif", on_click="ignore",
-                                   icon=":material/animated_images:", key="replay_gif")
+        export_download(run, gif_column, "gif", weights_gif, _("Make the weights' animation (GIF)"), gif_file_name(run),
+                        "image/gif", ":material/animated_images:")
         gif_column.caption(_("The pictures of the weights above as an animation, one frame per epoch, for a slide."))
-    keras_column.download_button(_("The trained model (.keras)"), data=lambda: keras_model_bytes(run),
-                                 file_name=keras_file_name(run), mime="application/octet-stream", on_click="ignore",
-                                 icon=":material/download:", key="replay_keras")
+    export_download(run, keras_column, "keras", keras_model_bytes, _("Make the trained model's file (.keras)"),
+                    keras_file_name(run), "application/octet-stream", ":material/model_training:")
     keras_column.caption(_("The model after its last epoch (or its best, after an early stop), for a notebook: "
                            "keras.models.load_model. It takes 28x28 images with pixels in [0, 1]."))
 
@@ -328,9 +390,10 @@ def replay_page() -> None:
                   "trained now keep them."))
         epochs = [result.epoch for result in run.history]
     elif len(epochs) < len(run.history) + 1:
-        st.caption(_("To save disk space, this long run kept the weights of {kept} of its {epochs} (the first, the best, "
-                     "the last, and more of the early epochs than of the late): the scrubber moves through those.", kept=len(epochs),
-                     epochs=say(epochs_text(len(run.history)))))
+        st.caption(_("To save disk space ({budget:g} MB of weights at most a run), this run kept the weights of {kept} of "
+                     "its {epochs}, always the last, and more of the early epochs than of the late: the scrubber moves "
+                     "through those and the random start.", budget=CHECKPOINT_BUDGET_BYTES / MEGABYTE,
+                     kept=len([epoch for epoch in epochs if epoch]), epochs=say(epochs_text(len(run.history)))))
     scrubber_state(run, epochs)
     seconds_per_epoch = speed_control(speed_column)
     playing = st.session_state.replay_playing
@@ -348,7 +411,7 @@ def replay_views(run, epochs: list[int], has_weights: bool, seconds_per_epoch: f
         advance_while_playing(epochs, seconds_per_epoch)
     epoch = controls(epochs)
     try:
-        frame = epoch_frame(str(run.folder), epoch, run) if has_weights else None
+        frame = epoch_frame(run, epoch) if has_weights else None
     except DamagedRunError as error:
         st.error(_("The weights of this epoch cannot be read: {error}", error=say(error)))
         frame = None

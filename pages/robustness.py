@@ -16,6 +16,7 @@ from mnist_core.robustness import CURVE_DIGITS, CURVE_SIZES, fgsm, robustness_cu
 from mnist_core.models import predict_probabilities
 from ui.charts import robustness_chart, runs_probability_bars, show_chart
 from ui.dataset import dataset_or_stop, run_digits
+from ui.heavy_work import in_turn
 from ui.i18n import N_, _, in_page_language, listed, run_name
 from ui.inside_link import DRAWN_DIGIT
 from ui.layout import wrapping_columns
@@ -154,8 +155,8 @@ def show_curves(runs) -> None:
             def report(share, position=position):
                 bar.progress((position + share) / len(missing), text=_("Measuring {run}...", run=short_label(run)))
 
-            curve_store().get(curve_key(run), lambda: robustness_curves(
-                model_of(run), validation_images[:CURVE_DIGITS], validation_labels[:CURVE_DIGITS], report))
+            curve_store().get(curve_key(run), lambda: in_turn(lambda: robustness_curves(
+                model_of(run), validation_images[:CURVE_DIGITS], validation_labels[:CURVE_DIGITS], report)))
         st.rerun()
     curves = [curve_store().peek(curve_key(run)) for run in runs]
     show_chart(robustness_chart([short_label(run) for run in runs], [curve.points for curve in curves]), key="robust_curves")

@@ -7,6 +7,7 @@ import streamlit as st
 from mnist_core import RunStatus
 from mnist_core.config import (OVERFITTING_CURES, OVERFITTING_CURES_MEASURED, OVERFITTING_LOOK_FOR, OVERFITTING_RUN_NAME,
                                cure_config, is_augmented)
+from mnist_core.pausing import MOST_BATCH_STEPS_ASKED
 from mnist_core.pictures import weight_change, weight_picture
 from mnist_core.results import overshooting_advice
 from ui.charts import before_and_after, by_iteration_switch, iteration_curves, learning_curves, show_chart
@@ -47,10 +48,16 @@ def pause_or_resume_button(job, where) -> bool:
     return paused
 
 
+def step_one_batch(job) -> None:
+    if not job.step_batch():
+        st.toast(_("{count} steps are already waiting to be taken: each click is one more once they are done.",
+                   count=MOST_BATCH_STEPS_ASKED), icon=":material/hourglass_top:")
+
+
 def step_buttons(job, where) -> None:
     """While paused: a step of one batch, or of the rest of the epoch, side by side in `where`."""
     row = where.container(horizontal=True)
-    row.button(_("Step one batch"), icon=":material/skip_next:", on_click=job.step_batch,
+    row.button(_("Step one batch"), icon=":material/skip_next:", on_click=lambda: step_one_batch(job),
                help=_("One iteration: one batch, one gradient step. Then it pauses again."))
     row.button(_("Step one epoch"), icon=":material/fast_forward:", on_click=job.step_epoch,
                help=_("Train to the end of this epoch, measure it on the validation set and save it. Then it pauses again."))
@@ -207,6 +214,10 @@ def show_job(job, rendered_while_running: bool, rendered_paused: bool) -> None:
         st.rerun()  # refresh the buttons (and the run history): the run has ended, or another tab paused or resumed it
 
 
+# A workspace of 5,000 runs made a table of 5,000 rows on every rerun of the page: seconds each time.
+MOST_RUNS_LISTED = 200
+
+
 def run_history(runs, damaged) -> None:
     st.subheader(_("Run history"))
     for message in damaged:
@@ -218,7 +229,7 @@ def run_history(runs, damaged) -> None:
         if run.status == RunStatus.INTERRUPTED:
             st.warning(_("Run {name}: {message}", name=plain(run_name(run.name)), message=plain(say(run.message))))
     rows = []
-    for run in runs:
+    for run in runs[:MOST_RUNS_LISTED]:
         best = run.best_result
         rows.append({_("run"): run_name(run.name), _("status"): status_text(run.status), _("epochs"): len(run.history),
                      _("best epoch"): str(best.epoch) if best else "-",  # a waiting run has none (it showed "None")
@@ -234,6 +245,9 @@ def run_history(runs, damaged) -> None:
         _("model"): st.column_config.TextColumn(width="medium"), _("optimizer"): st.column_config.TextColumn(width="medium")})
     st.caption(_("The best epoch is the one with the lowest validation loss; a run still training is listed with the "
                  "epochs it has finished."))
+    if len(runs) > MOST_RUNS_LISTED:
+        st.caption(_("The newest {shown} of this workspace's {count:,} runs are listed; every one of them can still be "
+                     "chosen on the other pages.", shown=MOST_RUNS_LISTED, count=len(runs)))
 
 
 def train_page() -> None:

@@ -10,7 +10,6 @@ import time
 import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
-from urllib.parse import parse_qs, urlparse
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"
@@ -93,6 +92,10 @@ def clear_canvas(page) -> None:
     page.locator("canvas").first.wait_for()
 
 
+WORKSPACE_COOKIE = "mnist_lab_workspace"  # ui/workspace.py
+
+
 def workspace_of(page) -> str:
-    """The workspace named in the page's address bar."""
-    return parse_qs(urlparse(page.url).query)["workspace"][0]
+    """The workspace this browser keeps in its cookie: the page itself never shows it."""
+    page.wait_for_function(f"() => document.cookie.includes('{WORKSPACE_COOKIE}=')")
+    return next(cookie["value"] for cookie in page.context.cookies() if cookie["name"] == WORKSPACE_COOKIE)

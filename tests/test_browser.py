@@ -6,22 +6,22 @@ import subprocess
 import pytest
 from playwright.sync_api import expect
 
-from mnist_core.runs import list_runs
+from mnist_core.runs import list_runs, new_workspace
 from tests.app_server import clear_canvas, open_app, open_train_page, running_app, workspace_of
-
-TRAINED_WORKSPACE = "browser-tests"  # where the Draw and Exam tests find a trained model
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="module")
 def trained_workspace(app_runs_root):
-    """A workspace holding one trained CNN (good at drawn digits), as a student's would after training."""
+    """A workspace holding one trained CNN (good at drawn digits), as a student's would after training:
+    one the app's server could have handed out (the tests share its runs folder, so its secret)."""
     from mnist_core import TrainConfig, load_mnist, train_and_record
 
+    workspace = new_workspace(app_runs_root)
     config = TrainConfig.for_model("cnn", epochs=1)
-    list(train_and_record(config, load_mnist(), runs_root=app_runs_root, name="browser-cnn", workspace=TRAINED_WORKSPACE))
-    return TRAINED_WORKSPACE
+    list(train_and_record(config, load_mnist(), runs_root=app_runs_root, name="browser-cnn", workspace=workspace))
+    return workspace
 
 
 def choose(page, label, option):
@@ -264,25 +264,83 @@ def test_a_browser_set_to_chinese_opens_the_app_in_chinese(app_url, chromium):
         context.close()
 
 
-def test_two_tabs_training_at_once_each_get_their_own_chart_and_runs(app_url, app_runs_root, page):
-    first, second = page, page.context.new_page()  # two tabs of one browser: two Streamlit sessions
-    second.set_default_timeout(60_000)
-    for tab, name in ((first, "tab one"), (second, "tab two")):
-        open_train_page(tab, app_url)
-        tab.get_by_role("textbox", name="Run name (optional)").fill(name)
-        tab.get_by_role("textbox", name="Run name (optional)").press("Enter")
-    add_epochs(second, 2)  # the second tab trains 7 epochs, the first the default 5: each chart must show its own
-    first.get_by_role("button", name="Train", exact=True).click()
-    second.get_by_role("button", name="Train", exact=True).click()
+def test_two_students_training_at_once_each_get_their_own_chart_and_runs(app_url, app_runs_root, page, chromium):
+    # Two browsers, two Streamlit sessions in two workspaces (two tabs of one browser share its workspace).
+    other_browser = chromium.new_context(viewport=page.viewport_size)
+    try:
+        first, second = page, other_browser.new_page()
+        second.set_default_timeout(60_000)
+        for tab, name in ((first, "tab one"), (second, "tab two")):
+            open_train_page(tab, app_url)
+            tab.get_by_role("textbox", name="Run name (optional)").fill(name)
+            tab.get_by_role("textbox", name="Run name (optional)").press("Enter")
+        add_epochs(second, 2)  # the second tab trains 7 epochs, the first the default 5: each chart must show its own
+        first.get_by_role("button", name="Train", exact=True).click()
+        second.get_by_role("button", name="Train", exact=True).click()
 
-    expect(first.get_by_text("Finished all 5 epoch(s).")).to_be_visible(timeout=180_000)
-    expect(second.get_by_text("Finished all 7 epoch(s).")).to_be_visible(timeout=180_000)
-    wait_for_chart_points(first, 5)
-    wait_for_chart_points(second, 7)
-    assert workspace_of(first) != workspace_of(second)
-    for tab, name in ((first, "tab one"), (second, "tab two")):
-        runs, _ = list_runs(app_runs_root, workspace=workspace_of(tab))
-        assert [(run.name, run.status) for run in runs] == [(name, "completed")]
+        expect(first.get_by_text("Finished all 5 epoch(s).")).to_be_visible(timeout=180_000)
+        expect(second.get_by_text("Finished all 7 epoch(s).")).to_be_visible(timeout=180_000)
+        wait_for_chart_points(first, 5)
+        wait_for_chart_points(second, 7)
+        assert workspace_of(first) != workspace_of(second)
+        for tab, name in ((first, "tab one"), (second, "tab two")):
+            runs, _ = list_runs(app_runs_root, workspace=workspace_of(tab))
+            assert [(run.name, run.status) for run in runs] == [(name, "completed")]
+    finally:
+        other_browser.close()
+
+
+def sidebar_nickname(page) -> str:
+    """The workspace's public nickname, as the sidebar shows it ("Workspace 7F3A: your runs are saved here ...")."""
+    sidebar = page.get_by_test_id("stSidebar")
+    expect(sidebar).to_contain_text(re.compile(r"Workspace [0-9A-F]{4}: your runs are saved here"))
+    return re.search(r"Workspace ([0-9A-F]{4}):", sidebar.inner_text()).group(1)
+
+
+def test_the_key_to_a_workspace_stays_off_the_screen_and_a_reload_comes_back_to_it(app_url, page, chromium):
+    """A teacher's screen is projected: neither the page nor the address bar may show the workspace's name,
+    which opens its runs. The browser remembers it, so a reload (or a new tab) comes back to the same runs."""
+    from mnist_core.runs import workspace_nickname
+
+    open_app(page, app_url)
+    key = workspace_of(page)  # the browser's cookie
+    nickname = sidebar_nickname(page)
+    assert nickname == workspace_nickname(key)
+    assert key not in page.locator("body").inner_text() and key not in page.url and "workspace" not in page.url
+
+    page.reload()
+    expect(page.get_by_role("heading", name="MNIST Lab")).to_be_visible()
+    assert sidebar_nickname(page) == nickname and workspace_of(page) == key
+    assert key not in page.content()  # once the browser remembers it, not even the page's source holds it
+    new_tab = page.context.new_page()
+    open_train_page(new_tab, app_url)
+    assert sidebar_nickname(new_tab) == nickname and "workspace" not in new_tab.url and "lang=en" in new_tab.url
+
+    # Asked for, the private link (for the student's other computer) is shown, with its warning: the
+    # app's address, not the page's (a page's address opened first after a restart would lose its query).
+    new_tab.get_by_test_id("stSidebar").get_by_text("Open my runs on another computer").click()
+    warning = new_tab.get_by_text("Never show it on a projector or a shared screen.")
+    expect(warning).to_be_visible()
+    link = new_tab.get_by_test_id("stCode").inner_text().strip()
+    assert link == f"{app_url}/?workspace={key}"
+    new_tab.get_by_role("link", name="Overview").click()  # not left open by mistake: another page closes it
+    expect(new_tab.get_by_role("heading", name="MNIST Lab")).to_be_visible()
+    expect(warning).to_have_count(0)
+    assert key not in new_tab.content()
+    new_tab.close()
+
+    another_student, another_computer = chromium.new_context(), chromium.new_context()
+    try:
+        other = another_student.new_page()
+        open_app(other, app_url)
+        assert sidebar_nickname(other) != nickname and workspace_of(other) != key  # a workspace of their own
+        elsewhere = another_computer.new_page()
+        open_app(elsewhere, link)
+        assert sidebar_nickname(elsewhere) == nickname and workspace_of(elsewhere) == key
+        expect(elsewhere).not_to_have_url(re.compile("workspace="))  # taken out of the address once read
+    finally:
+        another_student.close()
+        another_computer.close()
 
 
 def test_a_run_killed_with_its_server_is_listed_as_interrupted_after_a_restart(tmp_path, page):
@@ -320,13 +378,14 @@ def test_users_text_reads_as_typed_in_messages_tables_and_legends(app_url, app_r
 
     from mnist_core import TrainConfig, train_and_record
 
+    workspace = new_workspace(app_runs_root)
     for _ in range(2):  # two runs, so the Compare chart has a legend
         training = train_and_record(TrainConfig(epochs=1, batch_size=50), sample_dataset, runs_root=app_runs_root,
-                                    name=HOSTILE_NAME, workspace="plain-text")
+                                    name=HOSTILE_NAME, workspace=workspace)
         list(training)
     run_json = training.recorder.folder / "run.json"  # as if its server had been killed: the warning names the run
     run_json.write_text(json.dumps({**json.loads(run_json.read_text()), "status": "running"}))
-    open_app(page, f"{app_url}/?workspace=plain-text")
+    open_app(page, f"{app_url}/?workspace={workspace}")
     page.get_by_role("link", name="Train").click()
     warning = page.locator("[data-testid=stAlert]").filter(has_text="Interrupted during epoch")
     expect(warning).to_contain_text(f"Run {HOSTILE_NAME}: Interrupted")
@@ -340,4 +399,5 @@ def test_users_text_reads_as_typed_in_messages_tables_and_legends(app_url, app_r
         assert page.locator("a[href*='e.example']").count() == 0
         assert page.locator("[data-testid=stMarkdownContainer] strong, [data-testid=stMarkdownContainer] b").filter(
             has_text=re.compile("bold|tag|x")).count() == 0
-    expect(page.locator("[data-testid=stSidebar]")).to_contain_text("“**x** [y](http://e.example)” is not a workspace name")
+    expect(page.locator("[data-testid=stSidebar]")).to_contain_text(
+        "“**x** [y](http://e.example)” is not a workspace this server handed out")

@@ -5,8 +5,6 @@ from playwright.sync_api import expect
 
 from tests.app_server import open_app
 
-REPLAY_WORKSPACE = "replay-tests"
-
 pytestmark = pytest.mark.browser
 
 
@@ -14,10 +12,12 @@ pytestmark = pytest.mark.browser
 def replay_workspace(app_runs_root):
     """A workspace holding one finished four-epoch run of the linear model."""
     from mnist_core import TrainConfig, load_mnist, train_and_record
+    from mnist_core.runs import new_workspace
 
+    workspace = new_workspace(app_runs_root)  # one the app's server could have handed out: it shares the secret
     list(train_and_record(TrainConfig(epochs=4), load_mnist(), runs_root=app_runs_root, name="to-replay",
-                          workspace=REPLAY_WORKSPACE))
-    return REPLAY_WORKSPACE
+                          workspace=workspace))
+    return workspace
 
 
 def points_of_first_chart() -> str:
@@ -45,12 +45,14 @@ def test_play_replays_a_run_epoch_by_epoch_and_every_view_follows(app_url, repla
     page.get_by_role("button", name="Back").click()
     page.wait_for_function(f"() => {points_of_first_chart()} === 3")
 
-    # The exports are made when their button is pressed, and download as what they say they are.
+    # The exports are made when their button is pressed, then download as what they say they are.
+    page.get_by_role("button", name="Make the weights' animation (GIF)").click()
     with page.expect_download() as gif:
-        page.get_by_role("button", name="The weights, epoch by epoch (GIF)").click()
+        page.get_by_role("button", name="Download to-replay-weights.gif").click()
     assert gif.value.suggested_filename == "to-replay-weights.gif"
     assert open(gif.value.path(), "rb").read(6) == b"GIF89a"
+    page.get_by_role("button", name="Make the trained model's file (.keras)").click()
     with page.expect_download() as model_file:
-        page.get_by_role("button", name="The trained model (.keras)").click()
+        page.get_by_role("button", name="Download to-replay.keras").click()
     assert model_file.value.suggested_filename == "to-replay.keras"
     assert open(model_file.value.path(), "rb").read(2) == b"PK"  # a .keras file is a zip

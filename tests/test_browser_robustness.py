@@ -12,7 +12,6 @@ from benchmarks.drawn_digits import corner, pen_path
 from tests.app_server import clear_canvas, open_workspace_page
 from tests.test_browser import choose, reading, stroke
 
-ROBUSTNESS_WORKSPACE = "robustness-tests"  # its own workspace: the other browser tests' runs are left as they are
 LINEAR, PLAIN_CNN, AUGMENTED_CNN = "lab-linear", "lab-cnn", "lab-cnn-augmented"
 # The settings' suggested amounts: 2 px is as far as MNIST's own centring errors, 15 degrees covers most
 # slanted handwriting, and scale and pen cover drawings of every size and pen.
@@ -24,15 +23,18 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture(scope="module")
 def robustness_workspace(app_runs_root):
-    """A workspace holding a linear run, a CNN and the same CNN trained with augmentation."""
+    """A workspace holding a linear run, a CNN and the same CNN trained with augmentation. Its own workspace
+    (the other browser tests' runs are left as they are), minted with the app's secret."""
     from mnist_core import TrainConfig, load_mnist, train_and_record
+    from mnist_core.runs import new_workspace
 
+    workspace = new_workspace(app_runs_root)
     dataset = load_mnist()
     for name, config in ((LINEAR, TrainConfig.for_model("linear", epochs=2)),
                          (PLAIN_CNN, TrainConfig.for_model("cnn", epochs=CNN_EPOCHS)),
                          (AUGMENTED_CNN, TrainConfig.for_model("cnn", epochs=CNN_EPOCHS, **AUGMENTATION))):
-        list(train_and_record(config, dataset, runs_root=app_runs_root, workspace=ROBUSTNESS_WORKSPACE, name=name))
-    return ROBUSTNESS_WORKSPACE
+        list(train_and_record(config, dataset, runs_root=app_runs_root, workspace=workspace, name=name))
+    return workspace
 
 
 def run_option(name: str) -> re.Pattern:
@@ -60,7 +62,7 @@ def idle(page) -> None:
 
 
 def test_the_lab_compares_runs_on_a_changed_and_an_attacked_digit_and_draws_their_curves(app_url, robustness_workspace, page):
-    open_workspace_page(page, app_url, ROBUSTNESS_WORKSPACE, "Robustness")
+    open_workspace_page(page, app_url, robustness_workspace, "Robustness")
     expect(page.get_by_role("heading", name="Break the reader")).to_be_visible()
     sentence = page.get_by_text(re.compile(r"^Read as: "))
     expect(sentence).to_be_visible()
@@ -231,7 +233,7 @@ def clear_and_settle(page) -> None:
 
 def test_digits_drawn_with_the_mouse_are_read_by_the_cnn_with_and_without_augmentation(app_url, robustness_workspace, page,
                                                                                        tmp_path):
-    open_workspace_page(page, app_url, ROBUSTNESS_WORKSPACE, "Draw")
+    open_workspace_page(page, app_url, robustness_workspace, "Draw")
     expect(page.get_by_text("Draw a digit on the black square")).to_be_visible()
     page.locator("canvas").first.wait_for()
     models = (PLAIN_CNN, AUGMENTED_CNN)

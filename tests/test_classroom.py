@@ -4,6 +4,7 @@ to save, orphans of killed processes, and each workspace's fair share of the mac
 import errno
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -14,8 +15,8 @@ from mnist_core import RunStatus, TrainConfig, train_and_record
 from mnist_core import runs as runs_module
 from mnist_core.fair_share import MAX_PARAMETERS, check_model_size, parameter_count
 from mnist_core.jobs import JobBoard, TrainingJob, TrainingSlots, WorkspaceBusyError
-from mnist_core.runs import (ORPHAN_AGE_SECONDS, SHARED_WORKSPACE, RunSaveError, list_runs, load_run, lock_path, start_run,
-                             tidy_runs_folder, workspace_folder)
+from mnist_core.runs import (ORPHAN_AGE_SECONDS, SHARED_WORKSPACE, RunSaveError, list_runs, load_run, lock_path, run_folders,
+                             start_run, tidy_runs_folder, workspace_folder)
 from tests.conftest import PROJECT_ROOT
 from tests.test_jobs import wait_until
 
@@ -207,6 +208,124 @@ def test_a_model_too_big_for_a_shared_server_is_refused_before_it_queues(sample_
         TrainingJob(huge, sample_dataset, slots=TrainingSlots(1))
     assert list_runs(runs_root) == ([], [])
     check_model_size(TrainConfig.for_model("cnn", cnn_filters=64, hidden_units=1024))  # the sliders' biggest is allowed
+
+
+# -- disk quotas and the queue's length: a script opening tab after tab is bounded -------------------
+
+def run_bytes(folder):
+    """The bytes of a run folder's files, each once however many names it has (by device and inode)."""
+    files = {}
+    for path in folder.rglob("*"):
+        if path.is_file() and not path.is_symlink():
+            status = path.stat()
+            files[(status.st_dev, status.st_ino)] = status.st_size
+    return sum(files.values())
+
+
+def test_a_workspace_at_its_disk_quota_is_refused_before_a_run_starts(sample_dataset, runs_root, monkeypatch):
+    """A new tab is a new workspace and nothing bounded a workspace's disk: a script could add 20 GB an hour."""
+    earlier = train_and_record(QUICK, sample_dataset, workspace="alice")  # as the teacher's command line would
+    list(earlier)
+    monkeypatch.setenv("MNIST_LAB_WORKSPACE_DISK_MB", "0.05")  # 52 KB: one quick linear run takes about 110 KB
+    with pytest.raises(ValueError) as refused:
+        TrainingJob(QUICK, sample_dataset, slots=TrainingSlots(1), workspace="alice")
+    message = str(refused.value)
+    assert "This workspace's runs take 0.1 MB" in message and "at most 0.05 MB" in message
+    assert "Ask your teacher to delete runs" in message
+    assert [run.run_id for run in list_runs(runs_root, "alice")[0]] == [earlier.run_id]  # nothing new was saved
+    TrainingJob(QUICK, sample_dataset, slots=TrainingSlots(1), workspace="bob")  # another workspace's own quota is free
+    more = train_and_record(QUICK, sample_dataset, workspace="alice")  # the teacher's command line is not limited
+    list(more)
+    assert more.status == RunStatus.COMPLETED
+
+
+def test_a_server_at_its_disk_quota_refuses_every_workspace_s_new_run(sample_dataset, runs_root, monkeypatch):
+    for workspace in ("alice", "bob"):
+        list(train_and_record(QUICK, sample_dataset, workspace=workspace))
+    used = sum(run_bytes(folder) for folder in run_folders(runs_root))
+    monkeypatch.setenv("MNIST_LAB_SERVER_DISK_MB", str(used / 2**20))
+    for workspace in ("alice", "carol"):
+        with pytest.raises(ValueError, match="The runs on this shared server take .* MB of disk space, the most it may keep"):
+            TrainingJob(QUICK, sample_dataset, slots=TrainingSlots(1), workspace=workspace)
+    assert list_runs(runs_root, "carol") == ([], [])
+    monkeypatch.setenv("MNIST_LAB_SERVER_DISK_MB", str(2 * used / 2**20))
+    TrainingJob(QUICK, sample_dataset, slots=TrainingSlots(1), workspace="carol")
+
+
+def test_a_run_that_crosses_the_quota_trains_on_keeping_only_its_last_weights(sample_dataset, runs_root, monkeypatch):
+    """Nothing saved before is lost: the earlier run keeps every checkpoint, the crossing run every epoch's
+    metrics and its final weights; only its own earlier checkpoints go."""
+    from mnist_core.runs import checkpoint_epochs
+
+    earlier = train_and_record(QUICK, sample_dataset, workspace="alice")
+    list(earlier)
+    earlier_folder = earlier.recorder.folder
+    earlier_files = {path: path.read_bytes() for path in earlier_folder.rglob("*") if path.is_file()}
+    monkeypatch.setenv("MNIST_LAB_WORKSPACE_DISK_MB", str(1.6 * run_bytes(earlier_folder) / 2**20))
+    monkeypatch.setattr(runs_module.RunRecorder, "QUOTA_CHECK_SECONDS", 0)  # measured at every epoch end, however quick
+    job = TrainingJob(TrainConfig(epochs=8, batch_size=50), sample_dataset, slots=TrainingSlots(1), workspace="alice").start()
+    assert job.join(120)
+    saved = load_run(job.run_id, runs_root, "alice")
+    assert saved.status == RunStatus.COMPLETED and len(saved.history) == 8
+    assert checkpoint_epochs(saved.folder) == [8] and saved.checkpoint_epochs() == [0, 8]
+    assert os.path.samefile(saved.folder / "weights.npz", saved.folder / "checkpoints" / "epoch-0008.npz")
+    assert {path: path.read_bytes() for path in earlier_folder.rglob("*") if path.is_file()} == earlier_files
+    with pytest.raises(ValueError, match="This workspace's runs take"):
+        TrainingJob(QUICK, sample_dataset, slots=TrainingSlots(1), workspace="alice")
+
+
+def test_the_disk_use_counts_each_file_once_and_follows_every_change(sample_dataset, runs_root, monkeypatch):
+    """Measured at every Train, so remembered: a finished run's folder is walked until it settles, then
+    never again, and a workspace is listed again only when its folder changes."""
+    from mnist_core.runs import DiskUsage
+
+    def trained(workspace):
+        training = train_and_record(QUICK, sample_dataset, workspace=workspace)
+        list(training)
+        return training.recorder.folder
+
+    first, second, other = trained("alice"), trained("alice"), trained("bob")
+    naive = sum(path.stat().st_size for path in first.rglob("*") if path.is_file())
+    usage = DiskUsage()
+    assert usage.workspace_bytes("alice", runs_root) == run_bytes(first) + run_bytes(second) < naive + run_bytes(second)
+    assert usage.server_bytes(runs_root) == run_bytes(first) + run_bytes(second) + run_bytes(other)
+    assert usage.workspace_bytes("carol", runs_root) == 0  # no folder yet
+
+    for path in [*runs_root.rglob("*"), runs_root]:  # an hour later: every run has settled
+        os.utime(path, (time.time() - 3600, time.time() - 3600), follow_symlinks=False)
+    walked = []
+    real_walk = runs_module.run_folder_bytes
+    monkeypatch.setattr(runs_module, "run_folder_bytes", lambda folder: walked.append(folder) or real_walk(folder))
+    usage.server_bytes(runs_root)
+    assert len(walked) == 3
+    assert usage.server_bytes(runs_root) == run_bytes(first) + run_bytes(second) + run_bytes(other) and len(walked) == 3
+
+    shutil.rmtree(first)  # deleted by the teacher
+    assert usage.workspace_bytes("alice", runs_root) == run_bytes(second) and len(walked) == 3
+    third = trained("alice")
+    assert usage.workspace_bytes("alice", runs_root) == run_bytes(second) + run_bytes(third)
+    shutil.rmtree(workspace_folder("bob", runs_root))
+    assert usage.server_bytes(runs_root) == run_bytes(second) + run_bytes(third)
+
+
+def test_the_server_lets_a_bounded_number_of_runs_wait(sample_dataset, runs_root, monkeypatch):
+    """One run waits per workspace, but workspaces were unbounded: a script opening tabs queued without end."""
+    monkeypatch.setenv("MNIST_LAB_MAX_QUEUED_RUNS", "2")
+    board, no_free_slot = JobBoard(), TrainingSlots(0)  # nothing trains: every run started waits
+
+    def one_run(workspace):
+        return lambda: [TrainingJob(QUICK, sample_dataset, slots=no_free_slot, workspace=workspace)]
+
+    waiting = [board.start(workspace, "run", one_run(workspace)) for workspace in ("alice", "bob")]
+    with pytest.raises(ValueError, match="2 runs are already waiting for a training slot on this shared server, the most"):
+        board.start("carol", "run", lambda: pytest.fail("no run may even be saved"))
+    assert list_runs(runs_root, "carol") == ([], [])
+    waiting[0].stop()
+    assert waiting[0].jobs[0].join(60)
+    waiting.append(board.start("carol", "run", one_run("carol")))  # a place in the queue came free
+    for activity in waiting:
+        activity.stop()
+    assert all(job.join(60) for activity in waiting for job in activity.jobs)
 
 
 def test_the_time_estimate_follows_how_fast_this_server_has_really_trained():

@@ -175,7 +175,8 @@ def test_every_page_renders_in_chinese_with_no_english_sentence_left(runs_root):
         config = TrainConfig(optimizer=optimizer, epochs=2, train_subset_size=300, batch_size=50)
         list(train_and_record(config, load_mnist(), runs_root=runs_root, workspace=CHINESE_WORKSPACE, name=name))
     app = AppTest.from_file(str(PROJECT_ROOT / "dashboard.py"), default_timeout=120)
-    app.query_params.update({"workspace": CHINESE_WORKSPACE, "lang": "zh"})
+    app.session_state["workspace"] = CHINESE_WORKSPACE  # as its browser's cookie would bring it back
+    app.query_params["lang"] = "zh"
     app.run()
     seen = {}
     for page in ("pages/overview.py", "pages/train.py", "pages/replay.py", "pages/compare.py", "pages/exam.py",

@@ -353,3 +353,26 @@ def test_a_damaged_checkpoint_is_named_and_the_other_epochs_still_open(runs_root
     assert any("The random start's weights cannot be read" in warning.value for warning in app.warning)
     (only,) = map_charts(app)
     assert only["layout"]["title"]["text"].startswith("After epoch 2: ")
+
+
+@pytest.mark.pages
+def test_weights_gone_to_nan_are_named_on_every_page_that_reads_them(runs_root):
+    """NaN weights showed as "NaN%" and "+nan" without a word, and Inside's map then failed with the
+    generic error (LinAlgError in PCA). The weights reader refuses numbers that are not finite, so each
+    page names the file instead."""
+    from test_pages import button, open_page, train_on_the_train_page
+
+    app = open_page("pages/train.py")
+    train_on_the_train_page(app, epochs=1, training_examples=300)
+    workspace = app.session_state["workspace"]
+    for weights_file in runs_root.glob("*/*/**/*.npz"):
+        arrays = dict(np.load(weights_file))
+        weights_file.unlink()  # a file of its own: the hard links to it are left alone
+        np.savez(weights_file, **{name: np.full_like(values, np.nan) for name, values in arrays.items()})
+    for page in ("pages/exam.py", "pages/inside.py", "pages/replay.py", "pages/draw.py", "pages/robustness.py"):
+        visit = open_page(page, workspace=workspace)
+        assert not visit.exception, page
+        assert any("not finite (NaN or infinity)" in error.value for error in visit.error), page
+        shown = " ".join(element.value for kind in ("markdown", "caption", "metric") for element in visit.get(kind)
+                         if isinstance(element.value, str))
+        assert "nan%" not in shown.lower() and "+nan" not in shown.lower(), page

@@ -20,14 +20,18 @@ DASHBOARD = str(Path(__file__).resolve().parent.parent / "dashboard.py")
 TEST_WORKSPACE = "page-tests"
 
 
-def open_page(page: str | None = None, workspace: str | None = None) -> AppTest:
+def open_page(page: str | None = None, workspace: str | None = None, address: str | None = None) -> AppTest:
     """Open the app at its landing page, then go to `page`, as a visitor clicking the navigation would.
 
-    With `workspace`, the visitor's address names it (?workspace=...), as after a refresh or a bookmark.
+    With `workspace`, the session opens in that workspace, as a refresh or a new tab does: the browser's
+    cookie brings it back (AppTest sends no cookies, so the session is given what the cookie would give).
+    With `address`, the visitor's address names a workspace (?workspace=...), as a private link does.
     """
     app = AppTest.from_file(DASHBOARD, default_timeout=120)
     if workspace:
-        app.query_params["workspace"] = workspace
+        app.session_state["workspace"] = workspace
+    if address:
+        app.query_params["workspace"] = address
     app.run()
     if page:
         app.switch_page(page).run()
@@ -273,10 +277,14 @@ def test_quick_training_on_the_draw_page_leads_to_a_model_ready_to_read(runs_roo
 
 # -- a classroom: sessions kept apart, faults and bad input shown, not crashed on --------------------
 
+def workspace_of(app: AppTest) -> str:
+    return app.session_state["workspace"]
+
+
 def latest_job(app: AppTest):
     from mnist_core.jobs import job_board
 
-    return job_board.current(app.query_params["workspace"]).jobs[-1]
+    return job_board.current(workspace_of(app)).jobs[-1]
 
 
 def history_table(app: AppTest):
@@ -285,7 +293,7 @@ def history_table(app: AppTest):
 
 def test_two_sessions_each_see_only_their_own_runs_and_a_refresh_finds_them_again(runs_root):
     alice, bob = open_page("pages/train.py"), open_page("pages/train.py")
-    alice_workspace, bob_workspace = alice.query_params["workspace"], bob.query_params["workspace"]
+    alice_workspace, bob_workspace = workspace_of(alice), workspace_of(bob)
     assert alice_workspace != bob_workspace
     start_run_on_the_train_page(alice, epochs=2, name="alice's run")
     start_run_on_the_train_page(bob, epochs=3, name="bob's run")  # both at once: one trains, one queues
@@ -296,19 +304,66 @@ def test_two_sessions_each_see_only_their_own_runs_and_a_refresh_finds_them_agai
     assert list(history_table(bob)["run"]) == ["bob's run"]
     assert chart_points(alice)["validation loss"] == 2 and chart_points(bob)["validation loss"] == 3
 
-    refreshed = open_page("pages/train.py", workspace=alice_workspace)  # same address, new session
+    refreshed = open_page("pages/train.py", workspace=alice_workspace)  # same browser, new session
     assert list(history_table(refreshed)["run"]) == ["alice's run"]
     draw = open_page("pages/draw.py", workspace=bob_workspace)
     assert draw.selectbox(key="draw_run").value.name == "bob's run"  # models too are per workspace
 
 
 def test_a_workspace_address_that_is_a_path_opens_a_new_workspace_with_a_warning(runs_root):
-    app = open_page(workspace="../../etc")
+    app = open_page(address="../../etc")
     assert not app.exception
-    assert "is not a workspace name" in shown(app.sidebar.warning[0])
-    assert app.query_params["workspace"] != "../../etc"
+    assert "“../../etc” is not a workspace this server handed out, so this is a new, empty workspace." in shown(
+        app.sidebar.warning[0])
+    assert workspace_of(app) != "../../etc" and "workspace" not in app.query_params
     app.switch_page("pages/train.py").run()
     assert any("No runs yet" in caption.value for caption in app.main.caption)
+
+
+def shown_texts(block) -> list[str]:
+    """Every text `block` shows, its labels included; not an Html element (the workspace's cookie script
+    is one: the browser runs it and shows nothing)."""
+    texts = []
+    for child in getattr(block, "children", {}).values():
+        if type(child).__name__ == "Html":
+            continue
+        texts += [str(getattr(child, field)) for field in ("label", "value", "body") if getattr(child, field, None) is not None]
+        texts += shown_texts(child)
+    return texts
+
+
+def test_a_hand_picked_or_old_workspace_address_is_refused_and_a_new_workspace_is_used(runs_root):
+    from mnist_core import TrainConfig
+    from mnist_core.runs import is_minted_workspace, new_workspace, start_run
+
+    start_run(TrainConfig(), runs_root, name="alice's", workspace="alice")  # the command line may still name one
+    minted = new_workspace(runs_root)
+    tampered = minted[:-1] + ("0" if minted[-1] != "0" else "1")
+    for requested in ("alice", "1a2b3c4d5e6f7a8b", tampered, minted.upper()):  # a name, an old-style id, two forgeries
+        app = open_page(address=requested)
+        assert not app.exception
+        assert shown(app.sidebar.warning[0]) == \
+            f"“{requested}” is not a workspace this server handed out, so this is a new, empty workspace."
+        workspace = workspace_of(app)
+        assert workspace != requested and is_minted_workspace(workspace) and "workspace" not in app.query_params
+        app.switch_page("pages/train.py").run()
+        assert any("No runs yet" in caption.value for caption in app.main.caption)
+
+
+def test_the_key_to_a_workspace_is_in_neither_the_address_nor_the_sidebar_until_asked_for(runs_root):
+    from mnist_core.runs import is_minted_workspace, workspace_nickname
+
+    app = open_page()
+    key = workspace_of(app)
+    assert is_minted_workspace(key) and dict(app.query_params) == {"lang": "en"}
+    texts = shown_texts(app.sidebar) + shown_texts(app.main)
+    assert not any(key in text for text in texts)
+    assert any(text.startswith(f"Workspace **{workspace_nickname(key)}**: your runs") for text in shown_texts(app.sidebar))
+    assert not app.sidebar.code  # the private link is not even sent while its popover is closed (tests/test_browser.py opens it)
+
+    other_computer = open_page("pages/train.py", address=key)  # the private link, opened elsewhere
+    assert workspace_of(other_computer) == key and not other_computer.sidebar.warning
+    assert dict(other_computer.query_params) == {"lang": "en"}  # taken out of the address, the language kept
 
 
 def test_a_run_name_with_a_path_is_kept_as_a_label_only(runs_root):
@@ -385,7 +440,7 @@ def test_choosing_an_optimizer_loads_its_usual_learning_rate_and_says_so(runs_ro
 def test_pressing_train_twice_starts_one_run_and_stopping_twice_keeps_it(runs_root):
     app = open_page("pages/train.py")
     # A second tab of the same workspace, drawn before the run starts: its Train button is still live.
-    other_tab = open_page("pages/train.py", workspace=app.query_params["workspace"])
+    other_tab = open_page("pages/train.py", workspace=workspace_of(app))
     start_run_on_the_train_page(app, epochs=100, training_examples=1000)
     first_job = latest_job(app)
     assert button(app, "Train").disabled
@@ -436,7 +491,7 @@ def test_a_refreshed_tab_finds_its_running_run_and_can_stop_it(runs_root):
     start_run_on_the_train_page(app, epochs=100, training_examples=1000)
     rerun_until(app, lambda page: len(latest_job(page).snapshot().history) >= 1)
 
-    refreshed = open_page("pages/train.py", workspace=app.query_params["workspace"])  # F5: a new session, same address
+    refreshed = open_page("pages/train.py", workspace=workspace_of(app))  # F5: a new session, same browser
     buttons = {button.label: button for button in refreshed.button}
     assert buttons["Train"].disabled and not buttons["Stop"].disabled
     assert chart_points(refreshed)["validation loss"] >= 1
@@ -450,7 +505,7 @@ def test_a_refreshed_tab_finds_its_running_run_and_can_stop_it(runs_root):
 
 def test_a_workspace_runs_one_thing_at_a_time_on_every_page(runs_root):
     train = open_page("pages/train.py")
-    workspace = train.query_params["workspace"]
+    workspace = workspace_of(train)
     train.selectbox(key="widget_model").set_value("mlp").run()
     train.select_slider(key="widget_hidden_units").set_value(1024)
     train.select_slider(key="widget_batch_size").set_value(1)  # seconds before the first epoch ends: Draw has no model yet
@@ -471,17 +526,18 @@ def test_a_workspace_runs_one_thing_at_a_time_on_every_page(runs_root):
 
 def test_the_race_keeps_its_stop_button_after_a_refresh(runs_root):
     app = start_a_race(training_examples=1000, epochs=100)
-    refreshed = open_page("pages/compare.py", workspace=app.query_params["workspace"])
+    refreshed = open_page("pages/compare.py", workspace=workspace_of(app))
     assert any("Adam: waiting for its turn" in shown(caption) for caption in refreshed.caption)  # one queued run at a time
     button(refreshed, "Stop the race").click().run()
     rerun_until(refreshed, lambda page: any("SGD: stopped · Adam: stopped" in shown(caption) for caption in page.caption))
-    train = open_page("pages/train.py", workspace=app.query_params["workspace"])
+    train = open_page("pages/train.py", workspace=workspace_of(app))
     assert not button(train, "Train").disabled
 
 
 def test_the_shared_workspace_is_read_only_in_the_browser(runs_root):
-    assert "read-only" in shown(open_page(workspace="shared").sidebar.caption[0])
-    app = open_page("pages/train.py", workspace="shared")
+    shared = open_page(address="shared")  # the teacher's projected link: no key, so it stays in the address
+    assert "read-only" in shown(shared.sidebar.caption[0]) and shared.query_params["workspace"] == "shared"
+    app = open_page("pages/train.py", address="shared")
     button(app, "Train").click().run()
     assert any("read-only in the browser" in shown(warning) for warning in app.warning)
     assert not app.exception and list(runs_root.glob("*/*")) == []
@@ -493,6 +549,18 @@ def test_a_runs_folder_that_cannot_be_written_is_a_message_before_training(unwri
     assert not app.exception
     assert "Nothing was trained: the run cannot be saved. Cannot write to" in shown(app.error[0])
     assert not has_button(app, "Stop") or button(app, "Stop").disabled
+
+
+def test_a_workspace_at_its_disk_quota_is_told_so_before_training(runs_root, monkeypatch):
+    monkeypatch.setenv("MNIST_LAB_WORKSPACE_DISK_MB", "0.02")  # a 2-epoch linear run crosses it, and keeps its last weights
+    app = open_page("pages/train.py")
+    train_on_the_train_page(app)
+    runs_before = run_folders(runs_root)
+    button(app, "Train").click().run()
+    assert not app.exception
+    assert any(re.search(r"This workspace's runs take [\d.]+ MB of disk space, and a workspace may keep at most 0\.02 MB .*"
+                         r"Ask your teacher", shown(error)) for error in app.error)
+    assert run_folders(runs_root) == runs_before  # nothing was saved
 
 
 def test_a_run_that_would_pass_the_time_limit_is_warned_about_before_training(runs_root):

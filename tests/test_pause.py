@@ -131,6 +131,59 @@ def test_a_run_left_paused_past_the_limit_stops_by_itself_keeping_its_epochs(sam
     assert saved.status == RunStatus.STOPPED and len(saved.history) == 1 and saved.load_model() is not None
 
 
+def test_the_pause_limit_counts_every_rest_so_a_step_does_not_restart_it(sample_dataset):
+    """Step restarted the 10-minute limit: one click every nine minutes kept a run paused for ever."""
+    control = PauseControl(limit_seconds=1.0)
+    control.pause()
+    started = time.monotonic()
+    resting = threading.Thread(target=lambda: control.rest(lambda: False))
+    resting.start()
+    time.sleep(0.6)
+    control.step_batch()  # the step ends this rest; the next one has what is left of the limit
+    resting.join(5)
+    assert control.allowance(1, 10) == 1 and control.allowance(1, 9) is None
+    assert control.rest(lambda: False) is False and control.rested_too_long
+    assert time.monotonic() - started < 1.5  # not 0.6 + a whole second more
+
+
+def test_batch_steps_asked_for_are_bounded():
+    """300 clicks on Step queued 300 batches."""
+    from mnist_core.pausing import MOST_BATCH_STEPS_ASKED
+
+    control = PauseControl()
+    control.pause()
+    asked = [control.step_batch() for _ in range(300)]
+    assert asked.count(True) == MOST_BATCH_STEPS_ASKED and not any(asked[MOST_BATCH_STEPS_ASKED:])
+    granted = 0
+    while control.allowance(1, 1000) == 1:
+        granted += 1
+    assert granted == MOST_BATCH_STEPS_ASKED
+
+
+def test_a_resting_run_lets_go_of_its_data_and_makes_it_again_the_same(sample_dataset):
+    """Each paused run held its copy of the data (about 100 MiB each for all of MNIST). Let go while it
+    rests, made again when it goes on: a run with label noise and a subset still ends exactly as a run
+    never paused."""
+    config = TrainConfig(epochs=2, batch_size=50, label_noise=0.2, train_subset_size=500, seed=3)
+    control = PauseControl()
+    control.pause()
+    training = train(config, sample_dataset, pause_control=control)
+    results = []
+    thread = threading.Thread(target=lambda: results.extend(training))
+    thread.start()
+    wait_until(lambda: training.paused_weights is not None)
+    assert training.split is None and training._data is None  # nothing but the shared dataset to make it from
+    control.step_epoch()
+    wait_until(lambda: len(training.history) == 1 and training.paused_weights is not None)
+    assert training.split is None
+    control.resume()
+    thread.join(120)
+    reference = train(config, sample_dataset)
+    assert [result.val_loss for result in results] == [result.val_loss for result in list(reference)]
+    for name, value in get_weights(reference.model).items():
+        np.testing.assert_array_equal(value, get_weights(training.model)[name], err_msg=name)
+
+
 def test_stop_ends_a_paused_run_at_once_keeping_its_finished_epochs(sample_dataset, runs_root):
     job = TrainingJob(TrainConfig(epochs=3, batch_size=50), sample_dataset, slots=TrainingSlots(1))
     job.pause()

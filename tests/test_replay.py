@@ -211,6 +211,39 @@ def test_an_unreadable_last_checkpoint_blanks_only_its_own_epoch(runs_root):
     assert any("epoch-0002.npz" in error.value for error in app.error)
 
 
+@pytest.mark.pages
+def test_a_gif_that_cannot_be_made_is_a_message_on_the_page(runs_root):
+    """With every checkpoint damaged the GIF download failed silently: no file, no message, only the
+    server's log (MediaFileStorageError)."""
+    app = open_page("pages/train.py")
+    train_on_the_train_page(app, epochs=2, training_examples=300)
+    for checkpoint in runs_root.glob("*/*/checkpoints/epoch-*.npz"):
+        checkpoint.unlink()
+        checkpoint.write_bytes(b"not a zip")
+    app.switch_page("pages/replay.py").run()
+    button(app, "Make the weights' animation (GIF)").click().run()
+    assert not app.exception
+    assert any("This file cannot be made" in error.value and "none of its kept weights can be read" in error.value
+               for error in app.error)
+
+
+@pytest.mark.pages
+def test_a_download_is_made_once_and_offered_to_the_next_session_as_it_is(runs_root):
+    """The .keras file was made again on every click (+26 MB of server memory each)."""
+    app = open_page("pages/train.py")
+    train_on_the_train_page(app, epochs=1, training_examples=300)
+    workspace = app.session_state["workspace"]
+    app.switch_page("pages/replay.py").run()
+    button(app, "Make the trained model's file (.keras)").click().run()
+    assert not app.exception and not app.error
+    made = [element for element in app.get("download_button") if "keras" in element.proto.label]
+    assert len(made) == 1
+    again = open_page("pages/replay.py", workspace=workspace)  # a refresh: the same run, the same file
+    assert not any(candidate.label.startswith("Make the trained model") for candidate in again.button)
+    assert [element.proto.label for element in again.get("download_button") if "keras" in element.proto.label] == \
+        [made[0].proto.label]
+
+
 def test_a_checkpoint_written_before_its_epoch_s_row_is_not_offered(runs_root):
     """A run still training writes an epoch's checkpoint a moment before its row of metrics; Next onto
     that epoch raised IndexError inside the player (1 read in 326 of a live run). Made deterministic:

@@ -4,6 +4,7 @@ import codecs
 import csv
 import io
 import json
+import os
 
 import numpy as np
 import pytest
@@ -343,6 +344,61 @@ def test_checkpoints_beyond_the_budget_are_thinned_keeping_the_first_the_best_an
     assert load_run(training.run_id, runs_root).load_checkpoint(kept[2]) is not None
 
 
+def folder_bytes(folder):
+    """The bytes of the files under `folder`, each file once however many names it has (by device and inode)."""
+    files = {}
+    for path in folder.rglob("*"):
+        if path.is_file() and not path.is_symlink():
+            status = path.stat()
+            files[(status.st_dev, status.st_ino)] = status.st_size
+    return sum(files.values())
+
+
+def test_the_biggest_cnn_the_sliders_allow_keeps_its_checkpoints_within_the_budget(sample_dataset, runs_root):
+    """The sliders' biggest CNN (6.5 million parameters, 26 MB of weights) trained 2 epochs on 100 digits took
+    104 MB: "keep at least 3 checkpoints" overrode the 32 MB budget. Only its final weights fit now; the random
+    start is rebuilt from the run's seed, so Replay still offers it."""
+    from mnist_core.models import build_model, get_weights
+    from mnist_core.runs import CHECKPOINT_BUDGET_BYTES, checkpoint_epochs
+
+    _, run_id = train_and_save(sample_dataset, runs_root, model="cnn", cnn_filters=64, hidden_units=1024, epochs=2,
+                               train_subset_size=100)
+    saved = load_run(run_id, runs_root)
+    weights = saved.folder / "weights.npz"
+    assert 2 * weights.stat().st_size > CHECKPOINT_BUDGET_BYTES  # room for one checkpoint only
+    assert checkpoint_epochs(saved.folder) == [2]  # the files: the final weights, nothing else
+    assert os.path.samefile(weights, saved.folder / "checkpoints" / "epoch-0002.npz")
+    assert folder_bytes(saved.folder) < weights.stat().st_size + 1_000_000  # weights.npz and its checkpoint: one file
+    assert saved.checkpoint_epochs() == saved.replayable_epochs() == [0, 2]
+    start = saved.checkpoint_weights(0)
+    for name, value in get_weights(build_model(saved.config)).items():  # the seeded random start, as it was
+        np.testing.assert_array_equal(start[name], value)
+    assert saved.load_checkpoint(0) is not None and saved.load_checkpoint(2) is not None
+
+
+def test_a_run_that_may_restore_its_best_epoch_keeps_it_whatever_the_budget(sample_dataset, runs_root, monkeypatch):
+    """With no room for any checkpoint, a run keeps only what it must: while it trains, its last epoch's weights
+    and, as early stopping may restore them, its best epoch's; once it ends, its final weights alone."""
+    from mnist_core import runs as runs_module
+    from mnist_core.runs import checkpoint_epochs
+
+    monkeypatch.setattr(runs_module, "CHECKPOINT_BUDGET_BYTES", 1)
+    kept_while_training = []
+    config = TrainConfig.for_model("mlp", epochs=40, batch_size=50, early_stopping_patience=1, train_subset_size=200,
+                                   hidden_units=256, learning_rate=0.01, optimizer="adam")
+    training = train_and_record(config, sample_dataset, runs_root=runs_root)
+    for result in training:
+        kept_while_training.append((checkpoint_epochs(training.recorder.folder), result.epoch, training.best_epoch))
+    assert all(kept == sorted({epoch, best}) for kept, epoch, best in kept_while_training)
+    saved = load_run(training.run_id, runs_root)
+    assert saved.status == "early_stopped" and saved.best_epoch < len(saved.history)
+    assert checkpoint_epochs(saved.folder) == [saved.best_epoch]  # the final weights: the restored best epoch's
+    assert os.path.samefile(saved.folder / "weights.npz", saved.folder / "checkpoints" / f"epoch-{saved.best_epoch:04d}.npz")
+    images = sample_dataset[1][0][:20] / 255.0
+    np.testing.assert_array_equal(predict_probabilities(saved.load_model(), images),
+                                  predict_probabilities(training.model, images))
+
+
 # -- the iteration curve, saved with the run --------------------------------------------------------
 
 def test_the_iteration_curve_is_saved_with_the_run_and_replays_as_it_was_drawn_live(sample_dataset, runs_root):
@@ -367,6 +423,34 @@ def test_a_stopped_run_keeps_the_iterations_of_its_unfinished_epoch(sample_datas
     assert saved.iterations()[-1].iteration == training.iterations.points[-1].iteration > training.steps_per_epoch
 
 
+def test_an_oversized_iteration_curve_is_refused_by_name_not_cut_short(sample_dataset, runs_root):
+    """A 57 MB iterations.csv was silently cut at 8 MB: its first part passed for the whole curve."""
+    from mnist_core.runs import MAX_ITERATIONS_BYTES
+
+    training, run_id = train_and_save(sample_dataset, runs_root)
+    path = load_run(run_id, runs_root).folder / "iterations.csv"
+    rows = "".join(f"{iteration},0.5,0.5\n" for iteration in range(1, MAX_ITERATIONS_BYTES // 10))
+    path.write_text("iteration,loss,accuracy\n" + rows)
+    assert path.stat().st_size > MAX_ITERATIONS_BYTES
+    points, problem = load_run(run_id, runs_root).iterations_and_problem()
+    assert points == [] and "iterations.csv" in str(problem) and "bytes" in str(problem)
+    assert load_run(run_id, runs_root).history == training.history
+
+
+def test_a_folder_with_more_checkpoints_than_the_app_keeps_offers_only_as_many(sample_dataset, runs_root):
+    """10,000 hand-made checkpoint files made one GIF read every one of them (5 minutes, 3.9 GB)."""
+    from mnist_core.runs import MAX_CHECKPOINTS, checkpoint_name
+
+    _training, run_id = train_and_save(sample_dataset, runs_root)
+    folder = load_run(run_id, runs_root).folder / "checkpoints"
+    first = (folder / checkpoint_name(0)).read_bytes()
+    for epoch in range(1, 3 * MAX_CHECKPOINTS):
+        (folder / checkpoint_name(epoch)).write_bytes(first)
+    offered = load_run(run_id, runs_root).checkpoint_epochs()
+    assert len(offered) == MAX_CHECKPOINTS and offered[0] == 0 and offered[-1] == 3 * MAX_CHECKPOINTS - 1
+    assert offered == sorted(set(offered))
+
+
 def test_a_damaged_or_missing_iteration_curve_leaves_the_run_readable(sample_dataset, runs_root):
     training, run_id = train_and_save(sample_dataset, runs_root)
     path = load_run(run_id, runs_root).folder / "iterations.csv"
@@ -379,3 +463,30 @@ def test_a_damaged_or_missing_iteration_curve_leaves_the_run_readable(sample_dat
         assert saved.iterations() == [] and saved.history == training.history
     path.unlink()  # a run saved before the curve was
     assert load_run(run_id, runs_root).iterations() == []
+
+
+def test_a_finished_run_is_read_once_and_again_only_when_its_files_change(sample_dataset, runs_root):
+    """A workspace of 5,000 runs took 1.2-1.6 s to list on every rerun of every page."""
+    _training, _run_id = train_and_save(sample_dataset, runs_root)
+    (first,), _damaged = list_runs(runs_root)
+    (again,), _damaged = list_runs(runs_root)
+    assert again is first  # not read again
+    metrics = first.folder / "metrics.csv"
+    metrics.write_text(metrics.read_text().rsplit("\n", 2)[0] + "\n")  # the teacher's hand takes the last epoch off
+    (changed,), _damaged = list_runs(runs_root)
+    assert changed is not first and len(changed.history) == len(first.history) - 1
+    metrics.write_text("not metrics\n")
+    runs, damaged = list_runs(runs_root)
+    assert runs == [] and len(damaged) == 1 and "metrics.csv" in str(damaged[0])
+
+
+def test_a_run_still_training_is_read_afresh_every_time(sample_dataset, runs_root):
+    from mnist_core.runs import start_run
+
+    recorder = start_run(TrainConfig(), runs_root)
+    try:
+        (first,), _damaged = list_runs(runs_root)
+        (again,), _damaged = list_runs(runs_root)
+        assert again is not first and again.status == first.status == RunStatus.WAITING
+    finally:
+        recorder.discard()
