@@ -6,8 +6,10 @@ The biggest CNN the Train page's sliders make (64 filters, a 1,024-unit dense la
 is trained for 2 epochs on 100 digits, as the issue's trial did, into four workspaces (one run each,
 so no student's page finds another's frames already computed). Then, for each setting, a fresh
 `streamlit run` serves it and headless Chromium opens Replay: one page alone, then four pages at
-once. The server's resident memory (VmRSS) is sampled every 0.1 s: reported are its rise at the
-peak over the idle server, and what is left 10 s after the pages closed (has it been given back?).
+once, then four more (their own runs again: what is left after the second four says whether memory
+grows with every page or only once). The server's resident memory (VmRSS) is sampled every 0.1 s:
+reported are its rise at the peak over the memory before each round, and what is left 10 s after
+the pages closed (has it been given back?).
 
 The settings side by side, each on its own fresh server:
 - "as before": measuring batches of 2,000 digits (MNIST_LAB_EVALUATION_MEMORY_MB large enough) and
@@ -92,7 +94,9 @@ def measure(browser, runs_root: Path, log: Path, workspaces: list[str], environm
         time.sleep(2)
         idle = resident_mib(server.pid)
         result = {}
-        for label, chosen in (("alone", workspaces[:1]), ("four at once", workspaces[1:1 + STUDENTS])):
+        rounds = (("alone", workspaces[:1]), ("four at once", workspaces[1:1 + STUDENTS]),
+                  ("four more", workspaces[1 + STUDENTS:]))
+        for label, chosen in rounds:
             before = resident_mib(server.pid)
             with PeakSampler(server.pid) as sampler:
                 seconds = replay(browser, url, chosen)
@@ -114,11 +118,11 @@ def main() -> None:
               f"2 epochs on 100 digits; each page replays its own run", flush=True)
         for label, environment in SETTINGS.items():
             runs_root = Path(folder) / label.replace(" ", "-")
-            workspaces = [new_workspace(runs_root) for _ in range(1 + STUDENTS)]
+            workspaces = [new_workspace(runs_root) for _ in range(1 + 2 * STUDENTS)]
             for workspace in workspaces:
                 list(train_and_record(BIGGEST_CNN, dataset, runs_root=runs_root, workspace=workspace, name="big-cnn"))
             result = measure(browser, runs_root, Path(folder) / f"{label}.log", workspaces, environment)
-            for case in ("alone", "four at once"):
+            for case in ("alone", "four at once", "four more"):
                 figures = result[case]
                 print(f"{label:>9}, {case:>12}: server {figures['before']:5.0f} MiB before, peak +{figures['peak']:5.0f} MiB "
                       f"(+{figures['peak'] / figures['pages']:4.0f} a page), +{figures['left']:5.0f} MiB left "

@@ -8,8 +8,9 @@ started from the browser have limits (the teacher's command line has none):
   the run stops as Stop would, keeping its finished epochs, and says why; time spent paused does
   not count, only training;
 - a paused run gives its training slot to the queue (jobs.py), and one left paused for
-  `MNIST_LAB_PAUSE_LIMIT_SECONDS` (10 minutes by default) stops by itself, keeping its finished
-  epochs: it holds no slot, but it keeps its model, its copy of the data and its workspace busy;
+  `MNIST_LAB_PAUSE_LIMIT_SECONDS` in all (10 minutes by default, its rests added up) stops by
+  itself, keeping its finished epochs: it holds no slot and lets go of its copy of the data while it
+  rests, but it keeps its model and its workspace busy;
 - a limit on the model's size (MAX_PARAMETERS), refused with a message before the run queues;
 - disk quotas: what one workspace's runs may take (`MNIST_LAB_WORKSPACE_DISK_MB`, 300 MB by default)
   and what all the runs on the server may take (`MNIST_LAB_SERVER_DISK_MB`, 5,000 MB), measured and
