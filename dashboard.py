@@ -40,6 +40,6 @@ language_switch()
 workspace_sidebar(navigation.url_path)
 try:
     navigation.run()
-except Exception:  # Streamlit's own rerun and stop are BaseExceptions and pass through
+except Exception:  # noqa: BLE001  Streamlit's own rerun and stop are BaseExceptions and pass through
     # A student sees what to do, not a traceback with the server's paths; the teacher's log has it all.
     show_failure()

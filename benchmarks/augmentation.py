@@ -23,13 +23,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import numpy as np  # noqa: E402
+import numpy as np
 
-from mnist_core import TrainConfig, load_mnist, train  # noqa: E402
-from mnist_core.config import OVERFITTING_PRESET, split_for_config  # noqa: E402
-from mnist_core.models import build_model  # noqa: E402
-from mnist_core.quiet_tensorflow import tf  # noqa: E402
-from mnist_core.trainers import CompiledTrainer  # noqa: E402
+from mnist_core import TrainConfig, load_mnist, train
+from mnist_core.config import OVERFITTING_PRESET, split_for_config
+from mnist_core.models import build_model
+from mnist_core.quiet_tensorflow import tf
+from mnist_core.trainers import CompiledTrainer
 
 EVERY_KIND = {"augment_shift": 2.0, "augment_rotation": 15.0, "augment_scale": 0.15, "augment_thickness": 0.5}
 

@@ -31,10 +31,10 @@ from pathlib import Path
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT_ROOT))
 
-from mnist_core import TrainConfig  # noqa: E402
-from mnist_core.jobs import default_slot_count  # noqa: E402
-from mnist_core.runs import list_runs  # noqa: E402
-from tests.app_server import CHROMIUM, CHROMIUM_FLAGS, open_train_page, running_app, workspace_of  # noqa: E402
+from mnist_core import TrainConfig
+from mnist_core.jobs import default_slot_count
+from mnist_core.runs import list_runs
+from tests.app_server import CHROMIUM, CHROMIUM_FLAGS, open_train_page, running_app, workspace_of
 
 MOST_SESSIONS = 10
 TIME_LIMIT_SECONDS = 600

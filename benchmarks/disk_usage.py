@@ -27,7 +27,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from mnist_core.runs import DiskUsage, check_disk_quotas, disk_usage, run_folder_bytes  # noqa: E402
+from mnist_core.runs import DiskUsage, check_disk_quotas, disk_usage, run_folder_bytes
 
 FILES = {"config.json": 900, "run.json": 300, "metrics.csv": 1200, "iterations.csv": 30_000}
 CHECKPOINT_BYTES = 31_000

@@ -44,12 +44,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import numpy as np  # noqa: E402
-from PIL import Image, ImageDraw  # noqa: E402
+import numpy as np
+from PIL import Image, ImageDraw
 
-from mnist_core import TrainConfig, load_mnist, predict_probabilities, train  # noqa: E402
-from mnist_core.canvas import INK_THRESHOLD, ink_box_size, preprocess_canvas  # noqa: E402
-from mnist_core.config import MODEL_NAMES  # noqa: E402
+from mnist_core import TrainConfig, load_mnist, predict_probabilities, train
+from mnist_core.canvas import INK_THRESHOLD, ink_box_size, preprocess_canvas
+from mnist_core.config import MODEL_NAMES
 
 CANVAS_SIZE = 280
 

@@ -35,13 +35,25 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import numpy as np  # noqa: E402
+import numpy as np
 
-from mnist_core import TrainConfig, load_mnist, train  # noqa: E402
-from mnist_core.config import split_for_config  # noqa: E402
-from mnist_core.inside import (MAP_DIGITS, NEIGHBOUR_POOL, digit_map, features_of, gradient_times_input,  # noqa: E402
-                               layer_outputs, linear_contributions, nearest_digits, occlusion_map, pca,
-                               penultimate_features, score_gradient, tsne)
+from mnist_core import TrainConfig, load_mnist, train
+from mnist_core.config import split_for_config
+from mnist_core.inside import (
+    MAP_DIGITS,
+    NEIGHBOUR_POOL,
+    digit_map,
+    features_of,
+    gradient_times_input,
+    layer_outputs,
+    linear_contributions,
+    nearest_digits,
+    occlusion_map,
+    pca,
+    penultimate_features,
+    score_gradient,
+    tsne,
+)
 
 MODELS = ("cnn", "mlp", "linear")
 GOALS = {"inspector": 1.0, "pca": 1.0, "tsne": 30.0}  # seconds: the goals

@@ -16,7 +16,7 @@ epoch's weights; the time spent keeping them (checkpoint 0's write, and each epo
 thinning) is timed inside the run and printed as a share of the run's training time.
 
 3. TensorBoard. The same recorded run writes its curves as TensorBoard event files when it ends
-(exports.write_tensorboard_events, called by RunRecorder.finish); that call is timed too, and printed
+(exports.write_curves_for_tensorboard, called by training.py as a run ends); that call is timed too, and printed
 as a share of the run's training time.
 
 The issue's bound for the three together is 5% of epoch time, for the linear model and the CNN; the
@@ -33,20 +33,19 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import numpy as np  # noqa: E402
+import tempfile
 
-import tempfile  # noqa: E402
+import numpy as np
 
-from mnist_core import TrainConfig, load_mnist, train_and_record  # noqa: E402
-from mnist_core import exports  # noqa: E402
-from mnist_core import runs as runs_module  # noqa: E402
-from mnist_core.config import split_for_config, steps_per_epoch  # noqa: E402
-from mnist_core.data import IMAGE_SIZE  # noqa: E402
-from mnist_core.models import images_to_input  # noqa: E402
-from mnist_core.quiet_tensorflow import keras, tf  # noqa: E402
-from mnist_core.results import IterationLog  # noqa: E402
-from mnist_core.trainers import CompiledTrainer  # noqa: E402
-from mnist_core.training import shuffled_order  # noqa: E402
+from mnist_core import TrainConfig, exports, load_mnist, train_and_record
+from mnist_core import runs as runs_module
+from mnist_core.config import split_for_config, steps_per_epoch
+from mnist_core.data import IMAGE_SIZE
+from mnist_core.models import images_to_input
+from mnist_core.quiet_tensorflow import keras, tf
+from mnist_core.results import IterationLog
+from mnist_core.trainers import CompiledTrainer
+from mnist_core.training import shuffled_order
 
 CHUNK_SECONDS = 0.25  # training.py's CHUNK_TARGET_SECONDS
 
@@ -124,10 +123,10 @@ def measure(model_name: str, epochs: int) -> tuple[float, float]:
 def recorded_run_costs(model_name: str, epochs: int) -> tuple[float, float, float]:
     """(seconds keeping checkpoints, seconds writing the TensorBoard event files, seconds of training)
     for one recorded run: the time in RunRecorder._keep_checkpoint and in writing checkpoint 0 (the
-    random start), and in the run's one call of exports.write_tensorboard_events at its end."""
+    random start), and in the run's one call of exports.write_curves_for_tensorboard at its end."""
     spent = {"checkpoints": 0.0, "tensorboard": 0.0}
     real_keep, real_write = runs_module.RunRecorder._keep_checkpoint, runs_module.write_atomically
-    real_tensorboard = exports.write_tensorboard_events
+    real_tensorboard = exports.write_curves_for_tensorboard
 
     def timed(function, account, counts=lambda *arguments: True):
         def timed_function(*arguments):
@@ -141,14 +140,14 @@ def recorded_run_costs(model_name: str, epochs: int) -> tuple[float, float, floa
 
     runs_module.RunRecorder._keep_checkpoint = timed(real_keep, "checkpoints")
     runs_module.write_atomically = timed(real_write, "checkpoints", lambda path, content: path.name == runs_module.checkpoint_name(0))
-    exports.write_tensorboard_events = timed(real_tensorboard, "tensorboard")  # RunRecorder.finish imports it at each call
+    exports.write_curves_for_tensorboard = timed(real_tensorboard, "tensorboard")  # training.py calls it through the module
     try:
         with tempfile.TemporaryDirectory() as runs_root:
             training = train_and_record(TrainConfig.for_model(model_name, epochs=epochs), load_mnist(), runs_root=Path(runs_root))
             list(training)
     finally:
         runs_module.RunRecorder._keep_checkpoint, runs_module.write_atomically = real_keep, real_write
-        exports.write_tensorboard_events = real_tensorboard
+        exports.write_curves_for_tensorboard = real_tensorboard
     return spent["checkpoints"], spent["tensorboard"], sum(result.seconds for result in training.history)
 
 

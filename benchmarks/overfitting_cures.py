@@ -21,9 +21,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from mnist_core import TrainConfig, load_mnist, train  # noqa: E402
-from mnist_core.config import OVERFITTING_PRESET  # noqa: E402
-
+from mnist_core import TrainConfig, load_mnist, train
+from mnist_core.config import OVERFITTING_PRESET
 
 
 def cures(preset: dict) -> dict[str, dict]:

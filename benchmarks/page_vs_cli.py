@@ -23,9 +23,9 @@ from pathlib import Path
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT_ROOT))
 
-from mnist_core import TrainConfig  # noqa: E402
-from mnist_core.runs import run_folders  # noqa: E402
-from tests.app_server import CHROMIUM, CHROMIUM_FLAGS, open_train_page, running_app  # noqa: E402
+from mnist_core import TrainConfig
+from mnist_core.runs import run_folders
+from tests.app_server import CHROMIUM, CHROMIUM_FLAGS, open_train_page, running_app
 
 MODEL_LABELS = {"linear": "Linear (softmax of xW + b)", "cnn": "CNN (convolutions)"}
 

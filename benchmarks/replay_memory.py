@@ -30,9 +30,9 @@ from pathlib import Path
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT_ROOT))
 
-from mnist_core import TrainConfig, load_mnist, train_and_record  # noqa: E402
-from mnist_core.runs import new_workspace  # noqa: E402
-from tests.app_server import CHROMIUM, CHROMIUM_FLAGS, open_workspace_page, running_app  # noqa: E402
+from mnist_core import TrainConfig, load_mnist, train_and_record
+from mnist_core.runs import new_workspace
+from tests.app_server import CHROMIUM, CHROMIUM_FLAGS, open_workspace_page, running_app
 
 BIGGEST_CNN = TrainConfig(model="cnn", cnn_filters=64, hidden_units=1024, epochs=2, batch_size=50, train_subset_size=100)
 SETTINGS = {"as before": {"MNIST_LAB_EVALUATION_MEMORY_MB": "100000", "MNIST_LAB_HEAVY_WORK_AT_ONCE": "100"},

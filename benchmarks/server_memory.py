@@ -23,8 +23,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from mnist_core import TrainConfig, load_mnist  # noqa: E402
-from mnist_core.jobs import JobBoard, TrainingJob  # noqa: E402
+from mnist_core import TrainConfig, load_mnist
+from mnist_core.jobs import JobBoard, TrainingJob
 
 GROWTH_BUDGET_MIB = 20
 SETTLING_RUNS = 5
@@ -48,7 +48,8 @@ def main() -> None:
             workspace = f"student-{number:03d}"
             config = TrainConfig(epochs=1, seed=number, learning_rate=(0.001, 0.003, 0.01, 0.03)[number % 4],
                                  batch_size=(100, 50, 200)[number % 3], learning_rate_schedule=("constant", "cosine")[number % 2])
-            activity = board.start(workspace, "run", lambda: [TrainingJob(config, dataset, workspace=workspace)])
+            activity = board.start(workspace, "run",
+                                   lambda config=config, workspace=workspace: [TrainingJob(config, dataset, workspace=workspace)])
             activity.jobs[0].join()
             assert activity.jobs[0].snapshot().status == "completed", activity.jobs[0].snapshot().message
             gc.collect()

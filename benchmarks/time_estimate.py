@@ -16,8 +16,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from mnist_core import TrainConfig, load_mnist, train  # noqa: E402
-from mnist_core.fair_share import estimated_training_seconds, parameter_count  # noqa: E402
+from mnist_core import TrainConfig, load_mnist, train
+from mnist_core.fair_share import estimated_training_seconds, parameter_count
 
 CASES = [  # (label, config overrides, training examples)
     ("linear, batch 100", {"model": "linear"}, 20000),

@@ -27,12 +27,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import numpy as np  # noqa: E402
+import numpy as np
 
-from mnist_core import TrainConfig, load_mnist, split_dataset, train  # noqa: E402
-from mnist_core.config import steps_per_epoch  # noqa: E402
-from mnist_core.models import build_model, evaluate, make_optimizer  # noqa: E402
-from mnist_core.quiet_tensorflow import keras, tf  # noqa: E402
+from mnist_core import TrainConfig, load_mnist, split_dataset, train
+from mnist_core.config import steps_per_epoch
+from mnist_core.models import build_model, evaluate, make_optimizer
+from mnist_core.quiet_tensorflow import keras, tf
 
 
 def steady_epoch_seconds(epoch_seconds: list[float]) -> float:

@@ -19,13 +19,21 @@ import signal
 import sys
 import threading
 
+from .cli_text import DisplayWidthHelpFormatter, argparse_in, padded
 from .config import TrainConfig, split_for_config
 from .data import MnistDataError, load_mnist, provision_mnist
-from .cli_text import DisplayWidthHelpFormatter, argparse_in, padded
 from .i18n import N_, Message, carried_message, environment_language, in_language
 from .results import RunStatus
-from .runs import (SHARED_WORKSPACE, DamagedRunError, RunSaveError, check_workspace, epochs_text, list_runs,
-                   tidy_runs_folder, workspace_folder)
+from .runs import (
+    SHARED_WORKSPACE,
+    DamagedRunError,
+    RunSaveError,
+    check_workspace,
+    epochs_text,
+    list_runs,
+    tidy_runs_folder,
+    workspace_folder,
+)
 
 USAGE_ERROR = 2
 # `runs` lists a run's status by its saved value (what scripts grep for in English), in words in Chinese.

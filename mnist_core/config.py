@@ -13,7 +13,7 @@ import math
 import numpy as np
 
 from .data import DatasetSplit, split_dataset
-from .i18n import Message, N_
+from .i18n import N_, Message
 
 MODEL_NAMES = ("linear", "mlp", "cnn")
 OPTIMIZER_NAMES = ("sgd", "momentum", "adam", "rmsprop", "adagrad")

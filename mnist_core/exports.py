@@ -7,11 +7,11 @@ and its curves as TensorBoard event files.
   students to load in their own notebook. A download only: the app itself never loads a model file.
 - `write_tensorboard_events(run_folder)`: the run's per-epoch and per-iteration curves as TensorBoard
   event files in `<run>/tensorboard/`, so `tensorboard --logdir runs/<workspace>` shows a workspace's runs.
-  RunRecorder.finish calls it when a run ends; `python -m mnist_core tensorboard` writes them again
-  for runs saved before, or interrupted.
+  A run writes its own as it ends, from its curves in memory (`write_curves_for_tensorboard`, called
+  by training.py); `python -m mnist_core tensorboard` writes them again for runs saved before, or interrupted.
 
-No Streamlit here. Everything is read from the run's folder, as saved: an export shows exactly
-what the app shows.
+No Streamlit here. The GIF and the Keras file are read from the run's folder, as saved: an export
+shows what the app shows. A run's own event files are written from its curves in memory as it ends.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from PIL import Image, ImageDraw, ImageFont
 from .i18n import Message
 from .pictures import GAP_RGB, diverging_colours, weight_picture
 from .quiet_tensorflow import tf
+from .results import EpochResult, IterationPoint
 from .runs import DamagedRunError, SavedRun, read_run_safely
 
 # -- the weights as an animated GIF ------------------------------------------------------------------
@@ -195,17 +196,23 @@ def write_tensorboard_events(run_folder: Path) -> TensorBoardEvents:
     about 5 us (benchmarks/logging_and_checkpoints.py measures the whole write).
     """
     run = read_run_safely(run_folder)
-    if not run.history:
+    return write_curves_for_tensorboard(run.folder, run.history, run.iterations(), run.created)
+
+
+def write_curves_for_tensorboard(run_folder: Path, history: list[EpochResult], points: list[IterationPoint],
+                                 created: float) -> TensorBoardEvents:
+    """write_tensorboard_events from curves in hand: a run that has just ended writes its own from what
+    it holds in memory (training.py), not by reading back the files it has just written."""
+    if not history:
         return TensorBoardEvents(epochs=0, iteration_points=0)
-    points = run.iterations()
-    epoch_ends = np.cumsum([result.seconds for result in run.history])
-    epoch_times = run.created + epoch_ends
+    epoch_ends = np.cumsum([result.seconds for result in history])
+    epoch_times = created + epoch_ends
     # An iteration point's time, between the ends of the epochs around it (a run stopped mid-epoch
     # has points past the last finished epoch: they take its end).
-    point_times = run.created + np.interp([point.iteration for point in points],
-                                          [0, *(result.iterations for result in run.history)], [0, *epoch_ends])
+    point_times = created + np.interp([point.iteration for point in points],
+                                      [0, *(result.iterations for result in history)], [0, *epoch_ends])
     train_scalars, validation_scalars = [], []
-    for result, wall_time in zip(run.history, epoch_times):
+    for result, wall_time in zip(history, epoch_times):
         train_scalars += [(wall_time, "epoch_loss", result.epoch, result.train_loss),
                           (wall_time, "epoch_accuracy", result.epoch, result.train_acc)]
         validation_scalars += [(wall_time, "epoch_loss", result.epoch, result.val_loss),
@@ -217,9 +224,9 @@ def write_tensorboard_events(run_folder: Path) -> TensorBoardEvents:
     remove_earlier_events(folder)
     # In the order they happened, as a live writer would have written them: an epoch's batches, then the epoch.
     train_scalars.sort(key=lambda scalar: (scalar[0], scalar[1].startswith("epoch")))
-    write_scalar_events(folder / TRAIN_FOLDER, train_scalars, run.created)
-    write_scalar_events(folder / VALIDATION_FOLDER, validation_scalars, run.created)
-    return TensorBoardEvents(epochs=len(run.history), iteration_points=len(points))
+    write_scalar_events(folder / TRAIN_FOLDER, train_scalars, created)
+    write_scalar_events(folder / VALIDATION_FOLDER, validation_scalars, created)
+    return TensorBoardEvents(epochs=len(history), iteration_points=len(points))
 
 
 def remove_earlier_events(folder: Path) -> None:

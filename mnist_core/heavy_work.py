@@ -16,13 +16,12 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
-import gc
 import ctypes.util
+import gc
 import threading
 from collections.abc import Callable, Iterator
 
 from .fair_share import heavy_work_at_once
-
 
 # Freed memory is given back this long after the last heavy job ends, if no other has started.
 TIDY_AFTER_SECONDS = 1.0

@@ -331,7 +331,7 @@ class TrainingJob:
                                    sum(result.seconds for result in training.history))
         except ValueError as error:  # a setting that makes no sense for this data: say which
             self._set(_status=RunStatus.FAILED, _message=carried_message(error))
-        except Exception as error:  # noqa: BLE001  a page must show this, not lose it in a thread
+        except Exception as error:  # a page must show this, not lose it in a thread
             logger.exception("training job failed")
             self._set(_status=RunStatus.FAILED, _message=Message("Training failed unexpectedly: {error}",
                                                                  error=f"{type(error).__name__}: {error}"))

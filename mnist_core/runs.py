@@ -17,7 +17,7 @@ otherwise.
                        DiskUsage); runs saved before them have none
         run.json       status, message, best epoch, times
         tensorboard/   the curves as TensorBoard event files (train/, validation/), written when the run
-                       ends (exports.write_tensorboard_events), so `tensorboard --logdir runs/<workspace>` shows them
+                       ends (training.py, with exports.py), so `tensorboard --logdir runs/<workspace>` shows them
     runs/<workspace>/.locks/20261128-143000-linear-1a2b3c4d.lock   only while it waits or trains
 
 A run exists from the moment it is asked for: its folder, with config.json and a run.json saying
@@ -63,11 +63,11 @@ from pathlib import Path
 
 import numpy as np
 
+from .config import TrainConfig
 from .data import PROJECT_ROOT
 from .fair_share import MEGABYTE, server_disk_limit_bytes, workspace_disk_limit_bytes
 from .files import cannot_write_message, link_atomically, open_regular_file, read_bounded, write_atomically
 from .i18n import Message, carried_message
-from .config import TrainConfig
 from .results import EpochResult, IterationPoint, RunStatus, best_result
 
 logger = logging.getLogger(__name__)
@@ -519,14 +519,6 @@ class RunRecorder:
             # run.json already says how the run ended, so a reader that finds the lock free in
             # between these two lines still reads the right status.
             self._release_lock(self.folder)
-        # The saved run's curves for TensorBoard are an extra: whatever goes wrong is logged, and the
-        # run, saved above, is unaffected (`python -m mnist_core tensorboard` can write them again).
-        try:
-            from .exports import write_tensorboard_events  # TensorFlow: loaded already, as the run trained
-
-            write_tensorboard_events(self.folder)
-        except Exception as error:  # noqa: BLE001
-            logger.warning("run %s: its TensorBoard event files could not be written (%s)", self.run_id, error, exc_info=True)
 
     def discard(self) -> None:
         """Remove the run: it was refused before it started (a batch bigger than its training set, say)."""
@@ -637,7 +629,7 @@ class SavedRun:
     def _weights_from(self, path: Path, shapes: dict[str, tuple]) -> dict[str, np.ndarray]:
         try:
             return read_weights(path, shapes)
-        except Exception as error:  # noqa: BLE001  whatever is wrong with the file, it is this run's damage
+        except Exception as error:  # whatever is wrong with the file, it is this run's damage
             raise DamagedRunError(Message("Run {run}: {file} cannot be read ({error}).", run=self.run_id,
                                           file=str(path.relative_to(self.folder)), error=str(error))) from error
 
@@ -824,7 +816,7 @@ def read_run_safely(folder: Path) -> SavedRun:
         raise
     except ValueError as error:
         raise DamagedRunError(carried_message(error)) from error
-    except Exception as error:  # noqa: BLE001
+    except Exception as error:
         logger.exception("reading run folder %s failed", folder)
         raise DamagedRunError(Message("Run {run} cannot be read ({error}).", run=folder.name,
                                       error=f"{type(error).__name__}: {error}")) from error

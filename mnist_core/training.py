@@ -26,12 +26,14 @@ The settings are in config.py, the words for a run's state and its epochs in res
 from __future__ import annotations
 
 import dataclasses
+import logging
 import math
 import time
 from typing import Callable, Iterator
 
 import numpy as np
 
+from . import exports
 from .config import TrainConfig, lower_rate_advice, split_for_config, steps_per_epoch
 from .data import DatasetSplit, load_mnist
 from .fair_share import SHORTER_RUN_ADVICE
@@ -42,6 +44,8 @@ from .quiet_tensorflow import tf
 from .results import EpochResult, IterationLog, RunStatus
 from .runs import SHARED_WORKSPACE, RunSaveError, epochs_text, kept_epochs_text, start_run
 from .trainers import CompiledTrainer, borrowed_trainer
+
+logger = logging.getLogger(__name__)
 
 CHUNK_TARGET_SECONDS = 0.25   # how long one compiled call may run before Python checks Stop and reports progress
 
@@ -227,8 +231,8 @@ class Training:
                     best_val_loss, self.best_epoch, best_weights, epochs_without_improvement = val_loss, epoch, epoch_weights, 0
                 else:
                     epochs_without_improvement += 1
-                if not self._save_or_fail(lambda: self.recorder.record_epoch(self.history, epoch_weights, self.best_epoch,
-                                                                                 self.iterations.points)):
+                if not self._save_or_fail(lambda epoch_weights=epoch_weights: self.recorder.record_epoch(
+                        self.history, epoch_weights, self.best_epoch, self.iterations.points)):
                     return
                 self.saved_epochs = len(self.history)
                 yield result
@@ -327,7 +331,21 @@ class Training:
         if self._save_or_fail(lambda: self.recorder.finish(status, message, self.best_epoch,
                                                            iterations=self.iterations.points,
                                                            weights_of_epoch=self.model_epoch)):
+            self._write_curves_for_tensorboard()
             self.status, self.message = status, message
+
+    def _write_curves_for_tensorboard(self) -> None:
+        """The saved run's curves as TensorBoard event files, from what the run holds. An extra: whatever
+        goes wrong is logged, and the run, saved already, is unaffected (`python -m mnist_core tensorboard`
+        can write them again)."""
+        if self.recorder is None:
+            return
+        try:
+            exports.write_curves_for_tensorboard(self.recorder.folder, self.history, self.iterations.points,
+                                                 self.recorder.info["created"])
+        except Exception as error:  # any failure of an extra is the log's, never the run's
+            logger.warning("run %s: its TensorBoard event files could not be written (%s)", self.run_id, error,
+                           exc_info=True)
 
     def _divergence_message(self, epoch: int) -> Message:
         return Message("Diverged in epoch {epoch}: the loss became infinite or NaN, so the weights blew up; {kept}. {advice}",

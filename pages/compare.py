@@ -6,20 +6,35 @@ import pandas as pd
 import streamlit as st
 
 from mnist_core import RunStatus, TrainConfig
-from mnist_core.config import (OPTIMIZER_NAMES, OVERFITTING_CURES_MEASURED, OVERFITTING_LOOK_FOR, OVERFITTING_PRESET,
-                               OVERFITTING_RUN_NAME, USUAL_LEARNING_RATES, race_run_name)
+from mnist_core.config import (
+    OPTIMIZER_NAMES,
+    OVERFITTING_CURES_MEASURED,
+    OVERFITTING_LOOK_FOR,
+    OVERFITTING_PRESET,
+    OVERFITTING_RUN_NAME,
+    USUAL_LEARNING_RATES,
+    race_run_name,
+)
 from mnist_core.results import race_standings
 from mnist_core.runs import runs_metrics_csv_file
 from ui.charts import overlay, show_chart
 from ui.dataset import dataset_or_stop
 from ui.failures import guarded_fragment
 from ui.i18n import N_, _, in_page_language, listed, number, run_name, say
-from ui.layout import wrapping_columns
 from ui.jobs import POLL_SECONDS, current_activity, is_training, start_job, start_race, status_text, waiting_place
+from ui.layout import wrapping_columns
 from ui.navigation import require_navigation
 from ui.plain import plain
-from ui.settings import (announce_changes, apply_settings, current_config, model_name, setting_text, setting_texts, settings,
-                         settings_sidebar)
+from ui.settings import (
+    announce_changes,
+    apply_settings,
+    current_config,
+    model_name,
+    setting_text,
+    setting_texts,
+    settings,
+    settings_sidebar,
+)
 from ui.workspace import workspace_runs
 
 METRICS = {"val_acc": N_("validation accuracy"), "val_loss": N_("validation loss"), "train_acc": N_("training accuracy"),

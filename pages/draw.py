@@ -10,13 +10,13 @@ from mnist_core.pictures import enlarged
 from ui.charts import digit_bars, show_chart
 from ui.dataset import dataset_or_stop
 from ui.drawing_canvas import drawing_canvas
-from ui.layout import wrapping_columns
 from ui.failures import guarded_fragment
 from ui.i18n import N_, _, in_page_language, say
 from ui.inside_link import DRAWN_DIGIT, look_inside
 from ui.jobs import POLL_SECONDS, current_job, is_training, show_progress, start_job
-from ui.plain import plain
+from ui.layout import wrapping_columns
 from ui.navigation import require_navigation
+from ui.plain import plain
 from ui.run_picker import model_of, pick_run
 
 CANVAS_SIZE = 280   # ten times MNIST's 28 pixels

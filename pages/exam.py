@@ -7,12 +7,12 @@ from mnist_core.exam import linear_weight_images, sit_exam, validation_verdict
 from mnist_core.pictures import diverging_colours
 from ui.charts import clicked_cell, confusion_heatmap, digit_bars, show_chart
 from ui.dataset import dataset_or_stop
+from ui.exam_results import exam_results
 from ui.heavy_work import in_turn
 from ui.i18n import N_, _, in_page_language, number, say
-from ui.navigation import require_navigation
-from ui.exam_results import exam_results
 from ui.inside_link import look_inside
 from ui.layout import wrapping_columns
+from ui.navigation import require_navigation
 from ui.run_picker import model_of, pick_run, run_stamp
 from ui.workspace import workspace
 

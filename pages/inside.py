@@ -9,15 +9,31 @@ stores; what belongs to one digit is quick (under a second for the CNN) and comp
 import numpy as np
 import streamlit as st
 
-from mnist_core.inside import (BACKGROUND, GREY, MAP_DIGITS, NEIGHBOUR_POOL, NEIGHBOURS, OCCLUSION_PATCH, digit_map,
-                               features_of, gradient_times_input, layer_outputs, linear_contributions, nearest_digits,
-                               occlusion_map, output_probabilities, penultimate_features, score_gradient, tsne)
-from mnist_core.pictures import (activation_strip, bordered, digits_as_braille, diverging_colours, enlarged,
-                                 feature_maps_picture)
 from mnist_core.heavy_work import heavy_work
+from mnist_core.inside import (
+    BACKGROUND,
+    GREY,
+    MAP_DIGITS,
+    NEIGHBOUR_POOL,
+    NEIGHBOURS,
+    OCCLUSION_PATCH,
+    digit_map,
+    features_of,
+    gradient_times_input,
+    layer_outputs,
+    linear_contributions,
+    nearest_digits,
+    occlusion_map,
+    output_probabilities,
+    penultimate_features,
+    score_gradient,
+    tsne,
+)
+from mnist_core.pictures import activation_strip, bordered, digits_as_braille, diverging_colours, enlarged, feature_maps_picture
 from mnist_core.runs import DamagedRunError
 from mnist_core.stores import ComputedOnce
-from ui.charts import digit_bars, digit_map as digit_map_chart, show_chart
+from ui.charts import digit_bars, show_chart
+from ui.charts import digit_map as digit_map_chart
 from ui.dataset import dataset_or_stop, run_digits
 from ui.exam_results import exam_results
 from ui.heavy_work import in_turn, waiting_sentence
@@ -348,7 +364,8 @@ def show_digit_maps(run, epoch, model, features, map_index) -> None:
                 return
             bar = st.progress(0.0, text=_("t-SNE: arranging the digits..."))
             for position, shown in enumerate(missing):
-                tsne_store().get(map_key(run, shown), lambda: tsne_in_turn(maps[shown].features, bar, position, len(missing)))
+                tsne_store().get(map_key(run, shown), lambda features=maps[shown].features, position=position:
+                                 tsne_in_turn(features, bar, position, len(missing)))
             st.rerun()  # the maps, without the button and the sentence that asked for them
     widths = [1, 1.2] if len(epochs) == 2 else [1]  # the second map holds the legend for both
     for shown, column in zip(epochs, wrapping_columns(widths, key="inside_maps", least_width_rem=20)):

@@ -16,16 +16,24 @@ import numpy as np
 import streamlit as st
 from PIL import Image
 
+from mnist_core.exam import ExamResult, mark_answers
 from mnist_core.exports import gif_file_name, keras_file_name, keras_model_bytes, weights_gif
+from mnist_core.fair_share import MEGABYTE
 from mnist_core.models import get_weights
 from mnist_core.pictures import enlarged, weight_change, weight_picture
-from mnist_core.exam import ExamResult, mark_answers
 from mnist_core.replay import TRAINING_SAMPLE, by_heart_pairs, overfits, panel_digits
-from mnist_core.fair_share import MEGABYTE
 from mnist_core.runs import CHECKPOINT_BUDGET_BYTES, DamagedRunError, epochs_text
 from mnist_core.stores import ComputedOnce
-from ui.charts import (TRAIN_COLOUR, VALIDATION_COLOUR, by_iteration_switch, confusion_heatmap, iteration_curves,
-                       learning_curves, rgb, show_chart)
+from ui.charts import (
+    TRAIN_COLOUR,
+    VALIDATION_COLOUR,
+    by_iteration_switch,
+    confusion_heatmap,
+    iteration_curves,
+    learning_curves,
+    rgb,
+    show_chart,
+)
 from ui.dataset import dataset_or_stop, run_digits
 from ui.failures import guarded_fragment
 from ui.heavy_work import in_turn

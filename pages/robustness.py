@@ -10,10 +10,10 @@ import numpy as np
 import streamlit as st
 
 from mnist_core.config import is_augmented
-from mnist_core.stores import ComputedOnce
-from mnist_core.pictures import diverging_colours, enlarged
-from mnist_core.robustness import CURVE_DIGITS, CURVE_SIZES, fgsm, robustness_curves, varied_digit
 from mnist_core.models import predict_probabilities
+from mnist_core.pictures import diverging_colours, enlarged
+from mnist_core.robustness import CURVE_DIGITS, fgsm, robustness_curves, varied_digit
+from mnist_core.stores import ComputedOnce
 from ui.charts import robustness_chart, runs_probability_bars, show_chart
 from ui.dataset import dataset_or_stop, run_digits
 from ui.heavy_work import in_turn
@@ -152,11 +152,13 @@ def show_curves(runs) -> None:
         for position, run in enumerate(missing):
             validation_images, validation_labels, _training_images, _training_labels = run_digits(run)
 
-            def report(share, position=position):
+            def report(share, position=position, run=run):
                 bar.progress((position + share) / len(missing), text=_("Measuring {run}...", run=short_label(run)))
 
-            curve_store().get(curve_key(run), lambda: in_turn(lambda: robustness_curves(
-                model_of(run), validation_images[:CURVE_DIGITS], validation_labels[:CURVE_DIGITS], report)))
+            def measure(run=run, images=validation_images, labels=validation_labels, report=report):
+                return in_turn(lambda: robustness_curves(model_of(run), images[:CURVE_DIGITS], labels[:CURVE_DIGITS], report))
+
+            curve_store().get(curve_key(run), measure)
         st.rerun()
     curves = [curve_store().peek(curve_key(run)) for run in runs]
     show_chart(robustness_chart([short_label(run) for run in runs], [curve.points for curve in curves]), key="robust_curves")

@@ -5,18 +5,33 @@ import pandas as pd
 import streamlit as st
 
 from mnist_core import RunStatus
-from mnist_core.config import (OVERFITTING_CURES, OVERFITTING_CURES_MEASURED, OVERFITTING_LOOK_FOR, OVERFITTING_RUN_NAME,
-                               cure_config, is_augmented)
+from mnist_core.config import (
+    OVERFITTING_CURES,
+    OVERFITTING_CURES_MEASURED,
+    OVERFITTING_LOOK_FOR,
+    OVERFITTING_RUN_NAME,
+    cure_config,
+    is_augmented,
+)
 from mnist_core.pausing import MOST_BATCH_STEPS_ASKED
 from mnist_core.pictures import weight_change, weight_picture
 from mnist_core.results import overshooting_advice
 from ui.charts import before_and_after, by_iteration_switch, iteration_curves, learning_curves, show_chart
 from ui.dataset import dataset_or_stop
-from ui.layout import wrapping_columns
-from ui.jobs import (POLL_SECONDS, current_activity, current_job, duration_words, is_training, show_progress, start_job,
-                     status_text, time_estimate)
 from ui.failures import guarded_fragment
 from ui.i18n import N_, _, number, run_name, say
+from ui.jobs import (
+    POLL_SECONDS,
+    current_activity,
+    current_job,
+    duration_words,
+    is_training,
+    show_progress,
+    start_job,
+    status_text,
+    time_estimate,
+)
+from ui.layout import wrapping_columns
 from ui.navigation import require_navigation
 from ui.plain import plain
 from ui.settings import apply_settings, current_config, describe, model_name, setting_text, settings_sidebar

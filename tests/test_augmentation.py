@@ -10,11 +10,10 @@ import pytest
 from mnist_core import RunStatus, TrainConfig, train
 from mnist_core.augmentation import variation_draws, vary
 from mnist_core.config import split_for_config
-from mnist_core.training import metrics_sample
-from mnist_core.models import evaluate
+from mnist_core.models import build_model, evaluate
 from mnist_core.quiet_tensorflow import tf
 from mnist_core.trainers import AUGMENTED_CHUNK_DIGITS, CompiledTrainer, borrowed_trainer, graph_key
-from mnist_core.models import build_model
+from mnist_core.training import metrics_sample
 
 EVERYTHING = [2.0, 15.0, 0.15, 0.5]  # shift, rotation, scale, thickness
 

@@ -3,6 +3,7 @@
 import math
 import re
 import subprocess
+
 import pytest
 from playwright.sync_api import expect
 

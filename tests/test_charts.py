@@ -5,8 +5,17 @@ import math
 import pytest
 
 from mnist_core import EpochResult
-from ui.charts import (PERCENT_TICKS, PLOTLY_CONFIG, SERIES_COLOURS, TRAIN_COLOUR, VALIDATION_COLOUR, confusion_heatmap, epoch_step,
-                       learning_curves, overlay)
+from ui.charts import (
+    PERCENT_TICKS,
+    PLOTLY_CONFIG,
+    SERIES_COLOURS,
+    TRAIN_COLOUR,
+    VALIDATION_COLOUR,
+    confusion_heatmap,
+    epoch_step,
+    learning_curves,
+    overlay,
+)
 
 
 def history(epochs: int):

@@ -15,8 +15,18 @@ from mnist_core import RunStatus, TrainConfig, train_and_record
 from mnist_core import runs as runs_module
 from mnist_core.fair_share import MAX_PARAMETERS, check_model_size, parameter_count
 from mnist_core.jobs import JobBoard, TrainingJob, TrainingSlots, WorkspaceBusyError
-from mnist_core.runs import (ORPHAN_AGE_SECONDS, SHARED_WORKSPACE, RunSaveError, list_runs, load_run, lock_path, run_folders,
-                             start_run, tidy_runs_folder, workspace_folder)
+from mnist_core.runs import (
+    ORPHAN_AGE_SECONDS,
+    SHARED_WORKSPACE,
+    RunSaveError,
+    list_runs,
+    load_run,
+    lock_path,
+    run_folders,
+    start_run,
+    tidy_runs_folder,
+    workspace_folder,
+)
 from tests.conftest import PROJECT_ROOT
 from tests.test_jobs import wait_until
 

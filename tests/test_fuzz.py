@@ -91,8 +91,8 @@ def mutations(draw):
     name = draw(st.sampled_from(RUN_FILES))
     choice = draw(st.sampled_from(["flip", "cut", "json", "kind", "lock", "cell"]))
     if choice == "flip":
-        return bytes_mutation(name, lambda content, positions=draw(st.lists(st.integers(0, 10**6), min_size=1, max_size=8)),
-                              value=draw(st.integers(0, 255)): flip_bytes(content, positions, value))
+        positions, value = draw(st.lists(st.integers(0, 10**6), min_size=1, max_size=8)), draw(st.integers(0, 255))
+        return bytes_mutation(name, lambda content: flip_bytes(content, positions, value))
     if choice == "cut":
         length, extra = draw(st.integers(0, 3000)), draw(st.binary(max_size=64))
         return bytes_mutation(name, lambda content: cut_or_grow(content, length, extra))

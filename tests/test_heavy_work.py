@@ -10,8 +10,13 @@ import pytest
 from mnist_core import TrainConfig
 from mnist_core.fair_share import EVALUATION_MEMORY_VARIABLE, evaluation_memory_bytes
 from mnist_core.heavy_work import HeavyWorkTurns
-from mnist_core.models import (MOST_EVALUATION_BATCH, activation_bytes_per_example, build_model, evaluation_batch_size,
-                               predict_probabilities)
+from mnist_core.models import (
+    MOST_EVALUATION_BATCH,
+    activation_bytes_per_example,
+    build_model,
+    evaluation_batch_size,
+    predict_probabilities,
+)
 
 BIGGEST_CNN = TrainConfig(model="cnn", cnn_filters=64, hidden_units=1024)  # the page's sliders at their ends
 

@@ -8,8 +8,19 @@ import numpy as np
 import pytest
 
 from mnist_core import TrainConfig
-from mnist_core.inside import (digit_map, features_of, gradient_times_input, layer_outputs, linear_contributions,
-                               nearest_digits, occlusion_map, pca, penultimate_features, score_gradient, tsne)
+from mnist_core.inside import (
+    digit_map,
+    features_of,
+    gradient_times_input,
+    layer_outputs,
+    linear_contributions,
+    nearest_digits,
+    occlusion_map,
+    pca,
+    penultimate_features,
+    score_gradient,
+    tsne,
+)
 from mnist_core.models import build_model
 from mnist_core.pictures import digits_as_braille
 from mnist_core.stores import ComputedOnce
@@ -360,7 +371,7 @@ def test_weights_gone_to_nan_are_named_on_every_page_that_reads_them(runs_root):
     """NaN weights showed as "NaN%" and "+nan" without a word, and Inside's map then failed with the
     generic error (LinAlgError in PCA). The weights reader refuses numbers that are not finite, so each
     page names the file instead."""
-    from test_pages import button, open_page, train_on_the_train_page
+    from test_pages import open_page, train_on_the_train_page
 
     app = open_page("pages/train.py")
     train_on_the_train_page(app, epochs=1, training_examples=300)

@@ -11,9 +11,9 @@ import numpy as np
 from mnist_core import RunStatus, TrainConfig, train
 from mnist_core.jobs import Activity, TrainingJob, TrainingSlots
 from mnist_core.models import get_weights
+from mnist_core.pausing import PauseControl
 from mnist_core.results import IterationLog
 from mnist_core.runs import load_run
-from mnist_core.pausing import PauseControl
 from tests.test_jobs import wait_until
 
 SMALL_BATCHES = TrainConfig(epochs=2, batch_size=4)  # 1,080 digits: 270 steps an epoch, two to a point of the curve
@@ -40,7 +40,7 @@ def test_a_run_paused_stepped_and_resumed_ends_exactly_as_a_run_never_paused(sam
     job = paused_job(SMALL_BATCHES, sample_dataset)
     for iterations in (1, 2, 3):
         job.step_batch()
-        wait_until(lambda: resting(job, iterations))
+        wait_until(lambda iterations=iterations: resting(job, iterations))
     job.step_epoch()
     wait_until(lambda: resting(job, 270))
     job.resume()

@@ -10,9 +10,9 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from mnist_core import TrainConfig, train_and_record
+from mnist_core.exam import ExamResult, mark_answers
 from mnist_core.models import build_model, get_weights
 from mnist_core.pictures import NEGATIVE_RGB, POSITIVE_RGB, first_layer_tiles, weight_picture
-from mnist_core.exam import ExamResult, mark_answers
 from mnist_core.replay import by_heart_pairs, overfits, panel_digits
 from mnist_core.runs import load_run
 from test_pages import button, open_page, rerun_until, train_on_the_train_page

@@ -10,8 +10,16 @@ import numpy as np
 import pytest
 
 from mnist_core import RunStatus, TrainConfig, predict_probabilities, train_and_record
-from mnist_core.runs import (SHARED_WORKSPACE, DamagedRunError, list_runs, load_run, run_folder, run_folders, runs_metrics_csv,
-                             runs_metrics_csv_file)
+from mnist_core.runs import (
+    SHARED_WORKSPACE,
+    DamagedRunError,
+    list_runs,
+    load_run,
+    run_folder,
+    run_folders,
+    runs_metrics_csv,
+    runs_metrics_csv_file,
+)
 
 
 def train_and_save(sample_dataset, runs_root, **overrides):

@@ -9,8 +9,18 @@ import threading
 import pytest
 
 from mnist_core import TrainConfig
-from mnist_core.runs import (WORKSPACE_SECRET_FILE, check_workspace, is_minted_workspace, is_valid_identifier, list_runs,
-                             new_workspace, start_run, tidy_runs_folder, workspace_nickname, workspaces)
+from mnist_core.runs import (
+    WORKSPACE_SECRET_FILE,
+    check_workspace,
+    is_minted_workspace,
+    is_valid_identifier,
+    list_runs,
+    new_workspace,
+    start_run,
+    tidy_runs_folder,
+    workspace_nickname,
+    workspaces,
+)
 
 
 def test_a_minted_workspace_verifies_and_each_is_new(runs_root):

@@ -12,7 +12,7 @@ from contextvars import ContextVar
 import streamlit as st
 
 from mnist_core.config import APP_RUN_NAMES
-from mnist_core.i18n import LANGUAGES, N_, format_number, in_language, language_of, render  # noqa: F401  (N_ for the pages)
+from mnist_core.i18n import LANGUAGES, N_, format_number, in_language, language_of, render  # N_ for the pages too
 
 # How the language joins the items of a list, and two lists of items: ", " and "; " in English, "，" and "；" in Chinese.
 LIST_SEPARATOR, GROUP_SEPARATOR = N_(", "), N_("; ")

@@ -1,5 +1,7 @@
 """Choosing a trained run of this workspace, and loading its model once per session."""
 
+from collections import OrderedDict
+
 import streamlit as st
 
 from mnist_core.runs import DamagedRunError, epochs_text
@@ -34,14 +36,26 @@ def run_stamp(run) -> tuple:
     return run.run_id, len(run.history), run.status
 
 
+# The models one session keeps loaded: as many as a page shows at once (Robustness compares up to four).
+# Keyed by run, so a run that trains on replaces its model (one 6-epoch run once left 7 in a session).
+MOST_MODELS_KEPT = 4
+
+
 def model_of(run):
-    """The run's model with its saved weights, loaded once per session (each person's models are their own)."""
-    models = st.session_state.setdefault("loaded_models", {})
-    stamp = run_stamp(run)
-    if stamp not in models:
+    """The run's model with its saved weights, loaded once per session and run as it stands (each
+    person's models are their own): a newer stamp of the run replaces the older, and beyond
+    MOST_MODELS_KEPT runs the least recently used model is let go."""
+    models = st.session_state.setdefault("loaded_models", OrderedDict())
+    folder, stamp = str(run.folder), run_stamp(run)
+    kept = models.get(folder)
+    if kept is None or kept[0] != stamp:
         try:
-            models[stamp] = run.load_model()
+            model = run.load_model()
         except DamagedRunError as error:
             st.error(_("This run cannot be loaded: {error}", error=say(error)))
             st.stop()
-    return models[stamp]
+        models[folder] = kept = (stamp, model)
+    models.move_to_end(folder)
+    while len(models) > MOST_MODELS_KEPT:
+        models.popitem(last=False)
+    return kept[1]

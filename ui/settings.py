@@ -11,8 +11,15 @@ from types import SimpleNamespace
 import streamlit as st
 
 from mnist_core import TrainConfig
-from mnist_core.config import (AUGMENTATION_SETTINGS, OPTIMIZER_LABELS, OPTIMIZER_NAMES, SCHEDULE_NAMES, is_augmented,
-                               setting_applies, usual_learning_rate)
+from mnist_core.config import (
+    AUGMENTATION_SETTINGS,
+    OPTIMIZER_LABELS,
+    OPTIMIZER_NAMES,
+    SCHEDULE_NAMES,
+    is_augmented,
+    setting_applies,
+    usual_learning_rate,
+)
 from ui.i18n import GROUP_SEPARATOR, N_, _, in_page_language, listed, number, say
 from ui.plain import plain
 
