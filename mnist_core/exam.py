@@ -25,6 +25,10 @@ class ExamResult:
     confidences: np.ndarray    # the probability the model gave its prediction
 
     @property
+    def nbytes(self) -> int:
+        return self.confusion.nbytes + self.predictions.nbytes + self.confidences.nbytes
+
+    @property
     def row_normalised(self) -> np.ndarray:
         """Each row divided by its total: the share of each true digit given each prediction."""
         return self.confusion / np.maximum(self.confusion.sum(axis=1, keepdims=True), 1)

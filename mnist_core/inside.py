@@ -26,6 +26,7 @@ import numpy as np
 from .data import IMAGE_SIZE, NUM_CLASSES
 from .models import evaluation_batch_size, images_to_input, predict_probabilities
 from .quiet_tensorflow import keras, tf
+from .runs import DamagedRunError
 
 OCCLUSION_PATCH = 5          # pixels: about a stroke's width and a half, so covering it can hide one stroke
 BACKGROUND, GREY = 0.0, 0.5  # what the occluding patch is filled with
@@ -231,3 +232,18 @@ def digit_map(model: keras.Model, images: np.ndarray) -> DigitMap:
     features = penultimate_features(model, images)
     scores = features if is_linear(model) else model.layers[-1](features).numpy()
     return DigitMap(features.astype(np.float32), scores.argmax(axis=1), pca(features))
+
+
+def map_key(run, epoch: int | None) -> tuple:
+    """Which run and weights a map of `run` at `epoch` is of (None: its final weights): a checkpoint
+    never changes; final weights change as a run trains on."""
+    return (str(run.folder), epoch) if epoch is not None else (str(run.folder), "final", *run.stamp)
+
+
+def random_start_kernel(run) -> np.ndarray | None:
+    """An MLP run's first-layer kernel at the random start, or None if that checkpoint cannot be read."""
+    try:
+        weights = run.checkpoint_weights(0)
+    except DamagedRunError:
+        return None
+    return next(value for path, value in weights.items() if path.endswith("hidden_1/kernel"))

@@ -7,15 +7,22 @@ replay follows, the same at every epoch, so that they are watched turning right 
 from one epoch to the next. The curves themselves come from the
 run's metrics.csv and iterations.csv; the weights' picture from pictures.py.
 
-No Streamlit here: the page caches the marked answers, per run and epoch.
+`replayed_epoch` is everything Replay shows of one epoch that comes from its weights; the page keeps
+each in a server store (ui/server_stores.py), per run and epoch. No Streamlit here.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import io
+
 import numpy as np
+from PIL import Image
 
 from .data import NUM_CLASSES
-from .exam import ExamResult
+from .exam import ExamResult, mark_answers
+from .models import get_weights
+from .pictures import weight_change, weight_picture
 
 PANEL_DIGITS_PER_CLASS = 2  # twenty digits: two rows of ten, readable on a projector
 TRAINING_SAMPLE = 2000      # the training digits an overfitting run is watched on: the first of its training set
@@ -72,3 +79,51 @@ def by_heart_pairs(training_labels: np.ndarray, first_training: ExamResult, last
         if len(learned) and len(missed):
             pairs.append((int(learned[0]), int(missed[0])))
     return pairs
+
+
+@dataclasses.dataclass(frozen=True)
+class EpochFrame:
+    """Everything the replay shows of one epoch that comes from its weights."""
+
+    validation: ExamResult
+    training: ExamResult | None  # on the training sample, for a run that overfits
+    weights_png: bytes
+    change_png: bytes  # the weights' change since the first checkpoint (the random start)
+
+    @property
+    def nbytes(self) -> int:
+        views = [view for view in (self.validation, self.training) if view is not None]
+        return len(self.weights_png) + len(self.change_png) + sum(view.nbytes for view in views)
+
+
+def replayed_epoch(run, epoch: int, validation_images: np.ndarray, validation_labels: np.ndarray,
+                   training_images: np.ndarray, training_labels: np.ndarray) -> EpochFrame:
+    """What the model of `run`'s checkpoint `epoch` answers on the run's validation digits (and, if the
+    run overfits, on the first TRAINING_SAMPLE of its training digits), and PNGs of its first layer's
+    weights and of their change since the random start. Raises DamagedRunError for an unreadable
+    checkpoint."""
+    model = run.load_checkpoint(epoch)
+    weights = get_weights(model)
+    start = run.checkpoint_weights(0)  # the random start: its checkpoint, or rebuilt from the seed (runs.py)
+    training = (mark_answers(model, training_images[:TRAINING_SAMPLE], training_labels[:TRAINING_SAMPLE])
+                if overfits(run.history) else None)
+    return EpochFrame(mark_answers(model, validation_images, validation_labels), training,
+                      png_of(weight_picture(run.config, weights)), png_of(weight_picture(run.config, weight_change(weights, start))))
+
+
+def png_of(picture: np.ndarray) -> bytes:
+    png = io.BytesIO()
+    Image.fromarray(picture).save(png, format="PNG")
+    return png.getvalue()
+
+
+def followed_in(first: EpochFrame, last: EpochFrame, validation_labels: np.ndarray,
+                training_labels: np.ndarray) -> tuple[np.ndarray, list[tuple[int, int]]]:
+    """The panel's twenty validation digits (panel_digits), and for a run that overfits its pairs of a
+    training digit learned by heart and a validation digit still wrong (by_heart_pairs), from the frames
+    of its first and last trained epochs."""
+    training_labels = training_labels[:TRAINING_SAMPLE]
+    panel = panel_digits(validation_labels, first.validation, last.validation)
+    pairs = (by_heart_pairs(training_labels, first.training, last.training, validation_labels, first.validation,
+                            last.validation) if last.training is not None and first.training is not None else [])
+    return panel, pairs

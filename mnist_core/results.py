@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import enum
 import math
+from typing import ClassVar
 
 from .config import lower_rate_advice
 from .i18n import Message
@@ -69,6 +70,9 @@ class IterationPoint:
     iteration: int    # the stretch's last iteration, counted from the run's first (1-based)
     loss: float       # the mean cross-entropy of its batches, each measured just before its own step
     accuracy: float   # the mean accuracy of its batches
+
+    # What one point weighs in memory (a Python object of three numbers), for the stores' budgets.
+    nbytes: ClassVar[int] = 100
 
 
 class IterationLog:

@@ -103,3 +103,8 @@ def robustness_curves(model: keras.Model, images: np.ndarray, labels: np.ndarray
             if progress is not None:
                 progress(done / total)
     return RobustnessCurves(points)
+
+
+def curve_key(run) -> tuple:
+    """Which run, as it stands, a run's robustness curves are of (its final weights change as it trains on)."""
+    return (str(run.folder), *run.stamp)

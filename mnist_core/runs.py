@@ -554,6 +554,11 @@ class SavedRun:
         return self.folder.parent.name
 
     @property
+    def stamp(self) -> tuple:
+        """Which run, and how far it had trained: what is computed from a run at one stamp is stale at the next."""
+        return self.run_id, len(self.history), self.status
+
+    @property
     def best_result(self) -> EpochResult | None:
         return best_result(self.history, self.best_epoch)
 

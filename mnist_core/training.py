@@ -1,8 +1,33 @@
-"""Training: the loop. For each batch, run the model under a `tf.GradientTape`, take the gradient of
-the loss and let the optimizer apply it: `train_step` (in trainers.py), exactly as in TensorFlow's
-custom-training guide.
+"""Training: the loop the study note teaches, and the classroom's controls around it.
 
-Two things make it fast without hiding it:
+The loop, in plain TensorFlow (the custom-training guide's; tests/test_training.py runs it eagerly,
+batch by batch, and checks that a run of this module ends with the very same weights):
+
+    for epoch in range(1, epochs + 1):
+        order = shuffled_order(seed, epoch, len(train_labels))  # a new shuffle every epoch
+        for step in range(steps_per_epoch):
+            batch = order[step * batch_size:(step + 1) * batch_size]
+            with tf.GradientTape() as tape:
+                logits = model(train_images[batch] / 255, training=True)
+                loss = cross_entropy(train_labels[batch], logits)
+            gradients = tape.gradient(loss, model.trainable_variables)
+            optimizer.apply_gradients(zip(gradients, model.trainable_variables))
+        measure(training_sample), measure(validation_set)  # then measure, dropout off
+
+Where each part lives:
+
+- `Training._train` is this loop, with the classroom's controls as named steps between its lines;
+- the tape, the gradient and the update: `train_step` in trainers.py, as above (plus the L2
+  penalty, for a model that has one);
+- the batches: `Training._train_steps` hands several of them at once to trainers.py's compiled
+  `train_chunk`, which gathers and scales each batch and runs `train_step` on it;
+- the measuring: `Training._measure_epoch`; the epoch kept, compared with the best and saved:
+  `Training._end_of_epoch`;
+- the classroom's controls: before each chunk, pause and step (`_steps_allowed`, which asks
+  pausing.py) and Stop and the time limits (`_classroom_check`); after each chunk and each measure,
+  divergence (a loss that is infinite or NaN); after each epoch, early stopping (`_stop_early`).
+
+What makes it fast without hiding it:
 
 - the data lives in memory as uint8 tensors and each batch is gathered inside the compiled code, so
   no Python runs per batch;
@@ -87,6 +112,23 @@ class TrainingData:
                    split.train_images[sample], split.train_labels[sample], split.validation_images, split.validation_labels)
 
 
+@dataclasses.dataclass
+class _Loop:
+    """What the loop carries from one chunk and one epoch to the next. It is the loop's own, so it
+    goes when the run ends: a Training may be kept long after, not its best weights."""
+
+    trainer: CompiledTrainer     # the borrowed working model, its optimizer and its compiled chunk
+    batch_size: tf.Tensor        # the compiled chunk's argument, made once
+    most_steps: int              # the most steps one compiled call may take (CompiledTrainer.most_steps)
+    started: float               # when training began, moved on by each rest: the time limit counts training alone
+    epoch_start: float = 0.0     # when this epoch began, moved on by each rest likewise
+    iterations: int = 0          # steps trained, all epochs
+    chunk_steps: int = 1         # steps for the next compiled call (_next_chunk_size)
+    best_val_loss: float = math.inf
+    best_weights: dict[str, np.ndarray] | None = None
+    epochs_without_improvement: int = 0
+
+
 class Training:
     """One training run. Iterate over it for one EpochResult per finished epoch.
 
@@ -151,7 +193,7 @@ class Training:
         """End the run now (as 'stopped' if it was still running), keeping every finished epoch."""
         self._epochs.close()
 
-    # -- the loop ------------------------------------------------------------------------------
+    # -- the loop the note teaches ---------------------------------------------------------------
 
     def _run(self) -> Iterator[EpochResult]:
         # The run trains a borrowed trainer's working model and copies each finished epoch's
@@ -160,117 +202,172 @@ class Training:
             yield from self._train(trainer)
 
     def _train(self, trainer: CompiledTrainer) -> Iterator[EpochResult]:
-        config, training_examples = self.config, self.training_examples
-        batch_size = tf.constant(config.batch_size, tf.int32)
-
-        best_weights, best_val_loss, epochs_without_improvement = None, math.inf, 0
-        total_iterations, chunk_steps = 0, 1
-        most_steps = trainer.most_steps(config.batch_size, self.steps_per_epoch)
-        started = time.perf_counter()
+        """The module docstring's loop: each epoch, each batch (several per compiled call), then measure.
+        The classroom's controls are the named steps between; each `return` ends the run with the
+        status `_finish` (or, for a disk that refused a save, `_save_or_fail`) gave it."""
+        config = self.config
+        loop = _Loop(trainer, tf.constant(config.batch_size, tf.int32),
+                     trainer.most_steps(config.batch_size, self.steps_per_epoch), started=time.perf_counter())
         try:
             if not self._save_or_fail(lambda: self.recorder.mark_running(get_weights(self.model))):
                 return
-            for epoch in range(1, config.epochs + 1):
-                epoch_start = time.perf_counter()
-                order = tf.constant(shuffled_order(config.seed, epoch, training_examples), dtype=tf.int32)
-                trainer.start_epoch(config.seed, epoch, training_examples)
+            for epoch in range(1, config.epochs + 1):  # each epoch
+                order = self._start_epoch(loop, epoch)  # a new shuffle
                 step = 0
-                while step < self.steps_per_epoch:
-                    asked_at = time.perf_counter()
-                    data = None  # held by the run alone, so that a rest can let go of it
-                    allowed_steps = self._steps_allowed(trainer, epoch, step)  # a paused run rests in here
-                    rested = time.perf_counter() - asked_at  # not training time: the clocks skip it
-                    started, epoch_start = started + rested, epoch_start + rested
-                    if self.stop_requested():
-                        self._finish(RunStatus.STOPPED, Message("Stopped {when}; {kept}.", when=self._when(epoch, step),
-                                                                kept=self._kept_text()))
+                while step < self.steps_per_epoch:  # each batch, a chunk of them per compiled call
+                    allowed = self._steps_allowed(loop, epoch, step)  # a paused run rests in here
+                    if (why := self._classroom_check(loop, epoch, step)) is not None:
+                        self._finish(RunStatus.STOPPED, why)
                         return
-                    if self.pause_control.rested_too_long:
-                        self._finish(RunStatus.STOPPED, Message(
-                            "Stopped {when}: it was left paused for {minutes:g} minutes, the longest a run may stay paused "
-                            "on this server; {kept}.", when=self._when(epoch, step),
-                            minutes=self.pause_control.limit_seconds / 60, kept=self._kept_text()))
-                        return
-                    if self.time_limit_seconds is not None and time.perf_counter() - started > self.time_limit_seconds:
-                        self._finish(RunStatus.STOPPED, Message(
-                            "Stopped {when}: a run may train for at most {minutes:g} minutes on this server, so that "
-                            "everyone gets a turn; {kept}. {advice}", when=self._when(epoch, step),
-                            minutes=self.time_limit_seconds / 60, kept=self._kept_text(), advice=SHORTER_RUN_ADVICE))
-                        return
-                    steps = min(chunk_steps, allowed_steps)
-                    data = self._training_data()
-                    chunk_start = time.perf_counter()
-                    losses, right_answers = trainer.train_chunk(data.train_images, data.train_labels, order, batch_size,
-                                                                tf.constant(step, tf.int32), tf.constant(steps, tf.int32))
-                    losses = losses.numpy()
-                    all_finite = bool(np.isfinite(losses).all())
-                    self.iterations.add(losses, right_answers.numpy() / self._batch_sizes(step, steps),
-                                        each_its_own_point=self.pause_control.paused and allowed_steps <= STEPS_SHOWN_ONE_BY_ONE)
-                    step += steps
-                    total_iterations += steps
-                    if not all_finite:
+                    steps = min(loop.chunk_steps, allowed)  # a GradientTape step each, in one compiled call
+                    if not self._train_steps(loop, order, step, steps, one_by_one=allowed <= STEPS_SHOWN_ONE_BY_ONE):
                         self._finish(RunStatus.DIVERGED, self._divergence_message(epoch))
                         return
-                    chunk_steps = self._next_chunk_size(steps, time.perf_counter() - chunk_start,
-                                                        first_call=total_iterations == steps, most=most_steps)
+                    step += steps
                     self.on_progress(epoch, step, self.steps_per_epoch)
-
-                data = self._training_data()
-                train_loss, train_acc = trainer.measure(data.sample_images, data.sample_labels)
-                val_loss, val_acc = trainer.measure(data.validation_images, data.validation_labels)
-                if not (math.isfinite(train_loss) and math.isfinite(val_loss)):
+                result = self._measure_epoch(loop, epoch)  # then measure
+                if result is None:
                     self._finish(RunStatus.DIVERGED, self._divergence_message(epoch))
                     return
-                result = EpochResult(epoch=epoch, train_loss=train_loss, train_acc=train_acc, val_loss=val_loss,
-                                     val_acc=val_acc, seconds=time.perf_counter() - epoch_start, iterations=total_iterations)
-                self.history.append(result)
-                epoch_weights = get_weights(trainer.model)
-                set_weights(self.model, epoch_weights)  # the run's model: always its last finished epoch
-                self.model_epoch = epoch
-                if val_loss < best_val_loss:
-                    best_val_loss, self.best_epoch, best_weights, epochs_without_improvement = val_loss, epoch, epoch_weights, 0
-                else:
-                    epochs_without_improvement += 1
-                if not self._save_or_fail(lambda epoch_weights=epoch_weights: self.recorder.record_epoch(
-                        self.history, epoch_weights, self.best_epoch, self.iterations.points)):
-                    return
-                self.saved_epochs = len(self.history)
+                if not self._end_of_epoch(loop, result):
+                    return  # the disk refused the epoch: the run has failed, saying so
                 yield result
-
-                patience = config.early_stopping_patience
-                if patience and epochs_without_improvement >= patience and epoch < config.epochs:
-                    if config.restore_best_weights:
-                        set_weights(self.model, best_weights)
-                        self.model_epoch = self.best_epoch
-                    kept = (Message("the weights of epoch {epoch} restored", epoch=self.best_epoch) if config.restore_best_weights
-                            else Message("the last weights kept"))
-                    self._finish(RunStatus.EARLY_STOPPED, Message(
-                        "Stopped early after epoch {epoch}: validation loss has not improved for {patience} epoch(s); best "
-                        "was epoch {best}, {kept}.", epoch=epoch, patience=patience, best=self.best_epoch, kept=kept))
+                if (why := self._stop_early(loop, epoch)) is not None:
+                    self._finish(RunStatus.EARLY_STOPPED, why)
                     return
             self._finish(RunStatus.COMPLETED, Message("Finished all {epochs} epoch(s).", epochs=config.epochs))
         finally:
-            # The consumer closed the generator (or an error escaped): record what was finished.
-            # `self.model` holds the last finished epoch's weights whichever way the run ended.
-            if self.status == RunStatus.RUNNING:
-                self._finish(RunStatus.STOPPED, Message("Stopped after {epochs}.", epochs=epochs_text(len(self.history))))
-            # A finished run keeps its metrics and model, not its copy of the training data (42 MB for
-            # all of MNIST): a background job or a page may hold on to the Training long after.
-            self.split, self._data, self._dataset = None, None, None
+            self._wrap_up()
 
-    def _steps_allowed(self, trainer: CompiledTrainer, epoch: int, step: int) -> int:
+    # -- its steps: each epoch, each chunk of batches, then measure -----------------------------
+
+    def _start_epoch(self, loop: _Loop, epoch: int) -> tf.Tensor:
+        """The epoch's clock starts, and its order of the training examples is drawn (returned); an
+        augmented run's trainer draws the epoch's variations of them too."""
+        loop.epoch_start = time.perf_counter()
+        order = tf.constant(shuffled_order(self.config.seed, epoch, self.training_examples), dtype=tf.int32)
+        loop.trainer.start_epoch(self.config.seed, epoch, self.training_examples)
+        return order
+
+    def _train_steps(self, loop: _Loop, order: tf.Tensor, first_step: int, steps: int, one_by_one: bool) -> bool:
+        """Train on batches first_step .. first_step+steps-1 of the epoch's `order` in one compiled call, a
+        GradientTape step each (trainers.py); log their losses and accuracies, and size the next call.
+        `one_by_one`: few steps were allowed, so a paused run draws each batch as a point of its own.
+        False if a loss was infinite or NaN: the weights blew up."""
+        data = self._training_data()  # a local, gone when this returns: the run alone holds it, so a rest can let go of it
+        chunk_start = time.perf_counter()
+        losses, right_answers = loop.trainer.train_chunk(data.train_images, data.train_labels, order, loop.batch_size,
+                                                         tf.constant(first_step, tf.int32), tf.constant(steps, tf.int32))
+        losses = losses.numpy()
+        all_finite = bool(np.isfinite(losses).all())
+        self.iterations.add(losses, right_answers.numpy() / self._batch_sizes(first_step, steps),
+                            each_its_own_point=self.pause_control.paused and one_by_one)
+        loop.iterations += steps
+        loop.chunk_steps = self._next_chunk_size(steps, time.perf_counter() - chunk_start,
+                                                 first_call=loop.iterations == steps, most=loop.most_steps)
+        return all_finite
+
+    def _measure_epoch(self, loop: _Loop, epoch: int) -> EpochResult | None:
+        """The epoch's result: the model measured with dropout off on the fixed training sample and on the
+        validation set. None if a loss is infinite or NaN."""
+        data = self._training_data()
+        train_loss, train_acc = loop.trainer.measure(data.sample_images, data.sample_labels)
+        val_loss, val_acc = loop.trainer.measure(data.validation_images, data.validation_labels)
+        if not (math.isfinite(train_loss) and math.isfinite(val_loss)):
+            return None
+        return EpochResult(epoch=epoch, train_loss=train_loss, train_acc=train_acc, val_loss=val_loss,
+                           val_acc=val_acc, seconds=time.perf_counter() - loop.epoch_start, iterations=loop.iterations)
+
+    def _end_of_epoch(self, loop: _Loop, result: EpochResult) -> bool:
+        """A measured epoch becomes the run's: in its history, in its model, compared with the best so far
+        (for early stopping), and saved. False if the disk refused it: the run has failed, saying so."""
+        self.history.append(result)
+        epoch_weights = get_weights(loop.trainer.model)
+        set_weights(self.model, epoch_weights)  # the run's model: always its last finished epoch
+        self.model_epoch = result.epoch
+        if result.val_loss < loop.best_val_loss:
+            loop.best_val_loss, self.best_epoch, loop.best_weights = result.val_loss, result.epoch, epoch_weights
+            loop.epochs_without_improvement = 0
+        else:
+            loop.epochs_without_improvement += 1
+        if not self._save_or_fail(lambda: self.recorder.record_epoch(self.history, epoch_weights, self.best_epoch,
+                                                                     self.iterations.points)):
+            return False
+        self.saved_epochs = len(self.history)
+        return True
+
+    # -- the classroom's controls ----------------------------------------------------------------
+
+    def _steps_allowed(self, loop: _Loop, epoch: int, step: int) -> int:
         """How many steps the loop may run before it asks again: the rest of the epoch, unless the run
         is paused. A paused run rests here, showing the weights it has reached, until a button moves it
-        on; 0 when Stop or the pause limit ends the rest instead."""
-        steps_left = self.steps_per_epoch - step
-        while (allowed := self.pause_control.allowance(epoch, steps_left)) is None:
-            self.paused_weights = get_weights(trainer.model)
-            self._let_go_of_data()
-            if not self.pause_control.rest(self.stop_requested):
-                return 0
-        if not self.pause_control.paused:
-            self.paused_weights = None
-        return allowed
+        on; 0 when Stop or the pause limit ends the rest instead. A rest is not training time: the
+        run's clocks skip it."""
+        asked_at = time.perf_counter()
+        try:
+            steps_left = self.steps_per_epoch - step
+            while (allowed := self.pause_control.allowance(epoch, steps_left)) is None:
+                self.paused_weights = get_weights(loop.trainer.model)
+                self._let_go_of_data()
+                if not self.pause_control.rest(self.stop_requested):
+                    return 0
+            if not self.pause_control.paused:
+                self.paused_weights = None
+            return allowed
+        finally:
+            rested = time.perf_counter() - asked_at
+            loop.started, loop.epoch_start = loop.started + rested, loop.epoch_start + rested
+
+    def _classroom_check(self, loop: _Loop, epoch: int, step: int) -> Message | None:
+        """Why the run must stop before its next chunk, or None: Stop was pressed, it was left paused too
+        long, or it has trained as long as a run may. Each ends it as stopped, its finished epochs kept."""
+        if self.stop_requested():
+            return Message("Stopped {when}; {kept}.", when=self._when(epoch, step), kept=self._kept_text())
+        if self.pause_control.rested_too_long:
+            return Message(
+                "Stopped {when}: it was left paused for {minutes:g} minutes, the longest a run may stay paused "
+                "on this server; {kept}.", when=self._when(epoch, step),
+                minutes=self.pause_control.limit_seconds / 60, kept=self._kept_text())
+        if self.time_limit_seconds is not None and time.perf_counter() - loop.started > self.time_limit_seconds:
+            return Message(
+                "Stopped {when}: a run may train for at most {minutes:g} minutes on this server, so that "
+                "everyone gets a turn; {kept}. {advice}", when=self._when(epoch, step),
+                minutes=self.time_limit_seconds / 60, kept=self._kept_text(), advice=SHORTER_RUN_ADVICE)
+        return None
+
+    def _stop_early(self, loop: _Loop, epoch: int) -> Message | None:
+        """After a saved epoch: why early stopping ends the run here, or None. Validation loss has not
+        improved for `early_stopping_patience` epochs (and epochs are left): the best epoch's weights are
+        restored into the run's model, if the settings ask for it."""
+        config = self.config
+        patience = config.early_stopping_patience
+        if not (patience and loop.epochs_without_improvement >= patience and epoch < config.epochs):
+            return None
+        if config.restore_best_weights:
+            set_weights(self.model, loop.best_weights)
+            self.model_epoch = self.best_epoch
+        kept = (Message("the weights of epoch {epoch} restored", epoch=self.best_epoch) if config.restore_best_weights
+                else Message("the last weights kept"))
+        return Message("Stopped early after epoch {epoch}: validation loss has not improved for {patience} epoch(s); best "
+                       "was epoch {best}, {kept}.", epoch=epoch, patience=patience, best=self.best_epoch, kept=kept)
+
+    def _divergence_message(self, epoch: int) -> Message:
+        return Message("Diverged in epoch {epoch}: the loss became infinite or NaN, so the weights blew up; {kept}. {advice}",
+                       epoch=epoch, kept=self._kept_text(), advice=lower_rate_advice(self.config))
+
+    @staticmethod
+    def _when(epoch: int, step: int) -> Message:
+        """When a run stopped: during an epoch, or between two (a run paused after an epoch step stops
+        after that epoch, not "during" the next one, which it never began)."""
+        if step or epoch == 1:
+            return Message("during epoch {epoch}", epoch=epoch)
+        return Message("after epoch {epoch}", epoch=epoch - 1)
+
+    def _kept_text(self) -> Message:
+        finished = len(self.history)
+        return kept_epochs_text(finished) if finished else Message("no epoch had finished yet")
+
+    # -- the data, let go of while the run rests -------------------------------------------------
 
     def _training_data(self) -> TrainingData:
         """The data the loop trains and measures on, made again after a rest let go of it."""
@@ -287,22 +384,7 @@ class Training:
         if self._dataset is not None:
             self.split, self._data = None, None
 
-    def _batch_sizes(self, first_step: int, steps: int) -> np.ndarray:
-        """The sizes of an epoch's batches first_step .. first_step+steps-1: all full but the last."""
-        batch_size = self.config.batch_size
-        return np.minimum(batch_size, self.training_examples - batch_size * np.arange(first_step, first_step + steps))
-
-    @staticmethod
-    def _when(epoch: int, step: int) -> Message:
-        """When a run stopped: during an epoch, or between two (a run paused after an epoch step stops
-        after that epoch, not "during" the next one, which it never began)."""
-        if step or epoch == 1:
-            return Message("during epoch {epoch}", epoch=epoch)
-        return Message("after epoch {epoch}", epoch=epoch - 1)
-
-    def _kept_text(self) -> Message:
-        finished = len(self.history)
-        return kept_epochs_text(finished) if finished else Message("no epoch had finished yet")
+    # -- saving, and ending the run ----------------------------------------------------------------
 
     def _save_or_fail(self, save) -> bool:
         """Run `save` (a recorder call), if the run is recorded. A disk that refuses it (read-only,
@@ -334,6 +416,16 @@ class Training:
             self._write_curves_for_tensorboard()
             self.status, self.message = status, message
 
+    def _wrap_up(self) -> None:
+        """However the loop ended, the consumer closing the generator or an error escaping included: a run
+        still running is recorded as stopped, with what was finished, and the run lets go of its data."""
+        # `self.model` holds the last finished epoch's weights whichever way the run ended.
+        if self.status == RunStatus.RUNNING:
+            self._finish(RunStatus.STOPPED, Message("Stopped after {epochs}.", epochs=epochs_text(len(self.history))))
+        # A finished run keeps its metrics and model, not its copy of the training data (42 MB for
+        # all of MNIST): a background job or a page may hold on to the Training long after.
+        self.split, self._data, self._dataset = None, None, None
+
     def _write_curves_for_tensorboard(self) -> None:
         """The saved run's curves as TensorBoard event files, from what the run holds. An extra: whatever
         goes wrong is logged, and the run, saved already, is unaffected (`python -m mnist_core tensorboard`
@@ -347,9 +439,12 @@ class Training:
             logger.warning("run %s: its TensorBoard event files could not be written (%s)", self.run_id, error,
                            exc_info=True)
 
-    def _divergence_message(self, epoch: int) -> Message:
-        return Message("Diverged in epoch {epoch}: the loss became infinite or NaN, so the weights blew up; {kept}. {advice}",
-                       epoch=epoch, kept=self._kept_text(), advice=lower_rate_advice(self.config))
+    # -- sizes -------------------------------------------------------------------------------------
+
+    def _batch_sizes(self, first_step: int, steps: int) -> np.ndarray:
+        """The sizes of an epoch's batches first_step .. first_step+steps-1: all full but the last."""
+        batch_size = self.config.batch_size
+        return np.minimum(batch_size, self.training_examples - batch_size * np.arange(first_step, first_step + steps))
 
     @staticmethod
     def _next_chunk_size(steps: int, seconds: float, first_call: bool, most: int) -> int:

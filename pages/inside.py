@@ -22,16 +22,17 @@ from mnist_core.inside import (
     gradient_times_input,
     layer_outputs,
     linear_contributions,
+    map_key,
     nearest_digits,
     occlusion_map,
     output_probabilities,
     penultimate_features,
+    random_start_kernel,
     score_gradient,
     tsne,
 )
 from mnist_core.pictures import activation_strip, bordered, digits_as_braille, diverging_colours, enlarged, feature_maps_picture
 from mnist_core.runs import DamagedRunError
-from mnist_core.stores import ComputedOnce
 from ui.charts import digit_bars, show_chart
 from ui.charts import digit_map as digit_map_chart
 from ui.dataset import dataset_or_stop, run_digits
@@ -42,6 +43,7 @@ from ui.inside_link import DRAWN_DIGIT, INSIDE_REQUEST
 from ui.layout import scroll_to_top, wrapping_columns
 from ui.navigation import require_navigation
 from ui.run_picker import model_of, pick_run, run_stamp, trained_runs
+from ui.server_stores import server_store
 from ui.workspace import workspace
 
 DIGIT_SCALE = 6          # the inspected digit and its maps: 168 px, sharp on a projector
@@ -51,23 +53,6 @@ MAP_TILE = 56            # pixels per feature map, whatever its size: 28x28 maps
 OCCLUSION_FILLS = {BACKGROUND: N_("black (erases the ink)"), GREY: N_("grey")}
 PROJECTIONS = {"pca": N_("PCA (at once)"), "tsne": N_("t-SNE (on request)")}
 
-
-# Per run and epoch, kept for the whole server within a budget: a map of 2,000 digits is their features and
-# a PCA (2 MB for a 256-unit MLP, 4 MB at the browser's widest 1,024 units); the 5,000 training digits'
-# features are 2.5 times that. A class looking inside a few runs each stays within the budgets.
-@st.cache_resource(show_spinner=False)
-def map_store() -> ComputedOnce:
-    return ComputedOnce(max_kept=60, max_bytes=100e6)
-
-
-@st.cache_resource(show_spinner=False)
-def neighbour_store() -> ComputedOnce:
-    return ComputedOnce(max_kept=30, max_bytes=100e6)
-
-
-@st.cache_resource(show_spinner=False)
-def tsne_store() -> ComputedOnce:
-    return ComputedOnce(max_kept=40)
 
 
 def apply_request() -> None:
@@ -122,11 +107,6 @@ def checkpoint_model(run, epoch: int):
         models.clear()  # one model at a time per session: the page looks at one epoch at once
         models[key] = model
     return models[key]
-
-
-def map_key(run, epoch) -> tuple:
-    """Which run and weights a map is of: a checkpoint never changes; final weights change as a run trains on."""
-    return (str(run.folder), epoch) if epoch is not None else (str(run.folder), "final", *run_stamp(run))
 
 
 # -- choosing the digit ------------------------------------------------------------------------------
@@ -285,15 +265,6 @@ def show_top_units(run, epoch, model, activations: np.ndarray) -> None:
                      caption=_("unit {unit}: {value:.2f}", unit=int(unit), value=float(activations[unit])))
 
 
-def random_start_kernel(run) -> np.ndarray | None:
-    """The MLP's first-layer kernel at the random start, or None if that checkpoint cannot be read."""
-    try:
-        weights = run.checkpoint_weights(0)
-    except DamagedRunError:
-        return None
-    return next(value for path, value in weights.items() if path.endswith("hidden_1/kernel"))
-
-
 def show_looked_at(model, image, answer: int, digit_key: str) -> None:
     st.subheader(_("What it looked at"))
     class_column, fill_column = wrapping_columns(2, key="inside_looked_at_choices", least_width_rem=14,
@@ -331,7 +302,7 @@ def the_map(run, epoch, load_model):
     """The map of the run's first MAP_DIGITS validation digits at `epoch`, computed once per run and epoch
     (`load_model` is called only then)."""
     validation_images, _labels, _training_images, _training_labels = run_digits(run)
-    return map_store().get(map_key(run, epoch),
+    return server_store("digit maps").get(map_key(run, epoch),
                            lambda: in_turn(lambda: digit_map(load_model(), validation_images[:MAP_DIGITS])))
 
 
@@ -344,7 +315,7 @@ def show_digit_maps(run, epoch, model, features, map_index) -> None:
                "inside.", count=min(MAP_DIGITS, len(validation_labels))))
     labels = validation_labels[:MAP_DIGITS]
     # The digits' hover pictures: the same for every epoch of a run, made once.
-    pictures = map_store().get((str(run.folder), "hover pictures"),
+    pictures = server_store("digit maps").get((str(run.folder), "hover pictures"),
                                lambda: digits_as_braille(validation_images[:MAP_DIGITS] / 255.0))
     projection = st.radio(_("Projection"), list(PROJECTIONS), horizontal=True,
                           format_func=in_page_language(lambda choice: _(PROJECTIONS[choice])), key="inside_projection")
@@ -357,14 +328,14 @@ def show_digit_maps(run, epoch, model, features, map_index) -> None:
                          error=say(error)))
     epochs = list(maps)
     if projection == "tsne":
-        missing = [shown for shown in epochs if tsne_store().peek(map_key(run, shown)) is None]
+        missing = [shown for shown in epochs if server_store("t-SNE maps").peek(map_key(run, shown)) is None]
         if missing:
             st.write(_("t-SNE places neighbours more faithfully than PCA, but takes about ten seconds a map."))
             if not st.button(_("Draw the t-SNE maps"), icon=":material/scatter_plot:"):
                 return
             bar = st.progress(0.0, text=_("t-SNE: arranging the digits..."))
             for position, shown in enumerate(missing):
-                tsne_store().get(map_key(run, shown), lambda features=maps[shown].features, position=position:
+                server_store("t-SNE maps").get(map_key(run, shown), lambda features=maps[shown].features, position=position:
                                  tsne_in_turn(features, bar, position, len(missing)))
             st.rerun()  # the maps, without the button and the sentence that asked for them
     widths = [1, 1.2] if len(epochs) == 2 else [1]  # the second map holds the legend for both
@@ -372,7 +343,7 @@ def show_digit_maps(run, epoch, model, features, map_index) -> None:
         digits = maps[shown]
         placed = None
         if projection == "tsne":
-            coordinates = tsne_store().peek(map_key(run, shown))
+            coordinates = server_store("t-SNE maps").peek(map_key(run, shown))
         else:
             coordinates = digits.projection.coordinates
             if map_index is None and shown == epoch:
@@ -406,7 +377,7 @@ def tsne_in_turn(features, bar, position: int, count: int):
 def show_neighbours(run, epoch, model, features, answer: int) -> None:
     _validation_images, _validation_labels, training_images, training_labels = run_digits(run)
     training_images, training_labels = training_images[:NEIGHBOUR_POOL], training_labels[:NEIGHBOUR_POOL]
-    training_features = neighbour_store().get(map_key(run, epoch),
+    training_features = server_store("neighbour features").get(map_key(run, epoch),
                                               lambda: in_turn(lambda: penultimate_features(model, training_images)))
     nearest = nearest_digits(features, training_features)
     st.subheader(_("Its nearest neighbours"))

@@ -8,22 +8,17 @@ answers from mnist_core.replay, computed once per run and epoch and shared by ev
 replays the same run.
 """
 
-import dataclasses
-import io
 import time
 
 import numpy as np
 import streamlit as st
-from PIL import Image
 
-from mnist_core.exam import ExamResult, mark_answers
+from mnist_core.exam import ExamResult
 from mnist_core.exports import gif_file_name, keras_file_name, keras_model_bytes, weights_gif
 from mnist_core.fair_share import MEGABYTE
-from mnist_core.models import get_weights
-from mnist_core.pictures import enlarged, weight_change, weight_picture
-from mnist_core.replay import TRAINING_SAMPLE, by_heart_pairs, overfits, panel_digits
+from mnist_core.pictures import enlarged
+from mnist_core.replay import EpochFrame, followed_in, replayed_epoch
 from mnist_core.runs import CHECKPOINT_BUDGET_BYTES, DamagedRunError, epochs_text
-from mnist_core.stores import ComputedOnce
 from ui.charts import (
     TRAIN_COLOUR,
     VALIDATION_COLOUR,
@@ -41,6 +36,7 @@ from ui.i18n import N_, _, in_page_language, say
 from ui.layout import wrapping_columns
 from ui.navigation import require_navigation
 from ui.run_picker import pick_run, run_stamp
+from ui.server_stores import server_store
 
 # Seconds on each epoch while playing: from slow enough to talk over each one, to a quick sweep. Not
 # faster: on a two-core machine a frame (three charts, two dozen images) takes up to a second to
@@ -55,64 +51,20 @@ RIGHT_RGB, WRONG_RGB = np.array(rgb(TRAIN_COLOUR)), np.array(rgb(VALIDATION_COLO
 FRAME = 4  # pixels
 
 
-@dataclasses.dataclass(frozen=True)
-class EpochFrame:
-    """Everything the replay shows of one epoch that comes from its weights."""
-
-    validation: ExamResult
-    training: ExamResult | None  # on the training sample, for a run that overfits
-    weights_png: bytes
-    change_png: bytes  # the weights' change since the first checkpoint (the random start)
-
-    @property
-    def nbytes(self) -> int:
-        views = [view for view in (self.validation, self.training) if view is not None]
-        return len(self.weights_png) + len(self.change_png) + sum(view.predictions.nbytes + view.confidences.nbytes
-                                                                  for view in views)
-
-
-# An epoch is the marked answers (80 KB) and two PNGs of the weights: 50 KB for the linear model, 150 KB
-# for the MLP's 32 units. 120 epochs, a class replaying a few runs each, stay under 30 MB for the whole server.
-@st.cache_resource(show_spinner=False)
-def frame_store() -> ComputedOnce:
-    return ComputedOnce(max_kept=120, max_bytes=60e6)
-
-
-@st.cache_resource(show_spinner=False)
-def followed_store() -> ComputedOnce:
-    return ComputedOnce(max_kept=100)
-
-
 def epoch_frame(run, epoch: int) -> EpochFrame:
     """What the model of checkpoint `epoch` answers on the validation set (and, if the run overfits,
     on its training sample), and PNGs of its weights and of their change since the first checkpoint.
     Computed once per run folder and epoch for the whole server (a checkpoint never changes once
     written), in the server's turn for heavy work."""
-    return frame_store().get((str(run.folder), epoch), lambda: in_turn(lambda: computed_frame(run, epoch)))
-
-
-def computed_frame(run, epoch: int) -> EpochFrame:
-    model = run.load_checkpoint(epoch)
-    validation_images, validation_labels, training_images, training_labels = run_digits(run)
-    training_images, training_labels = training_images[:TRAINING_SAMPLE], training_labels[:TRAINING_SAMPLE]
-    weights = get_weights(model)
-    start = run.checkpoint_weights(0)  # the random start: its checkpoint, or rebuilt from the seed (runs.py)
-    training = mark_answers(model, training_images, training_labels) if overfits(run.history) else None
-    return EpochFrame(mark_answers(model, validation_images, validation_labels), training,
-                      png_of(weight_picture(run.config, weights)), png_of(weight_picture(run.config, weight_change(weights, start))))
-
-
-def png_of(picture: np.ndarray) -> bytes:
-    png = io.BytesIO()
-    Image.fromarray(picture).save(png, format="PNG")
-    return png.getvalue()
+    return server_store("replay frames").get((str(run.folder), epoch),
+                                             lambda: in_turn(lambda: replayed_epoch(run, epoch, *run_digits(run))))
 
 
 def followed_digits(run, first_epoch: int, last_epoch: int) -> tuple[np.ndarray, list[tuple[int, int]]]:
     """The panel's twenty validation digits for this run, and for a run that overfits its pairs of a
     training digit learned by heart and a validation digit still wrong: chosen from its first and
     last trained epochs (from the last alone if the first one's weights cannot be read)."""
-    return followed_store().get((str(run.folder), first_epoch, last_epoch),
+    return server_store("replay followed digits").get((str(run.folder), first_epoch, last_epoch),
                                 lambda: chosen_digits(run, first_epoch, last_epoch))
 
 
@@ -123,11 +75,7 @@ def chosen_digits(run, first_epoch: int, last_epoch: int) -> tuple[np.ndarray, l
     except DamagedRunError:
         first = last
     _validation_images, validation_labels, _training_images, training_labels = run_digits(run)
-    training_labels = training_labels[:TRAINING_SAMPLE]
-    panel = panel_digits(validation_labels, first.validation, last.validation)
-    pairs = (by_heart_pairs(training_labels, first.training, last.training, validation_labels, first.validation,
-                            last.validation) if last.training is not None and first.training is not None else [])
-    return panel, pairs
+    return followed_in(first, last, validation_labels, training_labels)
 
 
 def readable_followed_digits(run, epochs: list[int]):
@@ -146,15 +94,17 @@ def readable_followed_digits(run, epochs: list[int]):
 MOST_CURVE_POINTS = 4000
 
 
-@st.cache_resource(max_entries=20, show_spinner=False)
-def saved_iterations(run_folder: str, stamp: tuple, _run) -> tuple[list, object]:
-    """The run's saved iteration curve, read once per run and epochs trained, not on every tick of the
-    player, thinned to MOST_CURVE_POINTS (a 1,000-epoch run saves 6 MB of CSV; a copy of every point
-    took 110 MB); with what is wrong with its file, if it cannot be read."""
-    points, problem = _run.iterations_and_problem()
-    if len(points) > MOST_CURVE_POINTS:
-        points = points[::-(-len(points) // MOST_CURVE_POINTS)] + points[-1:]
-    return points, problem
+def saved_iterations(run) -> tuple[list, object]:
+    """The run's saved iteration curve, read once per run and epochs trained for the whole server, not
+    on every tick of the player, thinned to MOST_CURVE_POINTS (a 1,000-epoch run saves 6 MB of CSV; a
+    copy of every point took 110 MB); with what is wrong with its file, if it cannot be read."""
+    def read():
+        points, problem = run.iterations_and_problem()
+        if len(points) > MOST_CURVE_POINTS:
+            points = points[::-(-len(points) // MOST_CURVE_POINTS)] + points[-1:]
+        return points, problem
+
+    return server_store("iteration curves").get((str(run.folder), *run_stamp(run)), read)
 
 
 def framed_digit(image: np.ndarray, right: bool) -> np.ndarray:
@@ -260,7 +210,7 @@ def curves(run, epoch: int, by_iteration: bool, where_loss, where_accuracy) -> N
     """The learning curves up to `epoch`, on the axes of the whole run."""
     history = run.history[:epoch]
     last_epoch = len(run.history)
-    saved, problem = saved_iterations(str(run.folder), run_stamp(run), run) if by_iteration else ([], None)
+    saved, problem = saved_iterations(run) if by_iteration else ([], None)
     if problem is not None:
         st.caption(say(problem))
     if by_iteration and problem is None:
@@ -340,24 +290,19 @@ def by_heart_panel(run, frame: EpochFrame, pairs: list[tuple[int, int]]) -> None
                            frame.validation, validation_index)
 
 
-# The downloads, made once per run (as it stands) for the whole server and kept: a big CNN's .keras
+# The downloads are made once per run (as it stands) for the whole server and kept: a big CNN's .keras
 # file is 26 MB, and making it again on every click took that much more memory each time.
-@st.cache_resource(show_spinner=False)
-def download_store() -> ComputedOnce:
-    return ComputedOnce(max_kept=20, max_bytes=150e6)
-
-
 def export_download(run, where, kind: str, make, label: str, file_name: str, mime: str, icon: str) -> None:
     """A download of what `make(run)` makes: first a button that makes it, in the server's turn for
     heavy work and with a message if the run's files cannot give it; then the download itself."""
     key = (str(run.folder), kind, *run_stamp(run))
-    made = download_store().peek(key)
+    made = server_store("downloads").peek(key)
     if made is None:
         if where.button(label, icon=icon, key=f"replay_make_{kind}"):
             try:
                 with where:
                     with st.spinner(_("Making the file...")):
-                        made = download_store().get(key, lambda: in_turn(lambda: make(run), where))
+                        made = server_store("downloads").get(key, lambda: in_turn(lambda: make(run), where))
             except (DamagedRunError, ValueError) as error:
                 where.error(_("This file cannot be made: {error}", error=say(error)))
                 return

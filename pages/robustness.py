@@ -12,8 +12,7 @@ import streamlit as st
 from mnist_core.config import is_augmented
 from mnist_core.models import predict_probabilities
 from mnist_core.pictures import diverging_colours, enlarged
-from mnist_core.robustness import CURVE_DIGITS, fgsm, robustness_curves, varied_digit
-from mnist_core.stores import ComputedOnce
+from mnist_core.robustness import CURVE_DIGITS, curve_key, fgsm, robustness_curves, varied_digit
 from ui.charts import robustness_chart, runs_probability_bars, show_chart
 from ui.dataset import dataset_or_stop, run_digits
 from ui.heavy_work import in_turn
@@ -22,7 +21,8 @@ from ui.inside_link import DRAWN_DIGIT
 from ui.layout import wrapping_columns
 from ui.navigation import require_navigation
 from ui.plain import plain
-from ui.run_picker import model_of, run_choice_label, run_stamp, trained_runs
+from ui.run_picker import model_of, run_choice_label, trained_runs
+from ui.server_stores import server_store
 from ui.settings import model_name
 
 DIGIT_SCALE = 5  # 140 px digits
@@ -35,11 +35,6 @@ SLIDERS = {  # key: (label, minimum, maximum, step, neutral value, as shown: no 
     "robust_thickness": (N_("Pen (below 0 thinner, above 0 bolder)"), -1.0, 1.0, 0.25, 0.0, "%.2f"),
     "robust_noise": (N_("Noise"), 0.0, 0.5, 0.05, 0.0, "%.2f"),
 }
-
-
-@st.cache_resource(show_spinner=False)
-def curve_store() -> ComputedOnce:
-    return ComputedOnce(max_kept=200)  # a few hundred bytes a run
 
 
 def default_runs(runs) -> list:
@@ -143,7 +138,7 @@ def show_curves(runs) -> None:
     st.subheader(_("Robustness curves"))
     st.write(_("Each run's accuracy on {count:,} validation digits as the change grows: moved further, turned further, "
                "attacked harder. The same changes for every run, so the curves compare.", count=CURVE_DIGITS))
-    missing = [run for run in runs if curve_store().peek(curve_key(run)) is None]
+    missing = [run for run in runs if server_store("robustness curves").peek(curve_key(run)) is None]
     if missing:
         if not st.button(_("Measure the curves ({count} runs)", count=len(missing)), icon=":material/monitoring:",
                          type="primary"):
@@ -158,14 +153,10 @@ def show_curves(runs) -> None:
             def measure(run=run, images=validation_images, labels=validation_labels, report=report):
                 return in_turn(lambda: robustness_curves(model_of(run), images[:CURVE_DIGITS], labels[:CURVE_DIGITS], report))
 
-            curve_store().get(curve_key(run), measure)
+            server_store("robustness curves").get(curve_key(run), measure)
         st.rerun()
-    curves = [curve_store().peek(curve_key(run)) for run in runs]
+    curves = [server_store("robustness curves").peek(curve_key(run)) for run in runs]
     show_chart(robustness_chart([short_label(run) for run in runs], [curve.points for curve in curves]), key="robust_curves")
-
-
-def curve_key(run) -> tuple:
-    return (str(run.folder), *run_stamp(run))
 
 
 def robustness_page() -> None:

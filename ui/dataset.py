@@ -10,6 +10,7 @@ from mnist_core.data import data_file
 from mnist_core.inside import NEIGHBOUR_POOL
 from mnist_core.replay import TRAINING_SAMPLE
 from ui.i18n import _, say
+from ui.server_stores import server_store
 
 
 @st.cache_resource(show_spinner=False)  # shared_dataset's spinner speaks the reader's language
@@ -70,18 +71,17 @@ def dataset_or_stop():
 TRAINING_DIGITS_KEPT = max(TRAINING_SAMPLE, NEIGHBOUR_POOL)
 
 
-# 8.6 MB a split (6,000 validation and 5,000 training digits); a class's runs mostly share their data settings.
-@st.cache_resource(max_entries=2, show_spinner=False)
-def digits_of_split(validation_fraction, train_subset_size, label_noise, seed, _config):
-    """The run's own validation digits and the first TRAINING_DIGITS_KEPT of its training digits (images,
-    labels each), split as its training split them. Keyed by the settings that decide the split, so
-    the runs of a class that differ only in their model share one."""
-    split = split_for_config(dataset_or_stop(), _config)
-    return (split.validation_images, split.validation_labels, split.train_images[:TRAINING_DIGITS_KEPT].copy(),
-            split.train_labels[:TRAINING_DIGITS_KEPT].copy())
-
-
 def run_digits(run):
-    """(validation images, validation labels, training images, training labels) of `run`'s split."""
+    """(validation images, validation labels, training images, training labels) of `run`'s split: its
+    own validation digits and the first TRAINING_DIGITS_KEPT of its training digits, split as its
+    training split them. Kept for the whole server by the settings that decide the split, so the runs
+    of a class that differ only in their model share one."""
     config = run.config
-    return digits_of_split(config.validation_fraction, config.train_subset_size, config.label_noise, config.seed, config)
+
+    def split():
+        made = split_for_config(dataset_or_stop(), config)
+        return (made.validation_images, made.validation_labels, made.train_images[:TRAINING_DIGITS_KEPT].copy(),
+                made.train_labels[:TRAINING_DIGITS_KEPT].copy())
+
+    key = (config.validation_fraction, config.train_subset_size, config.label_noise, config.seed)
+    return server_store("split digits").get(key, split)

@@ -5,6 +5,7 @@ from collections import OrderedDict
 import streamlit as st
 
 from mnist_core.runs import DamagedRunError, epochs_text
+from mnist_core.stores import SESSION_STORES
 from ui.i18n import _, in_page_language, run_name, say
 from ui.settings import model_name
 from ui.workspace import workspace_runs
@@ -33,12 +34,12 @@ def pick_run(label: str, key: str, newest_first: bool = False):
 
 def run_stamp(run) -> tuple:
     """Which run, and how far it had trained: a model loaded or examined at one stamp is stale at the next."""
-    return run.run_id, len(run.history), run.status
+    return run.stamp
 
 
-# The models one session keeps loaded: as many as a page shows at once (Robustness compares up to four).
+# The models one session keeps loaded: as many as a page shows at once (mnist_core/stores.py's list).
 # Keyed by run, so a run that trains on replaces its model (one 6-epoch run once left 7 in a session).
-MOST_MODELS_KEPT = 4
+MOST_MODELS_KEPT = SESSION_STORES["models"].max_kept
 
 
 def model_of(run):
