@@ -1,7 +1,13 @@
 """Shared fixtures. Engine tests use a small committed sample of real MNIST digits for speed
-(tests/data/mnist_sample.npz: 120 training and 30 test digits of each class, taken from MNIST in order)."""
+(tests/data/mnist_sample.npz: 120 training and 30 test digits of each class, taken from MNIST in order).
+
+Runs that many tests only read are trained once per test session (the templates below, made by
+whichever pytest-xdist worker asks first, in a folder the workers share) and copied into each test's
+own runs folder (tests/helpers.py's copy_workspace): a test that changes its copy changes nothing else.
+The helper functions the test modules share are in tests/helpers.py."""
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -11,6 +17,7 @@ import numpy as np
 import pytest
 
 from tests.app_server import CHROMIUM, CHROMIUM_FLAGS, PROJECT_ROOT, running_app
+from tests.helpers import made_once, open_page, train_on_the_train_page
 
 SAMPLE_FILE = Path(__file__).parent / "data" / "mnist_sample.npz"
 
@@ -101,6 +108,91 @@ def kill_a_training_run(runs_root):
         return run_id
 
     return kill
+
+
+# -- runs trained once per test session, copied by the tests that only read them -----------------------
+
+@pytest.fixture(scope="session")
+def shared_tmp_path(tmp_path_factory):
+    """A folder all of this session's pytest-xdist workers share (each worker's own base folder is in it)."""
+    base = tmp_path_factory.getbasetemp()
+    return (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "made-once"
+
+
+def train_template(shared_tmp_path, name: str, train) -> Path:
+    """The template `name`, trained by `train(runs_root, workspace)` the first time any worker asks for it
+    (the others wait for it): the folder of the workspace holding its runs."""
+    from mnist_core.runs import new_workspace
+
+    with made_once(shared_tmp_path, name) as (runs_root, to_make):
+        if to_make:
+            shutil.rmtree(runs_root, ignore_errors=True)  # what a failed attempt left
+            with pytest.MonkeyPatch.context() as patch:
+                patch.setenv("MNIST_LAB_RUNS_DIR", str(runs_root))
+                train(runs_root, new_workspace(runs_root))
+        (folder,) = [path for path in runs_root.iterdir() if path.is_dir() and not path.name.startswith(".")]
+        return folder
+
+
+@pytest.fixture(scope="session")
+def sample_run_template(shared_tmp_path, sample_dataset) -> Path:
+    """One linear run trained two epochs on the sample digits (batch 50): its run folder."""
+    from mnist_core import TrainConfig, train_and_record
+
+    def train(runs_root, workspace):
+        list(train_and_record(TrainConfig(epochs=2, batch_size=50), sample_dataset, runs_root=runs_root, workspace=workspace))
+
+    workspace = train_template(shared_tmp_path, "sample-linear", train)
+    (run,) = [path for path in workspace.iterdir() if path.is_dir() and not path.name.startswith(".")]
+    return run
+
+
+@pytest.fixture(scope="session")
+def train_page_template(shared_tmp_path):
+    """A function of the model and the epochs: the workspace folder holding one run trained on the Train
+    page (Streamlit's AppTest) as a student trains it: that model chosen, that many epochs on 300
+    training examples, the page's other settings as they come, named "tiny-<model>"."""
+
+    def template(model: str = "linear", epochs: int = 2) -> Path:
+        def train(runs_root, workspace):
+            from mnist_core.jobs import job_board
+
+            app = open_page("pages/train.py", workspace=workspace)
+            app.selectbox(key="widget_model").set_value(model).run()
+            train_on_the_train_page(app, epochs=epochs, training_examples=300, name=f"tiny-{model}")
+            assert not app.exception and not app.error, [error.value for error in app.error]
+            assert job_board.current(workspace).jobs[-1].join(60)  # its last files written
+
+        return train_template(shared_tmp_path, f"train-page-{model}-{epochs}", train)
+
+    return template
+
+
+@pytest.fixture(scope="session")
+def two_runs_template(shared_tmp_path) -> Path:
+    """Two real runs on MNIST (300 training examples, 2 epochs) that differ in their optimizer, as the
+    Compare page would find them: their workspace folder."""
+    from mnist_core import TrainConfig, load_mnist, train_and_record
+
+    def train(runs_root, workspace):
+        for optimizer in ("sgd", "adam"):
+            config = TrainConfig(optimizer=optimizer, epochs=2, train_subset_size=300, batch_size=50)
+            list(train_and_record(config, load_mnist(), runs_root=runs_root, workspace=workspace))
+
+    return train_template(shared_tmp_path, "two-runs", train)
+
+
+@pytest.fixture(scope="session")
+def cnn_template(shared_tmp_path) -> Path:
+    """One CNN (the model's preset) trained one epoch on all of MNIST's training digits, named "cnn": good at
+    drawn digits. Its workspace folder."""
+    from mnist_core import TrainConfig, load_mnist, train_and_record
+
+    def train(runs_root, workspace):
+        config = TrainConfig.for_model("cnn", epochs=1)
+        list(train_and_record(config, load_mnist(), runs_root=runs_root, name="cnn", workspace=workspace))
+
+    return train_template(shared_tmp_path, "cnn", train)
 
 
 # -- browser tests: a real `streamlit run` and Debian's Chromium driven by Playwright ---------------

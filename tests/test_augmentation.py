@@ -14,6 +14,7 @@ from mnist_core.models import build_model, evaluate
 from mnist_core.quiet_tensorflow import tf
 from mnist_core.trainers import AUGMENTED_CHUNK_DIGITS, CompiledTrainer, borrowed_trainer, graph_key
 from mnist_core.training import metrics_sample
+from tests.helpers import centre_of_ink, open_page, shown, train_on_the_train_page
 
 EVERYTHING = [2.0, 15.0, 0.15, 0.5]  # shift, rotation, scale, thickness
 
@@ -26,12 +27,6 @@ def augment(images, amounts, seed):
 def digits(sample_dataset, count=64) -> np.ndarray:
     (images, _labels), _test = sample_dataset
     return images[:count].astype(np.float32) / 255.0
-
-
-def centre_of_ink(images: np.ndarray) -> np.ndarray:
-    rows, columns = np.indices(images.shape[1:])
-    ink = images.sum(axis=(1, 2))
-    return np.stack([(images * rows).sum(axis=(1, 2)) / ink, (images * columns).sum(axis=(1, 2)) / ink], axis=1)
 
 
 def test_augmentation_keeps_the_shape_and_range_and_nothing_asked_is_nothing_done(sample_dataset):
@@ -157,8 +152,6 @@ def test_a_run_saved_before_augmentation_existed_loads_without_it():
 
 @pytest.mark.pages
 def test_the_sidebar_sets_augmentation_and_the_train_page_says_what_it_does(runs_root):
-    from test_pages import open_page, shown, train_on_the_train_page
-
     app = open_page("pages/train.py")
     app.slider(key="widget_augment_shift").set_value(2.0).run()
     app.slider(key="widget_augment_rotation").set_value(15.0).run()

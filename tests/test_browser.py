@@ -9,26 +9,17 @@ from playwright.sync_api import expect
 
 from mnist_core.runs import list_runs, new_workspace
 from tests.app_server import clear_canvas, open_app, open_train_page, running_app, workspace_of
+from tests.helpers import choose, copy_workspace, reading, stroke
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="module")
-def trained_workspace(app_runs_root):
-    """A workspace holding one trained CNN (good at drawn digits), as a student's would after training:
-    one the app's server could have handed out (the tests share its runs folder, so its secret)."""
-    from mnist_core import TrainConfig, load_mnist, train_and_record
-
-    workspace = new_workspace(app_runs_root)
-    config = TrainConfig.for_model("cnn", epochs=1)
-    list(train_and_record(config, load_mnist(), runs_root=app_runs_root, name="browser-cnn", workspace=workspace))
-    return workspace
-
-
-def choose(page, label, option):
-    """Pick `option` in the Streamlit selectbox labelled `label`."""
-    page.get_by_role("combobox", name=label, exact=True).click()
-    page.get_by_role("option", name=option).click()
+def trained_workspace(app_runs_root, cnn_template):
+    """A workspace holding one trained CNN (good at drawn digits: one epoch on all of MNIST, trained once
+    per test session and copied), as a student's would after training: one the app's server could have
+    handed out (the tests share its runs folder, so its secret)."""
+    return copy_workspace(cnn_template, app_runs_root, names={"cnn": "browser-cnn"})
 
 
 def add_epochs(page, count: int) -> None:
@@ -101,20 +92,6 @@ def test_settings_follow_the_student_from_page_to_page(app_url, page):
     expect(page.get_by_role("combobox", name="Model", exact=True)).to_have_value("MLP (hidden layers)")
     epochs = page.locator("[data-testid=stSlider]").filter(has_text="Epochs")
     expect(epochs).to_contain_text("10")  # the MLP preset's epochs, not the slider's minimum
-
-
-def stroke(page, points):
-    """Draw one pen stroke through `points` (canvas pixels) with the mouse."""
-    box = page.locator("canvas").first.bounding_box()
-    page.mouse.move(box["x"] + points[0][0], box["y"] + points[0][1])
-    page.mouse.down()
-    for x, y in points[1:]:
-        page.mouse.move(box["x"] + x, box["y"] + y, steps=2)
-    page.mouse.up()
-
-
-def reading(page):
-    return page.get_by_test_id("stMetric").filter(has_text="The model reads")
 
 
 def test_a_digit_drawn_with_the_mouse_is_read_and_a_cleared_canvas_shows_no_prediction(app_url, trained_workspace, page):

@@ -7,7 +7,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.app_server import open_workspace_page
-from tests.test_browser import reading, stroke
+from tests.helpers import copy_workspace, reading, stroke
 
 pytestmark = pytest.mark.browser
 
@@ -19,16 +19,11 @@ BRAILLE = re.compile("[\u2801-\u28ff]")  # a dot at least: the blank pattern U+2
 
 
 @pytest.fixture(scope="module")
-def inside_workspace(app_runs_root):
-    """A workspace holding one CNN trained for one epoch: it keeps its random start (epoch 0) and epoch 1.
-    Its own workspace (the runs of tests/test_browser.py's are left as they are), minted with the app's secret."""
-    from mnist_core import TrainConfig, load_mnist, train_and_record
-    from mnist_core.runs import new_workspace
-
-    workspace = new_workspace(app_runs_root)
-    config = TrainConfig.for_model("cnn", epochs=1)
-    list(train_and_record(config, load_mnist(), runs_root=app_runs_root, name="inside-cnn", workspace=workspace))
-    return workspace
+def inside_workspace(app_runs_root, cnn_template):
+    """A workspace holding one CNN trained for one epoch on all of MNIST (once per test session, copied): it
+    keeps its random start (epoch 0) and epoch 1. Its own workspace (the runs of tests/test_browser.py's are
+    left as they are), minted with the app's secret."""
+    return copy_workspace(cnn_template, app_runs_root, names={"cnn": "inside-cnn"})
 
 
 def expect_inside_page(page) -> None:

@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 
 from benchmarks.drawn_digits import corner, pen_path
 from tests.app_server import clear_canvas, open_workspace_page
-from tests.test_browser import choose, reading, stroke
+from tests.helpers import choose, copy_workspace, reading, stroke
 
 LINEAR, PLAIN_CNN, AUGMENTED_CNN = "lab-linear", "lab-cnn", "lab-cnn-augmented"
 # The settings' suggested amounts: 2 px is as far as MNIST's own centring errors, 15 degrees covers most
@@ -22,16 +22,16 @@ pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="module")
-def robustness_workspace(app_runs_root):
+def robustness_workspace(app_runs_root, cnn_template):
     """A workspace holding a linear run, a CNN and the same CNN trained with augmentation. Its own workspace
-    (the other browser tests' runs are left as they are), minted with the app's secret."""
+    (the other browser tests' runs are left as they are), minted with the app's secret. The plain CNN is
+    the session's (conftest.py's cnn_template: the CNN's preset, CNN_EPOCHS on all of MNIST), copied."""
     from mnist_core import TrainConfig, load_mnist, train_and_record
-    from mnist_core.runs import new_workspace
 
-    workspace = new_workspace(app_runs_root)
+    assert CNN_EPOCHS == 1  # the template's
+    workspace = copy_workspace(cnn_template, app_runs_root, names={"cnn": PLAIN_CNN})
     dataset = load_mnist()
     for name, config in ((LINEAR, TrainConfig.for_model("linear", epochs=2)),
-                         (PLAIN_CNN, TrainConfig.for_model("cnn", epochs=CNN_EPOCHS)),
                          (AUGMENTED_CNN, TrainConfig.for_model("cnn", epochs=CNN_EPOCHS, **AUGMENTATION))):
         list(train_and_record(config, dataset, runs_root=app_runs_root, workspace=workspace, name=name))
     return workspace

@@ -27,8 +27,8 @@ from mnist_core.runs import (
     tidy_runs_folder,
     workspace_folder,
 )
-from tests.conftest import PROJECT_ROOT
-from tests.test_jobs import wait_until
+from tests.app_server import PROJECT_ROOT
+from tests.helpers import wait_until
 
 QUICK = TrainConfig(epochs=2, batch_size=50)
 

@@ -1,5 +1,6 @@
 """A run taken out of the app: the weights' GIF, the .keras download and the TensorBoard event files,
-each made from tiny real runs (the committed sample of MNIST, two epochs)."""
+each made from tiny real runs (the committed sample of MNIST, two epochs). A test that only reads a
+linear run works on a copy of one trained once per test session (conftest.py's sample_run_template)."""
 
 import io
 import logging
@@ -17,7 +18,8 @@ from mnist_core.models import get_weights, predict_probabilities
 from mnist_core.pictures import weight_picture
 from mnist_core.quiet_tensorflow import keras, tf
 from mnist_core.results import RunStatus
-from mnist_core.runs import SavedRun, load_run, start_run
+from mnist_core.runs import SHARED_WORKSPACE, SavedRun, load_run, start_run
+from tests.helpers import copy_keeping_links
 
 
 def trained_run(model_name: str, dataset, runs_root: Path) -> SavedRun:
@@ -25,6 +27,15 @@ def trained_run(model_name: str, dataset, runs_root: Path) -> SavedRun:
     list(training)
     assert training.status == RunStatus.COMPLETED
     return load_run(training.run_id, runs_root)
+
+
+@pytest.fixture
+def linear_run(runs_root, sample_run_template) -> SavedRun:
+    """trained_run("linear", the sample digits, runs_root), as trained once per test session: a copy."""
+    copy_keeping_links(sample_run_template, runs_root / SHARED_WORKSPACE / sample_run_template.name)
+    run = load_run(sample_run_template.name, runs_root)
+    assert run.config == TrainConfig.for_model("linear", epochs=2, batch_size=50) and run.status == RunStatus.COMPLETED
+    return run
 
 
 def gif_frames(gif: bytes) -> tuple[list[np.ndarray], list[int]]:
@@ -52,9 +63,9 @@ def test_the_gif_has_a_frame_per_checkpoint_and_shows_the_weights_moving(sample_
     assert not np.array_equal(pictures[0], pictures[1]) and not np.array_equal(pictures[1], pictures[2])
 
 
-def test_a_damaged_checkpoint_loses_its_own_frame_not_the_whole_gif(sample_dataset, runs_root):
+def test_a_damaged_checkpoint_loses_its_own_frame_not_the_whole_gif(linear_run):
     """One bad checkpoint made the download fail with nothing but a line in the server's log."""
-    run = trained_run("linear", sample_dataset, runs_root)
+    run = linear_run
     checkpoint = run.folder / "checkpoints" / "epoch-0001.npz"
     checkpoint.unlink()
     checkpoint.write_bytes(b"not a zip")
@@ -62,18 +73,18 @@ def test_a_damaged_checkpoint_loses_its_own_frame_not_the_whole_gif(sample_datas
     assert len(frames) == 2  # the random start and epoch 2
 
 
-def test_the_gif_keeps_the_weights_colours(sample_dataset, runs_root):
+def test_the_gif_keeps_the_weights_colours(linear_run):
     """One palette made of pictures.py's own colour ramps: a decoded frame is the picture the app
     draws, give or take a shade, not a posterised copy."""
-    run = trained_run("linear", sample_dataset, runs_root)
+    run = linear_run
     frames, _ = gif_frames(weights_gif(run))
     drawn = weight_picture(run.config, get_weights(run.load_checkpoint(2)))
     difference = np.abs(frames[-1][:drawn.shape[0]].astype(int) - drawn.astype(int))
     assert difference.max() <= 1
 
 
-def test_a_run_saved_before_checkpoints_has_no_gif(sample_dataset, runs_root):
-    run = trained_run("linear", sample_dataset, runs_root)
+def test_a_run_saved_before_checkpoints_has_no_gif(linear_run, runs_root):
+    run = linear_run
     shutil.rmtree(run.folder / "checkpoints")
     with pytest.raises(ValueError, match="nothing to animate"):
         weights_gif(load_run(run.run_id, runs_root))
@@ -144,8 +155,8 @@ def test_a_finished_run_writes_tensorboard_events_with_its_curves(sample_dataset
     assert train["batch_accuracy"] == as_saved(((point.iteration, point.accuracy) for point in points), rel=1e-5)
 
 
-def test_writing_the_events_again_replaces_them_and_never_follows_a_link(sample_dataset, runs_root, tmp_path):
-    run = trained_run("linear", sample_dataset, runs_root)
+def test_writing_the_events_again_replaces_them_and_never_follows_a_link(linear_run, tmp_path):
+    run = linear_run
     folder = run.folder / TENSORBOARD_FOLDER
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()

@@ -1,7 +1,8 @@
 """Property-based fuzzing of run folders with Hypothesis: whatever a run's files hold, reading them
 never raises anything but a named DamagedRunError, and no page shows a traceback.
 
-Each example starts from one real trained run and mutates one of its files: bytes flipped, cut off
+Each example starts from one real trained run (trained once per test session: conftest.py's
+sample_run_template) and mutates one of its files: bytes flipped, cut off
 or added; a JSON value swapped for any JSON (huge numbers, infinities, deep nesting, wrong types);
 a metrics cell rewritten; a file made a folder, a link or removed; a lock file of any kind under a
 run that says it is running.
@@ -16,8 +17,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mnist_core import TrainConfig, train_and_record
 from mnist_core.runs import DamagedRunError, list_runs, load_run, lock_path
+from tests.helpers import open_page
 
 WORKSPACE = "fuzz"
 RUN_FILES = ("run.json", "config.json", "metrics.csv", "weights.npz")
@@ -115,13 +116,11 @@ def mutations(draw):
     return bytes_mutation("metrics.csv", rewrite_cell)
 
 
-@pytest.fixture(scope="module")
-def pristine_run(sample_dataset, tmp_path_factory):
-    """One real trained run, kept aside; each example works on a fresh copy of it."""
-    root = tmp_path_factory.mktemp("pristine")
-    training = train_and_record(TrainConfig(epochs=2, batch_size=50), sample_dataset, runs_root=root, workspace=WORKSPACE)
-    list(training)
-    return training.recorder.folder
+@pytest.fixture(scope="session")
+def pristine_run(sample_run_template):
+    """One real trained run (two epochs of the linear model on the sample digits), kept aside; each
+    example works on a fresh copy of it."""
+    return sample_run_template
 
 
 def fresh_copy(pristine: Path, runs_root: Path) -> Path:
@@ -159,8 +158,6 @@ PAGES = ["pages/overview.py", "pages/train.py", "pages/compare.py", "pages/exam.
 @settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(mutation=mutations())
 def test_every_page_renders_whatever_a_run_folder_holds(pristine_run, runs_root, mutation):
-    from tests.test_pages import open_page
-
     folder = fresh_copy(pristine_run, runs_root)
     mutation(folder)
     for page in PAGES:

@@ -1,5 +1,6 @@
 """Inside a model: the maths of mnist_core.inside with the real engine (real Keras models, real MNIST
-digits), and the Inside page with Streamlit's AppTest on real, tiny training runs."""
+digits), and the Inside page with Streamlit's AppTest on real, tiny training runs (each trained on the
+Train page once per test session, conftest.py's train_page_template, and copied into the test's workspace)."""
 
 import threading
 import time
@@ -24,6 +25,7 @@ from mnist_core.inside import (
 from mnist_core.models import build_model
 from mnist_core.pictures import digits_as_braille
 from mnist_core.stores import ComputedOnce
+from tests.helpers import button, copy_workspace, open_page
 
 
 def digit_of(sample_dataset, index: int = 0) -> np.ndarray:
@@ -227,23 +229,19 @@ def map_charts(app) -> list[dict]:
     return [chart for chart in charts if any(trace.get("name") == "read wrong" for trace in chart["data"])]
 
 
-def open_inside_on_a_trained(model_name: str, epochs: int = 2, before_opening=lambda: None):
-    from test_pages import open_page, train_on_the_train_page
-
-    app = open_page("pages/train.py")
-    app.selectbox(key="widget_model").set_value(model_name).run()
-    train_on_the_train_page(app, epochs=epochs, training_examples=300, name=f"tiny-{model_name}")
-    assert not app.error, [error.value for error in app.error]
+def open_inside_on_a_copy(template, runs_root, before_opening=lambda: None):
+    """The Inside page opened on a copy of `template`'s run (trained on the Train page: train_page_template)."""
+    workspace = copy_workspace(template, runs_root)
     before_opening()
-    app.switch_page("pages/inside.py").run()
+    app = open_page("pages/inside.py", workspace=workspace)
     assert not app.exception and not app.error, [error.value for error in app.error]
     return app
 
 
 @pytest.mark.pages
 @pytest.mark.parametrize("model_name", ["linear", "mlp", "cnn"])
-def test_the_inside_page_follows_a_test_digit_through_each_model(runs_root, model_name):
-    app = open_inside_on_a_trained(model_name)
+def test_the_inside_page_follows_a_test_digit_through_each_model(runs_root, train_page_template, model_name):
+    app = open_inside_on_a_copy(train_page_template(model_name, epochs=2), runs_root)
     assert app.select_slider(key=next(key for key in app.session_state if str(key).startswith("inside_epoch_"))).value == 2
     assert "Looking at test digit 0 (labelled 7)." in texts(app)
     assert [metric.label for metric in app.metric] == ["The model reads"]
@@ -284,10 +282,8 @@ def test_the_inside_page_follows_a_test_digit_through_each_model(runs_root, mode
 
 
 @pytest.mark.pages
-def test_a_digit_from_the_map_the_draw_page_or_an_exam_mistake_opens_inside(runs_root):
-    from test_pages import button
-
-    app = open_inside_on_a_trained("linear", epochs=1)
+def test_a_digit_from_the_map_the_draw_page_or_an_exam_mistake_opens_inside(runs_root, train_page_template):
+    app = open_inside_on_a_copy(train_page_template("linear", epochs=1), runs_root)
     # A click on the map chooses a validation digit (the chart's callback sets this choice).
     app.session_state["inside_digit"] = ("validation", 5, app.selectbox(key="inside_run").value.run_id)
     app.run()
@@ -315,10 +311,8 @@ def test_a_digit_from_the_map_the_draw_page_or_an_exam_mistake_opens_inside(runs
 
 
 @pytest.mark.pages
-def test_the_t_sne_maps_are_drawn_on_request_with_progress(runs_root):
-    from test_pages import button
-
-    app = open_inside_on_a_trained("mlp", epochs=1)
+def test_the_t_sne_maps_are_drawn_on_request_with_progress(runs_root, train_page_template):
+    app = open_inside_on_a_copy(train_page_template("mlp", epochs=1), runs_root)
     pca_map = map_charts(app)[-1]
     app.radio(key="inside_projection").set_value("tsne").run()
     assert not map_charts(app)  # not drawn until asked for: it takes seconds
@@ -332,28 +326,28 @@ def test_the_t_sne_maps_are_drawn_on_request_with_progress(runs_root):
 
 
 @pytest.mark.pages
-def test_a_run_saved_before_checkpoints_is_looked_inside_at_its_final_weights(runs_root):
+def test_a_run_saved_before_checkpoints_is_looked_inside_at_its_final_weights(runs_root, train_page_template):
     import shutil
 
     def remove_the_checkpoints():
         (checkpoints,) = runs_root.glob("*/*/checkpoints")
         shutil.rmtree(checkpoints)
 
-    app = open_inside_on_a_trained("linear", epochs=1, before_opening=remove_the_checkpoints)
+    app = open_inside_on_a_copy(train_page_template("linear", epochs=1), runs_root, before_opening=remove_the_checkpoints)
     assert any("kept only its final weights" in caption.value for caption in app.caption)
     (only,) = map_charts(app)
     assert only["layout"]["title"]["text"] == "Its final weights"
 
 
 @pytest.mark.pages
-def test_a_damaged_checkpoint_is_named_and_the_other_epochs_still_open(runs_root):
+def test_a_damaged_checkpoint_is_named_and_the_other_epochs_still_open(runs_root, train_page_template):
     def damage_epochs_0_and_1():
         (folder,) = runs_root.glob("*/*/checkpoints")
         for epoch in (0, 1):
             (folder / f"epoch-000{epoch}.npz").unlink()
             (folder / f"epoch-000{epoch}.npz").write_bytes(b"not a zip")  # a new file: a hard link's target stays intact
 
-    app = open_inside_on_a_trained("linear", epochs=2, before_opening=damage_epochs_0_and_1)
+    app = open_inside_on_a_copy(train_page_template("linear", epochs=2), runs_root, before_opening=damage_epochs_0_and_1)
     slider = app.select_slider(key=next(key for key in app.session_state if str(key).startswith("inside_epoch_")))
     slider.set_value(1).run()
     assert not app.exception
@@ -367,15 +361,11 @@ def test_a_damaged_checkpoint_is_named_and_the_other_epochs_still_open(runs_root
 
 
 @pytest.mark.pages
-def test_weights_gone_to_nan_are_named_on_every_page_that_reads_them(runs_root):
+def test_weights_gone_to_nan_are_named_on_every_page_that_reads_them(runs_root, train_page_template):
     """NaN weights showed as "NaN%" and "+nan" without a word, and Inside's map then failed with the
     generic error (LinAlgError in PCA). The weights reader refuses numbers that are not finite, so each
     page names the file instead."""
-    from test_pages import open_page, train_on_the_train_page
-
-    app = open_page("pages/train.py")
-    train_on_the_train_page(app, epochs=1, training_examples=300)
-    workspace = app.session_state["workspace"]
+    workspace = copy_workspace(train_page_template("linear", epochs=1), runs_root)
     for weights_file in runs_root.glob("*/*/**/*.npz"):
         arrays = dict(np.load(weights_file))
         weights_file.unlink()  # a file of its own: the hard links to it are left alone

@@ -1,19 +1,13 @@
 """Background training jobs and the queue of training slots."""
 
-import time
+import threading
 
 import pytest
 
 from mnist_core import RunStatus, TrainConfig
 from mnist_core.jobs import TrainingJob, TrainingSlots
 from mnist_core.runs import list_runs, load_run
-
-
-def wait_until(condition, seconds=60):
-    deadline = time.monotonic() + seconds
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.05)
+from tests.helpers import wait_until
 
 
 def test_a_job_trains_in_the_background_and_saves_its_run(sample_dataset, runs_root):
@@ -26,15 +20,32 @@ def test_a_job_trains_in_the_background_and_saves_its_run(sample_dataset, runs_r
     assert job.model is not None
 
 
+class SlotHeldUntilLetGo(TrainingSlots):
+    """One training slot, which a job that ends gives up only once the test lets go: the queue behind the
+    first job stays as it is until the test has looked at it, however fast this machine trains (the first
+    job once ended before the third had queued, and the test waited a minute for a position never reached)."""
+
+    def __init__(self):
+        super().__init__(1)
+        self.let_go = threading.Event()
+
+    def release(self) -> None:
+        self.let_go.wait(120)
+        super().release()
+
+
 def test_jobs_beyond_the_slots_wait_in_order_and_none_is_lost(sample_dataset, runs_root):
-    slots = TrainingSlots(1)
+    slots = SlotHeldUntilLetGo()
     config = TrainConfig(epochs=3, batch_size=10)
-    first = TrainingJob(config, sample_dataset, slots=slots).start()
-    wait_until(lambda: first.snapshot().status == "running")
-    second = TrainingJob(config, sample_dataset, slots=slots).start()
-    third = TrainingJob(config, sample_dataset, slots=slots).start()
-    wait_until(lambda: third.snapshot().queue_position == 2)
-    assert second.snapshot().status == RunStatus.WAITING and second.snapshot().queue_position == 1
+    try:
+        first = TrainingJob(config, sample_dataset, slots=slots).start()
+        wait_until(lambda: first.snapshot().status == "running")
+        second = TrainingJob(config, sample_dataset, slots=slots).start()
+        third = TrainingJob(config, sample_dataset, slots=slots).start()
+        wait_until(lambda: third.snapshot().queue_position == 2)
+        assert second.snapshot().status == RunStatus.WAITING and second.snapshot().queue_position == 1
+    finally:
+        slots.let_go.set()
     for job in (first, second, third):
         assert job.join(120)
         assert job.snapshot().status == "completed" and len(job.snapshot().history) == 3

@@ -3,85 +3,26 @@
 import json
 import math
 import re
-import time
-from pathlib import Path
 
 import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from mnist_core.runs import run_folders
+from tests.helpers import (
+    TEST_WORKSPACE,
+    button,
+    chart_points,
+    copy_workspace,
+    has_button,
+    open_page,
+    rerun_until,
+    shown,
+    start_run_on_the_train_page,
+    train_on_the_train_page,
+)
 
 pytestmark = pytest.mark.pages
-
-DASHBOARD = str(Path(__file__).resolve().parent.parent / "dashboard.py")
-
-
-TEST_WORKSPACE = "page-tests"
-
-
-def open_page(page: str | None = None, workspace: str | None = None, address: str | None = None) -> AppTest:
-    """Open the app at its landing page, then go to `page`, as a visitor clicking the navigation would.
-
-    With `workspace`, the session opens in that workspace, as a refresh or a new tab does: the browser's
-    cookie brings it back (AppTest sends no cookies, so the session is given what the cookie would give).
-    With `address`, the visitor's address names a workspace (?workspace=...), as a private link does.
-    """
-    app = AppTest.from_file(DASHBOARD, default_timeout=120)
-    if workspace:
-        app.session_state["workspace"] = workspace
-    if address:
-        app.query_params["workspace"] = address
-    app.run()
-    if page:
-        app.switch_page(page).run()
-    return app
-
-
-def chart_points(app: AppTest) -> dict[str, int]:
-    """Points per series over every Plotly chart on the page."""
-    return {trace["name"]: len(trace["x"]) for chart in app.get("plotly_chart")
-            for trace in json.loads(chart.proto.spec)["data"]}
-
-
-def rerun_until(app: AppTest, condition, seconds=120) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition(app):
-        assert time.monotonic() < deadline, "timed out waiting for the page"
-        time.sleep(0.5)
-        app.run()
-
-
-def button(app: AppTest, label: str):
-    """The button whose label is `label` (or starts with it): found by what the student reads, not by position."""
-    matches = [button for button in app.button if button.label == label] or \
-              [button for button in app.button if button.label.startswith(label)]
-    assert matches, f"no button {label!r} among {[button.label for button in app.button]}"
-    return matches[0]
-
-
-def shown(element) -> str:
-    """The text a reader sees in a message: the backslash escapes and zero-width spaces of ui.plain taken out."""
-    return re.sub(r"\\(.)", r"\1", element.value).replace("\u200b", "")
-
-
-def has_button(app: AppTest, label: str) -> bool:
-    return any(button.label == label for button in app.button)
-
-
-def start_run_on_the_train_page(app: AppTest, epochs: int = 2, training_examples: int = 300, name: str = "") -> None:
-    """Set the training subset, the epochs and the run name, then press Train (the run starts in the background)."""
-    app.select_slider(key="widget_train_subset_size").set_value(training_examples)
-    app.slider(key="widget_epochs").set_value(epochs)
-    app.text_input(key="run_name").input(name)
-    button(app, "Train").click().run()
-
-
-def train_on_the_train_page(app: AppTest, epochs: int = 2, training_examples: int = 300, name: str = "") -> None:
-    """Start a run on the Train page and wait until it has ended (successfully or with an error shown)."""
-    start_run_on_the_train_page(app, epochs, training_examples, name)
-    rerun_until(app, lambda page: page.success or page.error)
-
 
 def test_the_overview_page_renders_the_split_of_real_mnist():
     app = open_page()
@@ -128,18 +69,15 @@ def test_a_learning_rate_between_the_stops_stays_in_its_own_session():
     assert "0.005" not in student.select_slider(key="widget_learning_rate").options
 
 
-def train_two_runs(runs_root):
-    """Two real runs on disk that differ in their optimizer, as the Compare page would find them."""
-    from mnist_core import TrainConfig, load_mnist, train_and_record
-
-    for optimizer in ("sgd", "adam"):
-        config = TrainConfig(optimizer=optimizer, epochs=2, train_subset_size=300, batch_size=50)
-        list(train_and_record(config, load_mnist(), runs_root=runs_root, workspace=TEST_WORKSPACE))
+@pytest.fixture
+def two_runs(runs_root, two_runs_template) -> str:
+    """Two real runs on disk that differ in their optimizer, as the Compare page would find them (trained
+    once per session, copied here, into a workspace of the test's own): that workspace."""
+    return copy_workspace(two_runs_template, runs_root)
 
 
-def test_the_compare_page_overlays_two_runs_and_highlights_what_differs(runs_root):
-    train_two_runs(runs_root)
-    app = open_page("pages/compare.py", workspace=TEST_WORKSPACE)
+def test_the_compare_page_overlays_two_runs_and_highlights_what_differs(runs_root, two_runs):
+    app = open_page("pages/compare.py", workspace=two_runs)
     assert not app.exception
     assert len(app.multiselect(key="compare_runs").value) == 2
     chart = json.loads(app.get("plotly_chart")[0].proto.spec)
@@ -219,9 +157,8 @@ def test_the_exam_and_draw_pages_without_any_run_point_the_way(runs_root):
     assert any(button.label.startswith("Quick-train a CNN") for button in app.button)
 
 
-def test_the_exam_page_marks_the_test_set_with_a_confusion_matrix(runs_root):
-    train_two_runs(runs_root)
-    app = open_page("pages/exam.py", workspace=TEST_WORKSPACE)
+def test_the_exam_page_marks_the_test_set_with_a_confusion_matrix(runs_root, two_runs):
+    app = open_page("pages/exam.py", workspace=two_runs)
     assert not app.exception
     button(app, "Sit the final exam").click().run()
     assert not app.exception
@@ -259,9 +196,8 @@ def test_the_exam_page_marks_the_test_set_with_a_confusion_matrix(runs_root):
     assert any(re.match(r"[\d,]+ mistakes? on a true 9 read as 4", shown(caption)) for caption in app.caption)
 
 
-def test_the_draw_page_with_a_run_waits_for_a_digit(runs_root):
-    train_two_runs(runs_root)
-    app = open_page("pages/draw.py", workspace=TEST_WORKSPACE)
+def test_the_draw_page_with_a_run_waits_for_a_digit(runs_root, two_runs):
+    app = open_page("pages/draw.py", workspace=two_runs)
     assert not app.exception
     assert "Draw a digit" in shown(app.info[0])
     assert not app.metric  # no prediction for a blank canvas
@@ -389,15 +325,14 @@ def test_a_run_killed_with_its_server_is_shown_as_interrupted_and_its_model_load
     assert any(metric.label == "Test accuracy" for metric in exam.metric)
 
 
-def test_a_damaged_run_folder_is_named_and_the_good_runs_still_listed(runs_root):
-    train_two_runs(runs_root)
+def test_a_damaged_run_folder_is_named_and_the_good_runs_still_listed(runs_root, two_runs):
     damaged = sorted(run_folders(runs_root))[0]
     (damaged / "metrics.csv").write_text("epoch,train_loss\n1,0.5,0.3\n")  # truncated by hand
     for page in ("pages/train.py", "pages/compare.py"):
-        app = open_page(page, workspace=TEST_WORKSPACE)
+        app = open_page(page, workspace=two_runs)
         assert not app.exception
         assert any(damaged.name in shown(warning) and "metrics.csv is damaged" in shown(warning) for warning in app.warning)
-    assert len(history_table(open_page("pages/train.py", workspace=TEST_WORKSPACE))) == 1
+    assert len(history_table(open_page("pages/train.py", workspace=two_runs))) == 1
 
 
 def choose_the_mlp_with(app: AppTest, optimizer: str, learning_rate: float, batch_size: int) -> None:

@@ -14,7 +14,7 @@ from mnist_core.models import get_weights
 from mnist_core.pausing import PauseControl
 from mnist_core.results import IterationLog
 from mnist_core.runs import load_run
-from tests.test_jobs import wait_until
+from tests.helpers import wait_until
 
 SMALL_BATCHES = TrainConfig(epochs=2, batch_size=4)  # 1,080 digits: 270 steps an epoch, two to a point of the curve
 

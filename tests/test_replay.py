@@ -1,7 +1,9 @@
 """The time machine: a run replayed epoch by epoch, every view following one scrubber.
 
 The engine part (pictures of weights, the digits followed, the answers at one epoch) with the real
-engine; the page with Streamlit's AppTest on a real, tiny training run."""
+engine; the page with Streamlit's AppTest on a real, tiny training run: trained on the Train page here
+where what the Train page does after training is checked, else a copy of one trained there once per
+test session (conftest.py's train_page_template)."""
 
 import json
 
@@ -15,7 +17,7 @@ from mnist_core.models import build_model, get_weights
 from mnist_core.pictures import NEGATIVE_RGB, POSITIVE_RGB, first_layer_tiles, weight_picture
 from mnist_core.replay import by_heart_pairs, overfits, panel_digits
 from mnist_core.runs import load_run
-from test_pages import button, open_page, rerun_until, train_on_the_train_page
+from tests.helpers import TEST_WORKSPACE, button, copy_workspace, open_page, rerun_until, train_on_the_train_page
 from ui.charts import TRAIN_COLOUR, VALIDATION_COLOUR, rgb
 
 
@@ -111,6 +113,7 @@ def scrubber(app):
     return app.select_slider(key="replay_epoch")
 
 
+@pytest.mark.pages
 def test_the_scrubber_moves_every_view_of_a_replayed_run(runs_root):
     app = open_page("pages/train.py")
     train_on_the_train_page(app, epochs=3, training_examples=300, name="to-replay")
@@ -148,10 +151,16 @@ def test_the_scrubber_moves_every_view_of_a_replayed_run(runs_root):
     assert button(app, "Back").disabled and not button(app, "Next").disabled
 
 
-def test_play_moves_through_the_epochs_and_stops_at_the_last(runs_root):
-    app = open_page("pages/train.py")
-    train_on_the_train_page(app, epochs=2, training_examples=300)
-    app.switch_page("pages/replay.py").run()
+def replay_a_copy(runs_root, template, damage=lambda: None):
+    """The Replay page opened on a copy of `template`'s run (one trained on the Train page), after `damage`."""
+    workspace = copy_workspace(template, runs_root)
+    damage()
+    return open_page("pages/replay.py", workspace=workspace)
+
+
+@pytest.mark.pages
+def test_play_moves_through_the_epochs_and_stops_at_the_last(runs_root, train_page_template):
+    app = replay_a_copy(runs_root, train_page_template(epochs=2))
     app.segmented_control(key="replay_speed").set_value(1.0).run()
     button(app, "Play").click().run()
     # While it plays, the player moves the epoch: a bar shows it, no slider a student could drag against it.
@@ -165,14 +174,15 @@ def test_play_moves_through_the_epochs_and_stops_at_the_last(runs_root):
     assert scrubber(app).value == app.session_state["replay_position"] < 2 and not button(app, "Next").disabled
 
 
-def test_a_run_saved_before_checkpoints_replays_its_curves_and_says_why_no_more(runs_root):
+@pytest.mark.pages
+def test_a_run_saved_before_checkpoints_replays_its_curves_and_says_why_no_more(runs_root, train_page_template):
     import shutil
 
-    app = open_page("pages/train.py")
-    train_on_the_train_page(app, epochs=2, training_examples=300)
-    (run_folder,) = [folder for folder in runs_root.glob("*/*") if (folder / "checkpoints").is_dir()]
-    shutil.rmtree(run_folder / "checkpoints")
-    app.switch_page("pages/replay.py").run()
+    def remove_the_checkpoints():
+        (run_folder,) = [folder for folder in runs_root.glob("*/*") if (folder / "checkpoints").is_dir()]
+        shutil.rmtree(run_folder / "checkpoints")
+
+    app = replay_a_copy(runs_root, train_page_template(epochs=2), remove_the_checkpoints)
     assert not app.exception and not app.error
     assert any("saved before every epoch's weights were kept" in info.value for info in app.info)
     assert scrubber(app).options == ["epoch 1", "epoch 2"] and not app.get("image")
@@ -180,13 +190,14 @@ def test_a_run_saved_before_checkpoints_replays_its_curves_and_says_why_no_more(
     assert not [button for button in app.get("download_button") if "GIF" in button.proto.label]
 
 
-def test_a_damaged_checkpoint_is_named_and_the_other_epochs_still_replay(runs_root):
-    app = open_page("pages/train.py")
-    train_on_the_train_page(app, epochs=2, training_examples=300)
-    (checkpoint,) = runs_root.glob("*/*/checkpoints/epoch-0001.npz")
-    checkpoint.unlink()
-    checkpoint.write_bytes(b"not a zip")  # a new file: the hard link to weights.npz is left intact
-    app.switch_page("pages/replay.py").run()
+@pytest.mark.pages
+def test_a_damaged_checkpoint_is_named_and_the_other_epochs_still_replay(runs_root, train_page_template):
+    def damage_epoch_1():
+        (checkpoint,) = runs_root.glob("*/*/checkpoints/epoch-0001.npz")
+        checkpoint.unlink()
+        checkpoint.write_bytes(b"not a zip")  # a new file: the hard link to weights.npz is left intact
+
+    app = replay_a_copy(runs_root, train_page_template(epochs=2), damage_epoch_1)
     scrubber(app).set_value(1).run()
     assert not app.exception
     assert any("The weights of this epoch cannot be read" in error.value and "epoch-0001.npz" in error.value
@@ -195,15 +206,16 @@ def test_a_damaged_checkpoint_is_named_and_the_other_epochs_still_replay(runs_ro
     assert not app.error and len(app.get("image")) == 21
 
 
-def test_an_unreadable_last_checkpoint_blanks_only_its_own_epoch(runs_root):
+@pytest.mark.pages
+def test_an_unreadable_last_checkpoint_blanks_only_its_own_epoch(runs_root, train_page_template):
     """The digits followed through the run were chosen from the last checkpoint: when it could not be
     read, every epoch lost its weights and digits, the random start's included."""
-    app = open_page("pages/train.py")
-    train_on_the_train_page(app, epochs=2, training_examples=300)
-    (checkpoint,) = runs_root.glob("*/*/checkpoints/epoch-0002.npz")
-    checkpoint.unlink()
-    checkpoint.write_bytes(b"not a zip")
-    app.switch_page("pages/replay.py").run()
+    def damage_epoch_2():
+        (checkpoint,) = runs_root.glob("*/*/checkpoints/epoch-0002.npz")
+        checkpoint.unlink()
+        checkpoint.write_bytes(b"not a zip")
+
+    app = replay_a_copy(runs_root, train_page_template(epochs=2), damage_epoch_2)
     for epoch in (0, 1):
         scrubber(app).set_value(epoch).run()
         assert not app.exception and not app.error and len(app.get("image")) == 21, epoch
@@ -212,15 +224,15 @@ def test_an_unreadable_last_checkpoint_blanks_only_its_own_epoch(runs_root):
 
 
 @pytest.mark.pages
-def test_a_gif_that_cannot_be_made_is_a_message_on_the_page(runs_root):
+def test_a_gif_that_cannot_be_made_is_a_message_on_the_page(runs_root, train_page_template):
     """With every checkpoint damaged the GIF download failed silently: no file, no message, only the
     server's log (MediaFileStorageError)."""
-    app = open_page("pages/train.py")
-    train_on_the_train_page(app, epochs=2, training_examples=300)
-    for checkpoint in runs_root.glob("*/*/checkpoints/epoch-*.npz"):
-        checkpoint.unlink()
-        checkpoint.write_bytes(b"not a zip")
-    app.switch_page("pages/replay.py").run()
+    def damage_every_checkpoint():
+        for checkpoint in runs_root.glob("*/*/checkpoints/epoch-*.npz"):
+            checkpoint.unlink()
+            checkpoint.write_bytes(b"not a zip")
+
+    app = replay_a_copy(runs_root, train_page_template(epochs=2), damage_every_checkpoint)
     button(app, "Make the weights' animation (GIF)").click().run()
     assert not app.exception
     assert any("This file cannot be made" in error.value and "none of its kept weights can be read" in error.value
@@ -228,12 +240,10 @@ def test_a_gif_that_cannot_be_made_is_a_message_on_the_page(runs_root):
 
 
 @pytest.mark.pages
-def test_a_download_is_made_once_and_offered_to_the_next_session_as_it_is(runs_root):
+def test_a_download_is_made_once_and_offered_to_the_next_session_as_it_is(runs_root, train_page_template):
     """The .keras file was made again on every click (+26 MB of server memory each)."""
-    app = open_page("pages/train.py")
-    train_on_the_train_page(app, epochs=1, training_examples=300)
+    app = replay_a_copy(runs_root, train_page_template(epochs=1))
     workspace = app.session_state["workspace"]
-    app.switch_page("pages/replay.py").run()
     button(app, "Make the trained model's file (.keras)").click().run()
     assert not app.exception and not app.error
     made = [element for element in app.get("download_button") if "keras" in element.proto.label]
@@ -244,15 +254,16 @@ def test_a_download_is_made_once_and_offered_to_the_next_session_as_it_is(runs_r
         [made[0].proto.label]
 
 
-def test_a_checkpoint_written_before_its_epoch_s_row_is_not_offered(runs_root):
+@pytest.mark.pages
+def test_a_checkpoint_written_before_its_epoch_s_row_is_not_offered(runs_root, train_page_template):
     """A run still training writes an epoch's checkpoint a moment before its row of metrics; Next onto
     that epoch raised IndexError inside the player (1 read in 326 of a live run). Made deterministic:
     a checkpoint one epoch past the history, as a live run has it for that moment."""
-    app = open_page("pages/train.py")
-    train_on_the_train_page(app, epochs=2, training_examples=300)
-    (last,) = runs_root.glob("*/*/checkpoints/epoch-0002.npz")
-    (last.parent / "epoch-0003.npz").write_bytes(last.read_bytes())
-    app.switch_page("pages/replay.py").run()
+    def add_epoch_3_s_checkpoint():
+        (last,) = runs_root.glob("*/*/checkpoints/epoch-0002.npz")
+        (last.parent / "epoch-0003.npz").write_bytes(last.read_bytes())
+
+    app = replay_a_copy(runs_root, train_page_template(epochs=2), add_epoch_3_s_checkpoint)
     assert not app.exception
     assert scrubber(app).options == ["epoch 0: the random start", "epoch 1", "epoch 2"]
     scrubber(app).set_value(2).run()
@@ -275,10 +286,10 @@ def test_a_fault_inside_a_fragment_is_the_app_s_message_not_streamlit_s():
     assert any("Something went wrong on this page. Your runs are safe" in error.value for error in app.error)
 
 
+@pytest.mark.pages
 def test_an_overfitting_run_shows_digits_learned_by_heart_beside_digits_still_wrong(runs_root):
     from mnist_core import load_mnist
     from mnist_core.config import OVERFITTING_PRESET
-    from test_pages import TEST_WORKSPACE
 
     config = TrainConfig.from_dict({**TrainConfig().to_dict(), **OVERFITTING_PRESET, "epochs": 12})
     training = train_and_record(config, load_mnist(), runs_root=runs_root, workspace=TEST_WORKSPACE, name="overfits")

@@ -8,7 +8,7 @@ from mnist_core import TrainConfig, train
 from mnist_core.models import build_model
 from mnist_core.quiet_tensorflow import tf
 from mnist_core.robustness import CURVE_SIZES, changed_digits, fgsm, robustness_curves, varied_digit
-from test_augmentation import centre_of_ink
+from tests.helpers import TEST_WORKSPACE, button, centre_of_ink, open_page
 
 
 def mean_loss(model, images, labels) -> float:
@@ -78,7 +78,6 @@ def test_the_robustness_page_changes_a_digit_attacks_it_and_draws_the_curves(run
     import json
 
     from mnist_core import load_mnist, train_and_record
-    from test_pages import TEST_WORKSPACE, button, open_page
 
     dataset = load_mnist()
     for config, name in ((TrainConfig(epochs=1, train_subset_size=1000), "plain-linear"),

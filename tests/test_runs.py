@@ -1,4 +1,8 @@
-"""Runs on disk: saved as they go, loaded back identically, damage reported rather than crashing."""
+"""Runs on disk: saved as they go, loaded back identically, damage reported rather than crashing.
+
+What training saves is tested on runs that train; what the store reads (damage, hand edits, the CSV
+export, the caches) on runs written by the store's own recorder with weights made by NumPy
+(tests/helpers.py's run_written_with_numpy): the same files, in milliseconds."""
 
 import codecs
 import csv
@@ -20,6 +24,7 @@ from mnist_core.runs import (
     runs_metrics_csv,
     runs_metrics_csv_file,
 )
+from tests.helpers import run_written_with_numpy
 
 
 def train_and_save(sample_dataset, runs_root, **overrides):
@@ -124,9 +129,8 @@ def make_the_lock_a_folder(folder):
     (lambda folder: replace_with_a_link(folder / "run.json", folder / "config.json"), "a link, not a file"),
     (make_the_lock_a_folder, "lock file"),
 ])
-def test_a_damaged_run_is_named_and_skipped(sample_dataset, runs_root, damage, words):
-    _, good = train_and_save(sample_dataset, runs_root)
-    _, bad = train_and_save(sample_dataset, runs_root)
+def test_a_damaged_run_is_named_and_skipped(runs_root, damage, words):
+    good, bad = (run_written_with_numpy(runs_root, seed=seed).run_id for seed in (0, 1))
     damage(runs_root / SHARED_WORKSPACE / bad)
     runs, damaged = list_runs(runs_root)
     assert [run.run_id for run in runs] == [good]
@@ -138,17 +142,17 @@ def test_a_damaged_run_is_named_and_skipped(sample_dataset, runs_root, damage, w
 
 
 
-def test_a_linked_run_folder_is_never_followed(sample_dataset, runs_root, tmp_path):
-    _, run_id = train_and_save(sample_dataset, runs_root)
+def test_a_linked_run_folder_is_never_followed(runs_root, tmp_path):
+    run_id = run_written_with_numpy(runs_root).run_id
     (runs_root / SHARED_WORKSPACE / "elsewhere").symlink_to(runs_root / SHARED_WORKSPACE / run_id)
     assert [run.run_id for run in list_runs(runs_root)[0]] == [run_id]
     with pytest.raises(DamagedRunError):
         load_run("elsewhere", runs_root)
 
 
-def test_weights_that_would_unpack_to_far_more_than_the_model_are_refused_unread(sample_dataset, runs_root):
+def test_weights_that_would_unpack_to_far_more_than_the_model_are_refused_unread(runs_root):
     """A zip bomb: a few kilobytes on disk that unpack to 400 MB. Refused from the zip's directory."""
-    _, run_id = train_and_save(sample_dataset, runs_root)
+    run_id = run_written_with_numpy(runs_root).run_id
     saved = load_run(run_id, runs_root)
     with np.load(saved.folder / "weights.npz") as archive:
         names = list(archive.files)
@@ -165,9 +169,9 @@ def test_weights_that_would_unpack_to_far_more_than_the_model_are_refused_unread
     (lambda array: array.astype(np.float64), "float64|unpacks to"),  # twice the bytes: the size check sees it first
     (lambda array: np.full_like(array, np.nan), "not finite"),
 ])
-def test_weights_of_the_wrong_shape_type_or_value_are_refused(sample_dataset, runs_root, change, words):
+def test_weights_of_the_wrong_shape_type_or_value_are_refused(runs_root, change, words):
     """The reader checked byte sizes only: a transposed kernel, float16 or float64 arrays passed it."""
-    _, run_id = train_and_save(sample_dataset, runs_root)
+    run_id = run_written_with_numpy(runs_root).run_id
     saved = load_run(run_id, runs_root)
     with np.load(saved.folder / "weights.npz") as archive:
         weights = {name: archive[name] for name in archive.files}
@@ -182,8 +186,8 @@ def test_an_identifier_with_a_trailing_newline_is_refused(runs_root):
     with pytest.raises(ValueError, match="not a valid"):
         run_folder("shared\n", runs_root)
 
-def test_unreadable_weights_are_reported_when_the_model_is_loaded(sample_dataset, runs_root):
-    _, run_id = train_and_save(sample_dataset, runs_root)
+def test_unreadable_weights_are_reported_when_the_model_is_loaded(runs_root):
+    run_id = run_written_with_numpy(runs_root).run_id
     (runs_root / SHARED_WORKSPACE / run_id / "weights.npz").write_bytes(b"garbage")
     with pytest.raises(DamagedRunError, match="weights.npz cannot be read"):
         load_run(run_id, runs_root).load_model()
@@ -195,9 +199,9 @@ def test_run_identifiers_cannot_escape_the_runs_folder(run_id, runs_root):
         run_folder(run_id, runs_root)
 
 
-def test_several_runs_export_to_one_csv(sample_dataset, runs_root):
-    train_and_save(sample_dataset, runs_root)
-    train_and_save(sample_dataset, runs_root, optimizer="sgd")
+def test_several_runs_export_to_one_csv(runs_root):
+    run_written_with_numpy(runs_root, TrainConfig.for_model("linear", epochs=2, batch_size=50))
+    run_written_with_numpy(runs_root, TrainConfig.for_model("linear", epochs=2, batch_size=50, optimizer="sgd"))
     runs, _ = list_runs(runs_root)
     rows = list(csv.DictReader(io.StringIO(runs_metrics_csv(runs))))
     assert len(rows) == 4
@@ -209,9 +213,9 @@ def test_several_runs_export_to_one_csv(sample_dataset, runs_root):
     assert float(rows[0]["learning_rate"]) == first.config.learning_rate and rows[0]["train_subset_size"] == ""
 
 
-def test_the_csv_download_opens_in_a_spreadsheet_with_chinese_names_intact(sample_dataset, runs_root):
+def test_the_csv_download_opens_in_a_spreadsheet_with_chinese_names_intact(runs_root):
     """Excel on a Chinese Windows reads a CSV without a byte order mark as GBK: mojibake."""
-    list(train_and_record(TrainConfig(epochs=1, batch_size=100), sample_dataset, runs_root=runs_root, name="学习率 0.1"))
+    run_written_with_numpy(runs_root, TrainConfig(epochs=1, batch_size=100), name="学习率 0.1")
     runs, _ = list_runs(runs_root)
     download = runs_metrics_csv_file(runs)
     assert download.startswith(codecs.BOM_UTF8)
@@ -219,10 +223,10 @@ def test_the_csv_download_opens_in_a_spreadsheet_with_chinese_names_intact(sampl
     assert rows[0]["name"] == "学习率 0.1" and "run_id" in rows[0]
 
 
-def test_a_run_name_that_looks_like_a_formula_stays_text_in_the_csv(sample_dataset, runs_root):
+def test_a_run_name_that_looks_like_a_formula_stays_text_in_the_csv(runs_root):
     """A spreadsheet opening the export must not run a student's run name as a formula."""
     name = '=HYPERLINK("http://example.com","click")'
-    list(train_and_record(TrainConfig(epochs=1, batch_size=100), sample_dataset, runs_root=runs_root, name=name))
+    run_written_with_numpy(runs_root, TrainConfig(epochs=1, batch_size=100), name=name)
     runs, _ = list_runs(runs_root)
     rows = list(csv.DictReader(io.StringIO(runs_metrics_csv(runs))))
     assert rows[0]["name"] == "'" + name
@@ -286,8 +290,8 @@ def test_a_run_name_with_a_path_in_it_is_only_a_label(sample_dataset, runs_root)
     (lambda info: info.pop("status"), "run.json is damaged"),
     (lambda info: info.update(created="yesterday"), "run.json is damaged"),
 ])
-def test_a_hand_edited_run_json_is_read_safely_or_named(sample_dataset, runs_root, edit, words):
-    _, run_id = train_and_save(sample_dataset, runs_root)
+def test_a_hand_edited_run_json_is_read_safely_or_named(runs_root, edit, words):
+    run_id = run_written_with_numpy(runs_root).run_id
     path = runs_root / SHARED_WORKSPACE / run_id / "run.json"
     info = json.loads(path.read_text())
     edit(info)
@@ -300,8 +304,8 @@ def test_a_hand_edited_run_json_is_read_safely_or_named(sample_dataset, runs_roo
         assert runs == [] and run_id in str(damaged[0]) and words in str(damaged[0])
 
 
-def test_weights_holding_pickled_objects_are_refused(sample_dataset, runs_root):
-    _, run_id = train_and_save(sample_dataset, runs_root)
+def test_weights_holding_pickled_objects_are_refused(runs_root):
+    run_id = run_written_with_numpy(runs_root).run_id
     np.savez(runs_root / SHARED_WORKSPACE / run_id / "weights.npz", **{"dense/kernel": np.array([object()], dtype=object)})
     with pytest.raises(DamagedRunError, match="weights.npz cannot be read"):
         load_run(run_id, runs_root).load_model()
@@ -431,11 +435,12 @@ def test_a_stopped_run_keeps_the_iterations_of_its_unfinished_epoch(sample_datas
     assert saved.iterations()[-1].iteration == training.iterations.points[-1].iteration > training.steps_per_epoch
 
 
-def test_an_oversized_iteration_curve_is_refused_by_name_not_cut_short(sample_dataset, runs_root):
+def test_an_oversized_iteration_curve_is_refused_by_name_not_cut_short(runs_root):
     """A 57 MB iterations.csv was silently cut at 8 MB: its first part passed for the whole curve."""
     from mnist_core.runs import MAX_ITERATIONS_BYTES
 
-    training, run_id = train_and_save(sample_dataset, runs_root)
+    training = run_written_with_numpy(runs_root)
+    run_id = training.run_id
     path = load_run(run_id, runs_root).folder / "iterations.csv"
     rows = "".join(f"{iteration},0.5,0.5\n" for iteration in range(1, MAX_ITERATIONS_BYTES // 10))
     path.write_text("iteration,loss,accuracy\n" + rows)
@@ -445,11 +450,11 @@ def test_an_oversized_iteration_curve_is_refused_by_name_not_cut_short(sample_da
     assert load_run(run_id, runs_root).history == training.history
 
 
-def test_a_folder_with_more_checkpoints_than_the_app_keeps_offers_only_as_many(sample_dataset, runs_root):
+def test_a_folder_with_more_checkpoints_than_the_app_keeps_offers_only_as_many(runs_root):
     """10,000 hand-made checkpoint files made one GIF read every one of them (5 minutes, 3.9 GB)."""
     from mnist_core.runs import MAX_CHECKPOINTS, checkpoint_name
 
-    _training, run_id = train_and_save(sample_dataset, runs_root)
+    run_id = run_written_with_numpy(runs_root).run_id
     folder = load_run(run_id, runs_root).folder / "checkpoints"
     first = (folder / checkpoint_name(0)).read_bytes()
     for epoch in range(1, 3 * MAX_CHECKPOINTS):
@@ -459,12 +464,13 @@ def test_a_folder_with_more_checkpoints_than_the_app_keeps_offers_only_as_many(s
     assert offered == sorted(set(offered))
 
 
-def test_a_damaged_or_missing_iteration_curve_leaves_the_run_readable(sample_dataset, runs_root):
-    training, run_id = train_and_save(sample_dataset, runs_root)
+def test_a_damaged_or_missing_iteration_curve_leaves_the_run_readable(runs_root):
+    training = run_written_with_numpy(runs_root)
+    run_id = training.run_id
     path = load_run(run_id, runs_root).folder / "iterations.csv"
     complete = path.read_text()
     path.write_text(complete + "123")  # a crash in the middle of an append: the broken line is skipped
-    assert len(load_run(run_id, runs_root).iterations()) == len(training.iterations.points)
+    assert len(load_run(run_id, runs_root).iterations()) == len(training.iterations)
     for damage in ("iteration,loss,accuracy\n5,nan,0.5\n", "iteration,loss,accuracy\n5,1,0.5\n4,1,0.5\n", "weights\n1,2,3\n"):
         path.write_text(damage)
         saved = load_run(run_id, runs_root)
@@ -473,9 +479,9 @@ def test_a_damaged_or_missing_iteration_curve_leaves_the_run_readable(sample_dat
     assert load_run(run_id, runs_root).iterations() == []
 
 
-def test_a_finished_run_is_read_once_and_again_only_when_its_files_change(sample_dataset, runs_root):
+def test_a_finished_run_is_read_once_and_again_only_when_its_files_change(runs_root):
     """A workspace of 5,000 runs took 1.2-1.6 s to list on every rerun of every page."""
-    _training, _run_id = train_and_save(sample_dataset, runs_root)
+    run_written_with_numpy(runs_root)
     (first,), _damaged = list_runs(runs_root)
     (again,), _damaged = list_runs(runs_root)
     assert again is first  # not read again
