@@ -39,10 +39,6 @@ class HeavyWorkTurns:
         self._tidy_lock = threading.Lock()
         self._tidy_timer: threading.Timer | None = None
 
-    def waiting_count(self) -> int:
-        with self._condition:
-            return len(self._waiting)
-
     @contextlib.contextmanager
     def turn(self, waiting: Callable[[int], None] | None = None) -> Iterator[None]:
         """Hold a turn for the `with` block. `waiting(place)` is called once (place 1: next), only if

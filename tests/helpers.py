@@ -238,3 +238,14 @@ def run_written_with_numpy(runs_root: Path, config=None, workspace: str | None =
                     weights_of_epoch=config.epochs)
     return SimpleNamespace(run_id=recorder.run_id, folder=recorder.folder, config=config, history=history,
                            iterations=iterations)
+
+
+def folder_bytes(folder):
+    """The bytes of the files under `folder`, each file once however many names it has (by device and
+    inode): the tests' own count, apart from the engine's runs.run_folder_bytes that they check."""
+    files = {}
+    for path in folder.rglob("*"):
+        if path.is_file() and not path.is_symlink():
+            status = path.stat()
+            files[(status.st_dev, status.st_ino)] = status.st_size
+    return sum(files.values())

@@ -28,7 +28,7 @@ from mnist_core.runs import (
     workspace_folder,
 )
 from tests.app_server import PROJECT_ROOT
-from tests.helpers import wait_until
+from tests.helpers import folder_bytes, wait_until
 
 QUICK = TrainConfig(epochs=2, batch_size=50)
 
@@ -222,16 +222,6 @@ def test_a_model_too_big_for_a_shared_server_is_refused_before_it_queues(sample_
 
 # -- disk quotas and the queue's length: a script opening tab after tab is bounded -------------------
 
-def run_bytes(folder):
-    """The bytes of a run folder's files, each once however many names it has (by device and inode)."""
-    files = {}
-    for path in folder.rglob("*"):
-        if path.is_file() and not path.is_symlink():
-            status = path.stat()
-            files[(status.st_dev, status.st_ino)] = status.st_size
-    return sum(files.values())
-
-
 def test_a_workspace_at_its_disk_quota_is_refused_before_a_run_starts(sample_dataset, runs_root, monkeypatch):
     """A new tab is a new workspace and nothing bounded a workspace's disk: a script could add 20 GB an hour."""
     earlier = train_and_record(QUICK, sample_dataset, workspace="alice")  # as the teacher's command line would
@@ -252,7 +242,7 @@ def test_a_workspace_at_its_disk_quota_is_refused_before_a_run_starts(sample_dat
 def test_a_server_at_its_disk_quota_refuses_every_workspace_s_new_run(sample_dataset, runs_root, monkeypatch):
     for workspace in ("alice", "bob"):
         list(train_and_record(QUICK, sample_dataset, workspace=workspace))
-    used = sum(run_bytes(folder) for folder in run_folders(runs_root))
+    used = sum(folder_bytes(folder) for folder in run_folders(runs_root))
     monkeypatch.setenv("MNIST_LAB_SERVER_DISK_MB", str(used / 2**20))
     for workspace in ("alice", "carol"):
         with pytest.raises(ValueError, match="The runs on this shared server take .* MB of disk space, the most it may keep"):
@@ -271,7 +261,7 @@ def test_a_run_that_crosses_the_quota_trains_on_keeping_only_its_last_weights(sa
     list(earlier)
     earlier_folder = earlier.recorder.folder
     earlier_files = {path: path.read_bytes() for path in earlier_folder.rglob("*") if path.is_file()}
-    monkeypatch.setenv("MNIST_LAB_WORKSPACE_DISK_MB", str(1.6 * run_bytes(earlier_folder) / 2**20))
+    monkeypatch.setenv("MNIST_LAB_WORKSPACE_DISK_MB", str(1.6 * folder_bytes(earlier_folder) / 2**20))
     monkeypatch.setattr(runs_module.RunRecorder, "QUOTA_CHECK_SECONDS", 0)  # measured at every epoch end, however quick
     job = TrainingJob(TrainConfig(epochs=8, batch_size=50), sample_dataset, slots=TrainingSlots(1), workspace="alice").start()
     assert job.join(120)
@@ -297,8 +287,8 @@ def test_the_disk_use_counts_each_file_once_and_follows_every_change(sample_data
     first, second, other = trained("alice"), trained("alice"), trained("bob")
     naive = sum(path.stat().st_size for path in first.rglob("*") if path.is_file())
     usage = DiskUsage()
-    assert usage.workspace_bytes("alice", runs_root) == run_bytes(first) + run_bytes(second) < naive + run_bytes(second)
-    assert usage.server_bytes(runs_root) == run_bytes(first) + run_bytes(second) + run_bytes(other)
+    assert usage.workspace_bytes("alice", runs_root) == folder_bytes(first) + folder_bytes(second) < naive + folder_bytes(second)
+    assert usage.server_bytes(runs_root) == folder_bytes(first) + folder_bytes(second) + folder_bytes(other)
     assert usage.workspace_bytes("carol", runs_root) == 0  # no folder yet
 
     for path in [*runs_root.rglob("*"), runs_root]:  # an hour later: every run has settled
@@ -308,14 +298,14 @@ def test_the_disk_use_counts_each_file_once_and_follows_every_change(sample_data
     monkeypatch.setattr(runs_module, "run_folder_bytes", lambda folder: walked.append(folder) or real_walk(folder))
     usage.server_bytes(runs_root)
     assert len(walked) == 3
-    assert usage.server_bytes(runs_root) == run_bytes(first) + run_bytes(second) + run_bytes(other) and len(walked) == 3
+    assert usage.server_bytes(runs_root) == folder_bytes(first) + folder_bytes(second) + folder_bytes(other) and len(walked) == 3
 
     shutil.rmtree(first)  # deleted by the teacher
-    assert usage.workspace_bytes("alice", runs_root) == run_bytes(second) and len(walked) == 3
+    assert usage.workspace_bytes("alice", runs_root) == folder_bytes(second) and len(walked) == 3
     third = trained("alice")
-    assert usage.workspace_bytes("alice", runs_root) == run_bytes(second) + run_bytes(third)
+    assert usage.workspace_bytes("alice", runs_root) == folder_bytes(second) + folder_bytes(third)
     shutil.rmtree(workspace_folder("bob", runs_root))
-    assert usage.server_bytes(runs_root) == run_bytes(second) + run_bytes(third)
+    assert usage.server_bytes(runs_root) == folder_bytes(second) + folder_bytes(third)
 
 
 def test_the_server_lets_a_bounded_number_of_runs_wait(sample_dataset, runs_root, monkeypatch):

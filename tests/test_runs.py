@@ -24,7 +24,7 @@ from mnist_core.runs import (
     runs_metrics_csv,
     runs_metrics_csv_file,
 )
-from tests.helpers import run_written_with_numpy
+from tests.helpers import folder_bytes, run_written_with_numpy
 
 
 def train_and_save(sample_dataset, runs_root, **overrides):
@@ -354,16 +354,6 @@ def test_checkpoints_beyond_the_budget_are_thinned_keeping_the_first_the_best_an
     kept = load_run(training.run_id, runs_root).checkpoint_epochs()
     assert len(kept) == 5 and kept[0] == 0 and kept[-1] == 9 and training.best_epoch in kept
     assert load_run(training.run_id, runs_root).load_checkpoint(kept[2]) is not None
-
-
-def folder_bytes(folder):
-    """The bytes of the files under `folder`, each file once however many names it has (by device and inode)."""
-    files = {}
-    for path in folder.rglob("*"):
-        if path.is_file() and not path.is_symlink():
-            status = path.stat()
-            files[(status.st_dev, status.st_ino)] = status.st_size
-    return sum(files.values())
 
 
 def test_the_biggest_cnn_the_sliders_allow_keeps_its_checkpoints_within_the_budget(sample_dataset, runs_root):
