@@ -14,7 +14,7 @@ stop_streamlit_clearing_keras()
 
 @st.cache_resource(show_spinner=False)
 def tidy_runs_once() -> None:
-    """Once per server process: move old-layout runs and remove what killed processes left (runs.py)."""
+    """Once per server process: move old-layout runs and remove what killed processes left (runs/housekeeping.py)."""
     tidy_runs_folder()
 
 

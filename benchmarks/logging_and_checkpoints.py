@@ -38,12 +38,12 @@ import tempfile
 import numpy as np
 
 from mnist_core import TrainConfig, exports, load_mnist, train_and_record
-from mnist_core import runs as runs_module
 from mnist_core.config import split_for_config, steps_per_epoch
 from mnist_core.data import IMAGE_SIZE
 from mnist_core.models import images_to_input
 from mnist_core.quiet_tensorflow import keras, tf
 from mnist_core.results import IterationLog
+from mnist_core.runs import writer as run_writer
 from mnist_core.trainers import CompiledTrainer
 from mnist_core.training import shuffled_order
 
@@ -125,7 +125,7 @@ def recorded_run_costs(model_name: str, epochs: int) -> tuple[float, float, floa
     for one recorded run: the time in RunRecorder._keep_checkpoint and in writing checkpoint 0 (the
     random start), and in the run's one call of exports.write_curves_for_tensorboard at its end."""
     spent = {"checkpoints": 0.0, "tensorboard": 0.0}
-    real_keep, real_write = runs_module.RunRecorder._keep_checkpoint, runs_module.write_atomically
+    real_keep, real_write = run_writer.RunRecorder._keep_checkpoint, run_writer.write_atomically
     real_tensorboard = exports.write_curves_for_tensorboard
 
     def timed(function, account, counts=lambda *arguments: True):
@@ -138,15 +138,15 @@ def recorded_run_costs(model_name: str, epochs: int) -> tuple[float, float, floa
                     spent[account] += time.perf_counter() - started
         return timed_function
 
-    runs_module.RunRecorder._keep_checkpoint = timed(real_keep, "checkpoints")
-    runs_module.write_atomically = timed(real_write, "checkpoints", lambda path, content: path.name == runs_module.checkpoint_name(0))
+    run_writer.RunRecorder._keep_checkpoint = timed(real_keep, "checkpoints")
+    run_writer.write_atomically = timed(real_write, "checkpoints", lambda path, content: path.name == run_writer.checkpoint_name(0))
     exports.write_curves_for_tensorboard = timed(real_tensorboard, "tensorboard")  # training.py calls it through the module
     try:
         with tempfile.TemporaryDirectory() as runs_root:
             training = train_and_record(TrainConfig.for_model(model_name, epochs=epochs), load_mnist(), runs_root=Path(runs_root))
             list(training)
     finally:
-        runs_module.RunRecorder._keep_checkpoint, runs_module.write_atomically = real_keep, real_write
+        run_writer.RunRecorder._keep_checkpoint, run_writer.write_atomically = real_keep, real_write
         exports.write_curves_for_tensorboard = real_tensorboard
     return spent["checkpoints"], spent["tensorboard"], sum(result.seconds for result in training.history)
 

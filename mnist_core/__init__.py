@@ -3,7 +3,7 @@
 Nothing here imports streamlit: the pages, the CLI, the tests and the benchmarks all call these names.
 
 The names are loaded lazily (PEP 562): `from mnist_core import TrainConfig` reads only the settings,
-and TensorFlow (about three seconds to import) is loaded the first time a name that needs it, such
+and TensorFlow (seconds to import) is loaded the first time a name that needs it, such
 as `train` or `build_model`, is asked for. So `python -m mnist_core runs` answers at once, and the
 data, runs and canvas modules import without TensorFlow.
 """

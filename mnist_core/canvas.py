@@ -32,7 +32,7 @@ TOO_SMALL = N_("That is a dot, not a digit: the ink is smaller than any digit co
                 "Draw one digit, at least a fifth of the square tall.")
 # Every one of MNIST's 60,000 training digits is at least 0.4 times as tall as it is wide (ink of at
 # least a tenth of full brightness; four are under 0.5). Ink flatter than this is a dash, which the
-# scaling would stretch into a bar the model read as "4, 89%".
+# scaling would stretch into a bar the model reads, confidently, as some digit.
 FLATTEST_DIGIT = 0.35
 TOO_FLAT = N_("That is a dash, not a digit: every digit is at least about half as tall as it is wide. "
               "Draw one whole digit.")
@@ -42,7 +42,7 @@ METHODS = ("mnist", "naive")
 # MNIST's strokes are about 2.8 pixels wide in the 28x28 frame (the median over the first 5,000
 # training digits, measured with `stroke_width`; the middle 80% lie between 2.2 and 3.9). The pen is
 # 22 canvas pixels, which scaling a full-height digit brings to about 2.2; a digit drawn a fifth of
-# the canvas tall came out 7 pixels thick, a blob no MNIST digit looks like. Its strokes are thinned
+# the canvas tall would come out about 7 pixels thick, a blob no MNIST digit looks like. Its strokes are thinned
 # until scaled they are at most MNIST's median width and half a pixel: a digit of full height is
 # never thinned.
 WIDEST_STROKE = 3.3

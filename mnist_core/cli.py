@@ -23,13 +23,12 @@ from .cli_text import DisplayWidthHelpFormatter, argparse_in, padded
 from .config import TrainConfig, split_for_config
 from .data import MnistDataError, load_mnist, provision_mnist
 from .i18n import N_, Message, carried_message, environment_language, in_language
-from .results import RunStatus
+from .results import RunStatus, epochs_text
 from .runs import (
     SHARED_WORKSPACE,
     DamagedRunError,
     RunSaveError,
     check_workspace,
-    epochs_text,
     list_runs,
     tidy_runs_folder,
     workspace_folder,

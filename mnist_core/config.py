@@ -227,14 +227,12 @@ MODEL_PRESETS = {
 # rescale every step by the gradient's recent size, so theirs are small. An optimizer race run at
 # one shared rate mostly measures which optimizer that rate happens to suit. SGD with momentum gets
 # plain SGD's 0.1 (the classic recipe, with momentum 0.9), so the race shows what momentum adds: at
-# 0.01 its steps built up to plain SGD's at 0.1 and the two curves lay exactly on top of each other
-# ("momentum does nothing"). At the same rate it is ahead: the MLP preset 98.2% against 97.0%
-# validation accuracy after 10 epochs, the linear model 91.4% against 91.1% after 5, a CNN epoch
-# 98.3% against 97.0%.
+# 0.01, momentum 0.9 builds its steps up to plain SGD's at 0.1, and the two curves lie on top of each
+# other ("momentum does nothing"). At the same rate the race shows it ahead.
 USUAL_LEARNING_RATES = {"sgd": 0.1, "momentum": 0.1, "adam": 0.001, "rmsprop": 0.001, "adagrad": 0.03}
 
 # A run that visibly overfits within seconds: a big MLP, 500 training digits, no regularisation.
-# Training accuracy reaches 100% within ten epochs while validation accuracy stalls near 87% and
+# Training accuracy reaches 100% within ten epochs while validation accuracy stalls well below it and
 # validation loss turns upward: the gap between the curves is the lesson.
 OVERFITTING_PRESET = {"model": "mlp", "optimizer": "adam", "learning_rate": 0.001, "learning_rate_schedule": "constant",
                       "hidden_units": 256, "hidden_layers": 2, "dropout": 0.0, "l2": 0.0, "train_subset_size": 500,
@@ -248,7 +246,7 @@ def race_run_name(optimizer: str) -> str:
 
 
 # The names the app gives its own runs, saved as these ids and shown in the reader's language
-# (ui.i18n.run_name): a Chinese class read "race-sgd" and "overfitting-demo" in English.
+# (ui.i18n.run_name), so a Chinese class does not read "race-sgd" and "overfitting-demo" in English.
 APP_RUN_NAMES = {OVERFITTING_RUN_NAME: N_("overfitting-demo"), QUICK_RUN_NAME: N_("quick-cnn"),
                  race_run_name("sgd"): N_("race-sgd"), race_run_name("momentum"): N_("race-momentum"),
                  race_run_name("adam"): N_("race-adam"), race_run_name("rmsprop"): N_("race-rmsprop"),
@@ -259,16 +257,12 @@ OVERFITTING_LOOK_FOR = N_(
     "between them widens. The model is memorizing its 500 digits, not learning to read. Then try a cure with one "
     "click below the charts.")
 
-# The cures the pages offer for overfitting, each one change to a run ("train it again with ..."),
-# and what each did to the overfitting preset, as benchmarks/overfitting_cures.py measured it
-# (40 epochs, the mean of seeds 0 and 1; the preset alone: validation accuracy 87.4%, a gap of 12.6
-# points between training and validation accuracy, validation loss up 0.108 from its lowest):
-#   10x the digits (5,000)  95.2%, gap  4.8 points    augmentation   93.1%, gap  5.8 points
-#   dropout 0.5             87.9%, gap 12.1 points    L2 0.001       86.3%, gap 13.7 points (loss up only 0.050)
-#   early stopping (3)      86.7% at epoch 9, the loss up only 0.021
-# So the page says only this: more digits, real or varied, close the gap; dropout narrows it a little;
-# L2 keeps validation loss from climbing but does not raise the accuracy. (With 20% label noise
-# dropout helps more, +3 to +4 points: `--set label_noise=0.2`; the preset stays clean, simpler to teach.)
+# The cures the pages offer for overfitting, each one change to a run ("train it again with ...").
+# What each does to the overfitting preset is measured by benchmarks/overfitting_cures.py (its
+# numbers are in the README's table), and the pages claim only what holds there: more digits, real
+# or varied, close the gap; dropout narrows it a little; L2 keeps validation loss from climbing but
+# does not raise the accuracy. (With label noise dropout helps more: `--set label_noise=0.2`; the
+# preset stays clean, simpler to teach.)
 MORE_DIGITS_FACTOR = 10
 ALL_TRAINING_DIGITS_FROM = 50_000  # "10x the digits" beyond this trains on all of them (54,000 at the default split)
 OVERFITTING_CURES = {

@@ -55,8 +55,8 @@ AGREEING_POINTS = 1.0
 
 def validation_verdict(validation_accuracy: float, test_accuracy: float) -> Message:
     """What the exam says of the validation set: an honest guide only when the two scores agree. The
-    sentence says which, from the numbers, in every language (the Chinese once said "close, so
-    honest" as a fact even when they were far apart)."""
+    sentence says which, from the numbers, in every language: no translation may state "close, so
+    honest" as a fact when the scores are far apart."""
     difference = round((test_accuracy - validation_accuracy) * 100, 1)  # in points, as the sentence prints it
     if abs(difference) <= AGREEING_POINTS:
         return Message("At its best epoch its validation accuracy was {accuracy:.2%}; the test score is within {points:.1f} "

@@ -5,6 +5,8 @@ and its curves as TensorBoard event files.
   them, with a progress bar and "N / M" (epoch N of the run's M) under each; for a slide or a chat.
 - `keras_model_bytes(run)` and `keras_file_name(run)` (`gif_file_name(run)` for the GIF): the run's final model as a `.keras` file, for
   students to load in their own notebook. A download only: the app itself never loads a model file.
+- `runs_metrics_csv_file(runs)`: several runs' settings and per-epoch metrics in one CSV, for
+  Compare's download and a spreadsheet.
 - `write_tensorboard_events(run_folder)`: the run's per-epoch and per-iteration curves as TensorBoard
   event files in `<run>/tensorboard/`, so `tensorboard --logdir runs/<workspace>` shows a workspace's runs.
   A run writes its own as it ends, from its curves in memory (`write_curves_for_tensorboard`, called
@@ -16,6 +18,7 @@ shows what the app shows. A run's own event files are written from its curves in
 
 from __future__ import annotations
 
+import csv
 import dataclasses
 import io
 import re
@@ -26,11 +29,13 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
+from .config import TrainConfig
 from .i18n import Message
-from .pictures import GAP_RGB, diverging_colours, weight_picture
+from .palette import GAP_RGB
+from .pictures import diverging_colours, weight_picture
 from .quiet_tensorflow import tf
 from .results import EpochResult, IterationPoint
-from .runs import DamagedRunError, SavedRun, read_run_safely
+from .runs import METRIC_COLUMNS, DamagedRunError, SavedRun, read_run_safely
 
 # -- the weights as an animated GIF ------------------------------------------------------------------
 
@@ -262,3 +267,30 @@ def scalar_event_template(tag: str):
     step and value."""
     return tf.compat.v1.Event(summary=tf.compat.v1.Summary(value=[tf.compat.v1.Summary.Value(
         tag=tag, metadata=SCALAR_METADATA, tensor={"dtype": tf.float32.as_datatype_enum, "tensor_shape": {}})]))
+
+
+# -- several runs' metrics as one spreadsheet -------------------------------------------------------
+
+def spreadsheet_text(text: str) -> str:
+    """A label a spreadsheet shows as text: one starting with =, +, - or @ would be run as a formula."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+
+
+def runs_metrics_csv(runs) -> str:
+    """The per-epoch metrics of several runs in one CSV, each row naming its run and every setting it
+    was trained with (so a spreadsheet can group or plot by any of them)."""
+    buffer = io.StringIO()
+    setting_names = [field.name for field in dataclasses.fields(TrainConfig)]
+    writer = csv.DictWriter(buffer, fieldnames=("run_id", "name", *setting_names, *METRIC_COLUMNS), lineterminator="\n")
+    writer.writeheader()
+    for run in runs:
+        settings = {name: "" if value is None else value for name, value in run.config.to_dict().items()}
+        for result in run.history:
+            writer.writerow({"run_id": run.run_id, "name": spreadsheet_text(run.name), **settings, **result.to_dict()})
+    return buffer.getvalue()
+
+
+def runs_metrics_csv_file(runs) -> bytes:
+    """runs_metrics_csv as a download: UTF-8 with a byte order mark, without which Excel on a Chinese
+    Windows reads the file as GBK and a Chinese run name turns into mojibake."""
+    return runs_metrics_csv(runs).encode("utf-8-sig")

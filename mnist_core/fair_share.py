@@ -14,7 +14,7 @@ started from the browser have limits (the teacher's command line has none):
 - a limit on the model's size (MAX_PARAMETERS), refused with a message before the run queues;
 - disk quotas: what one workspace's runs may take (`MNIST_LAB_WORKSPACE_DISK_MB`, 300 MB by default)
   and what all the runs on the server may take (`MNIST_LAB_SERVER_DISK_MB`, 5,000 MB), measured and
-  enforced in runs.py: a run is refused before it starts once either is reached, and a run that
+  enforced in runs/disk.py: a run is refused before it starts once either is reached, and a run that
   crosses one while it trains keeps only the weights it must (its last, and its best if it may
   restore them) and trains on. A new browser tab is a new workspace, so the server's quota is what
   bounds a script that opens tab after tab;
@@ -83,8 +83,8 @@ SECONDS_PER_MULTIPLY_ADD = 3.8e-11  # forward and backward together, per forward
 
 class ServerPace:
     """How fast this server has really trained lately, against the cost model: the cost model was
-    fitted on a quiet machine, and a classroom server is never quiet (a CNN estimated at 16 s took
-    73 s while others trained; the overfitting preset, 3 s, took 16 s). Each finished run that was
+    fitted on a quiet machine, and a classroom server is never quiet (runs training side by side
+    each take several times what the model says). Each finished run that was
     never paused adds its measured seconds over the model's estimate for the epochs it trained. An
     estimate is the model's times the median of the last RECENT_RUNS ratios, with the slowest of them
     as its upper end (before any run: the model's, up to twice that). Shared by every session on the

@@ -4,7 +4,8 @@ Replay's frames, Inside's maps, occlusion and t-SNE, Robustness's curves and the
 model over thousands of digits: a second or more of a core, and tens of megabytes while they run.
 Forty students asking at once would starve the training jobs and each other, and together hold
 gigabytes. So that work takes turns: at most `fair_share.heavy_work_at_once()` jobs (2 by default)
-run at once on the whole server; the rest wait, first come first served, and their page says so.
+run at once on the whole server; the rest wait, first come first served (queueing.py, the queue the
+training slots use too), and their page says so.
 
 A turn is per thread and re-entrant: heavy work that asks for other heavy work (a Replay frame
 that needs the first epoch's frame) does not wait for itself.
@@ -22,19 +23,18 @@ import threading
 from collections.abc import Callable, Iterator
 
 from .fair_share import heavy_work_at_once
+from .queueing import FirstComeFirstServed
 
 # Freed memory is given back this long after the last heavy job ends, if no other has started.
 TIDY_AFTER_SECONDS = 1.0
 
 
 class HeavyWorkTurns:
-    """At most `count` holders at once; the others wait in the order they asked."""
+    """At most `count` holders at once; the others wait in the order they asked (queueing.py), each
+    turn re-entrant per thread, and freed memory given back once the turns fall idle."""
 
     def __init__(self, count: int):
-        self.count = count
-        self._condition = threading.Condition()
-        self._running = 0
-        self._waiting: list[object] = []
+        self._queue = FirstComeFirstServed(count)
         self._held = threading.local()  # this thread's depth of nested turns
         self._tidy_lock = threading.Lock()
         self._tidy_timer: threading.Timer | None = None
@@ -45,44 +45,14 @@ class HeavyWorkTurns:
         this thread has to wait."""
         depth = getattr(self._held, "depth", 0)
         if depth == 0:
-            self._acquire(waiting)
+            self._queue.acquire(object(), waiting=waiting)  # a fresh ticket: nobody asks a page its place
         self._held.depth = depth + 1
         try:
             yield
         finally:
             self._held.depth = depth
-            if depth == 0:
-                self._release()
-
-    def _acquire(self, waiting) -> None:
-        ticket = object()
-        with self._condition:
-            self._waiting.append(ticket)
-            told = False
-            try:
-                while self._running >= self.count or self._waiting[0] is not ticket:
-                    if not told and waiting is not None:
-                        told = True
-                        place = self._waiting.index(ticket) + 1
-                        self._condition.release()  # the page draws its notice without holding up the others
-                        try:
-                            waiting(place)
-                        finally:
-                            self._condition.acquire()
-                        continue
-                    self._condition.wait()
-                self._running += 1
-            finally:
-                self._waiting.remove(ticket)
-                self._condition.notify_all()
-
-    def _release(self) -> None:
-        with self._condition:
-            self._running -= 1
-            self._condition.notify_all()
-            idle = self._running == 0
-        if idle:
-            self._tidy_soon()
+            if depth == 0 and self._queue.release() == 0:
+                self._tidy_soon()
 
     def _tidy_soon(self) -> None:
         """Give freed memory back once heavy work has been idle for TIDY_AFTER_SECONDS: once after a
@@ -95,9 +65,8 @@ class HeavyWorkTurns:
             self._tidy_timer.start()
 
     def _tidy_if_idle(self) -> None:
-        with self._condition:
-            if self._running:
-                return  # the job now running tidies when it ends
+        if self._queue.holders:
+            return  # the job now running tidies when it ends
         give_back_freed_memory()
 
 

@@ -14,7 +14,7 @@ race, which queue one after another. So a workspace has at most one run in the q
 start gets a message instead of a hidden job, and Stop reaches everything the workspace runs. A new
 browser tab is a new workspace, so the board also bounds the workspaces waiting at once, all
 together (`MNIST_LAB_MAX_QUEUED_RUNS`): past it, a start is refused before its run is saved.
-Each run is saved from the moment it is asked for (runs.py), and limited in size and time as
+Each run is saved from the moment it is asked for (runs/writer.py), and limited in size and time as
 fair_share.py says.
 
 A run can be paused and stepped (pausing.PauseControl). A paused run gives its training slot to
@@ -35,6 +35,7 @@ from .config import TrainConfig
 from .fair_share import check_model_size, max_queued_runs, pause_limit_seconds, run_time_limit_seconds, server_pace
 from .i18n import Message, carried_message
 from .pausing import PauseControl
+from .queueing import FirstComeFirstServed
 from .results import EpochResult, IterationPoint, RunStatus, best_result
 from .runs import SHARED_WORKSPACE, start_run
 
@@ -48,39 +49,10 @@ def default_slot_count() -> int:
     return max(1, (os.cpu_count() or 2) // 2)
 
 
-class TrainingSlots:
-    """A first-come, first-served queue in front of a fixed number of concurrent trainings."""
-
-    def __init__(self, count: int):
-        self.count = count
-        self._condition = threading.Condition()
-        self._running = 0
-        self._waiting: list[object] = []
-
-    def position(self, job) -> int:
-        """1 for the next job to start, 2 for the one after...; 0 if `job` is not waiting."""
-        with self._condition:
-            return self._waiting.index(job) + 1 if job in self._waiting else 0
-
-    def acquire(self, job, cancelled) -> bool:
-        """Wait for a slot. Returns False, without a slot, if `cancelled()` becomes true first."""
-        with self._condition:
-            self._waiting.append(job)
-            try:
-                while self._running >= self.count or self._waiting[0] is not job:
-                    if cancelled():
-                        return False
-                    self._condition.wait(timeout=0.2)
-                self._running += 1
-                return True
-            finally:
-                self._waiting.remove(job)
-                self._condition.notify_all()
-
-    def release(self) -> None:
-        with self._condition:
-            self._running -= 1
-            self._condition.notify_all()
+# A first-come, first-served queue in front of a fixed number of concurrent trainings: a job waits with
+# `acquire(job, cancelled)` (False, without a slot, if stopped first), the page reads its
+# `position(job)`, and `release()` lets the next one train. The same queue as heavy page work's turns.
+TrainingSlots = FirstComeFirstServed
 
 
 # One queue for the whole server process: every browser tab shares the same cores.

@@ -163,8 +163,9 @@ def activation_bytes_per_example(model: keras.Model) -> int:
 
 def evaluation_batch_size(model: keras.Model) -> int:
     """How many digits a forward pass without gradients takes at once: as many as the activation
-    budget (fair_share.evaluation_memory_bytes) holds, between LEAST_ and MOST_EVALUATION_BATCH. The
-    biggest CNN measured 2,000 digits a batch once took 1 GB of a shared server's memory per page."""
+    budget (fair_share.evaluation_memory_bytes) holds, between LEAST_ and MOST_EVALUATION_BATCH. One
+    batch size for every model would be either slow for the linear model or, for the biggest CNN
+    (activation_bytes_per_example), hundreds of MB of a shared server's memory per page."""
     fitting = int(evaluation_memory_bytes() // activation_bytes_per_example(model))
     return max(LEAST_EVALUATION_BATCH, min(MOST_EVALUATION_BATCH, fitting))
 

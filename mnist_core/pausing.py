@@ -11,8 +11,8 @@ import time
 from typing import Callable
 
 PAUSE_CHECK_SECONDS = 0.2  # how often a paused run looks at Stop and at its pause limit
-# Batch steps asked for and not yet taken, at most: a few quick clicks are each a step, but 300 clicks
-# queued 300 batches that went on training long after the student stopped clicking.
+# Batch steps asked for and not yet taken, at most: a few quick clicks are each a step, but a burst of
+# clicks must not queue batches that go on training long after the student has stopped clicking.
 MOST_BATCH_STEPS_ASKED = 10
 
 
@@ -25,8 +25,8 @@ class PauseControl:
     A resting run makes way for others: `give_way` is called as it comes to rest and `take_turn` before
     it trains again (a background job gives up its training slot, then queues for one again: jobs.py).
     Left at rest for `limit_seconds` in all, its rests added up, it ends (`rested_too_long`); None: no
-    limit. A step does not start the count again: one click every nine minutes once kept a run
-    paused for ever.
+    limit. A step does not start the count again, or one click just before each limit would keep a
+    run paused for ever.
     """
 
     def __init__(self, limit_seconds: float | None = None, give_way: Callable[[], None] | None = None,

@@ -6,9 +6,9 @@ What a first layer looks for can be drawn in the input's own space, so a student
 - the CNN: its first convolution's 3x3 filters.
 
 Weights are drawn as colours around zero, white at 0, vermilion for positive and blue for negative
-(the charts' validation and training colours, which stay apart for colour-blind readers), and
-enlarged by repeating pixels, so no blur softens a 3x3 filter. NumPy only: a checkpoint's arrays
-are enough, and the same picture serves the page, the replay and the exported GIF.
+(the charts' validation and training colours, from palette.py, which stay apart for colour-blind
+readers), and enlarged by repeating pixels, so no blur softens a 3x3 filter. NumPy only: a
+checkpoint's arrays are enough, and the same picture serves the page, the replay and the exported GIF.
 """
 
 from __future__ import annotations
@@ -18,12 +18,9 @@ import math
 import numpy as np
 
 from .data import IMAGE_SIZE, NUM_CLASSES
+from .palette import FRAME_RGB, GAP_RGB, NEGATIVE_RGB, POSITIVE_RGB
 
-POSITIVE_RGB = np.array((213, 94, 0), dtype=float)   # ui/charts.py's VALIDATION_COLOUR, #D55E00
-NEGATIVE_RGB = np.array((0, 114, 178), dtype=float)  # ui/charts.py's TRAIN_COLOUR, #0072B2
-WHITE = np.full(3, 255.0)
-GAP_RGB = (238, 238, 238)  # between tiles: light grey, so white (zero) tiles keep their edges
-FRAME_RGB = (190, 190, 190)  # around a single map: darker than the gaps, as it stands alone on the white page
+WHITE = np.full(3, 255.0)  # a float array: the diverging colours are blended towards it in floats
 # Pixels between tiles: wider between the CNN's small filters, which would otherwise run together.
 GAP = {"linear": 4, "mlp": 4, "cnn": 12}
 MAX_UNITS = 32             # the MLP's first 32 units: 4 rows of 8 stay readable on a projector

@@ -1,6 +1,6 @@
 """The time machine: a saved run looked at as it stood at the end of any kept epoch.
 
-A run keeps its weights at epoch 0 (the random start) and at every epoch end (runs.py,
+A run keeps its weights at epoch 0 (the random start) and at every epoch end (runs/checkpoints.py,
 "checkpoints"). The Replay page marks each checkpoint's answers on the run's own validation set as
 the exam marks the test set (exam.mark_answers); this module chooses, from those, the digits the
 replay follows, the same at every epoch, so that they are watched turning right (or staying wrong)
@@ -27,7 +27,7 @@ from .pictures import weight_change, weight_picture
 PANEL_DIGITS_PER_CLASS = 2  # twenty digits: two rows of ten, readable on a projector
 TRAINING_SAMPLE = 2000      # the training digits an overfitting run is watched on: the first of its training set
 # Training accuracy this far above validation accuracy at the last epoch: the run has learned some of
-# its training digits by heart (the overfitting preset ends near 100% against 87%).
+# its training digits by heart (the overfitting preset ends far past this).
 OVERFITTING_GAP = 0.05
 
 
@@ -104,7 +104,7 @@ def replayed_epoch(run, epoch: int, validation_images: np.ndarray, validation_la
     checkpoint."""
     model = run.load_checkpoint(epoch)
     weights = get_weights(model)
-    start = run.checkpoint_weights(0)  # the random start: its checkpoint, or rebuilt from the seed (runs.py)
+    start = run.checkpoint_weights(0)  # the random start: its checkpoint, or rebuilt from the seed (runs/reader.py)
     training = (mark_answers(model, training_images[:TRAINING_SAMPLE], training_labels[:TRAINING_SAMPLE])
                 if overfits(run.history) else None)
     return EpochFrame(mark_answers(model, validation_images, validation_labels), training,

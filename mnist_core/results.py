@@ -165,3 +165,26 @@ def overshooting_advice(config, history: list[EpochResult]) -> Message | None:
                            "the minimum and bounce around it. With a step size that suits the problem it falls, or levels "
                            "off. {remedy}", before=before, after=after, epoch=epoch, remedy=remedy)
     return None
+
+
+# -- the epochs a run kept, in words: its status column, and what a reader says of an interrupted run ----
+
+def epochs_text(count: int) -> Message:
+    return Message("{count} epoch", count=count) if count == 1 else Message("{count} epochs", count=count)
+
+
+def kept_epochs_text(count: int) -> Message:
+    """What a run that ended early keeps, for the end of a sentence: "its 3 epochs and their weights are kept"."""
+    if count == 1:
+        return Message("its 1 epoch and its weights are kept")
+    return Message("its {epochs} and their weights are kept", epochs=epochs_text(count))
+
+
+def interrupted_message(status: RunStatus, finished_epochs: int) -> Message:
+    """What a reader says of a run whose process is gone while its run.json says waiting or running."""
+    if status == RunStatus.WAITING:
+        return Message("Interrupted while it waited for a training slot (the server was closed or killed), so no epoch "
+                       "was trained.")
+    kept = kept_epochs_text(finished_epochs) if finished_epochs else Message("nothing had been trained yet")
+    return Message("Interrupted during epoch {epoch}: the program training it stopped (the server was closed or killed), "
+                   "so {kept}.", epoch=finished_epochs + 1, kept=kept)

@@ -20,9 +20,8 @@ from collections.abc import Callable, Hashable
 
 
 def size_in_bytes(value) -> int:
-    """What a kept value weighs: its `nbytes` (arrays, and the pages' own records), its length for
-    bytes (a download), the sum of its parts for a tuple or list (a run's split digits, a curve's
-    points), else 0."""
+    """What a kept value weighs: its `nbytes` (arrays, and records such as a run's split digits), its
+    length for bytes (a download), the sum of its parts for a tuple or list (a curve's points), else 0."""
     if isinstance(value, (bytes, bytearray)):
         return len(value)
     if isinstance(value, (tuple, list)):

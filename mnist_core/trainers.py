@@ -4,9 +4,9 @@
 `tf.GradientTape`, take the gradient of the loss and let the optimizer apply it. `train_chunk` runs
 several of them in one compiled call (training.py explains why).
 
-Why trainers are reused: TensorFlow never gives back the memory of a traced function, about
-0.9 MiB for a train chunk, so tracing one afresh for every run made a classroom server grow by
-90 MiB per 100 runs (benchmarks/server_memory.py). A `CompiledTrainer` is a working model, its
+Why trainers are reused: TensorFlow never gives back the memory of a traced function, so tracing
+one afresh for every run would make a classroom server grow with every run it trains
+(benchmarks/server_memory.py measures it). A `CompiledTrainer` is a working model, its
 optimizer and the compiled chunk, traced once for one *graph shape* (`graph_key`: the model and its
 layer sizes, dropout, L2, the optimizer). A run borrows one of its shape, resets every variable to
 the run's own starting point and gives it back when it ends. Everything else a run may change
@@ -47,8 +47,8 @@ def make_train_step(model: keras.Model, optimizer: keras.optimizers.Optimizer):
             loss = data_loss + tf.add_n(model.losses) if model.losses else data_loss  # the L2 penalty, if asked for
         gradients = tape.gradient(loss, model.trainable_variables)
         optimizer.apply_gradients(zip(gradients, model.trainable_variables))
-        # A count, not a mean: the fewest operations (benchmarks/logging_and_checkpoints.py measured a mean of
-        # a cast at +12% of the linear model's epoch, and in_top_k, which also counts ties as right, at +18%).
+        # A count, not a mean: the fewest operations in a step that runs every batch (a mean adds a cast;
+        # in_top_k costs more still, and counts ties as right).
         right_answers = tf.math.count_nonzero(tf.equal(tf.argmax(logits, axis=1, output_type=tf.int32), labels), dtype=tf.int32)
         return data_loss, right_answers
 
@@ -65,8 +65,8 @@ def make_train_chunk(train_step, augmentation: "Augmentation | None" = None):
     captured batch size would need a graph per batch size.
 
     An augmented call varies all its digits at once, before its first step: one image transform of
-    a few thousand digits costs about 60% of the same work done batch by batch
-    (benchmarks/augmentation.py), which keeps augmentation's cost on a CNN epoch within its bound.
+    a few thousand digits costs less than the same work done batch by batch, which keeps
+    augmentation's cost on a CNN epoch within its bound (benchmarks/augmentation.py measures it).
     The caller keeps such calls to AUGMENTED_CHUNK_DIGITS digits (CompiledTrainer.most_steps).
     """
 

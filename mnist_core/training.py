@@ -66,8 +66,8 @@ from .i18n import Message
 from .models import build_model, count_parameters, get_weights, set_weights
 from .pausing import PauseControl
 from .quiet_tensorflow import tf
-from .results import EpochResult, IterationLog, RunStatus
-from .runs import SHARED_WORKSPACE, RunSaveError, epochs_text, kept_epochs_text, start_run
+from .results import EpochResult, IterationLog, RunStatus, epochs_text, kept_epochs_text
+from .runs import SHARED_WORKSPACE, RunSaveError, start_run
 from .trainers import CompiledTrainer, borrowed_trainer
 
 logger = logging.getLogger(__name__)
@@ -379,7 +379,7 @@ class Training:
 
     def _let_go_of_data(self) -> None:
         """A paused run need not hold its copy of the data (the split and TensorFlow's copy of its
-        training part: about 90 MB for all of MNIST; eight paused runs took 700 MiB): it is made again,
+        training part, twice the training digits' bytes): it is made again,
         the same, when the run goes on. A split given from elsewhere is kept: it could not be made again."""
         if self._dataset is not None:
             self.split, self._data = None, None
@@ -408,8 +408,8 @@ class Training:
     def _finish(self, status: RunStatus, message: Message) -> None:
         # The model holds a saved epoch's weights (the last finished, or the best restored): its kept
         # checkpoint becomes the final weights. No epoch, no weights: the folder says so. Saved first,
-        # then said: a page that reads the ended status finds the run's folder saying it too (the Train
-        # page's "Stopped ..." once sat above a run history still saying "running").
+        # then said: a page that reads the ended status finds the run's folder saying it too, so no
+        # "Stopped ..." ever sits above a run history still saying "running".
         if self._save_or_fail(lambda: self.recorder.finish(status, message, self.best_epoch,
                                                            iterations=self.iterations.points,
                                                            weights_of_epoch=self.model_epoch)):
@@ -462,7 +462,7 @@ def train(config: TrainConfig, dataset=None, **options) -> Training:
 
     `dataset` is what load_mnist() returns (loaded if omitted); options are those of `Training`:
     `split`, `stop_requested` (checked between chunks of steps), `on_progress(epoch, step,
-    steps_per_epoch)`, `recorder` (saves the run as it goes; see runs.py), `time_limit_seconds`
+    steps_per_epoch)`, `recorder` (saves the run as it goes; see runs/writer.py), `time_limit_seconds`
     (of training, pauses left out) and `pause_control` (a PauseControl, to pause and step the run).
     """
     return Training(config, dataset=dataset, **options)

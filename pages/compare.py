@@ -15,8 +15,8 @@ from mnist_core.config import (
     USUAL_LEARNING_RATES,
     race_run_name,
 )
+from mnist_core.exports import runs_metrics_csv_file
 from mnist_core.results import race_standings
-from mnist_core.runs import runs_metrics_csv_file
 from ui.charts import overlay, show_chart
 from ui.dataset import dataset_or_stop
 from ui.failures import guarded_fragment

@@ -23,7 +23,7 @@ CANVAS_SIZE = 280   # ten times MNIST's 28 pixels
 STEP_TILE_SIZE = 168  # the "what the model sees" images: six screen pixels per MNIST pixel
 STROKE_WIDTH = 22   # a full-height digit scaled to 20 px gets MNIST's 2-3 pixel strokes (smaller ones are thinned)
 UNSURE_BELOW = 0.6  # below this confidence the page says the model is unsure
-QUICK_CONFIG = TrainConfig.for_model("cnn", epochs=2)  # 98.8% on the test set after two epochs (~10 s): reads drawn digits well
+QUICK_CONFIG = TrainConfig.for_model("cnn", epochs=2)  # the CNN's preset, short: quick to train, and it reads drawn digits well
 METHOD_LABELS = {"mnist": N_("MNIST-style (crop, scale to 20 px, center)"), "naive": N_("Naive (shrink the whole canvas)")}
 
 
@@ -55,7 +55,7 @@ def show_steps(steps, method: str) -> None:
     if method == "naive":
         images = [(_("the canvas"), steps.grey), (_("shrunk to 28x28"), steps.centred)]
     else:
-        # A small digit's strokes are thinned first: the pen is as wide as for a big one, and scaling it up made blobs.
+        # A small digit's strokes are thinned first: the pen is as wide as for a big one, and scaling it up would make blobs.
         cropped = (_("cropped, strokes thinned by {pixels} px", pixels=2 * steps.thinned_by) if steps.thinned_by
                    else _("cropped to the ink"))
         images = [(_("the canvas"), steps.grey), (cropped, steps.cropped), (_("longer side 20 px"), steps.scaled),

@@ -101,7 +101,7 @@ def show_mistakes(run, result, images, labels) -> None:
             column.image(images[index], width=64,
                          caption=_("true {true}, said {predicted} ({confidence:.0%})", true=int(labels[index]),
                                    predicted=int(result.predictions[index]), confidence=float(result.confidences[index])))
-            # No icon: a column is 5rem wide at 1280 px, and with one the Chinese label was cut to "看…".
+            # No icon: a column is 5rem wide at 1280 px, and with one the Chinese label is cut to "看…".
             if column.button(_("Inside"), key=f"exam_inside_{index}",
                              help=_("Look inside the model as it reads this digit")):
                 look_inside(run, ("test", int(index)))

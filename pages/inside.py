@@ -6,6 +6,8 @@ neighbours) are computed once per run and epoch and kept for the whole server, i
 stores; what belongs to one digit is quick (under a second for the CNN) and computed on each run.
 """
 
+from dataclasses import dataclass
+
 import numpy as np
 import streamlit as st
 
@@ -111,9 +113,18 @@ def checkpoint_model(run, epoch: int):
 
 # -- choosing the digit ------------------------------------------------------------------------------
 
-def pick_digit(run, test_images, test_labels):
-    """The digit to look inside: (28x28 floats in [0, 1], its true label or None, what it is in words, its
-    index on the map of validation digits or None)."""
+@dataclass(frozen=True)
+class ChosenDigit:
+    """The digit to look inside, and what the page says and marks about it."""
+
+    image: np.ndarray         # 28x28 floats in [0, 1], as the model reads it
+    label: int | None         # its true label; None for a digit drawn on the Draw page, which has none
+    description: str          # what it is, in words: "test digit 7 (labelled 3)"
+    index_on_map: int | None  # where the map of validation digits has it, to circle it; None if it is not there
+
+
+def pick_digit(run, test_images, test_labels) -> ChosenDigit:
+    """The digit to look inside, as the buttons above it (or a link from another page) chose it."""
     choice = st.session_state.setdefault("inside_digit", ("test", 0))
     # Streamlit forgets a widget's value when its page is left; the choice itself is kept, so the box shows it again.
     st.session_state.setdefault("inside_test_number", choice[1] if choice[0] == "test" else 0)
@@ -135,16 +146,18 @@ def pick_digit(run, test_images, test_labels):
                             on_click=st.session_state.__setitem__, args=("inside_digit", ("drawn", 0)))
     choice = st.session_state["inside_digit"]
     if choice[0] == "drawn" and drawn is not None:
-        return drawn, None, _("the digit you drew on the Draw page"), None
-    validation_images, validation_labels, _training_images, _training_labels = run_digits(run)
+        return ChosenDigit(image=drawn, label=None, description=_("the digit you drew on the Draw page"), index_on_map=None)
+    split = run_digits(run)
     if choice[0] == "validation" and choice[2] == run.run_id:  # a validation digit is one of its run's split
-        index, label = choice[1], int(validation_labels[choice[1]])
-        return (validation_images[index] / 255.0, label,
-                _("validation digit {index} (labelled {label}), picked on the map", index=index, label=label),
-                index if index < MAP_DIGITS else None)
+        index, label = choice[1], int(split.validation_labels[choice[1]])
+        return ChosenDigit(image=split.validation_images[index] / 255.0, label=label,
+                           description=_("validation digit {index} (labelled {label}), picked on the map",
+                                         index=index, label=label),
+                           index_on_map=index if index < MAP_DIGITS else None)
     index = choice[1] if choice[0] == "test" else int(st.session_state.get("inside_test_number", 0))
-    return (test_images[index] / 255.0, int(test_labels[index]),
-            _("test digit {index} (labelled {label})", index=index, label=int(test_labels[index])), None)
+    label = int(test_labels[index])
+    return ChosenDigit(image=test_images[index] / 255.0, label=label,
+                       description=_("test digit {index} (labelled {label})", index=index, label=label), index_on_map=None)
 
 
 def choose_test_digit() -> None:
@@ -170,12 +183,12 @@ def choose_map_digit(chart_key: str, run_id: str) -> None:
 
 # -- the inspector -----------------------------------------------------------------------------------
 
-def show_verdict(image, label, description: str, probabilities: np.ndarray) -> None:
+def show_verdict(digit: ChosenDigit, probabilities: np.ndarray) -> None:
     """The digit, what it is and what the model reads."""
     answer = int(probabilities.argmax())
     picture_column, words_column = wrapping_columns([1, 3], key="inside_verdict", least_width_rem=12)
-    picture_column.image(enlarged(np.clip(image, 0, 1), DIGIT_SCALE), width=28 * DIGIT_SCALE)
-    words_column.write(_("Looking at {description}.", description=description))
+    picture_column.image(enlarged(np.clip(digit.image, 0, 1), DIGIT_SCALE), width=28 * DIGIT_SCALE)
+    words_column.write(_("Looking at {description}.", description=digit.description))
     if np.ptp(probabilities) < 1e-6:  # the linear model's zero start: ten equal scores
         words_column.info(_("Every digit gets the same score: this model has learned nothing yet (the linear model starts with "
                             "all its weights at zero). It would answer {answer} only because {answer} comes first.",
@@ -183,9 +196,9 @@ def show_verdict(image, label, description: str, probabilities: np.ndarray) -> N
         return
     words_column.metric(_("The model reads"), str(answer), _("{confidence:.0%} sure", confidence=float(probabilities[answer])),
                         delta_color="off", delta_arrow="off")
-    if label is not None and label != answer:
-        words_column.warning(_("Wrong: its label is {label}. The views below show why the model said {answer}.", label=label,
-                               answer=answer))
+    if digit.label is not None and digit.label != answer:
+        words_column.warning(_("Wrong: its label is {label}. The views below show why the model said {answer}.",
+                               label=digit.label, answer=answer))
 
 
 def show_layers(run, epoch, model, image, outputs, probabilities) -> None:
@@ -301,22 +314,22 @@ def show_looked_at(model, image, answer: int, digit_key: str) -> None:
 def the_map(run, epoch, load_model):
     """The map of the run's first MAP_DIGITS validation digits at `epoch`, computed once per run and epoch
     (`load_model` is called only then)."""
-    validation_images, _labels, _training_images, _training_labels = run_digits(run)
+    validation_images = run_digits(run).validation_images
     return server_store("digit maps").get(map_key(run, epoch),
                            lambda: in_turn(lambda: digit_map(load_model(), validation_images[:MAP_DIGITS])))
 
 
-def show_digit_maps(run, epoch, model, features, map_index) -> None:
-    validation_images, validation_labels, _training_images, _training_labels = run_digits(run)
+def show_digit_maps(run, epoch, model, features, index_on_map) -> None:
+    split = run_digits(run)
     st.subheader(_("The map of all digits"))
     st.write(_("Each point is one of {count:,} validation digits, placed where the model's last hidden layer puts it "
                "(for the linear model, its ten scores), squeezed to two dimensions. Digits the model finds alike land "
                "together; a black cross marks a digit it reads wrong. Hover over a point to see its digit; click it to look "
-               "inside.", count=min(MAP_DIGITS, len(validation_labels))))
-    labels = validation_labels[:MAP_DIGITS]
+               "inside.", count=min(MAP_DIGITS, len(split.validation_labels))))
+    labels = split.validation_labels[:MAP_DIGITS]
     # The digits' hover pictures: the same for every epoch of a run, made once.
     pictures = server_store("digit maps").get((str(run.folder), "hover pictures"),
-                               lambda: digits_as_braille(validation_images[:MAP_DIGITS] / 255.0))
+                               lambda: digits_as_braille(split.validation_images[:MAP_DIGITS] / 255.0))
     projection = st.radio(_("Projection"), list(PROJECTIONS), horizontal=True,
                           format_func=in_page_language(lambda choice: _(PROJECTIONS[choice])), key="inside_projection")
     maps = {epoch: the_map(run, epoch, lambda: model)}
@@ -346,20 +359,20 @@ def show_digit_maps(run, epoch, model, features, map_index) -> None:
             coordinates = server_store("t-SNE maps").peek(map_key(run, shown))
         else:
             coordinates = digits.projection.coordinates
-            if map_index is None and shown == epoch:
+            if index_on_map is None and shown == epoch:
                 placed = digits.projection.place(features)
         title = (_("At the random start (epoch 0)") if shown == 0 else
                  _("After epoch {epoch}: {accuracy:.0%} read right", epoch=shown,
                    accuracy=float((digits.predictions == labels).mean())) if shown is not None else _("Its final weights"))
         chart_key = f"inside_map_{shown}"
-        show_chart(digit_map_chart(coordinates, labels, digits.predictions, pictures, title, chosen=map_index, placed=placed,
+        show_chart(digit_map_chart(coordinates, labels, digits.predictions, pictures, title, chosen=index_on_map, placed=placed,
                                    legend=shown == epochs[-1]),
                    key=chart_key, where=column, on_select=lambda key=chart_key: choose_map_digit(key, run.run_id),
                    selection_mode="points")
         if np.ptp(coordinates, axis=0).max() == 0:
             column.caption(_("Every digit is on one point: the model gives them all the same features (the linear model "
                              "starts with all its weights at zero, so it scores every digit 0)."))
-    if projection == "tsne" and map_index is None:
+    if projection == "tsne" and index_on_map is None:
         st.caption(_("t-SNE arranges only the digits it was given, so it cannot place a new digit on its map; PCA can."))
 
 
@@ -375,8 +388,9 @@ def tsne_in_turn(features, bar, position: int, count: int):
 
 
 def show_neighbours(run, epoch, model, features, answer: int) -> None:
-    _validation_images, _validation_labels, training_images, training_labels = run_digits(run)
-    training_images, training_labels = training_images[:NEIGHBOUR_POOL], training_labels[:NEIGHBOUR_POOL]
+    split = run_digits(run)
+    training_images = split.first_training_images[:NEIGHBOUR_POOL]
+    training_labels = split.first_training_labels[:NEIGHBOUR_POOL]
     training_features = server_store("neighbour features").get(map_key(run, epoch),
                                               lambda: in_turn(lambda: penultimate_features(model, training_images)))
     nearest = nearest_digits(features, training_features)
@@ -405,14 +419,14 @@ def inside_page() -> None:
         return
     st.session_state["inside_run_id"] = run.run_id
     epoch, model = pick_epoch(run)
-    image, label, description, map_index = pick_digit(run, test_images, test_labels)
-    outputs = layer_outputs(model, image)
+    digit = pick_digit(run, test_images, test_labels)
+    outputs = layer_outputs(model, digit.image)
     probabilities = output_probabilities(outputs)
-    show_verdict(image, label, description, probabilities)
-    show_layers(run, epoch, model, image, outputs, probabilities)
-    show_looked_at(model, image, int(probabilities.argmax()), description)
+    show_verdict(digit, probabilities)
+    show_layers(run, epoch, model, digit.image, outputs, probabilities)
+    show_looked_at(model, digit.image, int(probabilities.argmax()), digit.description)
     features = features_of(outputs)
-    show_digit_maps(run, epoch, model, features, map_index)
+    show_digit_maps(run, epoch, model, features, digit.index_on_map)
     show_neighbours(run, epoch, model, features, int(probabilities.argmax()))
     if st.session_state.pop("inside_scroll_to_top", False):
         scroll_to_top()

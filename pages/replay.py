@@ -3,7 +3,7 @@
 One epoch scrubber, with play, pause, step and speed, drives every view: the learning curves drawn
 up to that epoch, the first layer's weights as pictures, twenty validation digits with the model's
 answer and confidence, and the validation confusion matrix, all as the model stood at the end of
-that epoch (epoch 0: the random start). The weights come from the run's checkpoints (runs.py), the
+that epoch (epoch 0: the random start). The weights come from the run's checkpoints (mnist_core/runs/), the
 answers from mnist_core.replay, computed once per run and epoch and shared by every session that
 replays the same run.
 """
@@ -16,19 +16,12 @@ import streamlit as st
 from mnist_core.exam import ExamResult
 from mnist_core.exports import gif_file_name, keras_file_name, keras_model_bytes, weights_gif
 from mnist_core.fair_share import MEGABYTE
+from mnist_core.palette import TRAIN_COLOUR, VALIDATION_COLOUR, rgb
 from mnist_core.pictures import enlarged
 from mnist_core.replay import EpochFrame, followed_in, replayed_epoch
-from mnist_core.runs import CHECKPOINT_BUDGET_BYTES, DamagedRunError, epochs_text
-from ui.charts import (
-    TRAIN_COLOUR,
-    VALIDATION_COLOUR,
-    by_iteration_switch,
-    confusion_heatmap,
-    iteration_curves,
-    learning_curves,
-    rgb,
-    show_chart,
-)
+from mnist_core.results import epochs_text
+from mnist_core.runs import CHECKPOINT_BUDGET_BYTES, DamagedRunError
+from ui.charts import by_iteration_switch, confusion_heatmap, iteration_curves, learning_curves, show_chart
 from ui.dataset import dataset_or_stop, run_digits
 from ui.failures import guarded_fragment
 from ui.heavy_work import in_turn
@@ -56,8 +49,12 @@ def epoch_frame(run, epoch: int) -> EpochFrame:
     on its training sample), and PNGs of its weights and of their change since the first checkpoint.
     Computed once per run folder and epoch for the whole server (a checkpoint never changes once
     written), in the server's turn for heavy work."""
-    return server_store("replay frames").get((str(run.folder), epoch),
-                                             lambda: in_turn(lambda: replayed_epoch(run, epoch, *run_digits(run))))
+    def replay() -> EpochFrame:
+        split = run_digits(run)
+        return replayed_epoch(run, epoch, split.validation_images, split.validation_labels,
+                              split.first_training_images, split.first_training_labels)
+
+    return server_store("replay frames").get((str(run.folder), epoch), lambda: in_turn(replay))
 
 
 def followed_digits(run, first_epoch: int, last_epoch: int) -> tuple[np.ndarray, list[tuple[int, int]]]:
@@ -74,8 +71,8 @@ def chosen_digits(run, first_epoch: int, last_epoch: int) -> tuple[np.ndarray, l
         first = epoch_frame(run, first_epoch)
     except DamagedRunError:
         first = last
-    _validation_images, validation_labels, _training_images, training_labels = run_digits(run)
-    return followed_in(first, last, validation_labels, training_labels)
+    split = run_digits(run)
+    return followed_in(first, last, split.validation_labels, split.first_training_labels)
 
 
 def readable_followed_digits(run, epochs: list[int]):
@@ -96,8 +93,9 @@ MOST_CURVE_POINTS = 4000
 
 def saved_iterations(run) -> tuple[list, object]:
     """The run's saved iteration curve, read once per run and epochs trained for the whole server, not
-    on every tick of the player, thinned to MOST_CURVE_POINTS (a 1,000-epoch run saves 6 MB of CSV; a
-    copy of every point took 110 MB); with what is wrong with its file, if it cannot be read."""
+    on every tick of the player, thinned to MOST_CURVE_POINTS (a long run's curve is megabytes of CSV,
+    many times that as Python objects, and the chart shows no more); with what is wrong with its file,
+    if it cannot be read."""
     def read():
         points, problem = run.iterations_and_problem()
         if len(points) > MOST_CURVE_POINTS:
@@ -158,8 +156,8 @@ def advance_while_playing(epochs: list[int], seconds_per_epoch: float) -> None:
         show_epoch(epochs[index + 1])
     if index + 2 >= len(epochs):
         # The last epoch: shown by the whole page at once, without the player's timer. Left to the next tick,
-        # the timer ran on for a second beside the Back button and the slider, and a tick sent in that second
-        # carried the slider's old value back, undoing a click on Back (seen in CI).
+        # the timer would run on beside the Back button and the slider, and a tick sent meanwhile would carry
+        # the slider's old value back, undoing a click on Back.
         st.session_state.replay_playing = False
         st.rerun()
 
@@ -259,20 +257,20 @@ def answered_digit(where, image: np.ndarray, label: int, view: ExamResult, index
 
 
 def digits_panel(run, view: ExamResult, digits: np.ndarray) -> None:
-    images, labels, _training_images, _training_labels = run_digits(run)
+    split = run_digits(run)
     st.caption(_("The same twenty validation digits at every epoch, two of each: one the run learned late (wrong after "
                  "the first epoch, right at the end; or, if it learned none late, the one it found hardest) and a "
                  "typical one. Blue frame: read right; orange frame: read wrong."))
     for start in range(0, len(digits), PANEL_ROW):
         row = digits[start:start + PANEL_ROW]
         for index, column in zip(row, wrapping_columns(PANEL_ROW, key=f"replay_digits_{start}", least_width_rem=4)):
-            answered_digit(column, images[index], labels[index], view, index)
+            answered_digit(column, split.validation_images[index], split.validation_labels[index], view, index)
 
 
 def by_heart_panel(run, frame: EpochFrame, pairs: list[tuple[int, int]]) -> None:
     """For a run that overfits: a training digit it learned by heart beside a validation digit of the
     same class it still gets wrong, for each class that has both."""
-    validation_images, validation_labels, training_images, training_labels = run_digits(run)
+    split = run_digits(run)
     st.subheader(_("Learned by heart, or learned?"))
     st.caption(_("This run ends far better on its training digits than on digits it never saw: it overfits. In each "
                  "pair, the left digit is from its training set, which it learned by heart (wrong after the first "
@@ -283,15 +281,15 @@ def by_heart_panel(run, frame: EpochFrame, pairs: list[tuple[int, int]]) -> None
         columns = wrapping_columns(PANEL_ROW, key=f"replay_by_heart_{start}", least_width_rem=4)
         for (training_index, validation_index), learned, missed in zip(row, columns[0::2], columns[1::2]):
             learned.caption(_("training"))
-            answered_digit(learned, training_images[training_index], training_labels[training_index], frame.training,
-                           training_index)
+            answered_digit(learned, split.first_training_images[training_index],
+                           split.first_training_labels[training_index], frame.training, training_index)
             missed.caption(_("validation"))
-            answered_digit(missed, validation_images[validation_index], validation_labels[validation_index],
-                           frame.validation, validation_index)
+            answered_digit(missed, split.validation_images[validation_index],
+                           split.validation_labels[validation_index], frame.validation, validation_index)
 
 
-# The downloads are made once per run (as it stands) for the whole server and kept: a big CNN's .keras
-# file is 26 MB, and making it again on every click took that much more memory each time.
+# The downloads are made once per run (as it stands) for the whole server and kept: made again on every
+# click, each would take its size in server memory again (a big CNN's .keras file holds all its weights).
 def export_download(run, where, kind: str, make, label: str, file_name: str, mime: str, icon: str) -> None:
     """A download of what `make(run)` makes: first a button that makes it, in the server's turn for
     heavy work and with a message if the run's files cannot give it; then the download itself."""

@@ -38,7 +38,8 @@ SLIDERS = {  # key: (label, minimum, maximum, step, neutral value, as shown: no 
 
 
 def default_runs(runs) -> list:
-    """The best run of each model, and the best augmented one if any: the comparison the issue starts from."""
+    """The best run of each model, and the best augmented one if any: the first comparison worth making
+    (does augmentation make a model harder to break?)."""
     chosen = []
     for model in ("linear", "mlp", "cnn"):
         chosen += [run for run in runs if run.config.model == model and not is_augmented(run.config)][:1]
@@ -145,12 +146,12 @@ def show_curves(runs) -> None:
             return
         bar = st.progress(0.0, text=_("Measuring..."))
         for position, run in enumerate(missing):
-            validation_images, validation_labels, _training_images, _training_labels = run_digits(run)
+            split = run_digits(run)
 
             def report(share, position=position, run=run):
                 bar.progress((position + share) / len(missing), text=_("Measuring {run}...", run=short_label(run)))
 
-            def measure(run=run, images=validation_images, labels=validation_labels, report=report):
+            def measure(run=run, images=split.validation_images, labels=split.validation_labels, report=report):
                 return in_turn(lambda: robustness_curves(model_of(run), images[:CURVE_DIGITS], labels[:CURVE_DIGITS], report))
 
             server_store("robustness curves").get(curve_key(run), measure)

@@ -229,7 +229,7 @@ def show_job(job, rendered_while_running: bool, rendered_paused: bool) -> None:
         st.rerun()  # refresh the buttons (and the run history): the run has ended, or another tab paused or resumed it
 
 
-# A workspace of 5,000 runs made a table of 5,000 rows on every rerun of the page: seconds each time.
+# A workspace may hold thousands of runs: a table of them all, made on every rerun of the page, takes seconds.
 MOST_RUNS_LISTED = 200
 
 
@@ -247,7 +247,7 @@ def run_history(runs, damaged) -> None:
     for run in runs[:MOST_RUNS_LISTED]:
         best = run.best_result
         rows.append({_("run"): run_name(run.name), _("status"): status_text(run.status), _("epochs"): len(run.history),
-                     _("best epoch"): str(best.epoch) if best else "-",  # a waiting run has none (it showed "None")
+                     _("best epoch"): str(best.epoch) if best else "-",  # a waiting run has none: a dash, not "None"
                      _("validation accuracy at the best epoch"): number(best.val_acc, ".2%") if best else _("no epoch finished"),
                      _("model"): model_name(run.config.model), _("optimizer"): setting_text("optimizer", run.config.optimizer),
                      _("learning rate"): f"{run.config.learning_rate:g}", _("batch"): run.config.batch_size,
@@ -256,7 +256,7 @@ def run_history(runs, damaged) -> None:
     st.dataframe(pd.DataFrame(rows), hide_index=True, column_config={
         _("best epoch"): st.column_config.TextColumn(help=_(BEST_EPOCH_HELP)),
         _("validation accuracy at the best epoch"): st.column_config.TextColumn(help=_(BEST_EPOCH_HELP)),
-        # Sized by hand: the grid measures a column before the Chinese font has loaded, and clipped 多层感知机.
+        # Sized by hand: the grid measures a column before the Chinese font has loaded, and would clip 多层感知机.
         _("model"): st.column_config.TextColumn(width="medium"), _("optimizer"): st.column_config.TextColumn(width="medium")})
     st.caption(_("The best epoch is the one with the lowest validation loss; a run still training is listed with the "
                  "epochs it has finished."))

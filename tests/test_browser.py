@@ -54,7 +54,7 @@ def test_a_run_trains_and_its_chart_gains_a_point_per_epoch(app_url, page):
     expect(page.get_by_text("Finished all 5 epoch(s).")).to_be_visible(timeout=120_000)
     wait_for_chart_points(page, 5)
     expect(page.locator(".js-plotly-plot")).to_have_count(2)
-    for chart in page.locator(".js-plotly-plot").all():  # each tick label once (".0%" once printed 93%, 93%, 92%...)
+    for chart in page.locator(".js-plotly-plot").all():  # each tick label once (".0%" would print 93%, 93%, 92%...)
         for axis in (".xtick text", ".ytick text"):
             labels = chart.locator(axis).all_text_contents()  # SVG text has no innerText
             assert labels and len(labels) == len(set(labels)), labels
@@ -68,7 +68,7 @@ def test_stop_during_a_longer_run_keeps_the_finished_epochs(app_url, app_runs_ro
     expect(page.locator(".js-plotly-plot").first).to_be_visible(timeout=120_000)
     wait_for_chart_points(page, 2, at_least=True)
     page.get_by_role("button", name="Stop", exact=True).click()
-    # A Stop that lands between two epochs (seen in CI: the MLP's epochs are short) stops "after" the last
+    # A Stop that lands between two epochs (the MLP's epochs are short) stops "after" the last
     # finished one rather than "during" the next: both keep every finished epoch.
     message = page.get_by_text(re.compile(
         r"Stopped (during|after) epoch \d+; its (\d+ epochs and their|1 epoch and its) weights are kept\."))
@@ -111,7 +111,7 @@ def test_a_digit_drawn_with_the_mouse_is_read_and_a_cleared_canvas_shows_no_pred
     stroke(page, loop)  # a closed oval: a zero
     expect(reading(page)).to_contain_text("0")
 
-    # A single click is a dot, not a digit (it was read as "8, 94%"): no reading, a message saying why.
+    # A single click is a dot, not a digit (scaled up, a blob read confidently as a digit): no reading, a message saying why.
     clear_canvas(page)
     expect(reading(page)).to_have_count(0)
     stroke(page, [(140, 140), (141, 140)])
@@ -120,9 +120,10 @@ def test_a_digit_drawn_with_the_mouse_is_read_and_a_cleared_canvas_shows_no_pred
 
 
 def test_a_stroke_begun_in_the_canvas_top_right_corner_is_kept(app_url, trained_workspace, page):
-    """The canvas package's invisible toolbar sat over the top-right corner until the pointer had rested
-    there for 0.1 s: a stroke begun there at once (always, with a finger) was lost, and a 7 written
-    high and right kept only its bar. The pointer arrives from outside the canvas and presses at once."""
+    """The canvas package's invisible toolbar sits over the top-right corner until the pointer has rested
+    there a moment: a stroke begun there at once (always, with a finger) would be lost, and a 7 written
+    high and right keep only its bar (ui/drawing_canvas.py). The pointer arrives from outside the canvas
+    and presses at once."""
     open_app(page, f"{app_url}/?workspace={trained_workspace}")
     page.get_by_role("link", name="Draw").click()
     expect(page.get_by_text("Draw a digit on the black square")).to_be_visible()
@@ -158,8 +159,8 @@ def test_the_exam_shows_the_confusion_matrix(app_url, trained_workspace, page):
 
 
 def test_the_iteration_curve_streams_in_during_the_first_epoch(app_url, page):
-    """Seen: the default run finished before there was anything to narrate. Per iteration, the batches'
-    loss is drawn while the first epoch is still training (the CNN's first epoch takes several seconds)."""
+    """A teacher narrates a run as it starts: per iteration, the batches' loss is drawn while the first
+    epoch is still training (a CNN's first epoch is long enough to see it)."""
     open_train_page(page, app_url)
     choose(page, "Model", "CNN (convolutions)")
     page.get_by_role("button", name="Train", exact=True).click()

@@ -108,7 +108,7 @@ def test_the_linear_model_shows_its_weights_as_ten_images():
 @pytest.mark.parametrize("method", ["mnist", "naive"])
 @pytest.mark.parametrize("size", [1, 22, 40])
 def test_a_dot_or_a_speck_is_not_a_digit(method, size):
-    """Seen: one click (a dot the pen's width across) read as '8, 94%' by the linear model and '0, 99%' by the CNN."""
+    """One click (a dot the pen's width across), scaled up, is a blob the models read confidently as a digit: refused."""
     canvas = canvas_with(lambda pencil: pencil.ellipse((120, 120, 120 + size, 120 + size), fill="white"))
     digit, steps = preprocess_canvas(canvas, method)
     assert digit is None
@@ -118,7 +118,7 @@ def test_a_dot_or_a_speck_is_not_a_digit(method, size):
 @pytest.mark.parametrize("method", ["mnist", "naive"])
 @pytest.mark.parametrize("length", [90, 150, 250])
 def test_a_lone_dash_is_not_a_digit(method, length):
-    """Seen: a horizontal dash read as "4, 89%". No MNIST digit is that flat."""
+    """A horizontal dash, stretched to 20 px, reads confidently as a digit: refused. No MNIST digit is that flat."""
     canvas = canvas_with(lambda pencil: pencil.line((20, 140, 20 + length, 140), fill="white", width=22))
     digit, steps = preprocess_canvas(canvas, method)
     assert digit is None and "dash, not a digit" in steps.problem
@@ -139,7 +139,7 @@ def test_a_small_but_real_digit_is_still_read():
 
 @pytest.mark.parametrize("height", [50, 80, 140, 200])
 def test_a_digit_drawn_small_has_strokes_as_thin_as_mnist_s(height, sample_dataset):
-    """Seen: small digits came out very thick, the fixed 22 px pen scaled up with them. At every size the
+    """The fixed 22 px pen, scaled up with a small digit, would make its strokes very thick. At every size the
     model's input has strokes within the middle 80% of MNIST's own widths (measured the same way)."""
     (train_images, _), _ = sample_dataset
     mnist_widths = [stroke_width(image / 255.0) for image in train_images]
@@ -169,9 +169,9 @@ def test_the_server_keeps_the_most_recent_exams_per_workspace_and_run():
 
 @pytest.mark.parametrize("height, pen, triangle_width", [(90, 22, 0.35), (80, 18, 0.3), (188, 40, 0.45)])
 def test_thinning_a_bold_closed_four_keeps_its_stem_and_bar(height, pen, triangle_width):
-    """Seen in benchmarks/drawn_digits.py: a closed 4 drawn with a bold pen fills its triangle, and the
-    thinning, guided by the filled triangle's width, went on until the stem and the bar were wiped out,
-    leaving a slash, no longer a 4. A pass takes a pixel off each side of every stroke, so
+    """A closed 4 drawn with a bold pen (benchmarks/drawn_digits.py draws some) fills its triangle, and
+    thinning guided by the filled triangle's width would go on until the stem and the bar were wiped
+    out, leaving a slash, no longer a 4. A pass takes a pixel off each side of every stroke, so
     the ink's box shrinks by about that much a pass, and by far more when a stroke is lost."""
     top, left = 140 - height // 2, 60
 
@@ -191,8 +191,8 @@ def test_thinning_a_bold_closed_four_keeps_its_stem_and_bar(height, pen, triangl
 @pytest.mark.parametrize("validation, test, agrees", [(0.975, 0.972, True), (0.975, 0.985, True), (0.975, 0.90, False),
                                                       (0.80, 0.95, False)])
 def test_the_exam_calls_validation_an_honest_guide_only_when_the_scores_agree(validation, test, agrees):
-    """The Chinese said "the test score is close to it, so validation was reliable" as a fact, even 8
-    points apart; the English said it as a condition. Now both say what the numbers show."""
+    """Both languages say what the numbers show: neither calls validation reliable, as a fact, when the
+    two scores are points apart."""
     verdict = validation_verdict(validation, test)
     english, chinese = verdict.render("en"), verdict.render("zh")
     assert ("honest guide" in english) == agrees

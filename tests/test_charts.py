@@ -1,21 +1,12 @@
-"""The charts' look, checked on the figures the pages draw: the projector findings of issue 11."""
+"""The charts' look, checked on the figures the pages draw: what a projector at the back of a classroom needs."""
 
 import math
 
 import pytest
 
 from mnist_core import EpochResult
-from ui.charts import (
-    PERCENT_TICKS,
-    PLOTLY_CONFIG,
-    SERIES_COLOURS,
-    TRAIN_COLOUR,
-    VALIDATION_COLOUR,
-    confusion_heatmap,
-    epoch_step,
-    learning_curves,
-    overlay,
-)
+from mnist_core.palette import GAP_FILL, SERIES_COLOURS, TRAIN_COLOUR, VALIDATION_COLOUR
+from ui.charts import PERCENT_TICKS, PLOTLY_CONFIG, confusion_heatmap, epoch_step, learning_curves, overlay
 
 
 def history(epochs: int):
@@ -25,7 +16,7 @@ def history(epochs: int):
 
 @pytest.mark.parametrize("epochs, best_epoch", [(1, 1), (2, 1), (40, 7), (40, 40), (100, 3)])
 def test_the_epoch_axis_holds_whole_epochs_from_1_whatever_the_best_epoch_marker(epochs, best_epoch):
-    """Seen: the overfitting run drawn from -8 to 40, and a one-epoch run with an empty epoch 0."""
+    """Not an overfitting run drawn from -8 to 40, nor a one-epoch run with an empty epoch 0."""
     for figure in learning_curves(history(epochs), best_epoch):
         axis = figure.layout.xaxis
         assert tuple(axis.range) == (0.5, epochs + 0.5)
@@ -35,14 +26,16 @@ def test_the_epoch_axis_holds_whole_epochs_from_1_whatever_the_best_epoch_marker
 
 
 def test_every_percentage_axis_prints_as_many_decimals_as_its_ticks_need():
-    """Seen: '93%, 93%, 92%, 92%' on ticks half a percent apart."""
+    """Ticks half a percent apart need a decimal, or they read '93%, 93%, 92%, 92%'."""
     _, accuracy = learning_curves(history(5), 5)
     assert accuracy.layout.yaxis.tickformat == PERCENT_TICKS == ".2~%"
     assert overlay({"a": ([1, 2], [0.9, 0.91])}, "validation accuracy", as_percent=True).layout.yaxis.tickformat == PERCENT_TICKS
 
 
-def test_one_colour_per_set_and_distinct_colours_per_run():
+def test_one_colour_per_set_and_distinct_colours_per_run_all_from_the_engine_s_palette():
+    """The palette's colours, which the pictures of weights use too (test_replay.py checks those)."""
     loss, accuracy = learning_curves(history(3), 3)
+    assert loss.data[1].fillcolor == GAP_FILL == "rgba(213, 94, 0, 0.15)"  # the gap: vermilion, faint
     for figure in (loss, accuracy):
         assert [trace.line.color for trace in figure.data] == [TRAIN_COLOUR, VALIDATION_COLOUR]
         assert [trace.name.split()[0] for trace in figure.data] == ["training", "validation"]  # the same legend order
@@ -60,7 +53,7 @@ def test_epoch_ticks_stay_few():
 
 
 def test_the_confusion_matrix_colours_mistakes_on_their_own_scale():
-    """Seen: 47 nines read as 4 almost white next to 980 right answers."""
+    """On one scale, 47 nines read as 4 would be almost white next to 980 right answers."""
     matrix = [[980 if row == column else (47 if (row, column) == (9, 4) else 1) for column in range(10)] for row in range(10)]
     right, mistakes, cells = confusion_heatmap(matrix, as_shares=False).data
     assert mistakes.zmax == 47 and mistakes.z[9][4] == 47 and math.isnan(mistakes.z[0][0])

@@ -12,7 +12,6 @@ import time
 import pytest
 
 from mnist_core import RunStatus, TrainConfig, train_and_record
-from mnist_core import runs as runs_module
 from mnist_core.fair_share import MAX_PARAMETERS, check_model_size, parameter_count
 from mnist_core.jobs import JobBoard, TrainingJob, TrainingSlots, WorkspaceBusyError
 from mnist_core.runs import (
@@ -27,6 +26,8 @@ from mnist_core.runs import (
     tidy_runs_folder,
     workspace_folder,
 )
+from mnist_core.runs import disk as run_store_disk
+from mnist_core.runs import writer as run_writer
 from tests.app_server import PROJECT_ROOT
 from tests.helpers import folder_bytes, wait_until
 
@@ -73,8 +74,8 @@ def test_a_run_killed_in_the_queue_or_in_its_first_epoch_is_listed_as_interrupte
 
 def test_run_ids_are_reserved_exclusively_and_never_merged(runs_root, monkeypatch):
     draws = iter(["aaaaaaaa", "aaaaaaaa", "bbbbbbbb"])
-    monkeypatch.setattr(runs_module.secrets, "token_hex", lambda size: next(draws))
-    monkeypatch.setattr(runs_module.time, "strftime", lambda form: "20261129-120000")  # the same second
+    monkeypatch.setattr(run_writer.secrets, "token_hex", lambda size: next(draws))
+    monkeypatch.setattr(run_writer.time, "strftime", lambda form: "20261129-120000")  # the same second
     first, second = start_run(QUICK), start_run(QUICK)
     assert first.run_id.endswith("aaaaaaaa") and second.run_id.endswith("bbbbbbbb")
     assert len(list_runs(runs_root)[0]) == 2
@@ -93,7 +94,7 @@ def test_an_unwritable_runs_folder_is_found_before_any_training(sample_dataset, 
 
 def fail_writes_after(monkeypatch, good_writes: int) -> None:
     """The disk fills up after `good_writes` more files (ENOSPC, as a full disk says)."""
-    real_write = runs_module.write_atomically
+    real_write = run_writer.write_atomically
     count = {"writes": 0}
 
     def write(path, content):
@@ -102,7 +103,7 @@ def fail_writes_after(monkeypatch, good_writes: int) -> None:
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
         real_write(path, content)
 
-    monkeypatch.setattr(runs_module, "write_atomically", write)
+    monkeypatch.setattr(run_writer, "write_atomically", write)
 
 
 def test_a_disk_that_fills_up_mid_run_ends_it_with_a_message_and_keeps_the_saved_epochs(sample_dataset, runs_root, monkeypatch):
@@ -161,7 +162,7 @@ def test_runs_saved_in_the_old_layout_move_into_their_workspace(sample_dataset, 
         list(train_and_record(QUICK, sample_dataset, runs_root=runs_root, workspace=workspace))
     (alice_run,), _ = list_runs(runs_root, workspace="alice")
     old_place = runs_root / alice_run.run_id
-    alice_run.folder.rename(old_place)  # where the previous version saved it, with its workspace in run.json
+    alice_run.folder.rename(old_place)  # the old layout: runs/<run id>/, its workspace in run.json
     info = json.loads((old_place / "run.json").read_text())
     (old_place / "run.json").write_text(json.dumps({**info, "workspace": "alice"}))
     assert list_runs(runs_root, workspace="alice") == ([], [])
@@ -262,7 +263,7 @@ def test_a_run_that_crosses_the_quota_trains_on_keeping_only_its_last_weights(sa
     earlier_folder = earlier.recorder.folder
     earlier_files = {path: path.read_bytes() for path in earlier_folder.rglob("*") if path.is_file()}
     monkeypatch.setenv("MNIST_LAB_WORKSPACE_DISK_MB", str(1.6 * folder_bytes(earlier_folder) / 2**20))
-    monkeypatch.setattr(runs_module.RunRecorder, "QUOTA_CHECK_SECONDS", 0)  # measured at every epoch end, however quick
+    monkeypatch.setattr(run_writer.RunRecorder, "QUOTA_CHECK_SECONDS", 0)  # measured at every epoch end, however quick
     job = TrainingJob(TrainConfig(epochs=8, batch_size=50), sample_dataset, slots=TrainingSlots(1), workspace="alice").start()
     assert job.join(120)
     saved = load_run(job.run_id, runs_root, "alice")
@@ -294,8 +295,8 @@ def test_the_disk_use_counts_each_file_once_and_follows_every_change(sample_data
     for path in [*runs_root.rglob("*"), runs_root]:  # an hour later: every run has settled
         os.utime(path, (time.time() - 3600, time.time() - 3600), follow_symlinks=False)
     walked = []
-    real_walk = runs_module.run_folder_bytes
-    monkeypatch.setattr(runs_module, "run_folder_bytes", lambda folder: walked.append(folder) or real_walk(folder))
+    real_walk = run_store_disk.run_folder_bytes
+    monkeypatch.setattr(run_store_disk, "run_folder_bytes", lambda folder: walked.append(folder) or real_walk(folder))
     usage.server_bytes(runs_root)
     assert len(walked) == 3
     assert usage.server_bytes(runs_root) == folder_bytes(first) + folder_bytes(second) + folder_bytes(other) and len(walked) == 3
@@ -329,8 +330,8 @@ def test_the_server_lets_a_bounded_number_of_runs_wait(sample_dataset, runs_root
 
 
 def test_the_time_estimate_follows_how_fast_this_server_has_really_trained():
-    """A busy classroom server trained 3-8x slower than the quiet machine's cost model said: the
-    estimate now scales with the server's recent runs, and comes as a range."""
+    """A busy classroom server trains several times slower than the quiet machine's cost model says: the
+    estimate scales with the server's recent runs, and comes as a range."""
     from mnist_core import TrainConfig
     from mnist_core.fair_share import ServerPace, estimated_training_seconds
 

@@ -66,7 +66,7 @@ def test_bad_arguments_give_one_line_and_exit_code_2(runs_root, run_cli, argumen
 
 @pytest.mark.parametrize("command", [[], ["train"], ["runs"], ["fetch"], ["tensorboard"]])
 def test_every_help_page_prints_and_exits_0(run_cli, command):
-    """The README sends newcomers to `train --help`: a '%' in a reason once made argparse crash on it."""
+    """The README sends newcomers to `train --help`: argparse formats help with %, so a '%' in a reason must not crash it."""
     completed = run_cli(*command, "--help")
     assert completed.returncode == 0 and completed.stderr == ""
     assert "usage: python -m mnist_core" in completed.stdout

@@ -64,7 +64,7 @@ def test_the_gif_has_a_frame_per_checkpoint_and_shows_the_weights_moving(sample_
 
 
 def test_a_damaged_checkpoint_loses_its_own_frame_not_the_whole_gif(linear_run):
-    """One bad checkpoint made the download fail with nothing but a line in the server's log."""
+    """One bad checkpoint must not fail the whole download with nothing but a line in the server's log."""
     run = linear_run
     checkpoint = run.folder / "checkpoints" / "epoch-0001.npz"
     checkpoint.unlink()
@@ -106,7 +106,7 @@ def test_the_keras_file_loads_back_and_predicts_the_same(sample_dataset, runs_ro
     ("my first run", "my-first-run.keras"),
     ("../../etc/passwd", "etc-passwd.keras"),
     ("-rf --no-preserve-root", "rf-no-preserve-root.keras"),
-    ("学习率 0.1", "学习率-0-1.keras"),  # a Chinese name stays Chinese (it was dropped)
+    ("学习率 0.1", "学习率-0-1.keras"),  # a Chinese name stays Chinese, not dropped as unsafe
     ("学习率", "学习率.keras"),
     ("🙂 ✨", "20261128-143000-linear-1a2b3c4d.keras"),  # nothing safe left: the run id
     ("a\u202eb\u200bc", "a-b-c.keras"),  # no invisible or reordering characters

@@ -22,8 +22,8 @@ BIGGEST_CNN = TrainConfig(model="cnn", cnn_filters=64, hidden_units=1024)  # the
 
 
 def test_the_biggest_cnn_measures_in_batches_its_activation_budget_holds():
-    """Replay measured 2,000 digits a batch: the biggest CNN's first layer alone then held 400 MB, and
-    one Replay page took the server from 798 to 2,023 MiB."""
+    """At MOST_EVALUATION_BATCH digits a batch, the biggest CNN's first layer alone would hold hundreds of
+    MB for each Replay page open."""
     model = build_model(BIGGEST_CNN)
     batch = evaluation_batch_size(model)
     assert batch * activation_bytes_per_example(model) <= evaluation_memory_bytes()

@@ -73,7 +73,7 @@ def untranslated_text(node) -> bool:
 def test_no_sentence_on_a_page_bypasses_the_catalog():
     """Every text argument of a Streamlit display call goes through `_` (or comes from a function
     that does); `_`, `N_` and `Message` never get an f-string, which no catalog could hold; and no
-    function hides `_` behind a local variable of the same name (a `(_, _) = dataset` once did)."""
+    function hides `_` behind a local variable of the same name (a `(_, _) = dataset` would)."""
     problems = []
     for path in PAGE_SOURCES + [path for path in SOURCES if path.parent.name == "mnist_core"]:
         tree = ast.parse(path.read_text(), str(path))

@@ -362,9 +362,9 @@ def test_a_damaged_checkpoint_is_named_and_the_other_epochs_still_open(runs_root
 
 @pytest.mark.pages
 def test_weights_gone_to_nan_are_named_on_every_page_that_reads_them(runs_root, train_page_template):
-    """NaN weights showed as "NaN%" and "+nan" without a word, and Inside's map then failed with the
-    generic error (LinAlgError in PCA). The weights reader refuses numbers that are not finite, so each
-    page names the file instead."""
+    """NaN weights would show as "NaN%" and "+nan" without a word, and fail Inside's map with the generic
+    error (LinAlgError in PCA). The weights reader refuses numbers that are not finite, so each page
+    names the file instead."""
     workspace = copy_workspace(train_page_template("linear", epochs=1), runs_root)
     for weights_file in runs_root.glob("*/*/**/*.npz"):
         arrays = dict(np.load(weights_file))

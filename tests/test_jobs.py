@@ -22,8 +22,8 @@ def test_a_job_trains_in_the_background_and_saves_its_run(sample_dataset, runs_r
 
 class SlotHeldUntilLetGo(TrainingSlots):
     """One training slot, which a job that ends gives up only once the test lets go: the queue behind the
-    first job stays as it is until the test has looked at it, however fast this machine trains (the first
-    job once ended before the third had queued, and the test waited a minute for a position never reached)."""
+    first job stays as it is until the test has looked at it, however fast this machine trains (a fast one
+    could end the first job before the third has queued, and the test would wait for a position never reached)."""
 
     def __init__(self):
         super().__init__(1)
@@ -85,7 +85,7 @@ def test_finished_runs_do_not_keep_the_training_data_in_memory(full_dataset, run
     import gc
 
     config = TrainConfig(epochs=1, validation_fraction=0.1)
-    for _ in range(2):  # warm TensorFlow up: the second run still settles its allocator (measured: +40 MiB, then flat)
+    for _ in range(2):  # warm TensorFlow up: the second run still settles its allocator; after it, memory stays flat
         TrainingJob(config, full_dataset, runs_root=runs_root).start().join()
     gc.collect()
     before = resident_mib()

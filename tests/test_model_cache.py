@@ -9,8 +9,9 @@ pytestmark = pytest.mark.pages
 
 
 def test_a_run_that_trains_on_replaces_its_model_and_a_session_keeps_a_page_s_worth(sample_dataset, runs_root):
-    """model_of kept one model per (run, epochs, status): one 6-epoch run, looked at after each epoch,
-    left 7 models in the session, and a student drawing while a 40-epoch run trained held 65 MiB."""
+    """One model per run as it stands, not per (run, epochs, status): otherwise a run looked at after each
+    epoch leaves a model per epoch in the session, and a student drawing while a long run trains holds
+    dozens of them."""
     for seed in range(6):
         list(train_and_record(TrainConfig(epochs=6, batch_size=100, train_subset_size=300, seed=seed), sample_dataset,
                               runs_root=runs_root, name=f"run-{seed}"))

@@ -53,7 +53,7 @@ def test_every_model_a_config_can_name_has_a_builder():
 
 @pytest.mark.parametrize("model_name", ["linear", "mlp", "cnn"])
 def test_the_l2_setting_penalises_every_models_weights(model_name):
-    """The sidebar offers L2 for every model, so every model must feel it (the linear model once ignored it)."""
+    """The sidebar offers L2 for every model, so every model must feel it, the linear model included."""
     import numpy as np
 
     model = build_model(TrainConfig.for_model(model_name, l2=1e-2, seed=3))

@@ -111,7 +111,7 @@ def test_the_optimizer_race_overlays_one_curve_per_optimizer(runs_root):
     for chart in (loss_chart, accuracy_chart):
         assert sorted(trace["name"] for trace in chart["data"]) == ["Adam (lr 0.001)", "SGD (lr 0.1)"]
         assert all(len(trace["x"]) == 2 for trace in chart["data"])
-    # Titled, and the race names its winner: it had no title, no winner and showed validation loss only.
+    # Titled with which way is better, validation accuracy beside the loss, and the race names its winner.
     assert loss_chart["layout"]["title"]["text"] == "Validation loss: lower is better"
     assert accuracy_chart["layout"]["title"]["text"] == "Validation accuracy: higher is better"
     final_accuracy = {trace["name"]: trace["y"][-1] for trace in accuracy_chart["data"]}
@@ -177,7 +177,7 @@ def test_the_exam_page_marks_the_test_set_with_a_confusion_matrix(runs_root, two
 
     cells, mistakes = confusion_cells()
     assert cells.sum() == 10000 and mistakes["colorbar"]["tickformat"] == ",d"
-    # Accuracy per digit zoomed to the bars (ten bars near 99% on a 0-100% axis looked identical).
+    # Accuracy per digit zoomed to the bars (ten bars near 99% on a 0-100% axis would look identical).
     per_digit = json.loads(app.get("plotly_chart")[1].proto.spec)
     lowest = min(per_digit["data"][0]["y"])
     assert per_digit["layout"]["yaxis"]["range"] == [max(0, math.floor(lowest * 100 - 1) / 100), 1]
@@ -188,7 +188,7 @@ def test_the_exam_page_marks_the_test_set_with_a_confusion_matrix(runs_root, two
     app.toggle(key="exam_normalised").set_value(True).run()
     cells, mistakes = confusion_cells()
     assert np.allclose(cells.sum(axis=1), 1) and mistakes["colorbar"]["tickformat"] == ".1~%"  # the colour bar reads in % too
-    # The gallery's caption says what its two filters chose (it once said "in this cell" with both on "any").
+    # The gallery's caption says what its two filters chose (not "in this cell" with both on "any").
     gallery_caption = next(shown(caption) for caption in app.caption if "mistake" in shown(caption))
     assert re.fullmatch(r"[\d,]+ mistakes in all; showing the 40 most confident\.", gallery_caption)
     app.selectbox(key="exam_true_digit").set_value(9).run()
@@ -599,8 +599,8 @@ def waiting_message(queue_position: int, waiting_for: str | None) -> str:
 
 
 def test_a_waiting_run_says_other_runs_are_training_only_when_it_queues_behind_them():
-    """"Other runs on this computer are training" was said of a run that had the machine to itself
-    (just out of the queue) and of a race's run waiting for its own race."""
+    """"Other runs on this computer are training" is for a run in the queue only: not for one that has
+    the machine to itself (just out of the queue), nor for a race's run waiting for its own race."""
     assert "Other runs on this computer are training" in waiting_message(2, None)
     assert "number 2 in the queue" in waiting_message(2, None)
     assert "Other runs" not in waiting_message(0, None) and "Starting" in waiting_message(0, None)
@@ -608,8 +608,8 @@ def test_a_waiting_run_says_other_runs_are_training_only_when_it_queues_behind_t
 
 
 def test_the_train_page_after_a_race_points_to_the_history_not_to_nothing_trained(runs_root):
-    """Train, race on Compare, come back: the Train page said "Nothing trained yet in this session"
-    above a history of the race's runs."""
+    """Train, race on Compare, come back: the Train page must not say "Nothing trained yet in this
+    session" above a history of the race's runs."""
     app = start_a_race(training_examples=300, epochs=1)
     rerun_until(app, lambda page: any("SGD: completed · Adam: completed" in shown(caption) for caption in page.caption))
     app.switch_page("pages/train.py").run()
@@ -622,7 +622,7 @@ def test_the_train_page_after_a_race_points_to_the_history_not_to_nothing_traine
 
 
 def test_a_run_with_no_finished_epoch_shows_a_dash_for_its_best_epoch(runs_root):
-    """A waiting run's best epoch read "None" in the run history."""
+    """A waiting run has no best epoch: a dash in the run history, not "None"."""
     from mnist_core import TrainConfig
     from mnist_core.runs import start_run
 

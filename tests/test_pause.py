@@ -132,7 +132,7 @@ def test_a_run_left_paused_past_the_limit_stops_by_itself_keeping_its_epochs(sam
 
 
 def test_the_pause_limit_counts_every_rest_so_a_step_does_not_restart_it(sample_dataset):
-    """Step restarted the 10-minute limit: one click every nine minutes kept a run paused for ever."""
+    """A step that restarted the limit would let one click every nine minutes keep a run paused for ever."""
     control = PauseControl(limit_seconds=1.0)
     control.pause()
     started = time.monotonic()
@@ -147,7 +147,7 @@ def test_the_pause_limit_counts_every_rest_so_a_step_does_not_restart_it(sample_
 
 
 def test_batch_steps_asked_for_are_bounded():
-    """300 clicks on Step queued 300 batches."""
+    """A burst of clicks on Step must not queue a batch each, to train on long after the clicking stopped."""
     from mnist_core.pausing import MOST_BATCH_STEPS_ASKED
 
     control = PauseControl()
@@ -161,9 +161,9 @@ def test_batch_steps_asked_for_are_bounded():
 
 
 def test_a_resting_run_lets_go_of_its_data_and_makes_it_again_the_same(sample_dataset):
-    """Each paused run held its copy of the data (about 100 MiB each for all of MNIST). Let go while it
-    rests, made again when it goes on: a run with label noise and a subset still ends exactly as a run
-    never paused."""
+    """A paused run need not hold its copy of the data (about twice the training digits' bytes). Let go
+    while it rests, made again when it goes on: a run with label noise and a subset still ends exactly
+    as a run never paused."""
     config = TrainConfig(epochs=2, batch_size=50, label_noise=0.2, train_subset_size=500, seed=3)
     control = PauseControl()
     control.pause()

@@ -14,11 +14,11 @@ from streamlit.testing.v1 import AppTest
 from mnist_core import TrainConfig, train_and_record
 from mnist_core.exam import ExamResult, mark_answers
 from mnist_core.models import build_model, get_weights
-from mnist_core.pictures import NEGATIVE_RGB, POSITIVE_RGB, first_layer_tiles, weight_picture
+from mnist_core.palette import TRAIN_COLOUR, VALIDATION_COLOUR, rgb
+from mnist_core.pictures import first_layer_tiles, weight_picture
 from mnist_core.replay import by_heart_pairs, overfits, panel_digits
 from mnist_core.runs import load_run
 from tests.helpers import TEST_WORKSPACE, button, copy_workspace, open_page, rerun_until, train_on_the_train_page
-from ui.charts import TRAIN_COLOUR, VALIDATION_COLOUR, rgb
 
 
 @pytest.mark.parametrize("model_name, tiles, tile_shape", [("linear", 10, (28, 28)), ("mlp", 32, (28, 28)),
@@ -42,9 +42,9 @@ def test_the_linear_templates_are_its_columns_of_w_in_the_charts_colours():
     weights[w_path][27, 3] = -1.0  # and the 28th against it
     tiles = first_layer_tiles("linear", weights)
     assert tiles[3][0, 0] == 1.0 and tiles[3][0, 27] == -1.0 and not tiles[2].any()
-    assert tuple(POSITIVE_RGB) == rgb(VALIDATION_COLOUR) and tuple(NEGATIVE_RGB) == rgb(TRAIN_COLOUR)  # one palette
     picture = weight_picture(config, weights)
     third_tile_left = 3 * (28 * 4 + 4)
+    # Full positive and negative weights in the palette's validation and training colours, as on the curves.
     assert tuple(picture[0, third_tile_left]) == rgb(VALIDATION_COLOUR)
     assert tuple(picture[0, third_tile_left + 27 * 4]) == rgb(TRAIN_COLOUR)
     assert tuple(picture[0, 0]) == (255, 255, 255)  # a zero weight is white
@@ -208,8 +208,8 @@ def test_a_damaged_checkpoint_is_named_and_the_other_epochs_still_replay(runs_ro
 
 @pytest.mark.pages
 def test_an_unreadable_last_checkpoint_blanks_only_its_own_epoch(runs_root, train_page_template):
-    """The digits followed through the run were chosen from the last checkpoint: when it could not be
-    read, every epoch lost its weights and digits, the random start's included."""
+    """The digits followed through the run are chosen from the last readable checkpoint: an unreadable
+    last one must not cost every other epoch its weights and digits, the random start's included."""
     def damage_epoch_2():
         (checkpoint,) = runs_root.glob("*/*/checkpoints/epoch-0002.npz")
         checkpoint.unlink()
@@ -225,8 +225,8 @@ def test_an_unreadable_last_checkpoint_blanks_only_its_own_epoch(runs_root, trai
 
 @pytest.mark.pages
 def test_a_gif_that_cannot_be_made_is_a_message_on_the_page(runs_root, train_page_template):
-    """With every checkpoint damaged the GIF download failed silently: no file, no message, only the
-    server's log (MediaFileStorageError)."""
+    """With every checkpoint damaged there is no GIF to make: the page says so, rather than a download
+    that fails with only a line in the server's log (MediaFileStorageError)."""
     def damage_every_checkpoint():
         for checkpoint in runs_root.glob("*/*/checkpoints/epoch-*.npz"):
             checkpoint.unlink()
@@ -241,7 +241,7 @@ def test_a_gif_that_cannot_be_made_is_a_message_on_the_page(runs_root, train_pag
 
 @pytest.mark.pages
 def test_a_download_is_made_once_and_offered_to_the_next_session_as_it_is(runs_root, train_page_template):
-    """The .keras file was made again on every click (+26 MB of server memory each)."""
+    """A .keras file made again on every click would take its size in server memory again each time."""
     app = replay_a_copy(runs_root, train_page_template(epochs=1))
     workspace = app.session_state["workspace"]
     button(app, "Make the trained model's file (.keras)").click().run()
@@ -257,7 +257,7 @@ def test_a_download_is_made_once_and_offered_to_the_next_session_as_it_is(runs_r
 @pytest.mark.pages
 def test_a_checkpoint_written_before_its_epoch_s_row_is_not_offered(runs_root, train_page_template):
     """A run still training writes an epoch's checkpoint a moment before its row of metrics; Next onto
-    that epoch raised IndexError inside the player (1 read in 326 of a live run). Made deterministic:
+    that epoch would raise IndexError inside the player, now and then. Made deterministic:
     a checkpoint one epoch past the history, as a live run has it for that moment."""
     def add_epoch_3_s_checkpoint():
         (last,) = runs_root.glob("*/*/checkpoints/epoch-0002.npz")
@@ -272,7 +272,7 @@ def test_a_checkpoint_written_before_its_epoch_s_row_is_not_offered(runs_root, t
 
 
 def test_a_fault_inside_a_fragment_is_the_app_s_message_not_streamlit_s():
-    """A fragment reruns outside the page's guard: a fault in one showed Streamlit's red box."""
+    """A fragment reruns outside the page's guard, so it needs its own, or a fault in one shows Streamlit's red box."""
     def page():
         from ui.failures import guarded_fragment
 

@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 from mnist_core import RunStatus, TrainConfig, predict_probabilities, train_and_record
+from mnist_core.exports import runs_metrics_csv, runs_metrics_csv_file
 from mnist_core.runs import (
     SHARED_WORKSPACE,
     DamagedRunError,
@@ -21,8 +22,6 @@ from mnist_core.runs import (
     load_run,
     run_folder,
     run_folders,
-    runs_metrics_csv,
-    runs_metrics_csv_file,
 )
 from tests.helpers import folder_bytes, run_written_with_numpy
 
@@ -339,8 +338,7 @@ def test_a_run_keeps_its_random_start_and_every_epoch_and_loads_each(sample_data
 
 def test_checkpoints_beyond_the_budget_are_thinned_keeping_the_first_the_best_and_the_last(sample_dataset, runs_root,
                                                                                             monkeypatch):
-    from mnist_core import runs as runs_module
-    from mnist_core.runs import checkpoints_to_drop
+    from mnist_core.runs import checkpoints, checkpoints_to_drop
 
     # Dense where a model changes most, early; sparser later (evenly spread on a logarithmic scale).
     assert sorted(set(range(11)) - set(checkpoints_to_drop(list(range(11)), {0, 10}, 6))) == [0, 1, 2, 4, 6, 10]
@@ -348,7 +346,7 @@ def test_checkpoints_beyond_the_budget_are_thinned_keeping_the_first_the_best_an
     assert sorted(checkpoints_to_drop(list(range(6)), {0, 2, 5}, 3)) == [1, 3, 4]  # the best (2) stays
     assert checkpoints_to_drop([0, 1, 2], {0, 1, 2}, 2) == []  # never below what must stay
 
-    monkeypatch.setattr(runs_module, "MAX_CHECKPOINTS", 5)
+    monkeypatch.setattr(checkpoints, "MAX_CHECKPOINTS", 5)
     training = train_and_record(TrainConfig(epochs=9, batch_size=50), sample_dataset, runs_root=runs_root)
     list(training)
     kept = load_run(training.run_id, runs_root).checkpoint_epochs()
@@ -357,9 +355,9 @@ def test_checkpoints_beyond_the_budget_are_thinned_keeping_the_first_the_best_an
 
 
 def test_the_biggest_cnn_the_sliders_allow_keeps_its_checkpoints_within_the_budget(sample_dataset, runs_root):
-    """The sliders' biggest CNN (6.5 million parameters, 26 MB of weights) trained 2 epochs on 100 digits took
-    104 MB: "keep at least 3 checkpoints" overrode the 32 MB budget. Only its final weights fit now; the random
-    start is rebuilt from the run's seed, so Replay still offers it."""
+    """The sliders' biggest CNN (26 MB of weights a checkpoint) must keep to the 32 MB checkpoint budget: no
+    floor of checkpoints may override it. Only its final weights fit; the random start is rebuilt from the
+    run's seed, so Replay still offers it."""
     from mnist_core.models import build_model, get_weights
     from mnist_core.runs import CHECKPOINT_BUDGET_BYTES, checkpoint_epochs
 
@@ -381,10 +379,9 @@ def test_the_biggest_cnn_the_sliders_allow_keeps_its_checkpoints_within_the_budg
 def test_a_run_that_may_restore_its_best_epoch_keeps_it_whatever_the_budget(sample_dataset, runs_root, monkeypatch):
     """With no room for any checkpoint, a run keeps only what it must: while it trains, its last epoch's weights
     and, as early stopping may restore them, its best epoch's; once it ends, its final weights alone."""
-    from mnist_core import runs as runs_module
-    from mnist_core.runs import checkpoint_epochs
+    from mnist_core.runs import checkpoint_epochs, checkpoints
 
-    monkeypatch.setattr(runs_module, "CHECKPOINT_BUDGET_BYTES", 1)
+    monkeypatch.setattr(checkpoints, "CHECKPOINT_BUDGET_BYTES", 1)
     kept_while_training = []
     config = TrainConfig.for_model("mlp", epochs=40, batch_size=50, early_stopping_patience=1, train_subset_size=200,
                                    hidden_units=256, learning_rate=0.01, optimizer="adam")
@@ -426,7 +423,8 @@ def test_a_stopped_run_keeps_the_iterations_of_its_unfinished_epoch(sample_datas
 
 
 def test_an_oversized_iteration_curve_is_refused_by_name_not_cut_short(runs_root):
-    """A 57 MB iterations.csv was silently cut at 8 MB: its first part passed for the whole curve."""
+    """An iterations.csv past its size bound is refused by name: cut at the bound, its first part would pass
+    for the whole curve."""
     from mnist_core.runs import MAX_ITERATIONS_BYTES
 
     training = run_written_with_numpy(runs_root)
@@ -441,7 +439,7 @@ def test_an_oversized_iteration_curve_is_refused_by_name_not_cut_short(runs_root
 
 
 def test_a_folder_with_more_checkpoints_than_the_app_keeps_offers_only_as_many(runs_root):
-    """10,000 hand-made checkpoint files made one GIF read every one of them (5 minutes, 3.9 GB)."""
+    """Hand-made checkpoint files beyond MAX_CHECKPOINTS are not all offered: one GIF would read every one."""
     from mnist_core.runs import MAX_CHECKPOINTS, checkpoint_name
 
     run_id = run_written_with_numpy(runs_root).run_id
@@ -470,7 +468,8 @@ def test_a_damaged_or_missing_iteration_curve_leaves_the_run_readable(runs_root)
 
 
 def test_a_finished_run_is_read_once_and_again_only_when_its_files_change(runs_root):
-    """A workspace of 5,000 runs took 1.2-1.6 s to list on every rerun of every page."""
+    """Every page lists its workspace's runs at every rerun: a finished run's files are read once, then
+    lent while they stay the same (the README gives what that saves on a workspace of 5,000 runs)."""
     run_written_with_numpy(runs_root)
     (first,), _damaged = list_runs(runs_root)
     (again,), _damaged = list_runs(runs_root)

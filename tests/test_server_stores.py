@@ -20,7 +20,7 @@ def source(path: Path) -> str:
 
 
 def test_every_store_a_page_keeps_is_one_of_the_list():
-    """Server memory was kept in about 15 places with 15 budgets, written down nowhere."""
+    """A store a page keeps outside the list is memory with a budget written down nowhere."""
     used = set()
     for path in APP_FILES:
         text = source(path)

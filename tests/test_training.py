@@ -192,7 +192,7 @@ def test_unknown_settings_in_json_are_reported():
 
 
 def test_every_setting_says_what_it_is_then_why_it_has_its_default():
-    """Seen: L2's help never said what L2 is."""
+    """A help that gives only the default's reason leaves a student guessing what the setting is (L2, say)."""
     for field in dataclasses.fields(TrainConfig):
         what, _, why = str(TrainConfig.help(field.name)).partition(" Default ")
         assert what == str(TrainConfig.what(field.name)) and len(what) > 20 and len(why) > 10, field.name
@@ -208,8 +208,8 @@ def test_a_finished_run_lets_go_of_its_training_data(sample_dataset):
 
 
 def test_overshooting_steps_get_advice_even_when_nothing_becomes_nan():
-    """Seen in the app: SGD at rate 10 on the linear model ended at 86.8% with its training loss going
-    4.19, 1.29, 1.97, and momentum at 10 sat at 8 to 10, with no word from the page."""
+    """A rate far too high need not blow up to NaN: the training loss may bounce up between epochs, or sit
+    above guessing's 2.30. Either way the page says so and suggests a lower rate."""
     from mnist_core.results import overshooting_advice
 
     def history(*losses):

@@ -2,8 +2,9 @@
 
 One look for every chart, readable from the back of a classroom on a projector: 14-16 px text,
 titles on the left (the toolbar, shown only on hover, sits on the right), whole-number epochs
-from 1, percentages with as many decimals as the ticks need, and colours from the Okabe-Ito
-palette, which stays distinguishable for the common kinds of colour blindness.
+from 1, percentages with as many decimals as the ticks need, and colours from mnist_core.palette
+(Okabe-Ito's, which stay distinguishable for the common kinds of colour blindness), shared with
+the pictures of weights.
 """
 
 import math
@@ -12,17 +13,13 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
+from mnist_core.palette import DIGIT_COLOURS, GAP_FILL, SERIES_COLOURS, TRAIN_COLOUR, VALIDATION_COLOUR
 from ui.i18n import N_, _, in_page_language, language
 from ui.plain import plain_for_chart
 
 # The learning curves per epoch (the classic view) or per iteration (learning inside an epoch): the
 # two views a page offers of a run's curves.
 CURVE_VIEWS = {"epochs": N_("per epoch"), "iterations": N_("per iteration")}
-# Okabe & Ito's colour-blind-safe palette. The sets have one colour each on every chart: training
-# blue, validation vermilion; a chart of several runs takes its colours in this order.
-SERIES_COLOURS = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#000000", "#F0E442")
-TRAIN_COLOUR, VALIDATION_COLOUR = "#0072B2", "#D55E00"
-GAP_FILL = "rgba(213, 94, 0, 0.15)"
 # Up to two decimals, trailing zeros dropped ("92%", "92.5%", "99.06%"): a fixed ".0%" printed each
 # label twice when Plotly put ticks half a percent apart.
 PERCENT_TICKS = ".2~%"
@@ -47,11 +44,6 @@ def by_iteration_switch(where, key: str) -> bool:
     st.session_state.setdefault(key, "epochs")
     return where.segmented_control(_("Curves"), list(CURVE_VIEWS), format_func=in_page_language(
         lambda view: _(CURVE_VIEWS[view])), key=key, label_visibility="collapsed") == "iterations"
-
-
-def rgb(colour: str) -> tuple[int, int, int]:
-    """'#D55E00' -> (213, 94, 0): a palette colour for an image drawn with numpy."""
-    return tuple(int(colour[index:index + 2], 16) for index in (1, 3, 5))
 
 
 # What Plotly's toolbar says (its own English words, as Plotly's locales key them), through the
@@ -337,10 +329,6 @@ def shares_per_digit(figure: go.Figure, axis_title: str) -> go.Figure:
     figure.update_xaxes(dtick=1)
     figure.update_yaxes(tickformat=PERCENT_TICKS, range=[0, 1])
     return figure
-
-
-# Ten digits need ten colours, more than Okabe-Ito's eight: Tableau's ten, built to stay apart.
-DIGIT_COLOURS = ("#4E79A7", "#F28E2B", "#E15759", "#76B7B2", "#59A14F", "#EDC948", "#B07AA1", "#FF9DA7", "#9C755F", "#BAB0AC")
 
 
 def digit_map(coordinates, labels, predictions, hover_pictures, title: str, chosen: int | None = None,

@@ -1,7 +1,9 @@
 """The data: one verified copy of MNIST per server process, shared read-only by every tab, and its repair."""
 
 import threading
+from dataclasses import dataclass
 
+import numpy as np
 import streamlit as st
 
 from mnist_core import MnistDataError, load_mnist, provision_mnist
@@ -71,17 +73,33 @@ def dataset_or_stop():
 TRAINING_DIGITS_KEPT = max(TRAINING_SAMPLE, NEIGHBOUR_POOL)
 
 
-def run_digits(run):
-    """(validation images, validation labels, training images, training labels) of `run`'s split: its
-    own validation digits and the first TRAINING_DIGITS_KEPT of its training digits, split as its
-    training split them. Kept for the whole server by the settings that decide the split, so the runs
-    of a class that differ only in their model share one."""
+@dataclass(frozen=True)
+class RunDigits:
+    """The digits of one run's split that the pages look at, as its training split them. A record, not
+    a tuple: four arrays of two kinds, unpacked by position, were easy to take in the wrong order."""
+
+    validation_images: np.ndarray       # all its validation digits, uint8 (n, 28, 28)
+    validation_labels: np.ndarray
+    first_training_images: np.ndarray   # the first TRAINING_DIGITS_KEPT of its training digits, not all of them
+    first_training_labels: np.ndarray
+
+    @property
+    def nbytes(self) -> int:  # what the "split digits" store weighs it by (stores.size_in_bytes)
+        return sum(array.nbytes for array in (self.validation_images, self.validation_labels,
+                                               self.first_training_images, self.first_training_labels))
+
+
+def run_digits(run) -> RunDigits:
+    """The digits of `run`'s split: its own validation digits and the first TRAINING_DIGITS_KEPT of its
+    training digits. Kept for the whole server by the settings that decide the split, so the runs of a
+    class that differ only in their model share one."""
     config = run.config
 
     def split():
         made = split_for_config(dataset_or_stop(), config)
-        return (made.validation_images, made.validation_labels, made.train_images[:TRAINING_DIGITS_KEPT].copy(),
-                made.train_labels[:TRAINING_DIGITS_KEPT].copy())
+        return RunDigits(validation_images=made.validation_images, validation_labels=made.validation_labels,
+                         first_training_images=made.train_images[:TRAINING_DIGITS_KEPT].copy(),
+                         first_training_labels=made.train_labels[:TRAINING_DIGITS_KEPT].copy())
 
     key = (config.validation_fraction, config.train_subset_size, config.label_noise, config.seed)
     return server_store("split digits").get(key, split)

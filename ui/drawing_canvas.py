@@ -3,8 +3,8 @@
 The package's toolbar (undo, redo, reset) is invisible until the pointer rests on the canvas, yet
 it sits over the canvas's top-right corner from the start: about 0.1 s after the pointer arrives it
 slides up and out of the way. A stroke begun there within that moment (always, with a finger on a
-tablet or a classroom whiteboard, which has no hover) went to the toolbar, not the canvas, and was
-lost: a 7 written high and right kept only its bar and was read as a 4. The page has its own Clear
+tablet or a classroom whiteboard, which has no hover) goes to the toolbar, not the canvas, and is
+lost: a 7 written high and right keeps only its bar. The page has its own Clear
 button, so the toolbar goes.
 
 The canvas draws inside a shadow root, where the page's own CSS cannot reach, so the component is

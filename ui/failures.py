@@ -1,7 +1,8 @@
 """A failure reaching a page is the app's own message with a way forward; the traceback goes to the
 server's log. dashboard.py guards each page run this way. A fragment reruns on its own, outside
-that guard, so each fragment is guarded too (`guarded_fragment`): a fault inside one (Replay's Next
-onto an epoch a live run had not finished writing) showed Streamlit's red box with "Ask Google".
+that guard, so each fragment is guarded too (`guarded_fragment`): otherwise a fault inside one
+(Replay's Next onto an epoch a live run has not finished writing, say) shows Streamlit's red box
+with "Ask Google".
 """
 
 import functools

@@ -1,7 +1,7 @@
 """Rows of columns that still read in a narrow window.
 
-At 800 px with the sidebar open, the main area is about 470 px wide: four columns squeezed the
-Train and Stop buttons to one letter, cut the metric cards to "93.0…" and pushed the 280 px canvas
+At 800 px with the sidebar open, the main area is about 470 px wide: four columns would squeeze the
+Train and Stop buttons to one letter, cut the metric cards to "93.0…" and push the 280 px canvas
 and the exam's gallery past the right edge. A wrapping row gives each column a least width
 instead, and moves the columns that do not fit onto the next line; a wide window is unchanged.
 """

@@ -4,7 +4,8 @@ from collections import OrderedDict
 
 import streamlit as st
 
-from mnist_core.runs import DamagedRunError, epochs_text
+from mnist_core.results import epochs_text
+from mnist_core.runs import DamagedRunError
 from mnist_core.stores import SESSION_STORES
 from ui.i18n import _, in_page_language, run_name, say
 from ui.settings import model_name
@@ -38,7 +39,7 @@ def run_stamp(run) -> tuple:
 
 
 # The models one session keeps loaded: as many as a page shows at once (mnist_core/stores.py's list).
-# Keyed by run, so a run that trains on replaces its model (one 6-epoch run once left 7 in a session).
+# Keyed by run, so a run that trains on replaces its model instead of adding one per epoch.
 MOST_MODELS_KEPT = SESSION_STORES["models"].max_kept
 
 

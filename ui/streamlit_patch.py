@@ -1,8 +1,9 @@
 """A patch of Streamlit's internals that training in the background needs. Applied by dashboard.py.
 
 It reaches into a private function, so a Streamlit upgrade could rename it. Then the app refuses to
-start with a message that says what to check, rather than quietly running with CNN epochs twice as
-slow: `apply()` raises, and tests/test_ui.py checks that the installed Streamlit still has the function.
+start with a message that says what to check, rather than quietly training slower from the page:
+`stop_streamlit_clearing_keras()` raises StreamlitPatchError, and tests/test_structure.py checks that
+the installed Streamlit still has the function.
 """
 
 from streamlit.runtime.scriptrunner import script_runner
@@ -19,8 +20,9 @@ def stop_streamlit_clearing_keras() -> None:
 
     Streamlit does that to free memory in apps that build a model per rerun. Here models train on
     background threads while the page reruns every second to show progress: each clear_session()
-    resets Keras' global state under a running model and forces a full garbage collection, which
-    was measured to make a CNN epoch trained from the page take twice as long as from the CLI.
+    resets Keras' global state under a running model and forces a full garbage collection, so a run
+    trained from the page would be far slower than the same run from the CLI
+    (benchmarks/page_vs_cli.py compares the two).
     """
     if not callable(getattr(script_runner, PATCHED_FUNCTION, None)):
         raise StreamlitPatchError(
