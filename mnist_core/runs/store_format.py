@@ -45,7 +45,7 @@ IDENTIFIER_PATTERN = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9_.-]{0,99}")
 MAX_JSON_BYTES = 64 * 1024
 MAX_METRICS_BYTES = 1024 * 1024
 # At most 200 points an epoch of about 30 bytes each, for at most 1,000 epochs: 6 MB. A bigger file
-# was not written by the app; only its first part is read.
+# was not written by the app, and is refused whole (see reader.read_iterations).
 MAX_ITERATIONS_BYTES = 8 * 1024 * 1024
 NPY_HEADER_BYTES = 1024  # room for the header in front of each array in weights.npz
 SHARED_WORKSPACE = "shared"  # the command line's runs, and runs saved before workspaces existed
