@@ -62,5 +62,5 @@ $(MNIST_FILE): | $(RUNTIME_INSTALLED)
 # After changing what the app says: extract every sentence into the template, and add the new ones
 # (untranslated) to each language's .po file. tests/test_i18n.py says which still need a translation.
 translations: $(RUNTIME_INSTALLED)
-	$(BIN)/pybabel extract -F babel.cfg -k Message --no-location --sort-output --omit-header -o $(LOCALES)/mnist_lab.pot .
+	PYTHONPATH=. $(BIN)/pybabel extract -F babel.cfg -k Message --no-location --sort-output --omit-header -o $(LOCALES)/mnist_lab.pot .
 	$(BIN)/pybabel update -D mnist_lab -i $(LOCALES)/mnist_lab.pot -d $(LOCALES) --no-fuzzy-matching --ignore-obsolete --ignore-pot-creation-date

@@ -5,7 +5,9 @@ import streamlit as st
 from mnist_core.runs import tidy_runs_folder
 from ui.failures import show_failure
 from ui.i18n import _, language_switch
+from ui.lesson import lesson_panel, lesson_sidebar, open_lesson_from_address
 from ui.navigation import NAVIGATION_READY
+from ui.share_link import link_for_students_button, open_link_from_address
 from ui.streamlit_patch import stop_streamlit_clearing_keras
 from ui.workspace import workspace_sidebar
 
@@ -38,8 +40,14 @@ navigation = st.navigation([
 tidy_runs_once()
 language_switch()
 workspace_sidebar(navigation.url_path)
+open_link_from_address()  # before the page draws the sidebar: a link's settings and hidden controls
 try:
+    page_path = navigation.url_path or "overview"  # the landing page's address is the app's own
+    open_lesson_from_address(page_path)  # then the lesson's step, whose settings come after the link's
+    lesson_sidebar()
+    lesson_panel(page_path)  # at the top of the page, above the page's own title
     navigation.run()
 except Exception:  # noqa: BLE001  Streamlit's own rerun and stop are BaseExceptions and pass through
     # A student sees what to do, not a traceback with the server's paths; the teacher's log has it all.
     show_failure()
+link_for_students_button(navigation.url_path)  # the sidebar's end: after the page's settings, where they are

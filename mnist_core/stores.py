@@ -85,6 +85,17 @@ class ComputedOnce:
             while self._too_full():
                 self._values.popitem(last=False)
 
+    def items(self) -> list[tuple[Hashable, object]]:
+        """Every (key, value) kept now, least recently used first; a copy, and nothing counts as used."""
+        with self._lock:
+            return list(self._values.items())
+
+    def forget(self, key: Hashable, value) -> None:
+        """Drop `key` if it still holds `value`: a value another thread has just put in its place is kept."""
+        with self._lock:
+            if self._values.get(key) is value:
+                del self._values[key]
+
     def __len__(self) -> int:
         with self._lock:
             return len(self._values)
@@ -128,6 +139,8 @@ SERVER_STORES = {
                                      max_bytes=1 * MB),
     "exam results": StoreBudget("Exam: a sitting's answers on the 10,000 test digits (160 KB)", max_kept=400,
                                 max_bytes=70 * MB),
+    "workspace sessions": StoreBudget("which browser sessions use which workspace: a session's workspace, connection "
+                                      "and two times (about 100 bytes)", max_kept=1000, max_bytes=1 * MB),
 }
 SERVER_STORES_BYTES = sum(budget.max_bytes for budget in SERVER_STORES.values()
                           if budget.max_bytes != float("inf"))

@@ -52,12 +52,14 @@ def centre_of_ink(images: np.ndarray) -> np.ndarray:
 TEST_WORKSPACE = "page-tests"
 
 
-def open_page(page: str | None = None, workspace: str | None = None, address: str | None = None) -> AppTest:
+def open_page(page: str | None = None, workspace: str | None = None, address: str | None = None,
+              query: dict[str, str] | None = None) -> AppTest:
     """Open the app at its landing page, then go to `page`, as a visitor clicking the navigation would.
 
     With `workspace`, the session opens in that workspace, as a refresh or a new tab does: the browser's
     cookie brings it back (AppTest sends no cookies, so the session is given what the cookie would give).
     With `address`, the visitor's address names a workspace (?workspace=...), as a private link does.
+    With `query`, the address carries it (a link for students: ?model=cnn&learning_rate=0.01).
     """
     from streamlit.testing.v1 import AppTest
 
@@ -66,6 +68,8 @@ def open_page(page: str | None = None, workspace: str | None = None, address: st
         app.session_state["workspace"] = workspace
     if address:
         app.query_params["workspace"] = address
+    for key, value in (query or {}).items():
+        app.query_params[key] = value
     app.run()
     if page:
         app.switch_page(page).run()

@@ -1,6 +1,6 @@
 """A failure reaching a page is the app's own message with a way forward; the traceback goes to the
-server's log. dashboard.py guards each page run this way. A fragment reruns on its own, outside
-that guard, so each fragment is guarded too (`guarded_fragment`): otherwise a fault inside one
+server's log. dashboard.py guards each page run this way. A fragment (a dialog is one) reruns on its
+own, outside that guard, so each fragment is guarded too (`guarded_fragment`, `guarded`): otherwise a fault inside one
 (Replay's Next onto an epoch a live run has not finished writing, say) shows Streamlit's red box
 with "Ask Google".
 """
@@ -22,14 +22,19 @@ def show_failure() -> None:
                "If it happens again, tell your teacher; the details are in the server's log."))
 
 
-def guarded_fragment(function, **fragment_options):
-    """st.fragment(function, **fragment_options), its failures shown as the app's message. Streamlit's
-    own rerun and stop are BaseExceptions and pass through."""
+def guarded(function):
+    """`function`, its failures shown as the app's message: for what runs outside a page's run (a
+    fragment, a dialog). Streamlit's own rerun and stop are BaseExceptions and pass through."""
     @functools.wraps(function)
-    def guarded(*arguments, **keywords):
+    def guarded_function(*arguments, **keywords):
         try:
             return function(*arguments, **keywords)
         except Exception:  # noqa: BLE001  any fault: a message here, the details in the log
             show_failure()
 
-    return st.fragment(guarded, **fragment_options)
+    return guarded_function
+
+
+def guarded_fragment(function, **fragment_options):
+    """st.fragment(function, **fragment_options), its failures shown as the app's message."""
+    return st.fragment(guarded(function), **fragment_options)

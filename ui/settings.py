@@ -14,12 +14,11 @@ from mnist_core import TrainConfig
 from mnist_core.config import (
     AUGMENTATION_SETTINGS,
     OPTIMIZER_LABELS,
-    OPTIMIZER_NAMES,
-    SCHEDULE_NAMES,
     is_augmented,
     setting_applies,
     usual_learning_rate,
 )
+from mnist_core.setting_ranges import SETTING_RANGES
 from ui.i18n import GROUP_SEPARATOR, N_, _, in_page_language, listed, number, say
 from ui.plain import plain
 
@@ -50,11 +49,9 @@ SETTING_LABELS = {
 def setting_label(name: str) -> str:
     """A setting's name for people, in the reader's language."""
     return _(SETTING_LABELS[name])
-# The sliders' stops. Shared by every session on the server, so never changed: see `with_value`.
-LEARNING_RATES = (1e-5, 3e-5, 1e-4, 3e-4, 1e-3, 2e-3, 3e-3, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
-BATCH_SIZES = (1, 8, 16, 32, 64, 100, 128, 256, 512, 1024, 4096)
-SUBSET_SIZES = (100, 300, 500, 1000, 2000, 5000, 10000, 20000, None)  # None: all of the training part
-L2_STRENGTHS = (0.0, 1e-5, 1e-4, 1e-3, 1e-2)
+
+
+HIDDEN_SETTINGS = "hidden_settings"  # the settings a link for students hid (ui/share_link.py), for the whole session
 
 
 def settings() -> dict:
@@ -66,6 +63,21 @@ def settings() -> dict:
 def apply_settings(values: dict) -> None:
     """Replace settings (a preset, say); the widgets show the new values on the next draw."""
     settings().update(values)
+
+
+def hidden_settings() -> tuple[str, ...]:
+    """The settings whose widgets the sidebar leaves out: the teacher's link fixed them for the lesson."""
+    return st.session_state.get(HIDDEN_SETTINGS, ())
+
+
+def hide_settings(names) -> None:
+    st.session_state[HIDDEN_SETTINGS] = tuple(names)
+
+
+def apply_unless_hidden(values: dict) -> None:
+    """apply_settings for the sidebar's own changes (a model's preset, Reset): a hidden setting keeps the
+    value the teacher's link gave it, since the student has no widget to see it change or set it back."""
+    apply_settings({name: value for name, value in values.items() if name not in hidden_settings()})
 
 
 def current_config() -> TrainConfig:
@@ -81,6 +93,8 @@ def store_setting(name: str, then=None) -> None:
 def setting_widget(name: str, widget, on_change=None, help_text: str | None = None, **options):
     """Draw `widget` for the setting `name`, with its label and help, showing the stored value; a
     change is stored at once."""
+    if name in hidden_settings():
+        return None
     key = f"widget_{name}"
     st.session_state[key] = settings()[name]
     if "format_func" in options:
@@ -144,7 +158,7 @@ def switch_model() -> None:
     before = dict(settings())
     model = before["model"]
     kept = {name: before[name] for name in DATA_SETTINGS}
-    apply_settings({**TrainConfig.for_model(model).to_dict(), **kept})
+    apply_unless_hidden({**TrainConfig.for_model(model).to_dict(), **kept})
     announce_changes(before, settings(), _("The {model} model's recommended settings", model=model_name(model)))
 
 
@@ -152,14 +166,14 @@ def switch_optimizer() -> None:
     """A new optimizer starts at its usual learning rate, as a new model starts from its preset:
     SGD at Adam's 0.003 would crawl, Adam at SGD's 0.1 would bounce."""
     before = dict(settings())
-    apply_settings({"learning_rate": usual_learning_rate(before["model"], before["optimizer"])})
+    apply_unless_hidden({"learning_rate": usual_learning_rate(before["model"], before["optimizer"])})
     announce_changes(before, settings(), _("{optimizer}'s usual starting rate",
                                            optimizer=setting_text("optimizer", before["optimizer"])))
 
 
 def reset_to_defaults() -> None:
     before = dict(settings())
-    apply_settings(TrainConfig().to_dict())
+    apply_unless_hidden(TrainConfig().to_dict())
     announce_changes(before, settings(), _("Back to the defaults"))
 
 
@@ -181,55 +195,75 @@ AUGMENTATION_EFFECT = N_(
     "slowly, and the gap to the validation curves stays smaller. The training curves are measured on the plain digits.")
 
 
+def choices(name: str) -> list:
+    """The values the sidebar offers for `name` (mnist_core/setting_ranges.py), as a new list for this draw."""
+    return list(SETTING_RANGES[name].choices)
+
+
+def slider_range(name: str) -> dict:
+    """A slider's ends and step for `name` (mnist_core/setting_ranges.py), as st.slider takes them."""
+    allowed = SETTING_RANGES[name]
+    return {"min_value": allowed.minimum, "max_value": allowed.maximum, "step": allowed.step}
+
+
+def header_unless_all_hidden(title: str, names) -> None:
+    """A section's header, left out with its widgets when a link hid them all (a projector shows no empty heading)."""
+    if not set(names) <= set(hidden_settings()):
+        st.sidebar.header(title)
+
+
 def settings_sidebar() -> None:
-    """Every hyperparameter as a widget in the sidebar."""
+    """Every hyperparameter as a widget in the sidebar, but those a teacher's link hid."""
     sidebar = st.sidebar
-    sidebar.header(_("Model"))
-    setting_widget("model", sidebar.selectbox, options=list(MODEL_LABELS), format_func=lambda model: setting_text("model", model),
+    header_unless_all_hidden(_("Model"), ("model", "hidden_units", "hidden_layers", "cnn_filters", "dropout", "l2"))
+    setting_widget("model", sidebar.selectbox, options=choices("model"), format_func=lambda model: setting_text("model", model),
                    on_change=switch_model)
     chosen = SimpleNamespace(**settings())  # callbacks ran before this draw: the model and optimizer now chosen
     if setting_applies("hidden_units", chosen):
-        setting_widget("hidden_units", sidebar.select_slider, options=[16, 32, 64, 128, 256, 512, 1024])
+        setting_widget("hidden_units", sidebar.select_slider, options=choices("hidden_units"))
     if setting_applies("hidden_layers", chosen):
-        setting_widget("hidden_layers", sidebar.slider, min_value=1, max_value=4)
+        setting_widget("hidden_layers", sidebar.slider, **slider_range("hidden_layers"))
     if setting_applies("cnn_filters", chosen):
-        setting_widget("cnn_filters", sidebar.select_slider, options=[4, 8, 16, 32, 64])
+        setting_widget("cnn_filters", sidebar.select_slider, options=choices("cnn_filters"))
     if setting_applies("dropout", chosen):
-        setting_widget("dropout", sidebar.slider, min_value=0.0, max_value=0.8, step=0.05)
-    setting_widget("l2", sidebar.select_slider, options=L2_STRENGTHS, format_func=lambda value: f"{value:g}")
+        setting_widget("dropout", sidebar.slider, **slider_range("dropout"))
+    setting_widget("l2", sidebar.select_slider, options=choices("l2"), format_func=lambda value: f"{value:g}")
 
-    sidebar.header(_("Optimization"))
-    setting_widget("optimizer", sidebar.selectbox, options=list(OPTIMIZER_NAMES),
+    header_unless_all_hidden(_("Optimization"), ("optimizer", "learning_rate", "learning_rate_schedule", "momentum", "epochs",
+                                                 "batch_size", "early_stopping_patience"))
+    setting_widget("optimizer", sidebar.selectbox, options=choices("optimizer"),
                    format_func=lambda optimizer: setting_text("optimizer", optimizer), on_change=switch_optimizer)
-    setting_widget("learning_rate", sidebar.select_slider, options=with_value(LEARNING_RATES, settings()["learning_rate"]),
+    setting_widget("learning_rate", sidebar.select_slider, options=with_value(choices("learning_rate"), settings()["learning_rate"]),
                    format_func=learning_rate_label, help_text=learning_rate_help())
-    setting_widget("learning_rate_schedule", sidebar.radio, options=list(SCHEDULE_NAMES), horizontal=True,
+    setting_widget("learning_rate_schedule", sidebar.radio, options=choices("learning_rate_schedule"), horizontal=True,
                    format_func=lambda schedule: setting_text("learning_rate_schedule", schedule))
     if setting_applies("momentum", chosen):
-        setting_widget("momentum", sidebar.slider, min_value=0.0, max_value=0.99, step=0.01)
-    setting_widget("epochs", sidebar.slider, min_value=1, max_value=100)
-    setting_widget("batch_size", sidebar.select_slider, options=with_value(BATCH_SIZES, settings()["batch_size"]))
-    setting_widget("early_stopping_patience", sidebar.slider, min_value=0, max_value=20)
+        setting_widget("momentum", sidebar.slider, **slider_range("momentum"))
+    setting_widget("epochs", sidebar.slider, **slider_range("epochs"))
+    setting_widget("batch_size", sidebar.select_slider, options=with_value(choices("batch_size"), settings()["batch_size"]))
+    setting_widget("early_stopping_patience", sidebar.slider, **slider_range("early_stopping_patience"))
 
-    sidebar.header(_("Data"))
-    setting_widget("validation_fraction", sidebar.slider, min_value=0.05, max_value=0.5, step=0.05)
-    setting_widget("train_subset_size", sidebar.select_slider, options=SUBSET_SIZES,
+    header_unless_all_hidden(_("Data"), ("validation_fraction", "train_subset_size", "label_noise", "seed", *AUGMENTATION_SETTINGS))
+    setting_widget("validation_fraction", sidebar.slider, **slider_range("validation_fraction"))
+    setting_widget("train_subset_size", sidebar.select_slider, options=choices("train_subset_size"),
                    format_func=lambda size: setting_text("train_subset_size", size))
-    setting_widget("label_noise", sidebar.slider, min_value=0.0, max_value=0.8, step=0.05)
-    setting_widget("seed", sidebar.number_input, min_value=0, max_value=2**31 - 1, step=1)
-    augmentation = sidebar.expander(_("Augmentation (training digits only)"), expanded=is_augmented(chosen),
-                                    icon=":material/transform:")
-    augmentation.caption(_(AUGMENTATION_EFFECT))
-    # Shown as stepped (half pixels, whole degrees), not as "2.00".
-    setting_widget("augment_shift", augmentation.slider, min_value=0.0, max_value=4.0, step=0.5, format="%.1f")
-    setting_widget("augment_rotation", augmentation.slider, min_value=0.0, max_value=30.0, step=5.0, format="%.0f°")
-    setting_widget("augment_scale", augmentation.slider, min_value=0.0, max_value=0.3, step=0.05)
-    setting_widget("augment_thickness", augmentation.slider, min_value=0.0, max_value=1.0, step=0.25)
+    setting_widget("label_noise", sidebar.slider, **slider_range("label_noise"))
+    setting_widget("seed", sidebar.number_input, **slider_range("seed"))
+    if not set(AUGMENTATION_SETTINGS) <= set(hidden_settings()):
+        augmentation = sidebar.expander(_("Augmentation (training digits only)"), expanded=is_augmented(chosen),
+                                        icon=":material/transform:")
+        augmentation.caption(_(AUGMENTATION_EFFECT))
+        # Shown as stepped (half pixels, whole degrees), not as "2.00".
+        setting_widget("augment_shift", augmentation.slider, format="%.1f", **slider_range("augment_shift"))
+        setting_widget("augment_rotation", augmentation.slider, format="%.0f°", **slider_range("augment_rotation"))
+        setting_widget("augment_scale", augmentation.slider, **slider_range("augment_scale"))
+        setting_widget("augment_thickness", augmentation.slider, **slider_range("augment_thickness"))
     sidebar.button(_("Reset to defaults"), on_click=reset_to_defaults, icon=":material/restart_alt:",
                    help=_("Every setting back to its default: the linear model, Adam at 0.003, 5 epochs, batch 100, all the data."))
 
 
-def with_value(options: tuple, value) -> list:
+def with_value(options, value) -> list:
     """The slider's stops, plus `value` where a value set elsewhere (the CLI's config, a preset) falls
-    between them. A new list for this draw: the shared stops stay as they are for every other session."""
+    between them (SettingRange.between_choices). A new list for this draw: the shared stops stay as they
+    are for every other session."""
     return sorted({*options, value})
