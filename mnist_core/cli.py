@@ -4,6 +4,7 @@
     python -m mnist_core train --model linear --epochs 5 --batch-size 100 --learning-rate 0.01 --optimizer adam
     python -m mnist_core runs
     python -m mnist_core tensorboard [--workspace NAME]
+    python -m mnist_core class new NAME
 
 Each command parses its arguments, makes one call into the engine and prints the result. The train
 flags are generated from TrainConfig's fields, so a new hyperparameter gets its flag and help text
@@ -203,6 +204,26 @@ def command_tensorboard(arguments) -> int:
     return 1 if failed else 0
 
 
+def command_class_new(arguments) -> int:
+    """Make a class board and print its two links' queries: the teacher key is shown this once."""
+    from .classes import ClassSaveError, new_class
+
+    try:
+        keys = new_class(arguments.name)
+    except ClassSaveError as error:
+        print(say(Message("error: {message}", message=say(error))), file=sys.stderr)
+        return 1
+    except ValueError as error:
+        return usage_error(arguments.prog, error)
+    print(say(Message("class id: {class_id}", class_id=keys.class_id)))
+    print(say(Message("teacher key: {key}", key=keys.teacher_key)))
+    print(say(Message("The students' link: the app's address followed by\n    {query}", query=keys.student_query)))
+    print(say(Message("The teacher's link, which reveals the exam, hides entries, closes and clears the board: keep it "
+                      "to yourself. The app's address followed by\n    {query}", query=keys.teacher_query)))
+    print(say(Message("The teacher key is shown only now: the server keeps nothing it could be read back from.")))
+    return 0
+
+
 def usage_error(prog: str, error: Exception) -> int:
     print(error_line(prog, error), file=sys.stderr)
     return USAGE_ERROR
@@ -243,6 +264,13 @@ def build_parser() -> argparse.ArgumentParser:
     tensorboard.add_argument("--workspace", default=None,
                              help=help_text(Message("only this workspace's runs (default: every run)")))
     tensorboard.set_defaults(handler=command_tensorboard, prog=tensorboard.prog)
+
+    class_board = commands.add_parser("class", help=help_text(Message("class boards: everyone's runs on one board, ranked")))
+    class_commands = class_board.add_subparsers(dest=say(Message("command")), required=True, parser_class=OneLineErrorParser)
+    new_class = class_commands.add_parser(
+        "new", help=help_text(Message("make a class board and print its students' link and its teacher's link")))
+    new_class.add_argument("name", help=help_text(Message("the class's name, shown on its board (a label only)")))
+    new_class.set_defaults(handler=command_class_new, prog=new_class.prog)
     return parser
 
 

@@ -24,6 +24,7 @@ from urllib.parse import urlsplit
 
 import qrcode
 
+from .classes import CLASS_ADDRESS_KEY, TEACHER_ADDRESS_KEY
 from .config import TrainConfig, setting_applies
 from .fair_share import check_model_size
 from .i18n import LANGUAGES, Message, carried_message
@@ -32,9 +33,10 @@ from .setting_ranges import SETTING_RANGES
 HIDE_KEY = "hide"  # ?hide=learning_rate,epochs: the settings whose widgets the sidebar leaves out
 LANGUAGE_KEY = "lang"  # ui/i18n.py reads it: the page's language
 LESSON_KEY, STEP_KEY = "lesson", "step"  # ?lesson=note&step=3: a lesson and its step (ui/lesson.py reads them)
-# The app's own keys: the language (ui/i18n.py), a private link's workspace (ui/workspace.py) and the
-# lesson's step. They are read by their owners and stay in the address; a link never writes the workspace.
-APP_ADDRESS_KEYS = frozenset({LANGUAGE_KEY, "workspace", LESSON_KEY, STEP_KEY})
+# The app's own keys: the language (ui/i18n.py), a private link's workspace (ui/workspace.py), the
+# lesson's step, and a class and its teacher's key (classes/). They are read by their owners; a link
+# never writes the workspace.
+APP_ADDRESS_KEYS = frozenset({LANGUAGE_KEY, "workspace", LESSON_KEY, STEP_KEY, CLASS_ADDRESS_KEY, TEACHER_ADDRESS_KEY})
 # The longest value an honest link holds is every setting in `hide=`; anything longer is not the app's.
 VALUE_LENGTH_LIMIT = len(",".join(SETTING_RANGES))
 # Every setting, `hide=` and the app's keys, with as many again for a hand-edited link's typos; the

@@ -18,7 +18,7 @@ from tests.app_server import PROJECT_ROOT
 CATALOG = PROJECT_ROOT / "mnist_core" / "locales" / "zh" / "LC_MESSAGES" / "mnist_lab.po"
 # What `make translations` extracts (babel.cfg): every file a person's sentences come from.
 SOURCES = sorted([PROJECT_ROOT / "dashboard.py", *(PROJECT_ROOT / "pages").glob("*.py"), *(PROJECT_ROOT / "ui").glob("*.py"),
-                  *(PROJECT_ROOT / "mnist_core").glob("*.py")])
+                  *(PROJECT_ROOT / "mnist_core").rglob("*.py")])
 PAGE_SOURCES = [path for path in SOURCES if path.parent.name in ("pages", "ui") or path.name == "dashboard.py"]
 KEYWORDS = {"_": None, "N_": None, "Message": None}
 FIELD = re.compile(r"\{[^{}]*\}")
