@@ -3,6 +3,7 @@
 import streamlit as st
 
 from mnist_core.runs import tidy_runs_folder
+from ui.class_board import class_sidebar, open_class_from_address
 from ui.failures import show_failure
 from ui.i18n import _, language_switch
 from ui.lesson import lesson_panel, lesson_sidebar, open_lesson_from_address
@@ -36,6 +37,7 @@ navigation = st.navigation([
     st.Page("pages/draw.py", title=_("Draw"), icon=":material/draw:"),
     st.Page("pages/robustness.py", title=_("Robustness"), icon=":material/shield:"),
     st.Page("pages/inside.py", title=_("Inside"), icon=":material/visibility:"),
+    st.Page("pages/board.py", title=_("Class board"), icon=":material/leaderboard:"),
 ])
 tidy_runs_once()
 language_switch()
@@ -43,8 +45,10 @@ workspace_sidebar(navigation.url_path)
 open_link_from_address()  # before the page draws the sidebar: a link's settings and hidden controls
 try:
     page_path = navigation.url_path or "overview"  # the landing page's address is the app's own
+    open_class_from_address()  # the class a link names; its teacher key taken out of the address at once
     open_lesson_from_address(page_path)  # then the lesson's step, whose settings come after the link's
     lesson_sidebar()
+    class_sidebar()
     lesson_panel(page_path)  # at the top of the page, above the page's own title
     navigation.run()
 except Exception:  # noqa: BLE001  Streamlit's own rerun and stop are BaseExceptions and pass through

@@ -214,6 +214,10 @@ class TrainConfig:
 
 # The defaults above are the linear model's. These are the starting points of the bigger models,
 # each passing its accuracy target on the test set (linear >= 92%, MLP >= 98%, CNN >= 99%).
+# The settings of the data, not the model: a change of model (the sidebar's, a lesson step's) starts
+# from the model's preset but keeps these.
+DATA_SETTINGS = ("validation_fraction", "train_subset_size", "label_noise", "seed")
+
 MODEL_PRESETS = {
     "linear": {},
     "mlp": {"optimizer": "adam", "learning_rate": 0.001, "learning_rate_schedule": "cosine", "epochs": 10,

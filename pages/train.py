@@ -17,6 +17,7 @@ from mnist_core.pausing import MOST_BATCH_STEPS_ASKED
 from mnist_core.pictures import weight_change, weight_picture
 from mnist_core.results import overshooting_advice
 from ui.charts import before_and_after, by_iteration_switch, iteration_curves, learning_curves, show_chart
+from ui.class_board import post_panel
 from ui.dataset import dataset_or_stop
 from ui.failures import guarded_fragment
 from ui.i18n import N_, _, number, run_name, say
@@ -315,6 +316,8 @@ def train_page() -> None:
                       "seconds."))
     elif job is not None:
         guarded_fragment(show_job, run_every=POLL_SECONDS if running else None)(job, running, paused)
+    if not running:
+        post_panel(runs)
     run_history(runs, damaged)
 
 

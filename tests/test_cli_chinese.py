@@ -90,12 +90,12 @@ def test_the_runs_listing_reads_in_chinese(runs_root):
 def test_english_is_unchanged(runs_root):
     helped = python_m(runs_root, "en_US.UTF-8", "--help")
     assert helped.returncode == 0
-    assert helped.stdout.startswith("usage: python -m mnist_core [-h] {fetch,train,runs,tensorboard} ...")
+    assert helped.stdout.startswith("usage: python -m mnist_core [-h] {fetch,train,runs,tensorboard,class} ...")
     assert "\npositional arguments:\n" in helped.stdout and "\noptions:\n" in helped.stdout
     assert "show this help message and exit" in helped.stdout
     refused = python_m(runs_root, "en_US.UTF-8", "launch")
     assert refused.returncode == 2
     assert refused.stderr == ("python -m mnist_core: error: argument command: invalid choice: 'launch' "
-                              "(choose from 'fetch', 'train', 'runs', 'tensorboard')\n")
+                              "(choose from 'fetch', 'train', 'runs', 'tensorboard', 'class')\n")
     missing = python_m(runs_root, "en_US.UTF-8")
     assert missing.stderr == "python -m mnist_core: error: the following arguments are required: command\n"

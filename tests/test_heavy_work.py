@@ -2,7 +2,6 @@
 server's turns (at most a few at once, first come first served, the wait told to the page)."""
 
 import threading
-import time
 
 import numpy as np
 import pytest
@@ -17,6 +16,7 @@ from mnist_core.models import (
     evaluation_batch_size,
     predict_probabilities,
 )
+from tests.helpers import wait_until
 
 BIGGEST_CNN = TrainConfig(model="cnn", cnn_filters=64, hidden_units=1024)  # the page's sliders at their ends
 
@@ -49,22 +49,27 @@ def test_answers_do_not_depend_on_the_batch_size(sample_dataset):
 
 
 def test_at_most_the_turns_run_at_once_and_the_waiting_are_told_their_place():
+    """Six asks of two turns, each started once the one before holds its turn or is in line (never by
+    sleeping: on a busy machine a sleep does not order threads)."""
     turns = HeavyWorkTurns(2)
+    release = threading.Event()
     running, most, lock, places = [0], [0], threading.Lock(), []
 
-    def work(index):
+    def work():
         with turns.turn(waiting=places.append):
             with lock:
                 running[0] += 1
                 most[0] = max(most[0], running[0])
-            time.sleep(0.2)
+            release.wait(30)  # the first two hold their turns until all four others are in line
             with lock:
                 running[0] -= 1
 
-    threads = [threading.Thread(target=work, args=(index,)) for index in range(6)]
-    for thread in threads:
-        thread.start()
-        time.sleep(0.02)  # in this order
+    threads = []
+    for index in range(6):
+        threads.append(threading.Thread(target=work))
+        threads[-1].start()
+        wait_until(lambda index=index: running[0] == min(index + 1, 2) and len(places) == max(0, index - 1))
+    release.set()
     for thread in threads:
         thread.join()
     assert most[0] == 2

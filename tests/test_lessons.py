@@ -144,6 +144,8 @@ def test_a_learning_rate_far_too_big_fails_to_learn_and_the_default_does_not(sam
     trained(runs_root, sample_dataset, learning_rate=10.0)
     result = check.on(newest_first(runs_root))
     assert result.passed, str(result.says)
+    trained(runs_root, sample_dataset)  # the task's second run, at the default rate, keeps the tick
+    assert check.on(newest_first(runs_root)).passed
 
 
 def test_the_optimizer_race_needs_two_optimizers(sample_dataset, runs_root):
@@ -196,3 +198,21 @@ def test_a_lesson_step_opened_in_chinese_reads_in_chinese(runs_root):
     heading = next(shown(text) for text in app.main.markdown if "第 1 步" in text.value)
     assert "导入数据集" in heading
     assert any("(60000, 28, 28)" in option for option in app.main.radio[0].options)
+
+
+def test_the_right_answer_is_not_always_shown_first():
+    """The lesson files write the right answer first; the page shows the answers in an order of their own."""
+    from ui.lesson import answer_order
+
+    questions = [step.question for name in lesson_names() for step in load_lesson(name).steps if step.question]
+    shown_first = [question.answers[answer_order(question)[0]].correct for question in questions]
+    assert 0 < sum(shown_first) < len(questions)
+    assert all(sorted(answer_order(question)) == list(range(len(question.answers))) for question in questions)
+
+
+def test_a_step_that_names_a_model_keeps_the_data_settings_it_does_not_set():
+    step = load_lesson("note").steps[9]  # the CNN
+    config = with_settings(TrainConfig(validation_fraction=0.2, seed=7), step)
+    assert (config.model, config.validation_fraction, config.seed) == ("cnn", 0.2, 7)
+    overfit = load_lesson("overfitting").steps[0]  # sets its own 500 digits
+    assert with_settings(TrainConfig(train_subset_size=5000), overfit).train_subset_size == 500

@@ -7,13 +7,15 @@ into the sidebar (as a preset does, with a toast naming what changed) and opens 
 the student may change anything. The lessons themselves are data (mnist_core/lessons/).
 """
 
+import hashlib
+
 import streamlit as st
 
 from mnist_core.i18n import Message
 from mnist_core.lessons import Lesson, LessonError, Step, lesson_names, load_lesson, with_settings
 from mnist_core.share_links import LESSON_KEY, STEP_KEY
 from ui.i18n import _, in_page_language, say
-from ui.settings import announce_changes, apply_unless_hidden, current_config, settings
+from ui.settings import announce_changes, apply_settings, current_config, settings
 from ui.workspace import workspace_runs
 
 LESSON_STATE = "lesson"  # (lesson name, step number from 1) while the session follows a lesson
@@ -38,7 +40,9 @@ def enter_step(lesson: Lesson, number: int) -> None:
     step = lesson.steps[number - 1]
     if step.settings:
         before = dict(settings())
-        apply_unless_hidden(with_settings(current_config(), step).to_dict())
+        # The step's values win over a link's hidden ones: a lesson's later step (the CNN's own rate) must not
+        # keep the value an earlier step loaded (a rate of 10) because the control is hidden.
+        apply_settings(with_settings(current_config(), step).to_dict())
         announce_changes(before, settings(), _("Step {number}'s settings", number=number))
 
 
@@ -91,8 +95,9 @@ def lesson_sidebar() -> None:
     if current_lesson() is not None:
         return
     with st.sidebar.expander(_("Lessons"), icon=":material/menu_book:"):
-        name = st.selectbox(_("Lesson"), lesson_names(), format_func=in_page_language(lambda known: say(Message(load_lesson(known).title))),
-                            key="lesson_choice")
+        # A radio, not a select box: a lesson's title is a sentence, which a select box cuts short.
+        name = st.radio(_("Lesson"), lesson_names(), format_func=in_page_language(lambda known: say(Message(load_lesson(known).title))),
+                        key="lesson_choice")
         st.caption(say(Message(load_lesson(name).summary)))
         if st.button(_("Start the lesson"), icon=":material/play_lesson:", key="lesson_start"):
             go_to_step(load_lesson(name), 1)
@@ -130,16 +135,23 @@ def lesson_panel(page_path: str) -> None:
             runs, _damaged = workspace_runs()
             result = step.check.on(runs)
             if result.passed:
-                st.success(_("Done: {what}", what=say(result.says)), icon=":material/check_circle:")
+                st.success(_("Done. {what}", what=say(result.says)), icon=":material/check_circle:")
             else:
                 st.caption(say(result.says))
         if step.question is not None:
             question_of(lesson, number, step)
 
 
+def answer_order(question) -> list[int]:
+    """The answers in an order of their own, the same for everyone and at every rerun: the lesson files
+    write the right answer first, and a class would soon learn to click the first."""
+    return sorted(range(len(question.answers)),
+                  key=lambda index: hashlib.sha256(f"{question.text}|{question.answers[index].text}".encode()).digest())
+
+
 def question_of(lesson: Lesson, number: int, step: Step) -> None:
     answers = step.question.answers
-    chosen = st.radio(say(Message(step.question.text)), range(len(answers)), index=None,
+    chosen = st.radio(say(Message(step.question.text)), answer_order(step.question), index=None,
                       format_func=in_page_language(lambda index: say(Message(answers[index].text))), key=f"lesson_{lesson.name}_{number}_answer")
     if chosen is None:
         return

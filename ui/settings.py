@@ -13,6 +13,7 @@ import streamlit as st
 from mnist_core import TrainConfig
 from mnist_core.config import (
     AUGMENTATION_SETTINGS,
+    DATA_SETTINGS,
     OPTIMIZER_LABELS,
     is_augmented,
     setting_applies,
@@ -149,8 +150,6 @@ def announce_changes(before: dict, after: dict, what: str) -> None:
         st.toast(plain(_("{what}: {changes}.", what=what, changes=listed(changed, GROUP_SEPARATOR))), icon=":material/tune:")
 
 
-# A change of model resets the model's and optimizer's settings to its preset, not the data's.
-DATA_SETTINGS = ("validation_fraction", "train_subset_size", "label_noise", "seed")
 
 
 def switch_model() -> None:

@@ -25,7 +25,7 @@ from pathlib import Path
 
 from babel.messages.catalog import PYTHON_FORMAT
 
-from ..config import TrainConfig
+from ..config import DATA_SETTINGS, TrainConfig
 from ..i18n import N_, Message
 from ..results import RunStatus
 from ..share_links import settings_from_link, written
@@ -146,24 +146,27 @@ def gap_narrowed_by_at_least(check: Check, runs: Sequence) -> CheckResult:
 
 
 def training_loss_at_least(check: Check, runs: Sequence) -> CheckResult:
-    """The newest run failed to learn: it diverged, or its training loss ends at `goal` or above (2.30,
-    ln 10, is a model that guesses)."""
+    """One of the runs failed to learn: it diverged, or its training loss ends at `goal` or above (2.30,
+    ln 10, is a model that guesses). Any run, not the newest: the step's task trains a second run at the
+    default rate to compare with, and that run must not take the tick away."""
     counted = [run for run in runs if run.status.finished and (check.model is None or run.config.model == check.model)
                and (run.history or run.status == RunStatus.DIVERGED)]
     if not counted:
         return no_run_yet(check)
-    run = counted[0]
-    if run.status == RunStatus.DIVERGED:
-        return CheckResult(True, Message("Your newest run diverged: its loss became infinite or not a number."))
-    loss = run.history[-1].train_loss
+    if any(run.status == RunStatus.DIVERGED for run in counted):
+        return CheckResult(True, Message("One of your runs diverged: its loss became infinite or not a number."))
+    loss = max(run.history[-1].train_loss for run in counted)
     return CheckResult(loss >= check.goal, Message(
-        "Your newest run's training loss ends at {loss:.2f}; this step looks for a run that fails to learn, at {goal:.2f} "
+        "Your runs' highest final training loss is {loss:.2f}; this step looks for a run that fails to learn, at {goal:.2f} "
         "or above.", loss=loss, goal=check.goal))
 
 
 def optimizers_compared(check: Check, runs: Sequence) -> CheckResult:
     """At least `goal` different optimizers among the finished runs (a race counts each of its runs)."""
     optimizers = {run.config.optimizer for run in finished_runs(check, runs)}
+    if len(optimizers) == 1:
+        return CheckResult(1 >= check.goal, Message("You have trained with one optimizer so far; the goal is {goal:g}.",
+                                                    goal=check.goal))
     return CheckResult(len(optimizers) >= check.goal, Message(
         "You have trained with {count} different optimizers; the goal is {goal:g}.", count=len(optimizers), goal=check.goal))
 
@@ -288,7 +291,9 @@ def extract_lesson_text(fileobj, keywords, comment_tags, options):
 
 
 def with_settings(config: TrainConfig, step: Step) -> TrainConfig:
-    """`config` with the step's settings loaded (a step that names a model starts from that model's preset)."""
+    """`config` with the step's settings loaded. A step that names a model starts from that model's preset,
+    keeping the data settings as the sidebar's model choice does, unless the step sets them too."""
     if "model" in step.settings:
-        return TrainConfig.for_model(step.settings["model"], **{k: v for k, v in step.settings.items() if k != "model"})
+        kept = {name: getattr(config, name) for name in DATA_SETTINGS}
+        return TrainConfig.for_model(step.settings["model"], **{**kept, **{k: v for k, v in step.settings.items() if k != "model"}})
     return TrainConfig.from_dict({**config.to_dict(), **step.settings})
