@@ -183,6 +183,8 @@ def exam_podium(shown_board) -> None:
     examined = [entry for entry in shown_board.ranked_by_test_accuracy() if entry.test_acc is not None][:3]
     for place, (entry, column) in enumerate(zip(examined, st.columns(3)), start=1):
         column.metric(_("{place}. {nickname} on the exam", place=place, nickname=plain(entry.nickname)),
+                      # Streamlit reads the arrow's direction from the delta's first character: the signed
+                      # number comes first in every language.
                       number(entry.test_acc, ".2%"), delta=_("{points:+.1f} points against validation",
                                                              points=(entry.test_acc - entry.best_val_acc) * 100))
 

@@ -145,3 +145,15 @@ def test_replay_posts_the_run_it_shows(runs_root, a_class, student):
     assert not app.exception
     (entry,) = board(a_class.class_id).entries
     assert (entry.nickname, entry.run_id) == ("Bo", run.run_id)
+
+
+def test_the_exam_s_difference_starts_with_its_sign_in_every_language():
+    """st.metric takes the arrow's direction from the delta's first character: "比验证集 -5.0" showed a green
+    arrow up for a drop."""
+    from babel.messages.pofile import read_po
+
+    from mnist_core.i18n import LOCALES_DIRECTORY
+
+    with open(LOCALES_DIRECTORY / "zh" / "LC_MESSAGES" / "mnist_lab.po", "rb") as file:
+        catalog = read_po(file)
+    assert catalog["{points:+.1f} points against validation"].string.startswith("{points:+.1f}")
