@@ -11,7 +11,10 @@ folder), so nothing trains and TensorFlow is never loaded. In a fresh runs folde
 - `--posts` posts at once from as many threads (a class pressing *Post* in the same second; the
   server's sessions are threads of one process): the time until all have landed, the slowest single
   post (what the last student waits), and how many are on the board afterwards;
-- the same posts from 4 processes at once (the class's lock file is what keeps them apart).
+- the same posts from 4 processes at once (the class's lock file is what keeps them apart);
+- the board page drawn whole, as Streamlit's AppTest runs it (the table, the curves, the spread and what
+  the top share): the median of `--rounds` page runs, AppTest's own overhead included, so an upper bound
+  on what a projector waits at each refresh.
 """
 
 from __future__ import annotations
@@ -79,6 +82,26 @@ def post_from_a_process(arguments) -> tuple[float, float, int]:
     return timed_posts(runs_root, class_id, runs, f"process {first}")
 
 
+def page_run_seconds(runs_root: Path, class_id: str, rounds: int) -> list[float]:
+    """The seconds of each of `rounds` runs of the board page, in a session that opened the class's link."""
+    import os
+
+    from streamlit.testing.v1 import AppTest
+
+    os.environ["MNIST_LAB_RUNS_DIR"] = str(runs_root)
+    app = AppTest.from_file(str(Path(__file__).resolve().parent.parent / "dashboard.py"), default_timeout=300)
+    app.query_params["class"] = class_id
+    app.run()
+    app.switch_page("pages/board.py")
+    seconds = []
+    for _ in range(rounds):
+        began = time.perf_counter()
+        app.run()
+        seconds.append(time.perf_counter() - began)
+        assert not app.exception and len(app.dataframe[0].value) > 0
+    return seconds
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--entries", type=int, default=200)
@@ -106,6 +129,7 @@ def main() -> None:
         print(f"board of {options.entries} entries ({options.epochs} epochs each): read in "
               f"{statistics.median(reads) * 1000:.1f} ms (median of {options.rounds}; first {reads[0] * 1000:.1f} ms), "
               f"summaries in {statistics.median(summaries) * 1000:.1f} ms")
+        board_of_many = keys.class_id
 
         for round_number in range(options.rounds):
             keys = new_class(f"posts {round_number}", runs_root)
@@ -132,6 +156,11 @@ def main() -> None:
               f"{max(seconds for seconds, _slowest, _failures in results) * 1000:.0f} ms, the slowest post took "
               f"{max(slowest for _seconds, slowest, _failures in results) * 1000:.0f} ms; {landed} of "
               f"{share * PROCESSES} on the board, {sum(failures for *_times, failures in results)} refused")
+
+        # Last: AppTest runs the page as __main__, after which the processes above could not find their function.
+        page = page_run_seconds(runs_root, board_of_many, options.rounds)
+        print(f"the board page with {options.entries} entries, drawn whole: {statistics.median(page) * 1000:.0f} ms "
+              f"(median of {options.rounds} page runs under AppTest; slowest {max(page) * 1000:.0f} ms)")
 
 
 if __name__ == "__main__":
