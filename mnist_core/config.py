@@ -323,6 +323,18 @@ def setting_applies(name: str, config) -> bool:
             }.get(name, True)
 
 
+def differing_settings(config: "TrainConfig | dict") -> dict:
+    """The settings of `config` that differ from where the sidebar starts for its model (the model's
+    preset; the linear model's is the defaults) and that change the run (setting_applies), in
+    TrainConfig's order; the model first when it is not the default one. What a link for students
+    carries (share_links.link_query) and what the class board says of an entry."""
+    config = config if isinstance(config, TrainConfig) else TrainConfig.from_dict(config)
+    start, values = TrainConfig.for_model(config.model).to_dict(), config.to_dict()
+    differing = {name: value for name, value in values.items()
+                 if name != "model" and value != start[name] and setting_applies(name, config)}
+    return {"model": config.model, **differing} if config.model != TrainConfig().model else differing
+
+
 def usual_learning_rate(model: str, optimizer: str) -> float:
     """Where a run of `model` with `optimizer` usually starts: the model preset's own rate when the
     preset uses that optimizer (the linear model's Adam: 0.003), else the optimizer's customary one."""

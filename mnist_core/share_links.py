@@ -25,7 +25,7 @@ from urllib.parse import urlsplit
 import qrcode
 
 from .classes import CLASS_ADDRESS_KEY, TEACHER_ADDRESS_KEY
-from .config import TrainConfig, setting_applies
+from .config import TrainConfig, differing_settings
 from .fair_share import check_model_size
 from .i18n import LANGUAGES, Message, carried_message
 from .setting_ranges import SETTING_RANGES
@@ -63,11 +63,7 @@ def link_query(config: TrainConfig, language: str, hide: Sequence[str] = ()) -> 
     unknown = [name for name in hide if name not in SETTING_RANGES]
     if unknown:
         raise ValueError(Message("Unknown setting(s) in the configuration: {settings}.", settings=", ".join(unknown)))
-    start = TrainConfig.for_model(config.model).to_dict()
-    query = {name: written(value) for name, value in config.to_dict().items()
-             if name in SETTING_RANGES and value != start[name] and setting_applies(name, config)}
-    if config.model != TrainConfig().model:
-        query = {"model": config.model, **query}
+    query = {name: written(value) for name, value in differing_settings(config).items() if name in SETTING_RANGES}
     if hide:
         query[HIDE_KEY] = ",".join(dict.fromkeys(hide))
     query[LANGUAGE_KEY] = language

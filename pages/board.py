@@ -27,6 +27,7 @@ from mnist_core.classes import (
     unhide_entry,
     withdraw_entry,
 )
+from mnist_core.classes.class_folder import read_class
 from mnist_core.share_links import qr_code
 from ui.charts import overlay, show_chart
 from ui.class_board import is_teacher, join_class, leave_class, session_class, session_teacher_key
@@ -330,7 +331,7 @@ def board_page() -> None:
         no_class_page()
         return
     try:
-        name = board(class_id).name
+        name = read_class(class_id).name  # the title needs class.json alone; the fragment reads the entries
     except NoSuchClassError as error:
         st.title(_("Class board"))
         say_error(error)

@@ -97,7 +97,7 @@ def open_class_from_address() -> None:
 
 def class_exists(class_id: str) -> bool:
     try:
-        board(class_id)
+        read_class(class_id)  # class.json alone: the entries are the board page's to read
     except NoSuchClassError:
         return False
     except ClassBoardError:

@@ -13,7 +13,7 @@ import statistics
 import time
 from pathlib import Path
 
-from ..config import TrainConfig, setting_applies
+from ..config import TrainConfig, differing_settings, setting_applies
 from ..files import read_bounded
 from ..i18n import Message
 from .class_folder import EXAM_FILE, MAX_EXAM_FILE_BYTES, ClassRecord, read_class
@@ -125,18 +125,6 @@ def board_csv(board: Board) -> bytes:
 
 
 # -- what the class found -------------------------------------------------------------------------------
-
-def differing_settings(config: TrainConfig | dict) -> dict:
-    """The settings of `config` that differ from where the sidebar starts for its model (the model's
-    preset; the linear model's is the defaults) and that change the run (setting_applies), in
-    TrainConfig's order; the model first when it is not the default one. The same difference a link
-    for students carries (share_links.link_query), here as values rather than an address's text."""
-    config = config if isinstance(config, TrainConfig) else TrainConfig.from_dict(config)
-    start, values = TrainConfig.for_model(config.model).to_dict(), config.to_dict()
-    differing = {name: value for name, value in values.items()
-                 if name != "model" and value != start[name] and setting_applies(name, config)}
-    return {"model": config.model, **differing} if config.model != TrainConfig().model else differing
-
 
 @dataclasses.dataclass(frozen=True)
 class SettingsGroup:

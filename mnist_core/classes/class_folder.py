@@ -17,6 +17,7 @@ import shutil
 import threading
 import time
 import unicodedata
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -113,27 +114,31 @@ def typed_text(text) -> str:
     return plain_text(typed) if len(typed) <= MAX_TYPED_CHARACTERS else typed
 
 
+def typed_label(text, limit: int, when_empty: Message, when_too_long: Callable[[int], Message]) -> str:
+    """A label a person typed (a nickname, a class's name) as plain_text makes it, or ClassBoardError with
+    `when_empty`, or with `when_too_long(its length)` past `limit` characters."""
+    cleaned = typed_text(text)
+    if cleaned == "":
+        raise ClassBoardError(when_empty)
+    if len(cleaned) > limit:
+        raise ClassBoardError(when_too_long(len(cleaned)))
+    return cleaned
+
+
 def clean_nickname(nickname) -> str:
     """A nickname for the board as plain_text makes it, or ClassBoardError saying why it cannot be one."""
-    cleaned = typed_text(nickname)
-    if cleaned == "":
-        raise ClassBoardError(Message("A nickname cannot be empty: type a name for the board, a few letters will do."))
-    if len(cleaned) > MAX_NICKNAME_CHARACTERS:
-        raise ClassBoardError(Message("A nickname has at most {limit} characters; this one has {count:,}.",
-                                      limit=MAX_NICKNAME_CHARACTERS, count=len(cleaned)))
-    return cleaned
+    return typed_label(nickname, MAX_NICKNAME_CHARACTERS,
+                       Message("A nickname cannot be empty: type a name for the board, a few letters will do."),
+                       lambda count: Message("A nickname has at most {limit} characters; this one has {count:,}.",
+                                             limit=MAX_NICKNAME_CHARACTERS, count=count))
 
 
 def clean_class_name(name) -> str:
     """A class's name as plain_text makes it, or ClassBoardError saying why it cannot be one. A label
     only: the class's folder is named by its id, whatever the name holds (a `../`, say)."""
-    cleaned = typed_text(name)
-    if cleaned == "":
-        raise ClassBoardError(Message("A class needs a name, for the board's title."))
-    if len(cleaned) > MAX_CLASS_NAME_CHARACTERS:
-        raise ClassBoardError(Message("A class name has at most {limit} characters; this one has {count:,}.",
-                                      limit=MAX_CLASS_NAME_CHARACTERS, count=len(cleaned)))
-    return cleaned
+    return typed_label(name, MAX_CLASS_NAME_CHARACTERS, Message("A class needs a name, for the board's title."),
+                       lambda count: Message("A class name has at most {limit} characters; this one has {count:,}.",
+                                             limit=MAX_CLASS_NAME_CHARACTERS, count=count))
 
 
 # -- ids, keys and links --------------------------------------------------------------------------------
