@@ -1,6 +1,6 @@
 """What each cure the app suggests does to the overfitting preset: measured side by side in one run.
 
-    .venv/bin/python benchmarks/overfitting_cures.py [--epochs 40] [--seeds 0 1] [--preset current]
+    .venv/bin/python benchmarks/overfitting_cures.py [--epochs 40] [--seeds 0 1] [--dataset fashion_mnist]
 
 The preset (a big MLP on a few hundred training digits, no regularisation) is trained once as it is
 and once with each cure the Train and Compare pages name: dropout, an L2 penalty, ten times as many
@@ -21,19 +21,20 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from mnist_core import TrainConfig, load_mnist, train
-from mnist_core.config import OVERFITTING_PRESET
+from mnist_core import TrainConfig, load_dataset, train
+from mnist_core.config import AUGMENTATION_AMOUNTS, OVERFITTING_PRESET
+from mnist_core.data import DATASET_NAMES
 
 
 def cures(preset: dict) -> dict[str, dict]:
-    """The cures as the pages offer them, each a change to `preset`."""
+    """The cures as the pages offer them, each a change to `preset` (augmentation as it suits its dataset)."""
     return {
         "none (the preset)": {},
         "dropout 0.5": {"dropout": 0.5},
         "L2 0.0001": {"l2": 0.0001},
         "L2 0.001": {"l2": 0.001},
         "10x the digits": {"train_subset_size": 10 * preset["train_subset_size"]},
-        "augmentation": {"augment_shift": 2.0, "augment_rotation": 15.0, "augment_scale": 0.15, "augment_thickness": 0.5},
+        "augmentation": AUGMENTATION_AMOUNTS[preset["dataset"]],
         "early stopping (patience 3)": {"early_stopping_patience": 3},
     }
 
@@ -51,11 +52,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=OVERFITTING_PRESET["epochs"])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
+    parser.add_argument("--dataset", choices=DATASET_NAMES, default="mnist")
     parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
                         help="change the preset itself before the cures (e.g. --set hidden_units=512)")
     arguments = parser.parse_args()
-    dataset = load_mnist()
-    preset = {**OVERFITTING_PRESET, "epochs": arguments.epochs}
+    dataset = load_dataset(arguments.dataset)
+    preset = {**OVERFITTING_PRESET, "epochs": arguments.epochs, "dataset": arguments.dataset}
     for change in arguments.set:
         name, value = change.split("=", 1)
         preset[name] = json.loads(value) if value[:1].isdigit() else value  # a number, or a word such as "sgd"

@@ -13,6 +13,7 @@ import importlib
 # Each public name and the module that defines it.
 _PUBLIC_NAMES = {
     "MnistDataError": "data", "DatasetSplit": "data", "load_mnist": "data", "provision_mnist": "data",
+    "load_dataset": "data", "provision_dataset": "data", "DATASET_NAMES": "data",
     "split_dataset": "data",
     "TrainConfig": "config", "split_for_config": "config",
     "EpochResult": "results", "RunStatus": "results",

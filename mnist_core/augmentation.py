@@ -81,8 +81,9 @@ def transform_digits(images, shift_x, shift_y, rotation_degrees, zoom, thickness
     return tf.clip_by_value(images[..., 0], 0.0, 1.0)
 
 
-# How many random numbers each digit's variation takes: shift right, shift down, rotation, size, pen.
-DRAWS_PER_DIGIT = 5
+# How many random numbers each digit's variation takes: shift right, shift down, rotation, size, pen,
+# mirror. (The mirror's row came last, so the first five rows are the numbers they were before it.)
+DRAWS_PER_DIGIT = 6
 
 
 def variation_draws(count, seed):
@@ -95,9 +96,12 @@ def vary(images, amounts, draws):
     """A batch of float digits (N, 28, 28) in [0, 1], each varied by its column of `draws` (see
     variation_draws) times the amounts: shifted by up to `amounts[0]` pixels, turned by up to
     `amounts[1]` degrees, scaled by up to `amounts[2]` (0.1: from 90% to 110%), its pen thinner or
-    bolder by up to `amounts[3]` (see _thicker_or_thinner). The labels are untouched: a varied digit
-    is still that digit."""
+    bolder by up to `amounts[3]` (see _thicker_or_thinner), and mirrored left to right with the chance
+    `amounts[4]`. The labels are untouched: a varied picture is still of its class."""
     amounts = tf.convert_to_tensor(amounts, tf.float32)
-    shift_x, shift_y, rotation, size, pen = tf.unstack(draws, DRAWS_PER_DIGIT)
-    return transform_digits(images, shift_x * amounts[0], shift_y * amounts[0], rotation * amounts[1], 1.0 + size * amounts[2],
-                            pen * amounts[3])
+    shift_x, shift_y, rotation, size, pen, mirror = tf.unstack(draws, DRAWS_PER_DIGIT)
+    varied = transform_digits(images, shift_x * amounts[0], shift_y * amounts[0], rotation * amounts[1],
+                              1.0 + size * amounts[2], pen * amounts[3])
+    # A draw uniform in [-1, 1] is below 2p - 1 with the chance p.
+    mirrored = mirror < 2.0 * amounts[4] - 1.0
+    return tf.where(mirrored[:, tf.newaxis, tf.newaxis], tf.reverse(varied, axis=[2]), varied)

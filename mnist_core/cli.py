@@ -1,6 +1,6 @@
 """`python -m mnist_core ...`: the engine without a browser.
 
-    python -m mnist_core fetch [--force]
+    python -m mnist_core fetch [--dataset fashion_mnist] [--force]
     python -m mnist_core train --model linear --epochs 5 --batch-size 100 --learning-rate 0.01 --optimizer adam
     python -m mnist_core runs
     python -m mnist_core tensorboard [--workspace NAME]
@@ -22,7 +22,7 @@ import threading
 
 from .cli_text import DisplayWidthHelpFormatter, argparse_in, padded
 from .config import TrainConfig, split_for_config
-from .data import MnistDataError, load_mnist, provision_mnist
+from .data import DATASET_NAMES, MnistDataError, dataset_facts, load_dataset, provision_dataset
 from .i18n import N_, Message, carried_message, environment_language, in_language
 from .results import RunStatus, epochs_text
 from .runs import (
@@ -91,8 +91,9 @@ def add_config_flags(parser: argparse.ArgumentParser) -> None:
 
 
 def command_fetch(arguments) -> int:
-    path = provision_mnist(force=arguments.force, report=lambda line: print(say(line)))
-    print(say(Message("MNIST is ready and verified: {path}", path=str(path))))
+    path = provision_dataset(arguments.dataset, force=arguments.force, report=lambda line: print(say(line)))
+    print(say(Message("{dataset} is ready and verified: {path}", dataset=dataset_facts(arguments.dataset).title,
+                      path=str(path))))
     return 0
 
 
@@ -109,7 +110,7 @@ def command_train(arguments) -> int:
     from .models import evaluate
     from .training import train, train_and_record
 
-    dataset = load_mnist()
+    dataset = load_dataset(config.dataset)
     if not arguments.no_save:
         tidy_runs_folder()
     # Ctrl-C asks the loop to stop between steps, so the finished epochs are saved, not lost.
@@ -236,7 +237,8 @@ def build_parser() -> argparse.ArgumentParser:
     # The destination names the missing command in argparse's "the following arguments are required: ...".
     commands = parser.add_subparsers(dest=say(Message("command")), required=True, parser_class=OneLineErrorParser)
 
-    fetch = commands.add_parser("fetch", help=help_text(Message("provision and verify the MNIST data")))
+    fetch = commands.add_parser("fetch", help=help_text(Message("provision and verify a dataset (MNIST unless told)")))
+    fetch.add_argument("--dataset", choices=DATASET_NAMES, default="mnist", help=help_text(TrainConfig.what("dataset")))
     fetch.add_argument("--force", action="store_true",
                        help=help_text(Message("fetch again even if a file exists (repairs a damaged one)")))
     fetch.set_defaults(handler=command_fetch)

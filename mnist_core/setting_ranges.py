@@ -13,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 import math
 
-from .config import MODEL_NAMES, OPTIMIZER_NAMES, SCHEDULE_NAMES
+from .config import DATASET_NAMES, MODEL_NAMES, OPTIMIZER_NAMES, SCHEDULE_NAMES
 
 
 @dataclasses.dataclass(frozen=True)
@@ -61,6 +61,7 @@ L2_STRENGTHS = (0.0, 1e-5, 1e-4, 1e-3, 1e-2)
 # Every setting the sidebar shows, in its order. The tuples are shared by every session on the server,
 # so nothing changes them (ui/settings.py's `with_value` makes a new list for a draw).
 SETTING_RANGES = {
+    "dataset": SettingRange(choices=DATASET_NAMES),
     "model": SettingRange(choices=MODEL_NAMES),
     "hidden_units": SettingRange(choices=(16, 32, 64, 128, 256, 512, 1024)),
     "hidden_layers": SettingRange(minimum=1, maximum=4, step=1),
@@ -82,5 +83,6 @@ SETTING_RANGES = {
     "augment_rotation": SettingRange(minimum=0.0, maximum=30.0, step=5.0),
     "augment_scale": SettingRange(minimum=0.0, maximum=0.3, step=0.05),
     "augment_thickness": SettingRange(minimum=0.0, maximum=1.0, step=0.25),
+    "augment_flip": SettingRange(minimum=0.0, maximum=0.5, step=0.1),
 }
 

@@ -163,7 +163,7 @@ def settings_from_link(query: Mapping[str, str | list]) -> LinkSettings:
             else:
                 settings[key] = value
     try:
-        start = TrainConfig.for_model(settings.get("model", TrainConfig().model))
+        start = TrainConfig.for_model(settings.get("model", TrainConfig().model), dataset=settings.get("dataset", "mnist"))
         config = TrainConfig.from_dict({**start.to_dict(), **settings})
         check_model_size(config)
     except ValueError as error:

@@ -121,6 +121,8 @@ MB = 1e6
 
 # Every store the server keeps for all sessions, by name. The sizes in `what` are typical values'.
 SERVER_STORES = {
+    "datasets": StoreBudget("the datasets, verified and read-only: MNIST and Fashion-MNIST (55 MB each)", max_kept=2,
+                            max_bytes=120 * MB),
     "split digits": StoreBudget("a run's validation digits and its first training digits, per data settings (8.6 MB)",
                                 max_kept=2, max_bytes=20 * MB),
     "replay frames": StoreBudget("Replay: one epoch's marked answers and weight pictures (80-250 KB)",

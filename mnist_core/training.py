@@ -60,7 +60,7 @@ import numpy as np
 
 from . import exports
 from .config import TrainConfig, lower_rate_advice, split_for_config, steps_per_epoch
-from .data import DatasetSplit, load_mnist
+from .data import DatasetSplit, load_dataset
 from .fair_share import SHORTER_RUN_ADVICE
 from .i18n import Message
 from .models import build_model, count_parameters, get_weights, set_weights
@@ -145,7 +145,7 @@ class Training:
         config.validate()
         self.config = config
         if split is None:
-            dataset = dataset if dataset is not None else load_mnist()
+            dataset = dataset if dataset is not None else load_dataset(config.dataset)
             split = split_for_config(dataset, config)
         else:
             dataset = None  # the split was made elsewhere: it is kept, since it could not be made again

@@ -1,5 +1,7 @@
 """Class board: everyone's posted runs on one projector, ranked by validation accuracy as a contest's
-public leaderboard is, until the teacher reveals the exam."""
+public leaderboard is, until the teacher reveals the exam. A class that posts runs of several datasets
+gets one ranking per dataset, chosen above the board: an accuracy on MNIST says nothing against one
+on Fashion-MNIST."""
 
 from urllib.parse import urlencode
 
@@ -27,7 +29,9 @@ from mnist_core.classes import (
     unhide_entry,
     withdraw_entry,
 )
+from mnist_core.classes.board import dataset_order
 from mnist_core.classes.class_folder import read_class
+from mnist_core.data import dataset_facts
 from mnist_core.share_links import qr_code
 from ui.charts import overlay, show_chart
 from ui.class_board import is_teacher, join_class, leave_class, session_class, session_teacher_key
@@ -38,7 +42,7 @@ from ui.heavy_work import in_turn
 from ui.i18n import _, in_page_language, listed, number, say
 from ui.navigation import require_navigation
 from ui.plain import plain
-from ui.settings import model_name, setting_label, setting_text
+from ui.settings import model_name, setting_label, setting_text, settings
 from ui.share_link import app_address
 from ui.workspace import workspace
 
@@ -49,8 +53,9 @@ CURVES_SHOWN = 5  # the overlay's entries at first: the top of the board
 
 
 def settings_words(config) -> str:
-    """The entry's settings that differ from its model's start, in words (the model has its own column)."""
-    differing = {name: value for name, value in differing_settings(config).items() if name != "model"}
+    """The entry's settings that differ from its model's start, in words (the model and the dataset have
+    their own columns)."""
+    differing = {name: value for name, value in differing_settings(config).items() if name not in ("model", "dataset")}
     if not differing:
         return _("the model's starting settings")
     return listed(_("{setting} {value}", setting=setting_label(name), value=setting_text(name, value))
@@ -59,6 +64,21 @@ def settings_words(config) -> str:
 
 def say_error(error: ClassBoardError) -> None:
     st.error(plain(say(error)), icon=":material/block:")
+
+
+def dataset_title(name: str) -> str:
+    return dataset_facts(name).title
+
+
+def sidebar_dataset() -> str:
+    """The dataset of this session's sidebar: its ranking is shown first."""
+    return settings()["dataset"]
+
+
+def entry_name(entry, mixed: bool) -> str:
+    """An entry's nickname (plain text), with its dataset where the class posts on several."""
+    return _("{nickname} ({dataset})", nickname=entry.nickname, dataset=dataset_title(entry.dataset)) if mixed \
+        else entry.nickname
 
 
 # -- without a class: what a board is, and making one ------------------------------------------------------
@@ -114,8 +134,8 @@ def board_table(shown_board, by_test: bool) -> None:
         row = {_("rank"): place}
         if by_test:
             row[_("rank by validation")] = validation_rank[entry.entry_id]
-        row.update({_("nickname"): entry.nickname, _("best validation accuracy"): number(entry.best_val_acc, ".2%"),
-                    _("at epoch"): entry.best_epoch})
+        row.update({_("nickname"): entry.nickname, _("dataset"): dataset_title(entry.dataset),
+                    _("best validation accuracy"): number(entry.best_val_acc, ".2%"), _("at epoch"): entry.best_epoch})
         if shown_board.revealed:
             row[_("test accuracy")] = "-" if entry.test_acc is None else number(entry.test_acc, ".2%")
         row.update({_("model"): model_name(entry.config.model), _("settings"): settings_words(entry.config)})
@@ -129,15 +149,18 @@ def board_table(shown_board, by_test: bool) -> None:
         _("nickname"): st.column_config.TextColumn(width="medium")})
 
 
-def your_entries(class_id: str, shown_board) -> None:
-    yours = [entry for entry in shown_board.entries if entry.yours]
+def your_entries(class_id: str, whole_board) -> None:
+    """The reader's entries on every dataset, each with a button to withdraw it."""
+    yours = [entry for entry in whole_board.entries if entry.yours]
     if not yours:
         return
+    mixed = len(whole_board.datasets()) > 1
     row = st.container(horizontal=True, vertical_alignment="center")
     row.caption(_("Your entries:"))
     for entry in yours:
-        if row.button(_("Withdraw “{nickname}”", nickname=plain(entry.nickname)), key=f"withdraw_{entry.entry_id}",
-                      icon=":material/undo:"):
+        label = _("Withdraw “{nickname}” ({dataset})", nickname=plain(entry.nickname), dataset=dataset_title(entry.dataset)) \
+            if mixed else _("Withdraw “{nickname}”", nickname=plain(entry.nickname))
+        if row.button(label, key=f"withdraw_{entry.entry_id}", icon=":material/undo:"):
             try:
                 withdraw_entry(class_id, entry.entry_id, workspace())
             except ClassBoardError as error:
@@ -173,9 +196,11 @@ def curves(shown_board) -> None:
     chosen = st.multiselect(_("Entries to draw"), list(entries), default=top, format_func=labels.get,
                             key=f"board_curves_{'_'.join(top)}")
     if chosen:
+        dataset = dataset_title(entries[chosen[0]].dataset)  # a board of one dataset: every entry's
         show_chart(overlay({labels[entry_id]: ([epoch.epoch for epoch in entries[entry_id].history],
                                                [epoch.val_acc for epoch in entries[entry_id].history])
-                            for entry_id in chosen}, _("validation accuracy"), as_percent=True, height=360),
+                            for entry_id in chosen}, _("validation accuracy"), as_percent=True, height=360,
+                           title=_("Validation accuracy on {dataset}", dataset=dataset)),
                    key="board_overlay")
 
 
@@ -188,6 +213,24 @@ def exam_podium(shown_board) -> None:
                       # number comes first in every language.
                       number(entry.test_acc, ".2%"), delta=_("{points:+.1f} points against validation",
                                                              points=(entry.test_acc - entry.best_val_acc) * 100))
+
+
+def board_dataset(whole_board) -> str:
+    """The dataset whose ranking is shown: the only one, or where the class posts runs of several, the one
+    chosen above the board (at first the sidebar's, or the one with the most entries). The entries of two
+    datasets are never ranked together."""
+    datasets = whole_board.datasets(first=sidebar_dataset())
+    if len(datasets) == 1:
+        return datasets[0]
+    # The options' labels stay the same as entries come and go, so the choice stays while the projector refreshes.
+    chosen = st.radio(_("Dataset"), datasets, horizontal=True, key="board_dataset",
+                      format_func=in_page_language(dataset_title))
+    chosen = chosen if chosen in datasets else datasets[0]
+    counts = whole_board.dataset_counts()
+    st.caption(_("Each dataset has its own ranking: an accuracy on one says nothing against an accuracy on another. "
+                 "Entries per dataset: {counts}.",
+                 counts=listed(f"{dataset_title(name)} {counts[name]:,}" for name in datasets)))
+    return chosen
 
 
 def live_board(class_id: str) -> None:
@@ -214,6 +257,8 @@ def live_board(class_id: str) -> None:
         st.info(_("No entries yet. Train a run on the Train page, then post it to the class board from there."),
                 icon=":material/hourglass_empty:")
         return
+    whole_board = shown_board
+    shown_board = whole_board.of_dataset(board_dataset(whole_board))  # everything below: one dataset's entries
     by_test = False
     if shown_board.revealed:
         ranking = st.radio(_("Rank by"), ["validation", "test"], horizontal=True, key="board_ranking",
@@ -227,7 +272,7 @@ def live_board(class_id: str) -> None:
     if shown_board.revealed:
         exam_podium(shown_board)
     board_table(shown_board, by_test)
-    your_entries(class_id, shown_board)
+    your_entries(class_id, whole_board)
     chart_column, found_column = st.columns([3, 2])
     with chart_column:
         curves(shown_board)
@@ -237,13 +282,21 @@ def live_board(class_id: str) -> None:
 
 # -- the teacher's hand ---------------------------------------------------------------------------------------
 
-def reveal(class_id: str, teacher_key: str) -> None:
-    dataset = dataset_or_stop()
+def reveal(class_id: str, teacher_key: str, needed: set[str]) -> None:
+    """Every entry's run sits the exam on the test set of its own dataset: each dataset `needed` (those of
+    the entries not examined yet) is loaded first, one posted meanwhile when its first entry needs it."""
+    loaded = {name: dataset_or_stop(name) for name in sorted(needed, key=dataset_order)}
+
+    def dataset_of(name: str):
+        if name not in loaded:
+            loaded[name] = dataset_or_stop(name)
+        return loaded[name]
+
     exams = exam_results()
 
     def exam_accuracy_of(run) -> float:
         kept = exams.get((run.workspace, *run.stamp))  # the student's own exam of this very run, if the server kept it
-        return kept.accuracy if kept is not None else test_accuracy_of_run(run, dataset)
+        return kept.accuracy if kept is not None else test_accuracy_of_run(run, dataset_of)
 
     bar = st.progress(0.0, text=_("Sitting the exam for each entry..."))
 
@@ -274,23 +327,25 @@ def teacher_controls(class_id: str) -> None:
             return
         row = st.container(horizontal=True, vertical_alignment="bottom")
         reveal_pressed = row.button(_("Reveal the exam"), type="primary", icon=":material/school:", key="board_reveal",
-                                    help=_("Every entry's model sits the exam on the 10,000 test digits; the board then "
-                                           "shows the test accuracies."))
+                                    help=_("Every entry's model sits the exam on the 10,000 test pictures of its own "
+                                           "dataset; the board then shows the test accuracies."))
         if shown_board.closed:
             if row.button(_("Reopen the class"), icon=":material/lock_open:", key="board_reopen"):
                 act(lambda: reopen_class(class_id, teacher_key))
         elif row.button(_("Close the class"), icon=":material/lock:", key="board_close",
                         help=_("No new posts; the board stays.")):
             act(lambda: close_class(class_id, teacher_key))
-        row.download_button(_("Download the board (CSV)"), board_csv(shown_board), file_name="class-board.csv",
+        row.download_button(_("Download the board (CSV)"), board_csv(shown_board, first=sidebar_dataset()),
+                            file_name="class-board.csv",
                             mime="text/csv", icon=":material/download:", key="board_csv", on_click="ignore")
         if reveal_pressed:
-            reveal(class_id, teacher_key)
+            reveal(class_id, teacher_key, shown_board.datasets_to_examine())
         if shown_board.entries:
             hide_row = st.container(horizontal=True, vertical_alignment="bottom")
             entries = {entry.entry_id: entry for entry in shown_board.entries}
+            mixed = len(shown_board.datasets()) > 1  # then each entry is named with its dataset
             chosen = hide_row.selectbox(_("Entry"), list(entries), key="board_hide_choice",
-                                        format_func=in_page_language(lambda entry_id: entries[entry_id].nickname + (
+                                        format_func=in_page_language(lambda entry_id: entry_name(entries[entry_id], mixed) + (
                                             _(" (hidden)") if entries[entry_id].hidden else "")))
             if chosen is not None and entries[chosen].hidden:
                 if hide_row.button(_("Show it again"), icon=":material/visibility:", key="board_unhide"):

@@ -1,4 +1,8 @@
-"""Compare: overlay runs from the history, race optimizers, provoke overfitting on purpose."""
+"""Compare: overlay runs from the history, race optimizers, provoke overfitting on purpose.
+
+Runs of different datasets are never compared: an accuracy on MNIST says nothing against one on
+Fashion-MNIST. A workspace with runs of both overlays one dataset's at a time, chosen above the list;
+the race and the overfitting run train on the sidebar's dataset."""
 
 from collections import Counter
 
@@ -15,6 +19,7 @@ from mnist_core.config import (
     USUAL_LEARNING_RATES,
     race_run_name,
 )
+from mnist_core.data import DATASET_NAMES, dataset_facts
 from mnist_core.exports import runs_metrics_csv_file
 from mnist_core.results import race_standings
 from ui.charts import overlay, show_chart
@@ -72,6 +77,36 @@ def settings_table(runs, labels: dict[str, str]) -> "pd.io.formats.style.Styler"
     return table.style.apply(lambda row: ["background-color: #fff3b0" if differs[row.name] else "" for cell in row], axis=1)
 
 
+def dataset_title(name: str) -> str:
+    return dataset_facts(name).title
+
+
+def forget_chosen_runs() -> None:
+    """Another dataset chosen: the runs list starts again from its default (the newest two of that dataset)."""
+    st.session_state.pop("compare_runs", None)
+
+
+def compared_dataset(runs) -> str:
+    """The dataset whose runs are compared (`runs`: newest first). With runs of one dataset, that one;
+    with runs of several, the one chosen above the list, at first the sidebar's (or, if the sidebar's has
+    no run here, the newest run's), and a caption says how many runs of the others are hidden."""
+    present = {run.config.dataset for run in runs}
+    if len(present) == 1:
+        return next(iter(present))
+    default = settings()["dataset"] if settings()["dataset"] in present else runs[0].config.dataset
+    datasets = sorted(present, key=lambda name: (name != default, DATASET_NAMES.index(name) if name in DATASET_NAMES else 99))
+    chosen = st.radio(_("Dataset"), datasets, horizontal=True, key="compare_dataset",
+                      format_func=in_page_language(dataset_title), on_change=forget_chosen_runs,
+                      help=_("Runs of different datasets are never compared: an accuracy on one says nothing against "
+                             "an accuracy on another."))
+    chosen = chosen if chosen in present else default
+    hidden = Counter(run.config.dataset for run in runs if run.config.dataset != chosen)
+    # Each part made before the sentence: Babel does not find a `_` inside another's arguments.
+    parts = [_("{count:,} run(s) on {dataset}", count=count, dataset=dataset_title(name)) for name, count in sorted(hidden.items())]
+    st.caption(_("Hidden, as they trained on another dataset: {hidden}.", hidden=listed(parts)))
+    return chosen
+
+
 def compare_history() -> None:
     runs, damaged = workspace_runs()
     for message in damaged:
@@ -80,6 +115,8 @@ def compare_history() -> None:
     if not runs:
         st.info(_("No finished epochs to compare yet: train a run or two on the Train page, or start a race below."))
         return
+    dataset = compared_dataset(runs)
+    runs = [run for run in runs if run.config.dataset == dataset]  # never two datasets in one chart or table
     labels = run_labels(runs)
     by_id = {run.run_id: run for run in runs}
     chosen = st.multiselect(_("Runs"), list(labels), default=list(labels)[:2], format_func=labels.get, key="compare_runs")
@@ -89,7 +126,8 @@ def compare_history() -> None:
         return
     selected = [by_id[run_id] for run_id in chosen]
     show_chart(overlay({labels[run.run_id]: curve(run.history, metric) for run in selected}, _(METRICS[metric]),
-                       as_percent=metric.endswith("_acc")),
+                       as_percent=metric.endswith("_acc"),
+                       title=_("{metric} on {dataset}", metric=_(METRICS[metric]), dataset=dataset_title(dataset))),
                key="compare_chart")
     st.caption(_("Highlighted: the settings that differ between the chosen runs."))
     st.dataframe(settings_table(selected, labels))
@@ -137,10 +175,11 @@ def show_race(jobs, rendered_while_running: bool) -> None:
 
 def optimizer_race() -> None:
     """The race's results, then its controls in one row: at 1280x720 the charts start on the first screen."""
-    config = current_config()
-    st.caption(_("Train the same model on the same data ({model}, {epochs} epochs, batch {batch}: the sidebar's settings) "
-                 "once per optimizer, and overlay their validation loss and accuracy.", model=model_name(config.model),
-                 epochs=config.epochs, batch=config.batch_size))
+    config = current_config()  # the sidebar's settings, its dataset among them: every racer trains on it
+    st.caption(_("Train the same model on the same data ({dataset}, {model}, {epochs} epochs, batch {batch}: the "
+                 "sidebar's settings) once per optimizer, and overlay their validation loss and accuracy.",
+                 dataset=dataset_title(config.dataset), model=model_name(config.model), epochs=config.epochs,
+                 batch=config.batch_size))
     activity = current_activity()  # the workspace's race, still here after a refresh
     busy = is_training()
     race = activity if activity is not None and activity.kind == "race" else None
@@ -171,12 +210,13 @@ def optimizer_race() -> None:
 
 
 def overfitting_preset() -> None:
-    st.write(_("One click sets up a run that overfits: a big MLP (two layers of 256 units) trained on only 500 digits, "
-               "with no dropout and no weight penalty, for 40 epochs."))
+    st.write(_("One click sets up a run that overfits: a big MLP (two layers of 256 units) trained on only 500 "
+               "{dataset} examples (the sidebar's dataset), with no dropout and no weight penalty, for 40 epochs.",
+               dataset=dataset_title(settings()["dataset"])))
     st.markdown(_("**What to look for:** {look_for}", look_for=_(OVERFITTING_LOOK_FOR)))
     st.caption(_(OVERFITTING_CURES_MEASURED))
     if st.button(_("Set up and train the overfitting run"), icon=":material/trending_up:"):
-        preset = TrainConfig.from_dict({**current_config().to_dict(), **OVERFITTING_PRESET})
+        preset = TrainConfig.from_dict({**current_config().to_dict(), **OVERFITTING_PRESET})  # the sidebar's dataset
         if start_job(preset, name=OVERFITTING_RUN_NAME) is not None:  # refused, with a message, while something trains
             before = dict(settings())
             apply_settings(OVERFITTING_PRESET)  # so the Train page's sidebar shows what is training
@@ -186,7 +226,7 @@ def overfitting_preset() -> None:
 
 def compare_page() -> None:
     st.title(_("Compare runs"))
-    dataset_or_stop()
+    dataset_or_stop(settings()["dataset"])  # the sidebar's: the race and the overfitting run train on it
     settings_sidebar()
     # Three tools, each a tab, so each starts at the top of the screen: at 1280x720 the race sat two
     # screens down. A workspace whose race trains (or came last) opens on the race.

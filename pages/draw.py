@@ -1,4 +1,7 @@
-"""Draw: write a digit with the mouse and see what a trained model reads, step by step."""
+"""Draw: write a digit with the mouse and see what a trained model reads, step by step.
+
+The page reads handwritten digits: it offers only MNIST runs. A mouse sketch of a shoe is not a
+photograph like Fashion-MNIST's, so a Fashion-MNIST model is sent to the Exam and Inside pages instead."""
 
 import numpy as np
 import streamlit as st
@@ -8,7 +11,7 @@ from mnist_core.canvas import preprocess_canvas
 from mnist_core.config import QUICK_RUN_NAME
 from mnist_core.pictures import enlarged
 from ui.charts import digit_bars, show_chart
-from ui.dataset import dataset_or_stop
+from ui.dataset import class_labels, dataset_or_stop
 from ui.drawing_canvas import drawing_canvas
 from ui.failures import guarded_fragment
 from ui.i18n import N_, _, in_page_language, say
@@ -17,19 +20,46 @@ from ui.jobs import POLL_SECONDS, current_job, is_training, show_progress, start
 from ui.layout import wrapping_columns
 from ui.navigation import require_navigation
 from ui.plain import plain
-from ui.run_picker import model_of, pick_run
+from ui.run_picker import model_of, run_choice_label, trained_runs
+from ui.settings import settings
 
 CANVAS_SIZE = 280   # ten times MNIST's 28 pixels
 STEP_TILE_SIZE = 168  # the "what the model sees" images: six screen pixels per MNIST pixel
 STROKE_WIDTH = 22   # a full-height digit scaled to 20 px gets MNIST's 2-3 pixel strokes (smaller ones are thinned)
 UNSURE_BELOW = 0.6  # below this confidence the page says the model is unsure
-QUICK_CONFIG = TrainConfig.for_model("cnn", epochs=2)  # the CNN's preset, short: quick to train, and it reads drawn digits well
+# The CNN's MNIST preset, short: quick to train, and it reads drawn digits well. MNIST whatever the sidebar says.
+QUICK_CONFIG = TrainConfig.for_model("cnn", dataset="mnist", epochs=2)
 METHOD_LABELS = {"mnist": N_("MNIST-style (crop, scale to 20 px, center)"), "naive": N_("Naive (shrink the whole canvas)")}
 
 
-def quick_training() -> None:
-    """No trained run yet: offer one click that trains a model good at reading drawn digits."""
-    st.info(_("There is no trained model yet, so there is nothing to read your digit."))
+def digits_only(has_mnist_runs: bool) -> None:
+    """Say that this page reads handwritten digits, not clothes, and how to go on: when the sidebar is on
+    Fashion-MNIST, or the workspace has trained Fashion-MNIST runs and no MNIST one."""
+    st.info(_("This page reads handwritten digits, so it offers only models trained on MNIST. A shoe or a shirt sketched "
+              "with the mouse is not a photograph like Fashion-MNIST's pictures of clothes, so a Fashion-MNIST model could "
+              "not read it fairly."))
+    if has_mnist_runs:
+        st.write(_("To go on: draw below for one of your MNIST models, or try a Fashion-MNIST model on its own test "
+                   "pictures on the Exam or Inside page."))
+    else:
+        st.write(_("To go on: quick-train an MNIST model below (or choose MNIST in the sidebar and train one on the Train "
+                   "page), or try a Fashion-MNIST model on its own test pictures on the Exam or Inside page."))
+    exam_column, inside_column = wrapping_columns(2, key="draw_elsewhere", least_width_rem=12)
+    exam_column.page_link(page="pages/exam.py", label=_("Exam"), icon=":material/school:")
+    inside_column.page_link(page="pages/inside.py", label=_("Inside"), icon=":material/visibility:")
+
+
+def mnist_runs(runs) -> list:
+    """The runs this page can use: those that read digits (MNIST), the best first."""
+    return [run for run in runs if run.config.dataset == "mnist"]
+
+
+def quick_training(other_runs: bool = False) -> None:
+    """No trained MNIST run yet: offer one click that trains a model good at reading drawn digits."""
+    if other_runs:
+        st.info(_("There is no trained MNIST model yet, so there is nothing to read your digit."))
+    else:
+        st.info(_("There is no trained model yet, so there is nothing to read your digit."))
     job, running = current_job(), is_training()
     if st.button(_("Quick-train a CNN ({epochs} epochs, well under a minute)", epochs=QUICK_CONFIG.epochs), type="primary",
                  disabled=running, icon=":material/bolt:"):
@@ -83,11 +113,15 @@ def draw_page() -> None:
     st.title(_("Draw a digit"))
     st.write(_("Draw one digit with the mouse, big or small, anywhere on the black square. The model sees it only "
                "after it is prepared the way MNIST's digits were."))
-    dataset_or_stop()
-    run = pick_run(_("Model (the best run first)"), key="draw_run")
-    if run is None:
-        quick_training()
+    dataset_or_stop("mnist")
+    trained = trained_runs()  # the best first
+    runs = mnist_runs(trained)
+    if settings()["dataset"] != "mnist" or (trained and not runs):
+        digits_only(has_mnist_runs=bool(runs))
+    if not runs:
+        quick_training(other_runs=bool(trained))
         return
+    run = st.selectbox(_("Model (the best run first)"), runs, format_func=in_page_language(run_choice_label), key="draw_run")
     model = model_of(run)
     canvas_column, answer_column = wrapping_columns(2, key="canvas_and_answer", least_width_rem=CANVAS_SIZE / 16 + 1)
     with canvas_column:
@@ -111,11 +145,12 @@ def draw_page() -> None:
             return
         probabilities = predict_probabilities(model, digit)[0]
         answer = int(probabilities.argmax())
-        st.metric(_("The model reads"), str(answer))
+        st.metric(_("The model reads"), class_labels("mnist").name(answer))
         st.write(_("Confidence: **{confidence:.0%}**", confidence=float(probabilities[answer])))
         if probabilities[answer] < UNSURE_BELOW:
             st.warning(_("The model is unsure: this does not look much like any digit it has learned."))
-        show_chart(digit_bars(probabilities, _("Probability of each digit"), _("probability"), highlight=answer),
+        show_chart(digit_bars(probabilities, _("Probability of each digit"), _("probability"), classes=class_labels("mnist"),
+                              highlight=answer),
                    key="probabilities")
         st.session_state[DRAWN_DIGIT] = digit  # the Inside page offers it too
         if st.button(_("Look inside the model as it reads this digit"), icon=":material/visibility:"):

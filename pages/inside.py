@@ -37,7 +37,7 @@ from mnist_core.pictures import activation_strip, bordered, digits_as_braille, d
 from mnist_core.runs import DamagedRunError
 from ui.charts import digit_bars, show_chart
 from ui.charts import digit_map as digit_map_chart
-from ui.dataset import dataset_or_stop, run_digits
+from ui.dataset import ClassLabels, class_labels, dataset_or_stop, run_digits
 from ui.exam_results import exam_results
 from ui.heavy_work import in_turn, waiting_sentence
 from ui.i18n import N_, _, in_page_language, say
@@ -123,20 +123,24 @@ class ChosenDigit:
     index_on_map: int | None  # where the map of validation digits has it, to circle it; None if it is not there
 
 
-def pick_digit(run, test_images, test_labels) -> ChosenDigit:
-    """The digit to look inside, as the buttons above it (or a link from another page) chose it."""
+def pick_digit(run, test_images, test_labels, classes: ClassLabels) -> ChosenDigit:
+    """The digit (or Fashion-MNIST picture) to look inside, as the buttons above it (or a link from another
+    page) chose it."""
     choice = st.session_state.setdefault("inside_digit", ("test", 0))
     # Streamlit forgets a widget's value when its page is left; the choice itself is kept, so the box shows it again.
     st.session_state.setdefault("inside_test_number", choice[1] if choice[0] == "test" else 0)
-    drawn = st.session_state.get(DRAWN_DIGIT)
+    digits = run.config.dataset == "mnist"
+    # The Draw page's digit is a digit: offered to a model that reads digits, not to one that reads clothes.
+    drawn = st.session_state.get(DRAWN_DIGIT) if digits else None
     number_column, random_column, mistake_column, drawn_column = wrapping_columns(4, key="inside_digit_choice",
                                                                                    least_width_rem=12,
                                                                                    vertical_alignment="bottom")
     last = len(test_labels) - 1
-    number_column.number_input(_("Test digit number (0 to {last:,})", last=last), min_value=0, max_value=last, step=1,
+    number_column.number_input(_("Test digit number (0 to {last:,})", last=last) if digits else
+                               _("Test picture number (0 to {last:,})", last=last), min_value=0, max_value=last, step=1,
                                key="inside_test_number", on_change=choose_test_digit)
-    random_column.button(_("A random test digit"), icon=":material/casino:", width="stretch",
-                         on_click=choose_random_digit, args=(np.arange(len(test_labels)),))
+    random_column.button(_("A random test digit") if digits else _("A random test picture"), icon=":material/casino:",
+                         width="stretch", on_click=choose_random_digit, args=(np.arange(len(test_labels)),))
     exam = exam_results().get((workspace(), *run_stamp(run)))
     if exam is not None and len(mistakes := exam.mistakes(test_labels)):
         mistake_column.button(_("A mistake from its exam"), icon=":material/school:", width="stretch",
@@ -150,14 +154,18 @@ def pick_digit(run, test_images, test_labels) -> ChosenDigit:
     split = run_digits(run)
     if choice[0] == "validation" and choice[2] == run.run_id:  # a validation digit is one of its run's split
         index, label = choice[1], int(split.validation_labels[choice[1]])
+        named = classes.name(label)
         return ChosenDigit(image=split.validation_images[index] / 255.0, label=label,
                            description=_("validation digit {index} (labelled {label}), picked on the map",
-                                         index=index, label=label),
+                                         index=index, label=named) if digits else
+                           _("validation picture {index} (labelled {label}), picked on the map", index=index, label=named),
                            index_on_map=index if index < MAP_DIGITS else None)
     index = choice[1] if choice[0] == "test" else int(st.session_state.get("inside_test_number", 0))
     label = int(test_labels[index])
     return ChosenDigit(image=test_images[index] / 255.0, label=label,
-                       description=_("test digit {index} (labelled {label})", index=index, label=label), index_on_map=None)
+                       description=_("test digit {index} (labelled {label})", index=index, label=classes.name(label)) if digits
+                       else _("test picture {index} (labelled {label})", index=index, label=classes.name(label)),
+                       index_on_map=None)
 
 
 def choose_test_digit() -> None:
@@ -183,47 +191,58 @@ def choose_map_digit(chart_key: str, run_id: str) -> None:
 
 # -- the inspector -----------------------------------------------------------------------------------
 
-def show_verdict(digit: ChosenDigit, probabilities: np.ndarray) -> None:
+def show_verdict(digit: ChosenDigit, probabilities: np.ndarray, classes: ClassLabels) -> None:
     """The digit, what it is and what the model reads."""
     answer = int(probabilities.argmax())
+    digits = classes.names[0] == "0"
     picture_column, words_column = wrapping_columns([1, 3], key="inside_verdict", least_width_rem=12)
     picture_column.image(enlarged(np.clip(digit.image, 0, 1), DIGIT_SCALE), width=28 * DIGIT_SCALE)
     words_column.write(_("Looking at {description}.", description=digit.description))
     if np.ptp(probabilities) < 1e-6:  # the linear model's zero start: ten equal scores
         words_column.info(_("Every digit gets the same score: this model has learned nothing yet (the linear model starts with "
                             "all its weights at zero). It would answer {answer} only because {answer} comes first.",
-                            answer=answer))
+                            answer=answer) if digits else
+                          _("Every class gets the same score: this model has learned nothing yet (the linear model starts with "
+                            "all its weights at zero). It would answer {answer} only because {answer} comes first.",
+                            answer=classes.name(answer)))
         return
-    words_column.metric(_("The model reads"), str(answer), _("{confidence:.0%} sure", confidence=float(probabilities[answer])),
-                        delta_color="off", delta_arrow="off")
+    words_column.metric(_("The model reads"), classes.name(answer),
+                        _("{confidence:.0%} sure", confidence=float(probabilities[answer])), delta_color="off", delta_arrow="off")
     if digit.label is not None and digit.label != answer:
         words_column.warning(_("Wrong: its label is {label}. The views below show why the model said {answer}.",
-                               label=digit.label, answer=answer))
+                               label=classes.name(digit.label), answer=classes.name(answer)))
 
 
-def show_layers(run, epoch, model, image, outputs, probabilities) -> None:
+def show_layers(run, epoch, model, image, outputs, probabilities, classes: ClassLabels) -> None:
     config = run.config
     st.subheader(_("Layer by layer"))
     if config.model == "linear":
-        show_linear_votes(model, image)
+        show_linear_votes(model, image, classes)
     else:
         show_hidden_layers(run, epoch, model, outputs)
-    show_chart(digit_bars(probabilities, _("Output: the probability of each digit (softmax of the scores)"),
-                          _("probability"), highlight=int(probabilities.argmax())), key="inside_probabilities")
+    title = (_("Output: the probability of each digit (softmax of the scores)") if config.dataset == "mnist" else
+             _("Output: the probability of each class (softmax of the scores)"))
+    show_chart(digit_bars(probabilities, title, _("probability"), classes=classes, highlight=int(probabilities.argmax())),
+               key="inside_probabilities")
 
 
-def show_linear_votes(model, image) -> None:
+def show_linear_votes(model, image, classes: ClassLabels) -> None:
     weights, bias = model.get_layer("linear_softmax").W.numpy(), model.get_layer("linear_softmax").b.numpy()
     contributions = linear_contributions(weights, image)
-    st.write(_("The linear model has no hidden layer: each pixel votes for or against each digit with its weight. "
-               "Orange pixels vote for the digit, blue ones against; the votes add up, with the bias, to the digit's "
-               "score."))
+    if classes.names[0] == "0":
+        st.write(_("The linear model has no hidden layer: each pixel votes for or against each digit with its weight. "
+                   "Orange pixels vote for the digit, blue ones against; the votes add up, with the bias, to the digit's "
+                   "score."))
+    else:
+        st.write(_("The linear model has no hidden layer: each pixel votes for or against each class with its weight. "
+                   "Orange pixels vote for the class, blue ones against; the votes add up, with the bias, to the class's "
+                   "score."))
     limit = float(np.abs(contributions).max())
     for row in (range(0, 5), range(5, 10)):
         for digit, column in zip(row, wrapping_columns(5, key=f"inside_votes_{row[0]}", least_width_rem=8.5)):
             votes = float(contributions[digit].sum())
             column.image(bordered(diverging_colours(contributions[digit], limit or 1.0, 5)), width=28 * 5 + 2,
-                         caption=_("{digit}: votes {votes:+.2f}, bias {bias:+.2f}, score {score:+.2f}", digit=digit,
+                         caption=_("{digit}: votes {votes:+.2f}, bias {bias:+.2f}, score {score:+.2f}", digit=classes.name(digit),
                                    votes=votes, bias=float(bias[digit]), score=votes + float(bias[digit])))
     st.caption(_("One color scale for all ten: full orange is a vote of +{limit:.3g}, full blue {negative:.3g}.",
                  limit=limit, negative=-limit))
@@ -278,12 +297,15 @@ def show_top_units(run, epoch, model, activations: np.ndarray) -> None:
                      caption=_("unit {unit}: {value:.2f}", unit=int(unit), value=float(activations[unit])))
 
 
-def show_looked_at(model, image, answer: int, digit_key: str) -> None:
+def show_looked_at(model, image, answer: int, digit_key: str, classes: ClassLabels) -> None:
     st.subheader(_("What it looked at"))
     class_column, fill_column = wrapping_columns(2, key="inside_looked_at_choices", least_width_rem=14,
                                                  vertical_alignment="bottom")
-    explained = class_column.selectbox(_("Explain the score of digit"), list(range(10)), index=answer,
+    explained = class_column.selectbox(_("Explain the score of digit") if classes.names[0] == "0" else
+                                       _("Explain the score of class"), list(range(10)), index=answer,
+                                       format_func=classes.name,  # names already in the page's language
                                        key=f"inside_class_{digit_key}_{answer}")  # a new digit starts at its answer
+    named = classes.name(explained)
     fill = fill_column.radio(_("Occluding patch"), list(OCCLUSION_FILLS), horizontal=True,
                              format_func=in_page_language(lambda choice: _(OCCLUSION_FILLS[choice])),
                              key="inside_occlusion_fill")
@@ -291,13 +313,13 @@ def show_looked_at(model, image, answer: int, digit_key: str) -> None:
     maps = [
         (saliency,
          _("**Saliency**: how the score of {digit} would change if a pixel were brighter. Orange would raise it, blue "
-           "lower it; white pixels do not matter.", digit=explained)),
+           "lower it; white pixels do not matter.", digit=named)),
         (gradient_times_input(saliency, image),
          _("**Gradient x input**: the saliency on the ink alone, what the pixels that are there added to the score. Orange "
-           "ink speaks for {digit}, blue ink against.", digit=explained)),
+           "ink speaks for {digit}, blue ink against.", digit=named)),
         (in_turn(lambda: occlusion_map(model, image, explained, OCCLUSION_PATCH, fill)),  # 785 digits through the model
          _("**Occlusion**: how much the probability of {digit} drops when the {patch}x{patch} square around a pixel is "
-           "covered. Orange: covering it hides evidence for {digit}; blue: evidence against.", digit=explained,
+           "covered. Orange: covering it hides evidence for {digit}; blue: evidence against.", digit=named,
            patch=OCCLUSION_PATCH)),
     ]
     for (values, sentence), column in zip(maps, wrapping_columns(3, key="inside_looked_at", least_width_rem=12)):
@@ -319,13 +341,21 @@ def the_map(run, epoch, load_model):
                            lambda: in_turn(lambda: digit_map(load_model(), validation_images[:MAP_DIGITS])))
 
 
-def show_digit_maps(run, epoch, model, features, index_on_map) -> None:
+def show_digit_maps(run, epoch, model, features, index_on_map, classes: ClassLabels) -> None:
     split = run_digits(run)
-    st.subheader(_("The map of all digits"))
-    st.write(_("Each point is one of {count:,} validation digits, placed where the model's last hidden layer puts it "
-               "(for the linear model, its ten scores), squeezed to two dimensions. Digits the model finds alike land "
-               "together; a black cross marks a digit it reads wrong. Hover over a point to see its digit; click it to look "
-               "inside.", count=min(MAP_DIGITS, len(split.validation_labels))))
+    count = min(MAP_DIGITS, len(split.validation_labels))
+    if run.config.dataset == "mnist":
+        st.subheader(_("The map of all digits"))
+        st.write(_("Each point is one of {count:,} validation digits, placed where the model's last hidden layer puts it "
+                   "(for the linear model, its ten scores), squeezed to two dimensions. Digits the model finds alike land "
+                   "together; a black cross marks a digit it reads wrong. Hover over a point to see its digit; click it to "
+                   "look inside.", count=count))
+    else:
+        st.subheader(_("The map of all pictures"))
+        st.write(_("Each point is one of {count:,} validation pictures, placed where the model's last hidden layer puts it "
+                   "(for the linear model, its ten scores), squeezed to two dimensions. Pictures the model finds alike land "
+                   "together; a black cross marks a picture it reads wrong. Hover over a point to see its picture; click it "
+                   "to look inside.", count=count))
     labels = split.validation_labels[:MAP_DIGITS]
     # The digits' hover pictures: the same for every epoch of a run, made once.
     pictures = server_store("digit maps").get((str(run.folder), "hover pictures"),
@@ -365,8 +395,8 @@ def show_digit_maps(run, epoch, model, features, index_on_map) -> None:
                  _("After epoch {epoch}: {accuracy:.0%} read right", epoch=shown,
                    accuracy=float((digits.predictions == labels).mean())) if shown is not None else _("Its final weights"))
         chart_key = f"inside_map_{shown}"
-        show_chart(digit_map_chart(coordinates, labels, digits.predictions, pictures, title, chosen=index_on_map, placed=placed,
-                                   legend=shown == epochs[-1]),
+        show_chart(digit_map_chart(coordinates, labels, digits.predictions, pictures, title, classes=classes,
+                                   chosen=index_on_map, placed=placed, legend=shown == epochs[-1]),
                    key=chart_key, where=column, on_select=lambda key=chart_key: choose_map_digit(key, run.run_id),
                    selection_mode="points")
         if np.ptp(coordinates, axis=0).max() == 0:
@@ -387,7 +417,7 @@ def tsne_in_turn(features, bar, position: int, count: int):
                                                                   text=_("t-SNE: arranging the digits...")))
 
 
-def show_neighbours(run, epoch, model, features, answer: int) -> None:
+def show_neighbours(run, epoch, model, features, answer: int, classes: ClassLabels) -> None:
     split = run_digits(run)
     training_images = split.first_training_images[:NEIGHBOUR_POOL]
     training_labels = split.first_training_labels[:NEIGHBOUR_POOL]
@@ -399,18 +429,22 @@ def show_neighbours(run, epoch, model, features, answer: int) -> None:
         st.write(_("At this epoch the model gives every digit the same features, so no digit is nearer to it than another."))
         return
     same = int((training_labels[nearest] == answer).sum())
-    st.write(_("The {count} training digits closest to this one in the model's eyes (in the space of the map above): "
-               "{same} of them are labelled {answer}. A model reads a digit much as it reads the digits it resembles.",
-               count=NEIGHBOURS, same=same, answer=answer))
+    if run.config.dataset == "mnist":
+        st.write(_("The {count} training digits closest to this one in the model's eyes (in the space of the map above): "
+                   "{same} of them are labelled {answer}. A model reads a digit much as it reads the digits it resembles.",
+                   count=NEIGHBOURS, same=same, answer=classes.name(answer)))
+    else:
+        st.write(_("The {count} training pictures closest to this one in the model's eyes (in the space of the map above): "
+                   "{same} of them are labelled {answer}. A model reads a picture much as it reads the pictures it "
+                   "resembles.", count=NEIGHBOURS, same=same, answer=classes.name(answer)))
     for index, column in zip(nearest, wrapping_columns(NEIGHBOURS, key="inside_neighbours", least_width_rem=5)):
-        column.image(enlarged(training_images[index], 3), caption=_("label {label}", label=int(training_labels[index])))
+        column.image(enlarged(training_images[index], 3), caption=_("label {label}", label=classes.name(training_labels[index])))
 
 
 def inside_page() -> None:
     st.title(_("Look inside the model"))
     st.write(_("Follow one digit through your own trained model: what each layer makes of it, which pixels decided the "
                "answer, and where it lands among all the other digits."))
-    _training, (test_images, test_labels) = dataset_or_stop()
     apply_request()
     remember_the_run()
     run = pick_run(_("Model to look inside"), key="inside_run")
@@ -418,16 +452,19 @@ def inside_page() -> None:
         st.info(_("No trained run yet: train one on the Train page first."))
         return
     st.session_state["inside_run_id"] = run.run_id
+    # The test digits (or pictures) of the run's own dataset: a Fashion-MNIST model is looked inside on clothes.
+    _training, (test_images, test_labels) = dataset_or_stop(run.config.dataset)
+    classes = class_labels(run.config.dataset)
     epoch, model = pick_epoch(run)
-    digit = pick_digit(run, test_images, test_labels)
+    digit = pick_digit(run, test_images, test_labels, classes)
     outputs = layer_outputs(model, digit.image)
     probabilities = output_probabilities(outputs)
-    show_verdict(digit, probabilities)
-    show_layers(run, epoch, model, digit.image, outputs, probabilities)
-    show_looked_at(model, digit.image, int(probabilities.argmax()), digit.description)
+    show_verdict(digit, probabilities, classes)
+    show_layers(run, epoch, model, digit.image, outputs, probabilities, classes)
+    show_looked_at(model, digit.image, int(probabilities.argmax()), digit.description, classes)
     features = features_of(outputs)
-    show_digit_maps(run, epoch, model, features, digit.index_on_map)
-    show_neighbours(run, epoch, model, features, int(probabilities.argmax()))
+    show_digit_maps(run, epoch, model, features, digit.index_on_map, classes)
+    show_neighbours(run, epoch, model, features, int(probabilities.argmax()), classes)
     if st.session_state.pop("inside_scroll_to_top", False):
         scroll_to_top()
 

@@ -23,7 +23,7 @@ from mnist_core.results import epochs_text
 from mnist_core.runs import CHECKPOINT_BUDGET_BYTES, DamagedRunError
 from ui.charts import by_iteration_switch, confusion_heatmap, iteration_curves, learning_curves, show_chart
 from ui.class_board import post_panel
-from ui.dataset import dataset_or_stop, run_digits
+from ui.dataset import ClassLabels, class_labels, dataset_or_stop, run_digits
 from ui.failures import guarded_fragment
 from ui.heavy_work import in_turn
 from ui.i18n import N_, _, in_page_language, say
@@ -43,6 +43,30 @@ PANEL_IMAGE_SCALE = 3  # 84 px digits
 # says it in words too.
 RIGHT_RGB, WRONG_RGB = np.array(rgb(TRAIN_COLOUR)), np.array(rgb(VALIDATION_COLOUR))
 FRAME = 4  # pixels
+# The page's sentences that say what the examples are, for each dataset: MNIST's digits, Fashion-MNIST's
+# pictures of clothes. Whole sentences, so every language words each its own way.
+TWENTY = {"mnist": N_("Twenty digits, as this epoch reads them"),
+          "fashion_mnist": N_("Twenty pictures, as this epoch reads them")}
+PANEL_CAPTION = {
+    "mnist": N_("The same twenty validation digits at every epoch, two of each: one the run learned late (wrong after "
+                "the first epoch, right at the end; or, if it learned none late, the one it found hardest) and a "
+                "typical one. Blue frame: read right; orange frame: read wrong."),
+    "fashion_mnist": N_("The same twenty validation pictures at every epoch, two of each class: one the run learned late "
+                        "(wrong after the first epoch, right at the end; or, if it learned none late, the one it found "
+                        "hardest) and a typical one. Blue frame: read right; orange frame: read wrong."),
+}
+BY_HEART_CAPTION = {
+    "mnist": N_("This run ends far better on its training digits than on digits it never saw: it overfits. In each "
+                "pair, the left digit is from its training set, which it learned by heart (wrong after the first "
+                "epoch, right at the end); the right one is a validation digit of the same class that it still "
+                "reads wrong."),
+    "fashion_mnist": N_("This run ends far better on its training pictures than on pictures it never saw: it overfits. "
+                        "In each pair, the left picture is from its training set, which it learned by heart (wrong after "
+                        "the first epoch, right at the end); the right one is a validation picture of the same class "
+                        "that it still reads wrong."),
+}
+READ_RIGHT = {"mnist": N_("{accuracy:.2%} of the {count:,} validation digits read right at this epoch."),
+              "fashion_mnist": N_("{accuracy:.2%} of the {count:,} validation pictures read right at this epoch.")}
 
 
 def epoch_frame(run, epoch: int) -> EpochFrame:
@@ -228,7 +252,7 @@ def curves(run, epoch: int, by_iteration: bool, where_loss, where_accuracy) -> N
 WEIGHT_VIEWS = {"weights": N_("weights"), "change": N_("change since epoch 0")}
 
 
-def weights_view(run, frame: EpochFrame, where) -> None:
+def weights_view(run, frame: EpochFrame, where, classes: ClassLabels) -> None:
     change = where.segmented_control(_("Show"), list(WEIGHT_VIEWS), format_func=in_page_language(
         lambda view: _(WEIGHT_VIEWS[view])), default="weights", key="replay_weights_view",
         label_visibility="collapsed") == "change"
@@ -237,9 +261,14 @@ def weights_view(run, frame: EpochFrame, where) -> None:
         where.caption(_("What training has added to each weight since the random start (orange up, blue down, each "
                         "tile on its own scale): the part of the weights that was learned."))
         return
+    linear = (_("The ten templates of W, digits 0 to 4 above, 5 to 9 below: orange pixels vote for the digit, blue "
+                "ones against. They start blank (all weights 0) and take shape as it learns.")
+              if run.config.dataset == "mnist" else
+              _("The ten templates of W, one per class, {first} to {fifth} above, {sixth} to {last} below: orange pixels "
+                "vote for the class, blue ones against. They start blank (all weights 0) and take shape as it learns.",
+                first=classes.name(0), fifth=classes.name(4), sixth=classes.name(5), last=classes.name(9)))
     where.caption({
-        "linear": _("The ten templates of W, digits 0 to 4 above, 5 to 9 below: orange pixels vote for the digit, blue "
-                    "ones against. They start blank (all weights 0) and take shape as it learns."),
+        "linear": linear,
         "mlp": _("The incoming weights of the first 32 units of the first hidden layer, each as a 28x28 image "
                  "(orange positive, blue negative, each unit on its own scale). They start as random noise, which "
                  "training changes only a little: see the change since epoch 0."),
@@ -248,45 +277,41 @@ def weights_view(run, frame: EpochFrame, where) -> None:
     }[run.config.model])
 
 
-def answered_digit(where, image: np.ndarray, label: int, view: ExamResult, index: int) -> None:
-    """One digit, framed and captioned with the answer of `view` (an epoch's) and its confidence."""
-    predicted, confidence = int(view.predictions[index]), float(view.confidences[index])
-    right = predicted == label
+def answered_digit(where, image: np.ndarray, label: int, view: ExamResult, index: int, classes: ClassLabels) -> None:
+    """One digit (or picture), framed and captioned with the answer of `view` (an epoch's), by its class's
+    name, and its confidence."""
+    answer, confidence = int(view.predictions[index]), float(view.confidences[index])
+    right, predicted = answer == label, classes.name(answer)
     caption = (_("✓ {predicted} · {confidence:.0%}", predicted=predicted, confidence=confidence) if right else
                _("✗ {predicted} · {confidence:.0%}", predicted=predicted, confidence=confidence))
     where.image(framed_digit(image, right), caption=caption)
 
 
-def digits_panel(run, view: ExamResult, digits: np.ndarray) -> None:
+def digits_panel(run, view: ExamResult, digits: np.ndarray, classes: ClassLabels) -> None:
     split = run_digits(run)
-    st.caption(_("The same twenty validation digits at every epoch, two of each: one the run learned late (wrong after "
-                 "the first epoch, right at the end; or, if it learned none late, the one it found hardest) and a "
-                 "typical one. Blue frame: read right; orange frame: read wrong."))
+    st.caption(_(PANEL_CAPTION[run.config.dataset]))
     for start in range(0, len(digits), PANEL_ROW):
         row = digits[start:start + PANEL_ROW]
         for index, column in zip(row, wrapping_columns(PANEL_ROW, key=f"replay_digits_{start}", least_width_rem=4)):
-            answered_digit(column, split.validation_images[index], split.validation_labels[index], view, index)
+            answered_digit(column, split.validation_images[index], split.validation_labels[index], view, index, classes)
 
 
-def by_heart_panel(run, frame: EpochFrame, pairs: list[tuple[int, int]]) -> None:
+def by_heart_panel(run, frame: EpochFrame, pairs: list[tuple[int, int]], classes: ClassLabels) -> None:
     """For a run that overfits: a training digit it learned by heart beside a validation digit of the
     same class it still gets wrong, for each class that has both."""
     split = run_digits(run)
     st.subheader(_("Learned by heart, or learned?"))
-    st.caption(_("This run ends far better on its training digits than on digits it never saw: it overfits. In each "
-                 "pair, the left digit is from its training set, which it learned by heart (wrong after the first "
-                 "epoch, right at the end); the right one is a validation digit of the same class that it still "
-                 "reads wrong."))
+    st.caption(_(BY_HEART_CAPTION[run.config.dataset]))
     for start in range(0, len(pairs), PANEL_ROW // 2):
         row = pairs[start:start + PANEL_ROW // 2]
         columns = wrapping_columns(PANEL_ROW, key=f"replay_by_heart_{start}", least_width_rem=4)
         for (training_index, validation_index), learned, missed in zip(row, columns[0::2], columns[1::2]):
             learned.caption(_("training"))
             answered_digit(learned, split.first_training_images[training_index],
-                           split.first_training_labels[training_index], frame.training, training_index)
+                           split.first_training_labels[training_index], frame.training, training_index, classes)
             missed.caption(_("validation"))
             answered_digit(missed, split.validation_images[validation_index],
-                           split.validation_labels[validation_index], frame.validation, validation_index)
+                           split.validation_labels[validation_index], frame.validation, validation_index, classes)
 
 
 # The downloads are made once per run (as it stands) for the whole server and kept: made again on every
@@ -328,13 +353,13 @@ def exports(run, has_weights: bool) -> None:
 def replay_page() -> None:
     st.title(_("Replay a run"))
     st.caption(_("Play a run, or move through its epochs: every view shows the model as it stood at the end of that epoch."))
-    dataset_or_stop()
     run_column, speed_column = wrapping_columns([3, 1], key="replay_choices", least_width_rem=12, vertical_alignment="bottom")
     with run_column:
         run = pick_run(_("Run"), key="replay_run_choice", newest_first=True)  # the run just trained, first
     if run is None:
         st.info(_("No run has finished an epoch yet. Train one on the Train page, then replay it here."))
         return
+    dataset_or_stop(run.config.dataset)  # the run's own dataset, provisioned or repaired here if need be
     epochs = run.replayable_epochs()
     has_weights = bool(epochs)
     if not has_weights:
@@ -380,19 +405,18 @@ def replay_views(run, epochs: list[int], has_weights: bool, seconds_per_epoch: f
     curves(run, epoch, by_iteration, loss_column, accuracy_column)
     if frame is None:
         return
-    view = frame.validation
-    weights_view(run, frame, weights_column)
-    st.subheader(_("Twenty digits, as this epoch reads them"))
+    view, classes = frame.validation, class_labels(run.config.dataset)
+    weights_view(run, frame, weights_column, classes)
+    st.subheader(_(TWENTY[run.config.dataset]))
     if digits is not None:
-        digits_panel(run, view, digits)
+        digits_panel(run, view, digits, classes)
     if by_heart and frame.training is not None:
-        by_heart_panel(run, frame, by_heart)
+        by_heart_panel(run, frame, by_heart, classes)
     matrix_column, _rest = wrapping_columns([3, 2], key="replay_bottom", least_width_rem=24)
     with matrix_column:
         st.subheader(_("Validation confusion matrix"))
-        st.caption(_("{accuracy:.2%} of the {count:,} validation digits read right at this epoch.",
-                     accuracy=view.accuracy, count=int(view.confusion.sum())))
-        show_chart(confusion_heatmap(view.confusion, as_shares=False, clickable=False, height=480),
+        st.caption(_(READ_RIGHT[run.config.dataset], accuracy=view.accuracy, count=int(view.confusion.sum())))
+        show_chart(confusion_heatmap(view.confusion, as_shares=False, classes=classes, clickable=False, height=480),
                    key="replay_confusion", where=matrix_column)
 
 

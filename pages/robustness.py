@@ -10,11 +10,12 @@ import numpy as np
 import streamlit as st
 
 from mnist_core.config import is_augmented
+from mnist_core.data import DATASET_NAMES, dataset_facts
 from mnist_core.models import predict_probabilities
 from mnist_core.pictures import diverging_colours, enlarged
 from mnist_core.robustness import CURVE_DIGITS, curve_key, fgsm, robustness_curves, varied_digit
 from ui.charts import robustness_chart, runs_probability_bars, show_chart
-from ui.dataset import dataset_or_stop, run_digits
+from ui.dataset import ClassLabels, class_labels, dataset_or_stop, run_digits
 from ui.heavy_work import in_turn
 from ui.i18n import N_, _, in_page_language, listed, run_name
 from ui.inside_link import DRAWN_DIGIT
@@ -23,7 +24,7 @@ from ui.navigation import require_navigation
 from ui.plain import plain
 from ui.run_picker import model_of, run_choice_label, trained_runs
 from ui.server_stores import server_store
-from ui.settings import model_name
+from ui.settings import model_name, settings
 
 DIGIT_SCALE = 5  # 140 px digits
 MAX_RUNS = 4     # side by side on a projector
@@ -47,15 +48,31 @@ def default_runs(runs) -> list:
     return chosen[:MAX_RUNS] or runs[:MAX_RUNS]
 
 
-def pick_runs():
-    runs = trained_runs()  # the best first
-    if not runs:
-        return []
-    if "robust_runs" not in st.session_state:
+def pick_dataset(runs) -> str:
+    """The dataset whose runs are compared. The runs read the same test pictures, so they are all of one
+    dataset, never a mix: a choice, shown only when the workspace has trained runs of more than one."""
+    present = [name for name in DATASET_NAMES if any(run.config.dataset == name for run in runs)]
+    if len(present) == 1:
+        return present[0]
+    if st.session_state.get("robust_dataset") not in present:
+        # Streamlit forgets a widget's value when its page is left: start on the sidebar's dataset, or the best run's.
+        sidebar = settings()["dataset"]
+        st.session_state["robust_dataset"] = sidebar if sidebar in present else runs[0].config.dataset
+    dataset = st.radio(_("Dataset"), present, horizontal=True, format_func=lambda name: dataset_facts(name).title,
+                       key="robust_dataset")
+    st.caption(_("The runs compared here read the same test pictures, so they are runs of one dataset: choose which."))
+    return dataset
+
+
+def pick_runs(runs, dataset: str):
+    """The runs of `dataset` to compare, chosen among `runs` (the workspace's trained runs, the best first)."""
+    runs = [run for run in runs if run.config.dataset == dataset]
+    if "robust_runs" not in st.session_state or st.session_state.get("robust_runs_dataset") != dataset:
         st.session_state["robust_runs"] = default_runs(runs)
     else:  # the runs chosen before, as they are now: one may have trained on (its label changed) or be gone
         fresh = {run.run_id: run for run in runs}
         st.session_state["robust_runs"] = [fresh[run.run_id] for run in st.session_state["robust_runs"] if run.run_id in fresh]
+    st.session_state["robust_runs_dataset"] = dataset
     return st.multiselect(_("Runs to compare (up to {count})", count=MAX_RUNS), runs, max_selections=MAX_RUNS,
                           format_func=in_page_language(run_choice_label), key="robust_runs")
 
@@ -67,8 +84,13 @@ def short_label(run) -> str:
     return _("{name} ({model})", name=run_name(run.name), model=model_name(run.config.model))
 
 
-def pick_digit(test_images, test_labels):
-    """(the digit as floats in [0, 1], its true label or None)."""
+def pick_digit(test_images, test_labels, dataset: str):
+    """(the digit (or Fashion-MNIST picture) as floats in [0, 1], its true label or None)."""
+    last = len(test_labels) - 1
+    if dataset != "mnist":  # the Draw page's digit is a digit: not for models that read clothes
+        index = wrapping_columns(2, key="robust_source", least_width_rem=14)[0].number_input(
+            _("Test picture number (0 to {last:,})", last=last), min_value=0, max_value=last, step=1, key="robust_test_number")
+        return test_images[index] / 255.0, int(test_labels[index])
     drawn = st.session_state.get(DRAWN_DIGIT)
     sources = ["test"] + (["drawn"] if drawn is not None else [])
     source_column, number_column = wrapping_columns(2, key="robust_source", least_width_rem=14, vertical_alignment="bottom")
@@ -77,7 +99,6 @@ def pick_digit(test_images, test_labels):
         format_func=in_page_language(lambda choice: _("a test digit") if choice == "test" else _("the digit you drew")))
     if source == "drawn" and drawn is not None:
         return drawn, None
-    last = len(test_labels) - 1
     index = number_column.number_input(_("Test digit number (0 to {last:,})", last=last), min_value=0, max_value=last, step=1,
                                        key="robust_test_number")
     return test_images[index] / 255.0, int(test_labels[index])
@@ -88,27 +109,28 @@ def reset_sliders() -> None:
         st.session_state[key] = neutral
 
 
-def transform_controls() -> dict:
+def transform_controls(dataset: str) -> dict:
     values = {}
     for (key, (label, low, high, step, neutral, shown)), column in zip(SLIDERS.items(), wrapping_columns(3, key="robust_sliders",
                                                                                                    least_width_rem=14) * 2):
         st.session_state.setdefault(key, neutral)  # the value lives in the session, so "Undo" can set it
         values[key] = column.slider(_(label), low, high, step=step, key=key, format=shown)
-    st.button(_("Undo every change to the digit"), on_click=reset_sliders, icon=":material/restart_alt:")
+    st.button(_("Undo every change to the digit") if dataset == "mnist" else _("Undo every change to the picture"),
+              on_click=reset_sliders, icon=":material/restart_alt:")
     return values
 
 
-def show_readings(runs, digit, title: str, key: str) -> list:
+def show_readings(runs, digit, title: str, key: str, classes: ClassLabels) -> list:
     """Each run's answer to `digit`, and one chart of all their probabilities; returns the probabilities."""
     probabilities = [predict_probabilities(model_of(run), digit)[0] for run in runs]
-    readings = [_("{run}: {answer} ({confidence:.0%})", run=short_label(run), answer=int(p.argmax()), confidence=float(p.max()))
-                for run, p in zip(runs, probabilities)]
+    readings = [_("{run}: {answer} ({confidence:.0%})", run=short_label(run), answer=classes.name(p.argmax()),
+                  confidence=float(p.max())) for run, p in zip(runs, probabilities)]
     st.write(plain(_("Read as: {readings}", readings=listed(readings))))  # run names are the students' text
-    show_chart(runs_probability_bars([short_label(run) for run in runs], probabilities, title), key=key)
+    show_chart(runs_probability_bars([short_label(run) for run in runs], probabilities, title, classes=classes), key=key)
     return probabilities
 
 
-def show_attack(runs, digit, label, readings: list) -> None:
+def show_attack(runs, digit, label, readings: list, classes: ClassLabels) -> None:
     """FGSM on `digit`, each run with its own gradient; `readings`: each run's probabilities for `digit`."""
     st.subheader(_("An adversarial attack (FGSM)"))
     st.write(_("The fast gradient sign method pushes every pixel by epsilon in the direction that raises the model's loss "
@@ -129,10 +151,12 @@ def show_attack(runs, digit, label, readings: list) -> None:
         column.image(diverging_colours(perturbation[0], max(epsilon, 1e-6), DIGIT_SCALE), width=28 * DIGIT_SCALE,
                      caption=_("the change (orange: brighter, blue: darker)"))
         column.image(enlarged(adversarial[0], DIGIT_SCALE), width=28 * DIGIT_SCALE,
-                     caption=_("attacked: read as {answer} ({confidence:.0%})", answer=int(answer.argmax()),
+                     caption=_("attacked: read as {answer} ({confidence:.0%})", answer=classes.name(answer.argmax()),
                                confidence=float(answer.max())))
-    show_chart(runs_probability_bars([short_label(run) for run in runs], probabilities,
-                                     _("Probability of each digit, attacked")), key="robust_attacked_bars")
+    title = (_("Probability of each digit, attacked") if classes.names[0] == "0" else
+             _("Probability of each class, attacked"))
+    show_chart(runs_probability_bars([short_label(run) for run in runs], probabilities, title, classes=classes),
+               key="robust_attacked_bars")
 
 
 def show_curves(runs) -> None:
@@ -165,21 +189,28 @@ def robustness_page() -> None:
     st.write(_("A model that reads MNIST's centred, tidy digits can fail on a digit moved a few pixels, turned, drawn "
                "thin, or changed on purpose. Change a digit and watch several models' answers; train with augmentation "
                "(in the sidebar) and compare."))
-    _training, (test_images, test_labels) = dataset_or_stop()
-    runs = pick_runs()
-    if not runs:
+    trained = trained_runs()  # the best first
+    if not trained:
         st.info(_("No trained run yet: train one on the Train page first."))
         return
-    digit, label = pick_digit(test_images, test_labels)
-    values = transform_controls()
+    dataset = pick_dataset(trained)
+    runs = pick_runs(trained, dataset)
+    if not runs:
+        st.info(_("Choose at least one run to compare."))
+        return
+    _training, (test_images, test_labels) = dataset_or_stop(dataset)  # the test pictures of the runs' own dataset
+    classes = class_labels(dataset)
+    digit, label = pick_digit(test_images, test_labels, dataset)
+    values = transform_controls(dataset)
     varied = varied_digit(digit, values["robust_shift_x"], values["robust_shift_y"], values["robust_rotation"],
                           values["robust_zoom"], values["robust_thickness"], values["robust_noise"])
     before, after = wrapping_columns(2, key="robust_digits", least_width_rem=10)
     before.image(enlarged(digit, DIGIT_SCALE), width=28 * DIGIT_SCALE,
-                 caption=_("as it was (labelled {label})", label=label) if label is not None else _("as it was"))
+                 caption=_("as it was (labelled {label})", label=classes.name(label)) if label is not None else _("as it was"))
     after.image(enlarged(varied, DIGIT_SCALE), width=28 * DIGIT_SCALE, caption=_("changed"))
-    readings = show_readings(runs, varied, _("Probability of each digit, changed"), key="robust_changed_bars")
-    show_attack(runs, varied, label, readings)
+    readings = show_readings(runs, varied, _("Probability of each digit, changed") if dataset == "mnist" else
+                             _("Probability of each class, changed"), key="robust_changed_bars", classes=classes)
+    show_attack(runs, varied, label, readings, classes)
     show_curves(runs)
 
 

@@ -35,7 +35,7 @@ from ui.jobs import (
 from ui.layout import wrapping_columns
 from ui.navigation import require_navigation
 from ui.plain import plain
-from ui.settings import apply_settings, current_config, describe, model_name, setting_text, settings_sidebar
+from ui.settings import apply_settings, current_config, describe, model_name, setting_text, settings, settings_sidebar
 from ui.workspace import workspace_runs
 
 RUN_NAME_LENGTH = 60
@@ -250,6 +250,7 @@ def run_history(runs, damaged) -> None:
         rows.append({_("run"): run_name(run.name), _("status"): status_text(run.status), _("epochs"): len(run.history),
                      _("best epoch"): str(best.epoch) if best else "-",  # a waiting run has none: a dash, not "None"
                      _("validation accuracy at the best epoch"): number(best.val_acc, ".2%") if best else _("no epoch finished"),
+                     _("dataset"): setting_text("dataset", run.config.dataset),
                      _("model"): model_name(run.config.model), _("optimizer"): setting_text("optimizer", run.config.optimizer),
                      _("learning rate"): f"{run.config.learning_rate:g}", _("batch"): run.config.batch_size,
                      _("training examples"): setting_text("train_subset_size", run.config.train_subset_size),
@@ -270,11 +271,12 @@ def train_page() -> None:
     st.title(_("Train a model"))
     st.caption(_("Choose a model and its hyperparameters in the sidebar, then press **Train**. Loss and accuracy on the "
                  "training and validation sets arrive after every epoch."))
-    dataset_or_stop()
     job = current_job()  # None while the workspace runs a race
     if "settings" not in st.session_state and job is not None:
         apply_settings(job.config.to_dict())  # a refresh mid-run: the sidebar shows the run's settings, not the defaults
     settings_sidebar()
+    # After the sidebar, so a switch to a dataset not on this server yet shows its provisioning beneath the choice.
+    dataset_or_stop(settings()["dataset"])
     try:
         config = current_config()
     except ValueError as error:

@@ -36,6 +36,21 @@ def full_dataset():
     return load_mnist()
 
 
+@pytest.fixture(scope="session")
+def fashion_dataset():
+    """Real Fashion-MNIST, provisioned as the app does (a verified local copy, Keras' cache or download,
+    Debian's dataset-fashion-mnist package). CI installs that package (.ci/run), so there a machine
+    without the data fails the test; elsewhere it is skipped, saying how to get the data."""
+    from mnist_core import MnistDataError, load_dataset
+
+    try:
+        return load_dataset("fashion_mnist")
+    except MnistDataError as error:
+        if os.environ.get("CI"):
+            pytest.fail(f"CI must have Fashion-MNIST (.ci/run installs dataset-fashion-mnist): {error}")
+        pytest.skip(f"Fashion-MNIST is not on this machine: {error}")
+
+
 @pytest.fixture
 def unwritable_runs_root(tmp_path, monkeypatch):
     """A runs folder that cannot be made: its parent is a regular file (ENOTDIR). Unlike a chmod, this

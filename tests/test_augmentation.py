@@ -9,14 +9,15 @@ import pytest
 
 from mnist_core import RunStatus, TrainConfig, train
 from mnist_core.augmentation import variation_draws, vary
-from mnist_core.config import split_for_config
+from mnist_core.config import AUGMENTATION_SETTINGS, split_for_config
 from mnist_core.models import build_model, evaluate
 from mnist_core.quiet_tensorflow import tf
 from mnist_core.trainers import AUGMENTED_CHUNK_DIGITS, CompiledTrainer, borrowed_trainer, graph_key
 from mnist_core.training import metrics_sample
 from tests.helpers import centre_of_ink, open_page, shown, train_on_the_train_page
 
-EVERYTHING = [2.0, 15.0, 0.15, 0.5]  # shift, rotation, scale, thickness
+EVERYTHING = [2.0, 15.0, 0.15, 0.5, 0.5]  # shift, rotation, scale, thickness, mirror
+NOTHING = [0, 0, 0, 0, 0]
 
 
 def augment(images, amounts, seed):
@@ -36,25 +37,34 @@ def test_augmentation_keeps_the_shape_and_range_and_nothing_asked_is_nothing_don
     assert varied.shape == images.shape and varied.dtype == np.float32
     assert varied.min() >= 0.0 and varied.max() <= 1.0
     assert np.abs(varied - images).max() > 0.5
-    np.testing.assert_array_equal(augment(images, [0, 0, 0, 0], seed).numpy(), images)
+    np.testing.assert_array_equal(augment(images, NOTHING, seed).numpy(), images)
+
+
+def test_a_mirror_chance_of_one_mirrors_every_picture_and_a_half_about_half(sample_dataset):
+    images = digits(sample_dataset, count=400)
+    seed = tf.constant([3, 4])
+    np.testing.assert_array_equal(augment(images, [0, 0, 0, 0, 1.0], seed).numpy(), images[:, :, ::-1])
+    varied = augment(images, [0, 0, 0, 0, 0.5], seed).numpy()
+    mirrored = np.all(varied == images[:, :, ::-1], axis=(1, 2)) & ~np.all(varied == images, axis=(1, 2))
+    assert 160 < mirrored.sum() < 240  # 400 draws of a fair coin
 
 
 def test_each_kind_of_variation_does_what_it_says(sample_dataset):
     images, seed = digits(sample_dataset), tf.constant([3, 4])
     # A shift moves the ink by at most the amount in each direction, and keeps it all in the picture.
-    shifted = augment(images, [2.0, 0, 0, 0], seed).numpy()
+    shifted = augment(images, [2.0, 0, 0, 0, 0], seed).numpy()
     moved = np.abs(centre_of_ink(shifted) - centre_of_ink(images))
     assert moved.max() <= 2.0 + 0.05 and moved.max() > 0.5
     np.testing.assert_allclose(shifted.sum(axis=(1, 2)), images.sum(axis=(1, 2)), rtol=0.05)
     # A rotation about the centre leaves the centre of the picture where it was, and the ink's amount nearly so.
-    turned = augment(images, [0, 20.0, 0, 0], seed).numpy()
+    turned = augment(images, [0, 20.0, 0, 0, 0], seed).numpy()
     assert np.abs(turned - images).max() > 0.5
     np.testing.assert_allclose(turned.sum(axis=(1, 2)), images.sum(axis=(1, 2)), rtol=0.1)
     # A bolder pen means more ink, a thinner one less: over many digits, both happen.
-    ink_change = augment(images, [0, 0, 0, 1.0], seed).numpy().sum(axis=(1, 2)) - images.sum(axis=(1, 2))
+    ink_change = augment(images, [0, 0, 0, 1.0, 0], seed).numpy().sum(axis=(1, 2)) - images.sum(axis=(1, 2))
     assert (ink_change > 1).any() and (ink_change < -1).any()
     # A size change scales the ink's amount with the area, within (1 +- 0.2)^2.
-    ratio = augment(images, [0, 0, 0.2, 0], seed).numpy().sum(axis=(1, 2)) / images.sum(axis=(1, 2))
+    ratio = augment(images, [0, 0, 0.2, 0, 0], seed).numpy().sum(axis=(1, 2)) / images.sum(axis=(1, 2))
     assert ratio.min() >= 0.8 ** 2 - 0.05 and ratio.max() <= 1.2 ** 2 + 0.05 and np.ptp(ratio) > 0.1
 
 
@@ -144,10 +154,10 @@ def test_impossible_amounts_are_refused_with_the_setting_named(field, value):
 
 def test_a_run_saved_before_augmentation_existed_loads_without_it():
     old = TrainConfig().to_dict()
-    for name in ("augment_shift", "augment_rotation", "augment_scale", "augment_thickness"):
+    for name in AUGMENTATION_SETTINGS:
         old.pop(name)
     config = TrainConfig.from_dict(old)
-    assert (config.augment_shift, config.augment_rotation, config.augment_scale, config.augment_thickness) == (0, 0, 0, 0)
+    assert [getattr(config, name) for name in AUGMENTATION_SETTINGS] == [0] * len(AUGMENTATION_SETTINGS)
 
 
 @pytest.mark.pages

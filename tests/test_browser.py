@@ -26,10 +26,12 @@ def add_epochs(page, count: int) -> None:
     """Move the Epochs slider `count` stops to the right with the keyboard, as a student can."""
     slider = page.locator("[data-testid=stSlider]").filter(has_text="Epochs").get_by_role("slider")
     before = int(slider.input_value())
-    slider.focus()
-    for _ in range(count):
+    # One stop at a time, each seen before the next: a key pressed while the rerun of the last redraws the
+    # sidebar can be lost on a busy machine.
+    for moved in range(1, count + 1):
+        slider.focus()
         slider.press("ArrowRight")
-    expect(slider).to_have_value(str(before + count))
+        expect(slider).to_have_value(str(before + moved))
 
 
 def wait_for_chart_points(page, count: int, at_least: bool = False) -> None:

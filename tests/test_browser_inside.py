@@ -12,7 +12,7 @@ from tests.helpers import copy_workspace, reading, stroke
 pytestmark = pytest.mark.browser
 
 MISTAKE_CAPTION = re.compile(r"^true (\d), said (\d) \(\d+%\)$")
-MAP_PLOTS = "[...document.querySelectorAll('.js-plotly-plot')].filter(plot => plot._fullData?.some(trace => trace.customdata))"
+MAP_PLOTS = "[...document.querySelectorAll('.js-plotly-plot')].filter(plot => plot._fullData?.some(trace => trace.type === 'scatter' && trace.customdata))"
 SCRIPT_IDLE = "() => document.querySelector('[data-testid=stApp]')?.dataset.testScriptState === 'notRunning'"
 TOP_OF_THE_PAGE = "document.querySelector('[data-testid=\"stMain\"]').scrollTop === 0"
 BRAILLE = re.compile("[\u2801-\u28ff]")  # a dot at least: the blank pattern U+2800 alone would be an empty picture

@@ -2,11 +2,13 @@
 
 import math
 
+import numpy as np
 import pytest
 
 from mnist_core import EpochResult
 from mnist_core.palette import GAP_FILL, SERIES_COLOURS, TRAIN_COLOUR, VALIDATION_COLOUR
 from ui.charts import PERCENT_TICKS, PLOTLY_CONFIG, confusion_heatmap, epoch_step, learning_curves, overlay
+from ui.dataset import ClassLabels
 
 
 def history(epochs: int):
@@ -48,6 +50,9 @@ def test_the_toolbar_shows_only_on_hover_and_keeps_the_camera():
     assert "toImage" not in PLOTLY_CONFIG["modeBarButtonsToRemove"]
 
 
+DIGITS = ClassLabels(names=tuple("0123456789"), axis="digit", thing="digit")
+
+
 def test_epoch_ticks_stay_few():
     assert [epoch_step(n) for n in (1, 10, 11, 40, 100, 1000)] == [1, 1, 2, 5, 10, 100]
 
@@ -55,8 +60,19 @@ def test_epoch_ticks_stay_few():
 def test_the_confusion_matrix_colours_mistakes_on_their_own_scale():
     """On one scale, 47 nines read as 4 would be almost white next to 980 right answers."""
     matrix = [[980 if row == column else (47 if (row, column) == (9, 4) else 1) for column in range(10)] for row in range(10)]
-    right, mistakes, cells = confusion_heatmap(matrix, as_shares=False).data
+    right, mistakes, cells = confusion_heatmap(matrix, as_shares=False, classes=DIGITS).data
     assert mistakes.zmax == 47 and mistakes.z[9][4] == 47 and math.isnan(mistakes.z[0][0])
     assert right.z[0][0] == 980 and right.showscale is False
-    # The clickable layer: one marker per cell, at (predicted, true), carrying the cell's text for its hover.
-    assert len(cells.x) == 100 and (cells.x[94], cells.y[94], cells.text[94]) == (4, 9, "47")
+    # The clickable layer: one marker per cell, at (predicted, true), carrying the cell's words for its hover.
+    assert len(cells.x) == 100 and (cells.x[94], cells.y[94]) == (4, 9)
+    assert cells.customdata[94] == "true 9, predicted 4: 47"
+
+
+def test_the_confusion_matrix_names_fashion_mnist_classes_on_both_axes_and_in_the_hover():
+    clothes = ClassLabels(names=("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag",
+                                 "Ankle boot"), axis="class", thing="picture")
+    figure = confusion_heatmap(np.eye(10) * 100, as_shares=False, classes=clothes)
+    for axis in (figure.layout.xaxis, figure.layout.yaxis):
+        assert list(axis.ticktext) == list(clothes.names) and list(axis.tickvals) == list(range(10))
+    assert figure.layout.xaxis.title.text == "predicted class" and figure.layout.yaxis.title.text == "true class"
+    assert figure.data[2].customdata[9 * 10 + 7] == "true Ankle boot, predicted Sneaker: 0"

@@ -20,8 +20,8 @@ def test_full_mnist_has_the_keras_shapes_dtypes_and_label_counts(full_dataset):
     assert (y_train.dtype, y_train.shape) == (np.uint8, (60000,))
     assert (x_test.dtype, x_test.shape) == (np.uint8, (10000, 28, 28))
     assert (y_test.dtype, y_test.shape) == (np.uint8, (10000,))
-    assert np.bincount(y_train).tolist() == data.EXPECTED_LABEL_COUNTS["y_train"]
-    assert np.bincount(y_test).tolist() == data.EXPECTED_LABEL_COUNTS["y_test"]
+    assert np.bincount(y_train).tolist() == data.MNIST.label_counts["y_train"]
+    assert np.bincount(y_test).tolist() == data.MNIST.label_counts["y_test"]
     # The first training labels of MNIST, in its original order (as Keras has them).
     assert y_train[:10].tolist() == [5, 0, 4, 1, 9, 2, 1, 3, 1, 4]
     assert x_train.max() == 255 and x_train.min() == 0
@@ -76,7 +76,7 @@ def test_a_data_folder_that_cannot_be_written_is_named_with_the_fix(private_data
 
     # As a read-only folder or a full disk would (chmod cannot make a folder read-only for root, who runs CI).
     monkeypatch.setattr(data, "write_atomically", refuse)
-    monkeypatch.setattr(data, "SOURCES", (("a verified copy", lambda: data.read_verified_npz(private_data_copy)),))
+    monkeypatch.setitem(data.SOURCES, "mnist", (("a verified copy", lambda: data.read_verified_npz(private_data_copy)),))
     with pytest.raises(MnistDataError) as caught:
         data.provision_mnist(force=True, report=lambda line: None)
     message = str(caught.value)
@@ -181,7 +181,7 @@ def test_label_noise_touches_only_the_training_labels(sample_dataset):
 def test_the_default_split_of_full_mnist(full_dataset):
     split = split_dataset(full_dataset)
     assert split.sizes == {"train": 54000, "validation": 6000, "test": 10000}
-    expected = np.array(data.EXPECTED_LABEL_COUNTS["y_train"]) * 0.1
+    expected = np.array(data.MNIST.label_counts["y_train"]) * 0.1
     assert np.all(np.abs(np.bincount(split.validation_labels) - expected) <= 1)
 
 

@@ -14,6 +14,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from mnist_core.palette import DIGIT_COLOURS, GAP_FILL, SERIES_COLOURS, TRAIN_COLOUR, VALIDATION_COLOUR
+from ui.dataset import ClassLabels
 from ui.i18n import N_, _, in_page_language, language
 from ui.plain import plain_for_chart
 
@@ -242,25 +243,32 @@ def overlay(curves: dict[str, tuple[list[int], list[float]]], metric_label: str,
     return figure
 
 
-def class_histograms(parts: dict[str, np.ndarray]) -> go.Figure:
-    """How many digits of each class each part holds, one panel per part (named in the reader's language)."""
+def class_axis(figure: go.Figure, classes: ClassLabels, **where) -> None:
+    """An axis of the ten classes, each named: the digits 0-9, or Fashion-MNIST's clothes (turned, as
+    ten names side by side do not fit)."""
+    figure.update_xaxes(title_text=classes.axis, tickmode="array", tickvals=list(range(10)), ticktext=list(classes.names),
+                        tickangle=0 if classes.names[0] == "0" else -40, **where)
+
+
+def class_histograms(parts: dict[str, np.ndarray], classes: ClassLabels) -> go.Figure:
+    """How many examples of each class each part holds, one panel per part (named in the reader's language)."""
     from plotly.subplots import make_subplots
 
     figure = make_subplots(rows=1, cols=len(parts), subplot_titles=list(parts), shared_yaxes=False)
     for column, (name, labels) in enumerate(parts.items(), start=1):
-        counts = [int((labels == digit).sum()) for digit in range(10)]
-        figure.add_trace(go.Bar(x=list(range(10)), y=counts, name=name, showlegend=False,
+        counts = [int((labels == label).sum()) for label in range(10)]
+        figure.add_trace(go.Bar(x=list(range(10)), y=counts, name=name, showlegend=False, customdata=list(classes.names),
                                 marker_color=SERIES_COLOURS[column - 1],
-                                hovertemplate=_("digit %{x}: %{y:,} examples") + f"<extra>{name}</extra>"),
+                                hovertemplate=_("%{customdata}: %{y:,} examples") + f"<extra>{name}</extra>"),
                          row=1, col=column)
-        figure.update_xaxes(title_text=_("digit"), dtick=1, row=1, col=column)
+        class_axis(figure, classes, row=1, col=column)
     figure.update_yaxes(title_text=_("examples"), row=1, col=1)
     styled(figure, None, height=320, legend_below=False)
     figure.update_layout(margin={"t": 40})
     return figure
 
 
-def confusion_heatmap(matrix, as_shares: bool, clickable: bool = True, height: int = 560) -> go.Figure:
+def confusion_heatmap(matrix, as_shares: bool, classes: ClassLabels, clickable: bool = True, height: int = 560) -> go.Figure:
     """Rows: the true digit; columns: the model's answer. The right answers (the diagonal) are grey;
     the mistakes have a colour scale of their own, from none to the most common mistake, so that
     47 nines read as 4 stand out instead of fading next to 980 right answers.
@@ -274,11 +282,13 @@ def confusion_heatmap(matrix, as_shares: bool, clickable: bool = True, height: i
     right = np.where(on_diagonal, values, np.nan)
     mistakes = np.where(on_diagonal, np.nan, values)
     biggest_mistake = float(np.nanmax(mistakes)) if np.nanmax(mistakes) > 0 else 1.0
+    hover = [[_("true {true}, predicted {predicted}: {count}", true=classes.name(true), predicted=classes.name(predicted),
+                count=text[true][predicted]) for predicted in range(10)] for true in range(10)]
     cells = {"x": list(range(10)), "y": list(range(10)), "text": text, "texttemplate": "%{text}",
              "textfont": {"size": 14}, "hoverinfo": "skip"}
     true_digits, predicted_digits = np.divmod(np.arange(100), 10)
     if not clickable:
-        cells.update(hoverinfo=None, hovertemplate=_("true %{y}, predicted %{x}: %{text}<extra></extra>"))
+        cells.update(hoverinfo=None, customdata=hover, hovertemplate="%{customdata}<extra></extra>")
     figure = go.Figure([
         go.Heatmap(z=right.tolist(), showscale=False, colorscale=[[0, "#e8e8e8"], [1, "#e8e8e8"]], **cells),
         go.Heatmap(z=mistakes.tolist(), colorscale="Reds", zmin=0, zmax=biggest_mistake, **cells,
@@ -287,15 +297,18 @@ def confusion_heatmap(matrix, as_shares: bool, clickable: bool = True, height: i
     if clickable:
         figure.add_trace(go.Scatter(
             x=predicted_digits.tolist(), y=true_digits.tolist(), mode="markers", showlegend=False,
-            text=[cell for row in text for cell in row],
-            hovertemplate=_("true %{y}, predicted %{x}: %{text}<br>click to see these digits<extra></extra>"),
+            customdata=[cell for row in hover for cell in row],
+            hovertemplate="%{customdata}<br>" + _("click to see them") + "<extra></extra>",
             marker={"symbol": "square-open", "size": 40, "color": "black", "opacity": 0, "line": {"width": 3}},
             selected={"marker": {"opacity": 1}}, unselected={"marker": {"opacity": 0}}))
     styled(figure, None, height=height, legend_below=False)
-    figure.update_layout(xaxis_title=_("predicted digit"), yaxis_title=_("true digit"), margin={"t": 60},
-                         clickmode="event+select")
-    figure.update_xaxes(dtick=1, side="top", range=[-0.5, 9.5], showgrid=False, zeroline=False)
-    figure.update_yaxes(dtick=1, range=[9.5, -0.5], showgrid=False, zeroline=False)  # reversed: true digit 0 on top
+    figure.update_layout(margin={"t": 60}, clickmode="event+select")
+    class_axis(figure, classes)
+    figure.update_xaxes(title_text=_("predicted {what}", what=classes.axis), side="top", range=[-0.5, 9.5], showgrid=False,
+                        zeroline=False)
+    # Reversed: the true class 0 on top.
+    figure.update_yaxes(title_text=_("true {what}", what=classes.axis), tickmode="array", tickvals=list(range(10)),
+                        ticktext=list(classes.names), range=[9.5, -0.5], showgrid=False, zeroline=False)
     return figure
 
 
@@ -307,31 +320,32 @@ def clicked_cell(chart_state) -> tuple[int, int] | None:
     return int(points[0]["y"]), int(points[0]["x"])
 
 
-def digit_bars(values, title: str, axis_title: str, highlight: int | None = None, zoomed: bool = False) -> go.Figure:
-    """One bar per digit 0-9 (probabilities, per-class accuracy). `zoomed`: the axis starts a point
+def digit_bars(values, title: str, axis_title: str, classes: ClassLabels, highlight: int | None = None,
+               zoomed: bool = False) -> go.Figure:
+    """One bar per class (probabilities, per-class accuracy). `zoomed`: the axis starts a point
     below the lowest bar, whole percent, and the title says where; ten accuracies near 99% on a 0-100%
     axis were ten identical bars."""
     colours = [VALIDATION_COLOUR if digit == highlight else TRAIN_COLOUR for digit in range(10)]
-    figure = go.Figure(go.Bar(x=list(range(10)), y=list(values), marker_color=colours,
-                              hovertemplate=_("digit %{x}: %{y:.1%}") + "<extra></extra>"))
+    figure = go.Figure(go.Bar(x=list(range(10)), y=list(values), marker_color=colours, customdata=list(classes.names),
+                              hovertemplate="%{customdata}: %{y:.1%}<extra></extra>"))
     bottom = max(0.0, math.floor(min(values) * 100 - 1) / 100) if zoomed else 0.0
     if bottom > 0:
         title = _("{title} (the axis starts at {bottom:.0%})", title=title, bottom=bottom)
     styled(figure, title, height=320, legend_below=False)
-    shares_per_digit(figure, axis_title)
+    shares_per_class(figure, axis_title, classes)
     figure.update_yaxes(range=[bottom, 1])
     return figure
 
 
-def shares_per_digit(figure: go.Figure, axis_title: str) -> go.Figure:
-    """The axes of a bar chart of a share per digit: the ten digits, and 0% to 100%."""
-    figure.update_layout(xaxis_title=_("digit"), yaxis_title=axis_title)
-    figure.update_xaxes(dtick=1)
+def shares_per_class(figure: go.Figure, axis_title: str, classes: ClassLabels) -> go.Figure:
+    """The axes of a bar chart of a share per class: the ten classes, and 0% to 100%."""
+    figure.update_layout(yaxis_title=axis_title)
+    class_axis(figure, classes)
     figure.update_yaxes(tickformat=PERCENT_TICKS, range=[0, 1])
     return figure
 
 
-def digit_map(coordinates, labels, predictions, hover_pictures, title: str, chosen: int | None = None,
+def digit_map(coordinates, labels, predictions, hover_pictures, title: str, classes: ClassLabels, chosen: int | None = None,
               placed=None, height: int = 460, legend: bool = True) -> go.Figure:
     """The map of all digits: one point per digit where the model's features put it, coloured by its
     true digit; a digit the model reads wrong is crossed out. Hovering shows the digit (`hover_pictures`:
@@ -344,8 +358,10 @@ def digit_map(coordinates, labels, predictions, hover_pictures, title: str, chos
 
     for digit in range(10):
         indices = np.flatnonzero(labels == digit)
-        hover = [_("true {true}, read as {predicted}", true=digit, predicted=int(predictions[index])) for index in indices]
-        figure.add_trace(go.Scatter(x=coordinates[indices, 0], y=coordinates[indices, 1], mode="markers", name=str(digit),
+        hover = [_("true {true}, read as {predicted}", true=classes.name(digit), predicted=classes.name(predictions[index]))
+                 for index in indices]
+        figure.add_trace(go.Scatter(x=coordinates[indices, 0], y=coordinates[indices, 1], mode="markers",
+                                    name=classes.name(digit),
                                     customdata=indices, marker={"color": DIGIT_COLOURS[digit], "size": 6},
                                     text=[hover_pictures[index] for index in indices], hovertext=hover,
                                     hovertemplate="%{hovertext}<br>%{text}<extra></extra>"))
@@ -357,10 +373,11 @@ def digit_map(coordinates, labels, predictions, hover_pictures, title: str, chos
                                                           "line": {"width": 1}}))
     if chosen is not None:
         figure.add_trace(go.Scatter(x=[coordinates[chosen, 0]], y=[coordinates[chosen, 1]], mode="markers",
-                                    name=_("this digit"), hoverinfo="skip",
+                                    name=_("this {thing}", thing=classes.thing), hoverinfo="skip",
                                     marker={"size": 22, "symbol": "circle-open", "color": "black", "line": {"width": 3}}))
     if placed is not None:
-        figure.add_trace(go.Scatter(x=[placed[0]], y=[placed[1]], mode="markers", name=_("this digit"), hoverinfo="skip",
+        figure.add_trace(go.Scatter(x=[placed[0]], y=[placed[1]], mode="markers", name=_("this {thing}", thing=classes.thing),
+                                    hoverinfo="skip",
                                     marker={"size": 22, "symbol": "star", "color": "black"}))
     styled(figure, title, height=height, legend_below=False)
     # The hover label large enough to read the digit's braille dots from a classroom's back rows.
@@ -372,16 +389,16 @@ def digit_map(coordinates, labels, predictions, hover_pictures, title: str, chos
     return figure
 
 
-def runs_probability_bars(run_labels: list[str], probabilities: list, title: str) -> go.Figure:
-    """Several runs' probabilities of each digit, as groups of bars: one colour per run."""
+def runs_probability_bars(run_labels: list[str], probabilities: list, title: str, classes: ClassLabels) -> go.Figure:
+    """Several runs' probabilities of each class, as groups of bars: one colour per run."""
     figure = go.Figure()
     for position, (label, values) in enumerate(zip(run_labels, probabilities)):
-        figure.add_trace(go.Bar(x=list(range(10)), y=list(values), name=plain_for_chart(label),
+        figure.add_trace(go.Bar(x=list(range(10)), y=list(values), name=plain_for_chart(label), customdata=list(classes.names),
                                 marker_color=SERIES_COLOURS[position % len(SERIES_COLOURS)],
-                                hovertemplate=_("digit %{x}: %{y:.1%}") + "<extra>%{fullData.name}</extra>"))
+                                hovertemplate="%{customdata}: %{y:.1%}<extra>%{fullData.name}</extra>"))
     styled(figure, title, height=340)
     figure.update_layout(barmode="group", legend={"orientation": "h", "y": -0.35, "x": 0, "font": TICK_FONT})
-    return shares_per_digit(figure, _("probability"))
+    return shares_per_class(figure, _("probability"), classes)
 
 
 # The robustness chart's three panels: what changes, and the unit of its size; and the step between tick labels.

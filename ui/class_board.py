@@ -23,6 +23,7 @@ from mnist_core.classes import (
     post_entry,
 )
 from mnist_core.classes.class_folder import MAX_NICKNAME_CHARACTERS, read_class
+from mnist_core.data import dataset_facts
 from ui.i18n import _, run_name, say
 from ui.plain import plain
 from ui.workspace import workspace
@@ -126,7 +127,8 @@ def post_panel(runs, newest: bool = True) -> None:
         if row.button(_("Post to the class board"), icon=":material/leaderboard:", key="board_post"):
             try:
                 entry = post_entry(class_id, run, nickname, replace=not again)
-                ranked = board(class_id, viewer_workspace=workspace()).entries
+                # Ranked among the entries of its own dataset only: the board ranks each dataset on its own.
+                ranked = board(class_id, viewer_workspace=workspace()).of_dataset(entry.dataset).entries
                 rank = next((place for place, shown in enumerate(ranked, start=1) if shown.entry_id == entry.entry_id), None)
             except ClassBoardError as error:
                 st.error(plain(say(error)), icon=":material/block:")
@@ -135,9 +137,10 @@ def post_panel(runs, newest: bool = True) -> None:
                 st.success(_("Posted as “{nickname}”. The teacher has hidden this entry from the board.",
                              nickname=plain(entry.nickname)))
             else:
-                st.success(_("Posted as “{nickname}”: number {rank} of {count} on the class board, by best validation "
-                             "accuracy ({accuracy:.2%}).", nickname=plain(entry.nickname), rank=rank, count=len(ranked),
-                             accuracy=entry.best_val_acc), icon=":material/leaderboard:")
+                st.success(_("Posted as “{nickname}”: number {rank} of {count} {dataset} entries on the class board, by "
+                             "best validation accuracy ({accuracy:.2%}).", nickname=plain(entry.nickname), rank=rank,
+                             count=len(ranked), dataset=dataset_facts(entry.dataset).title, accuracy=entry.best_val_acc),
+                           icon=":material/leaderboard:")
         name = plain(run_name(run.name) if run.name else run.run_id)
         st.caption(_("Posts your newest finished run ({name}) with its settings and curves; never your workspace.", name=name)
                    if newest else _("Posts this run ({name}) with its settings and curves; never your workspace.", name=name))

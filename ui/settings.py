@@ -19,6 +19,7 @@ from mnist_core.config import (
     setting_applies,
     usual_learning_rate,
 )
+from mnist_core.data import dataset_facts
 from mnist_core.setting_ranges import SETTING_RANGES
 from ui.i18n import GROUP_SEPARATOR, N_, _, in_page_language, listed, number, say
 from ui.plain import plain
@@ -34,7 +35,7 @@ def model_name(model: str) -> str:
 
 # Each setting's name for people: the sidebar's labels, the Compare table's rows, what a preset changed.
 SETTING_LABELS = {
-    "model": N_("Model"), "hidden_units": N_("Dense layer width"), "hidden_layers": N_("Hidden layers"),
+    "dataset": N_("Dataset"), "model": N_("Model"), "hidden_units": N_("Dense layer width"), "hidden_layers": N_("Hidden layers"),
     "cnn_filters": N_("Filters in the first convolution"), "dropout": N_("Dropout"), "l2": N_("L2 weight penalty"),
     "optimizer": N_("Optimizer"), "learning_rate": N_("Learning rate"), "learning_rate_schedule": N_("Learning-rate schedule"),
     "momentum": N_("Momentum"), "epochs": N_("Epochs"), "batch_size": N_("Batch size"),
@@ -44,6 +45,7 @@ SETTING_LABELS = {
     "train_metrics_sample": N_("Digits the training metrics use"),
     "augment_shift": N_("Shift (pixels)"), "augment_rotation": N_("Rotation (degrees)"),
     "augment_scale": N_("Size change (share)"), "augment_thickness": N_("Pen thickness change"),
+    "augment_flip": N_("Mirrored (chance)"),
 }
 
 
@@ -106,6 +108,8 @@ def setting_widget(name: str, widget, on_change=None, help_text: str | None = No
 
 def setting_text(name: str, value) -> str:
     """A setting's value as people write it, in the reader's language."""
+    if name == "dataset":
+        return dataset_facts(value).title
     if name == "model":
         return _(MODEL_LABELS[value])
     if name == "optimizer":
@@ -114,7 +118,7 @@ def setting_text(name: str, value) -> str:
         return _(SCHEDULE_LABELS[value])
     if name == "train_subset_size":
         return _("all") if value is None else number(value, ",")
-    if name in ("validation_fraction", "label_noise", "dropout"):
+    if name in ("validation_fraction", "label_noise", "dropout", "augment_flip"):
         return number(value, ".0%")
     if isinstance(value, bool):
         return _("yes") if value else _("no")
@@ -130,7 +134,7 @@ def setting_texts(config: TrainConfig) -> dict[str, str]:
 def describe(config: TrainConfig) -> str:
     """One line for a run's main settings, for a page that shows what is training."""
     optimizer = setting_text("optimizer", config.optimizer)
-    parts = [model_name(config.model),
+    parts = [dataset_facts(config.dataset).title, model_name(config.model),
              _("{optimizer} at {rate:g} (cosine)", optimizer=optimizer, rate=config.learning_rate)
              if config.learning_rate_schedule == "cosine" else _("{optimizer} at {rate:g}", optimizer=optimizer, rate=config.learning_rate),
              _("batch {size:,}", size=config.batch_size), _("{epochs} epochs", epochs=config.epochs),
@@ -153,19 +157,29 @@ def announce_changes(before: dict, after: dict, what: str) -> None:
 
 
 def switch_model() -> None:
-    """A new model starts from its own recommended preset; the data settings are kept."""
+    """A new model starts from its own recommended preset on the chosen dataset; the data settings are kept."""
     before = dict(settings())
     model = before["model"]
     kept = {name: before[name] for name in DATA_SETTINGS}
-    apply_unless_hidden({**TrainConfig.for_model(model).to_dict(), **kept})
+    apply_unless_hidden(TrainConfig.for_model(model, **kept).to_dict())
     announce_changes(before, settings(), _("The {model} model's recommended settings", model=model_name(model)))
+
+
+def switch_dataset() -> None:
+    """A new dataset starts the model from its preset there (each dataset's presets are tuned for it);
+    the other data settings are kept."""
+    before = dict(settings())
+    kept = {name: before[name] for name in DATA_SETTINGS}
+    apply_unless_hidden(TrainConfig.for_model(before["model"], **kept).to_dict())
+    announce_changes(before, settings(), _("The {model} model's recommended settings on {dataset}",
+                                           model=model_name(before["model"]), dataset=dataset_facts(before["dataset"]).title))
 
 
 def switch_optimizer() -> None:
     """A new optimizer starts at its usual learning rate, as a new model starts from its preset:
     SGD at Adam's 0.003 would crawl, Adam at SGD's 0.1 would bounce."""
     before = dict(settings())
-    apply_unless_hidden({"learning_rate": usual_learning_rate(before["model"], before["optimizer"])})
+    apply_unless_hidden({"learning_rate": usual_learning_rate(before["model"], before["optimizer"], before["dataset"])})
     announce_changes(before, settings(), _("{optimizer}'s usual starting rate",
                                            optimizer=setting_text("optimizer", before["optimizer"])))
 
@@ -181,15 +195,16 @@ def learning_rate_label(rate: float) -> str:
 
 
 def learning_rate_help() -> str:
-    model, optimizer = settings()["model"], settings()["optimizer"]
+    model, optimizer, dataset = settings()["model"], settings()["optimizer"], settings()["dataset"]
     return _("{what} Usual starting rate for {optimizer}: {rate:g}; choosing an optimizer loads it.",
              what=say(TrainConfig.what("learning_rate")), optimizer=setting_text("optimizer", optimizer),
-             rate=usual_learning_rate(model, optimizer))
+             rate=usual_learning_rate(model, optimizer, dataset))
 
 
 # What augmentation does to the curves: said in the sidebar (and, in a line, beside an augmented run's curves).
 AUGMENTATION_EFFECT = N_(
-    "Each time a training digit is seen it is varied at random: moved, turned, resized, its pen thinner or bolder. "
+    "Each time a training picture is seen it is varied at random: moved, turned, resized, its pen thinner or bolder, "
+    "mirrored. "
     "The model cannot memorize exact pixels, so augmentation acts as a regulariser: the training curves rise more "
     "slowly, and the gap to the validation curves stays smaller. The training curves are measured on the plain digits.")
 
@@ -214,6 +229,8 @@ def header_unless_all_hidden(title: str, names) -> None:
 def settings_sidebar() -> None:
     """Every hyperparameter as a widget in the sidebar, but those a teacher's link hid."""
     sidebar = st.sidebar
+    setting_widget("dataset", sidebar.selectbox, options=choices("dataset"),
+                   format_func=lambda dataset: setting_text("dataset", dataset), on_change=switch_dataset)
     header_unless_all_hidden(_("Model"), ("model", "hidden_units", "hidden_layers", "cnn_filters", "dropout", "l2"))
     setting_widget("model", sidebar.selectbox, options=choices("model"), format_func=lambda model: setting_text("model", model),
                    on_change=switch_model)
@@ -257,6 +274,7 @@ def settings_sidebar() -> None:
         setting_widget("augment_rotation", augmentation.slider, format="%.0f°", **slider_range("augment_rotation"))
         setting_widget("augment_scale", augmentation.slider, **slider_range("augment_scale"))
         setting_widget("augment_thickness", augmentation.slider, **slider_range("augment_thickness"))
+        setting_widget("augment_flip", augmentation.slider, **slider_range("augment_flip"))
     sidebar.button(_("Reset to defaults"), on_click=reset_to_defaults, icon=":material/restart_alt:",
                    help=_("Every setting back to its default: the linear model, Adam at 0.003, 5 epochs, batch 100, all the data."))
 

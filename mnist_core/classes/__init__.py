@@ -33,8 +33,10 @@ The parts, each importing only those above it:
     class_folder.py   names, limits, ids and keys, plain text for names and nicknames, the lock, class.json
     entries.py        Entry: posting, withdrawing, reading entries back
     board.py          Board: the ranking, the CSV, what the class found (settings that differ, the spread
-                      of the same settings, what the top entries share)
-    teacher.py        hide, close, clear, and the reveal of the exam
+                      of the same settings, what the top entries share), each within one dataset: an
+                      entry's config names its dataset (MNIST for one posted before there were two),
+                      and entries of different datasets are never ranked or compared together
+    teacher.py        hide, close, clear, and the reveal of the exam (each entry on its own dataset's test set)
 """
 
 from .board import (

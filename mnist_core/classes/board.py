@@ -1,6 +1,11 @@
 """The board as a page shows it: the entries ranked, the exam's scores once revealed, the CSV, and
 what the class found (each entry's settings that differ from its model's start, the spread of the
-results of the same settings, what the top entries have in common)."""
+results of the same settings, what the top entries have in common).
+
+A class may post runs of several datasets (MNIST, Fashion-MNIST): an accuracy on one says nothing
+against an accuracy on another, so everything here ranks and compares the entries of one dataset at
+a time. `Board.datasets` lists those present, `Board.of_dataset` is the board of one; the CSV ranks
+each dataset on its own; the spread and what the top share are computed within one dataset."""
 
 from __future__ import annotations
 
@@ -14,6 +19,7 @@ import time
 from pathlib import Path
 
 from ..config import TrainConfig, differing_settings, setting_applies
+from ..data import DATASET_NAMES
 from ..files import read_bounded
 from ..i18n import Message
 from .class_folder import EXAM_FILE, MAX_EXAM_FILE_BYTES, ClassRecord, read_class
@@ -23,7 +29,8 @@ from .entries import Entry, read_entries
 @dataclasses.dataclass(frozen=True)
 class Board:
     """A class's board at one moment: `entries` ranked by best validation accuracy (a tie: the earlier
-    post first), the hidden ones left out unless asked for; `problems`, one Message per damaged file."""
+    post first), the hidden ones left out unless asked for; `problems`, one Message per damaged file.
+    The entries may be of several datasets: rank and compare only those of one (`of_dataset`)."""
 
     class_id: str
     name: str
@@ -41,6 +48,32 @@ class Board:
 
     def entry(self, entry_id: str) -> Entry | None:
         return next((entry for entry in self.entries if entry.entry_id == entry_id), None)
+
+    def datasets(self, first: str | None = None) -> list[str]:
+        """The datasets of the board's entries: `first` first where it has entries, then the one with the
+        most entries (a tie: in DATASET_NAMES's order). Empty for an empty board."""
+        counts = self.dataset_counts()
+        return sorted(counts, key=lambda name: (name != first, -counts[name], dataset_order(name)))
+
+    def dataset_counts(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for entry in self.entries:
+            counts[entry.dataset] = counts.get(entry.dataset, 0) + 1
+        return counts
+
+    def of_dataset(self, dataset: str) -> "Board":
+        """The board of the entries of `dataset` alone, in the same order: its own ranking. Its
+        `hidden_count` is still the whole class's."""
+        return dataclasses.replace(self, entries=tuple(entry for entry in self.entries if entry.dataset == dataset))
+
+    def datasets_to_examine(self) -> set[str]:
+        """The datasets of the entries without a test accuracy: those whose test sets a reveal needs
+        (of a board read with include_hidden, as the reveal examines hidden entries too)."""
+        return {entry.dataset for entry in self.entries if entry.test_acc is None}
+
+
+def dataset_order(name: str) -> int:
+    return DATASET_NAMES.index(name) if name in DATASET_NAMES else len(DATASET_NAMES)
 
 
 def read_exam_records(record: ClassRecord) -> tuple[dict[str, tuple[str, float]], list[Message]]:
@@ -99,24 +132,29 @@ def board(class_id, runs_root: Path | None = None, include_hidden: bool = False,
 
 # -- the board as a spreadsheet -------------------------------------------------------------------------
 
-BOARD_CSV_COLUMNS = ("rank", "nickname", "best_val_acc", "best_epoch", "final_val_acc", "test_acc", "epochs", "posted",
-                     "hidden", "run_id")
+BOARD_CSV_COLUMNS = ("dataset", "rank", "nickname", "best_val_acc", "best_epoch", "final_val_acc", "test_acc", "epochs",
+                     "posted", "hidden", "run_id")
 
 
-def board_csv(board: Board) -> bytes:
-    """The board's entries as a CSV download, in the board's order, one row per entry with every
-    setting: UTF-8 with a byte order mark, as exports.runs_metrics_csv_file writes (Excel on a Chinese
-    Windows reads a Chinese nickname right only with it), and each nickname as text a spreadsheet never
-    runs as a formula (exports.spreadsheet_text)."""
+def board_csv(board: Board, first: str | None = None) -> bytes:
+    """The board's entries as a CSV download, one row per entry with every setting: each dataset's
+    entries together (`first` first, then as Board.datasets orders them), ranked within their dataset,
+    its name the first column (an entry posted before there were two datasets is MNIST's). UTF-8 with a
+    byte order mark, as exports.runs_metrics_csv_file writes (Excel on a Chinese Windows reads a Chinese
+    nickname right only with it), and each nickname as text a spreadsheet never runs as a formula
+    (exports.spreadsheet_text)."""
     from ..exports import spreadsheet_text  # exports loads TensorFlow: only when a CSV is asked for
 
-    setting_names = [field.name for field in dataclasses.fields(TrainConfig)]
+    setting_names = [field.name for field in dataclasses.fields(TrainConfig) if field.name != "dataset"]  # a column first
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=(*BOARD_CSV_COLUMNS, *setting_names), lineterminator="\n")
     writer.writeheader()
-    for rank, entry in enumerate(board.entries, start=1):
+    ranked = [(rank, entry) for dataset in board.datasets(first)
+              for rank, entry in enumerate(board.of_dataset(dataset).entries, start=1)]
+    for rank, entry in ranked:
         settings = {name: "" if value is None else value for name, value in entry.config.to_dict().items()}
-        writer.writerow({"rank": rank, "nickname": spreadsheet_text(entry.nickname), "best_val_acc": entry.best_val_acc,
+        writer.writerow({"dataset": entry.dataset, "rank": rank, "nickname": spreadsheet_text(entry.nickname),
+                         "best_val_acc": entry.best_val_acc,
                          "best_epoch": entry.best_epoch, "final_val_acc": entry.final_val_acc,
                          "test_acc": "" if entry.test_acc is None else entry.test_acc, "epochs": len(entry.history),
                          "posted": time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(entry.posted)),
@@ -128,14 +166,15 @@ def board_csv(board: Board) -> bytes:
 
 @dataclasses.dataclass(frozen=True)
 class SettingsGroup:
-    """Entries trained with the same settings but for the seed, and how far apart their results lie:
-    the same choices give different numbers from another random start."""
+    """Entries trained with the same settings but for the seed, on the same dataset, and how far apart
+    their results lie: the same choices give different numbers from another random start."""
 
-    settings: dict  # differing_settings, without the seed
+    settings: dict  # differing_settings, without the seed and the dataset
     entries: tuple[Entry, ...]  # in the board's order
     lowest: float  # best validation accuracy: the lowest, highest and mean of the group's entries
     highest: float
     mean: float
+    dataset: str = "mnist"  # the dataset all its entries trained on
 
     @property
     def seeds(self) -> list[int]:
@@ -143,25 +182,32 @@ class SettingsGroup:
 
 
 def same_settings_spread(board: Board, least_entries: int = 2) -> list[SettingsGroup]:
-    """The groups of at least `least_entries` entries with identical settings (the seed aside), the
-    biggest first, then the best on average. A lone entry has no spread to show, so it is in no group."""
+    """The groups of at least `least_entries` entries with identical settings (the seed aside) on the
+    same dataset, the biggest first, then the best on average. A lone entry has no spread to show, so it
+    is in no group; entries of two datasets are never in one group. Pass a board of one dataset
+    (Board.of_dataset) for that dataset's groups."""
     groups: dict[tuple, list[Entry]] = {}
     for entry in board.entries:
-        settings = {name: value for name, value in differing_settings(entry.config).items() if name != "seed"}
-        groups.setdefault(tuple(settings.items()), []).append(entry)
+        settings = {name: value for name, value in differing_settings(entry.config).items()
+                    if name not in ("seed", "dataset")}
+        groups.setdefault((entry.dataset, tuple(settings.items())), []).append(entry)
     found = []
-    for key, entries in groups.items():
+    for (dataset, key), entries in groups.items():
         if len(entries) >= least_entries:
             accuracies = [entry.best_val_acc for entry in entries]
             found.append(SettingsGroup(settings=dict(key), entries=tuple(entries), lowest=min(accuracies),
-                                       highest=max(accuracies), mean=statistics.fmean(accuracies)))
+                                       highest=max(accuracies), mean=statistics.fmean(accuracies), dataset=dataset))
     return sorted(found, key=lambda group: (-len(group.entries), -group.mean))
 
 
-def common_to_the_top(board: Board, top: int = 5) -> dict:
-    """The settings (the seed aside) on which the board's `top` entries all agree, each applying to all
-    of them, leaving out those on which the whole board agrees: they set the top apart from nothing. In
-    TrainConfig's order; empty for fewer than two entries."""
+def common_to_the_top(board: Board, top: int = 5, dataset: str | None = None) -> dict:
+    """The settings (the seed aside) on which the `top` entries of `dataset` all agree, each applying
+    to all of them, leaving out those on which all that dataset's entries agree: they set the top apart
+    from nothing. In TrainConfig's order; empty for fewer than two entries. Only one dataset's entries
+    are ever compared: `dataset`'s, by default that of the board's first entry."""
+    if dataset is None and board.entries:
+        dataset = board.entries[0].dataset
+    board = board.of_dataset(dataset)
     leaders = board.entries[:top]
     if len(leaders) < 2:
         return {}

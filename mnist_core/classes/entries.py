@@ -81,6 +81,12 @@ class Entry:
     yours: bool = False  # posted from the workspace board() was asked for by (viewer_workspace)
 
     @property
+    def dataset(self) -> str:
+        """The dataset its run trained on: an entry posted before there were two (its config without
+        "dataset") reads back as MNIST's (TrainConfig.from_dict's default)."""
+        return self.config.dataset
+
+    @property
     def final_val_acc(self) -> float:
         """Validation accuracy at the last epoch: that of the model that sits the exam, unless an early
         stop put an earlier epoch's weights back."""

@@ -12,9 +12,10 @@ from __future__ import annotations
 import dataclasses
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
+from ..data import dataset_facts
 from ..files import write_atomically
 from ..i18n import Message, carried_message
 from ..runs import DamagedRunError, SavedRun, load_run, workspaces
@@ -150,15 +151,34 @@ def reveal_exam(class_id, teacher_key, exam_accuracy_of: Callable[[SavedRun], fl
     return RevealReport(examined=len(new_exams), already_examined=len(stored) - len(waiting), problems=tuple(problems))
 
 
-def test_accuracy_of_run(saved_run: SavedRun, dataset) -> float:
-    """A run's score on the test set, as the Exam page computes it: its saved model sits the exam
-    (exam.sit_exam, which reads the digits in batches the evaluation memory budget holds,
-    models.evaluation_batch_size). `dataset`: load_mnist()'s ((x_train, y_train), (x_test, y_test)).
-    Raises DamagedRunError if the run's weights cannot be read."""
+def test_accuracy_of_run(saved_run: SavedRun, datasets) -> float:
+    """A run's score on the test set of ITS dataset (the run's config.dataset; a run saved before there
+    were two is MNIST's), as the Exam page computes it: its saved model sits the exam (exam.sit_exam,
+    which reads the pictures in batches the evaluation memory budget holds, models.evaluation_batch_size).
+
+    `datasets` gives each dataset's ((x_train, y_train), (x_test, y_test)) by its name: a mapping
+    ({"mnist": ..., "fashion_mnist": ...}) or a function of the name (the page's dataset_or_stop). A lone
+    dataset, load_mnist()'s pair as before there were two, is taken as MNIST's. A run of a dataset not
+    given is refused (ValueError, a Message), never examined on another dataset's test set. Raises
+    DamagedRunError if the run's weights cannot be read."""
     from ..exam import sit_exam  # TensorFlow, only when an exam is sat
 
-    _training, (test_images, test_labels) = dataset
+    _training, (test_images, test_labels) = dataset_for(datasets, saved_run.config.dataset)
     return sit_exam(saved_run.load_model(), test_images, test_labels).accuracy
+
+
+def dataset_for(datasets, name: str):
+    """The dataset `name` out of `datasets` (test_accuracy_of_run says what it may be)."""
+    if isinstance(datasets, Mapping):
+        found = datasets.get(name)
+    elif callable(datasets):
+        found = datasets(name)
+    else:
+        found = datasets if name == "mnist" else None
+    if found is None:
+        raise ValueError(Message("no test set of {dataset} was given to the exam: reveal the exam again",
+                                 dataset=dataset_facts(name).title))
+    return found
 
 
 test_accuracy_of_run.__test__ = False  # a helper, not a test, though pytest would collect it by its name where imported

@@ -292,8 +292,16 @@ def extract_lesson_text(fileobj, keywords, comment_tags, options):
 
 def with_settings(config: TrainConfig, step: Step) -> TrainConfig:
     """`config` with the step's settings loaded. A step that names a model starts from that model's preset,
-    keeping the data settings as the sidebar's model choice does, unless the step sets them too."""
-    if "model" in step.settings:
+    keeping the data settings as the sidebar's model choice does, unless the step sets them too.
+
+    The lessons are written for MNIST, the study note's dataset: their sentences and their checks' goals
+    are MNIST's. So a step trains on MNIST even after a switch to Fashion-MNIST, unless it names a
+    dataset itself."""
+    settings = {"dataset": LESSON_DATASET, **step.settings}
+    if "model" in settings:
         kept = {name: getattr(config, name) for name in DATA_SETTINGS}
-        return TrainConfig.for_model(step.settings["model"], **{**kept, **{k: v for k, v in step.settings.items() if k != "model"}})
-    return TrainConfig.from_dict({**config.to_dict(), **step.settings})
+        return TrainConfig.for_model(settings["model"], **{**kept, **{k: v for k, v in settings.items() if k != "model"}})
+    return TrainConfig.from_dict({**config.to_dict(), **settings})
+
+
+LESSON_DATASET = "mnist"
