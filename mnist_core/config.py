@@ -307,17 +307,26 @@ AUGMENTATION_AMOUNTS = {
     "fashion_mnist": {"augment_shift": 2.0, "augment_rotation": 15.0, "augment_scale": 0.1, "augment_flip": 0.5},
 }
 OVERFITTING_CURES = {
-    "more_digits": (N_("10x the training digits"), {}),  # the run's own subset times MORE_DIGITS_FACTOR: cure_config
+    "more_digits": (N_("10x the training examples"), {}),  # the run's own subset times MORE_DIGITS_FACTOR: cure_config
     "augmentation": (N_("augmentation"), {}),  # the amounts of the run's dataset: AUGMENTATION_AMOUNTS
     "dropout": (N_("dropout 0.5"), {"dropout": 0.5}),
     "l2": (N_("L2 penalty 0.001"), {"l2": 0.001}),
 }
-OVERFITTING_CURES_MEASURED = N_(
-    "Measured on this preset (40 epochs, two seeds): 5,000 training digits close the gap from 12.6 to 4.8 points "
-    "(validation accuracy 95.2%), augmentation to 5.8 points (93.1%). Dropout 0.5 narrows it only a little (12.1 points, "
-    "87.9%). An L2 penalty of 0.001 does not raise validation accuracy (86.3%), but validation loss climbs half as much: "
-    "the model is less overconfident, not better. With 500 digits a big model can memorize whatever the penalty; more "
-    "digits, real or varied, are the cure that works.")
+# What the cures did on each dataset, as benchmarks/overfitting_cures.py measured (--dataset).
+OVERFITTING_CURES_MEASURED = {
+    "mnist": N_(
+        "Measured on this preset (40 epochs, two seeds): 5,000 training digits close the gap from 12.6 to 4.8 points "
+        "(validation accuracy 95.2%), augmentation to 5.8 points (93.1%). Dropout 0.5 narrows it only a little (12.1 "
+        "points, 87.9%). An L2 penalty of 0.001 does not raise validation accuracy (86.3%), but validation loss climbs "
+        "half as much: the model is less overconfident, not better. With 500 digits a big model can memorize whatever the "
+        "penalty; more digits, real or varied, are the cure that works."),
+    "fashion_mnist": N_(
+        "Measured on this preset on Fashion-MNIST (40 epochs, two seeds): 5,000 training pictures narrow the gap from 20.2 "
+        "to 12.4 points and lift validation accuracy from 79.8% to 85.5%. Augmentation (shifts, turns, sizes, mirrors) "
+        "closes the gap most, to 7.0 points, but validation accuracy falls to 75.3%: 500 varied pictures are harder to "
+        "learn than they help. Dropout 0.5 narrows it to 15.5 points (80.7%); an L2 penalty of 0.001 changes little "
+        "(78.6%). More real pictures are the cure that works."),
+}
 
 
 def cure_config(config, cure: str):

@@ -266,7 +266,7 @@ def live_board(class_id: str) -> None:
                                                         else _("test accuracy (the exam)")))
         by_test = ranking == "test"
         st.info(_("The exam is revealed. If the order changes between validation and test, a choice tuned on the "
-                  "validation set has overfitted it: the validation score promised more than the model gives on digits "
+                  "validation set has overfitted it: the validation score promised more than the model gives on examples "
                   "it has never seen. The test ranking is the honest one, and no choice may be made from it."),
                 icon=":material/school:")
     if shown_board.revealed:

@@ -25,7 +25,7 @@ from mnist_core.results import race_standings
 from ui.charts import overlay, show_chart
 from ui.dataset import dataset_or_stop
 from ui.failures import guarded_fragment
-from ui.i18n import N_, _, in_page_language, listed, number, run_name, say
+from ui.i18n import N_, _, in_page_language, language, listed, number, run_name, say
 from ui.jobs import POLL_SECONDS, current_activity, is_training, start_job, start_race, status_text, waiting_place
 from ui.layout import wrapping_columns
 from ui.navigation import require_navigation
@@ -81,9 +81,7 @@ def dataset_title(name: str) -> str:
     return dataset_facts(name).title
 
 
-def forget_chosen_runs() -> None:
-    """Another dataset chosen: the runs list starts again from its default (the newest two of that dataset)."""
-    st.session_state.pop("compare_runs", None)
+CHOSEN_RUNS = "compare_chosen_runs"  # the run ids chosen in the list, whatever its language
 
 
 def compared_dataset(runs) -> str:
@@ -96,7 +94,7 @@ def compared_dataset(runs) -> str:
     default = settings()["dataset"] if settings()["dataset"] in present else runs[0].config.dataset
     datasets = sorted(present, key=lambda name: (name != default, DATASET_NAMES.index(name) if name in DATASET_NAMES else 99))
     chosen = st.radio(_("Dataset"), datasets, horizontal=True, key="compare_dataset",
-                      format_func=in_page_language(dataset_title), on_change=forget_chosen_runs,
+                      format_func=in_page_language(dataset_title),
                       help=_("Runs of different datasets are never compared: an accuracy on one says nothing against "
                              "an accuracy on another."))
     chosen = chosen if chosen in present else default
@@ -119,7 +117,13 @@ def compare_history() -> None:
     runs = [run for run in runs if run.config.dataset == dataset]  # never two datasets in one chart or table
     labels = run_labels(runs)
     by_id = {run.run_id: run for run in runs}
-    chosen = st.multiselect(_("Runs"), list(labels), default=list(labels)[:2], format_func=labels.get, key="compare_runs")
+    # A widget per dataset and language: this Streamlit keeps a multiselect's choice by its labels, so labels
+    # in another language (or another dataset's runs) once failed the page. The runs chosen are kept by id
+    # across a switch of language; another dataset starts from its newest two.
+    remembered = [run_id for run_id in st.session_state.get(CHOSEN_RUNS, []) if run_id in labels]
+    chosen = st.multiselect(_("Runs"), list(labels), default=remembered or list(labels)[:2], format_func=labels.get,
+                            key=f"compare_runs_{dataset}_{language()}")
+    st.session_state[CHOSEN_RUNS] = chosen
     metric = st.selectbox(_("Metric"), list(METRICS), format_func=in_page_language(lambda key: _(METRICS[key])), key="compare_metric")
     if not chosen:
         st.caption(_("Choose at least one run."))
@@ -214,7 +218,7 @@ def overfitting_preset() -> None:
                "{dataset} examples (the sidebar's dataset), with no dropout and no weight penalty, for 40 epochs.",
                dataset=dataset_title(settings()["dataset"])))
     st.markdown(_("**What to look for:** {look_for}", look_for=_(OVERFITTING_LOOK_FOR)))
-    st.caption(_(OVERFITTING_CURES_MEASURED))
+    st.caption(_(OVERFITTING_CURES_MEASURED[settings()["dataset"]]))
     if st.button(_("Set up and train the overfitting run"), icon=":material/trending_up:"):
         preset = TrainConfig.from_dict({**current_config().to_dict(), **OVERFITTING_PRESET})  # the sidebar's dataset
         if start_job(preset, name=OVERFITTING_RUN_NAME) is not None:  # refused, with a message, while something trains

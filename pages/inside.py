@@ -267,12 +267,12 @@ def show_hidden_layers(run, epoch, model, outputs) -> None:
         elif output.kind == "dense":
             hidden += 1
             active = int((values > 0).sum())
-            st.markdown(_("**Hidden layer {number}**: {units} units, {active} of them active (above 0) for this digit.",
-                          number=hidden, units=len(values), active=active))
+            st.markdown(_("**Hidden layer {number}**: {units} units, {active} of them active (above 0) for this {thing}.",
+                          number=hidden, units=len(values), active=active, thing=class_labels(run.config.dataset).thing))
             st.image(activation_strip(values, cell=12))
             if run.config.model == "mlp" and hidden == 1:
                 show_top_units(run, epoch, model, values)
-    st.caption(_("Black is 0; white is the layer's largest value for this digit."))
+    st.caption(_("Black is 0; white is the layer's largest value for this {thing}.", thing=class_labels(run.config.dataset).thing))
 
 
 def show_top_units(run, epoch, model, activations: np.ndarray) -> None:

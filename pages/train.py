@@ -133,7 +133,7 @@ def cure_buttons(job, snapshot) -> None:
                                                         "before_name": before_name, "change": label}
                 st.rerun()
     if job.name == OVERFITTING_RUN_NAME or "before_and_after" in st.session_state:
-        st.caption(_(OVERFITTING_CURES_MEASURED))
+        st.caption(_(OVERFITTING_CURES_MEASURED[job.config.dataset]))
 
 
 def before_and_after_chart(job, snapshot) -> None:

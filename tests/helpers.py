@@ -253,3 +253,8 @@ def folder_bytes(folder):
             status = path.stat()
             files[(status.st_dev, status.st_ino)] = status.st_size
     return sum(files.values())
+
+
+def runs_list(app: AppTest):
+    """Compare's list of runs to overlay (its widget's key names its dataset and language)."""
+    return next(widget for widget in app.multiselect if widget.label in ("Runs", "训练记录"))

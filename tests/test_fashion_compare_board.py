@@ -24,7 +24,7 @@ from mnist_core.classes import (
 )
 from mnist_core.i18n import carried_message
 from mnist_core.runs import load_run, new_workspace
-from tests.helpers import button, chart_points, has_button, open_page, run_written_with_numpy, shown
+from tests.helpers import button, chart_points, has_button, open_page, run_written_with_numpy, runs_list, shown
 from ui.plain import plain
 
 FASHION = "fashion_mnist"
@@ -280,7 +280,7 @@ def both_datasets(runs_root):
 def compared_names(app) -> dict:
     """What the overlay shows: the run names of the chart's curves, the list's options and the table's columns."""
     return {"chart": sorted(name.split(" · ")[0] for name in chart_points(app)),
-            "options": sorted(option.split(" · ")[0] for option in app.multiselect(key="compare_runs").options),
+            "options": sorted(option.split(" · ")[0] for option in runs_list(app).options),
             "table": sorted(column.split(" · ")[0] for column in app.dataframe[0].value.columns)}
 
 
@@ -340,3 +340,38 @@ def test_a_post_from_the_train_page_is_ranked_among_its_datasets_entries(runs_ro
     assert not app.exception
     assert any(shown(message).startswith("Posted as “Ada”: number 2 of 3 Fashion-MNIST entries on the class board")
                for message in app.success), [shown(message) for message in app.success]
+
+
+@pytest.mark.pages
+def test_compare_keeps_its_runs_through_a_switch_of_language_and_back(runs_root, both_datasets):
+    """This Streamlit keeps a multiselect's choice by its labels: after a switch to Chinese and back the
+    English labels no longer matched and the page failed ("bad argument type for built-in operation")."""
+    app = open_page(COMPARE, workspace=both_datasets)
+    runs_list(app).set_value(list(runs_list(app).value)[:1]).run()
+    chosen = list(runs_list(app).value)
+    assert len(chosen) == 1
+    for language in ("zh", "en"):
+        app.session_state["language"] = language  # what the sidebar's switch sets (ui.i18n.choose_language)
+        app.run()
+        assert not app.exception and not app.error, language
+        assert list(runs_list(app).value) == chosen
+    app.radio(key="compare_dataset").set_value(FASHION).run()  # another dataset: its own newest two
+    assert not app.exception and compared_names(app)["options"] == ["clothes-adam", "clothes-sgd"]
+    assert len(runs_list(app).value) == 2
+
+
+def test_posting_on_another_dataset_keeps_the_entry_on_the_first_datasets_board(runs_root, a_class):
+    """A student posts an MNIST run, then a Fashion-MNIST run under the same nickname: each board keeps
+    one entry of theirs (the second post once took the first's place, so the MNIST board lost it)."""
+    workspace = new_workspace(runs_root)
+    digits = saved_run(runs_root, workspace, dataset="mnist")
+    clothes = saved_run(runs_root, workspace, dataset=FASHION)
+    first = classes.post_entry(a_class.class_id, digits, "Amy", runs_root=runs_root)
+    second = classes.post_entry(a_class.class_id, clothes, "Amy", runs_root=runs_root)
+    assert first.entry_id != second.entry_id
+    whole = classes.board(a_class.class_id, runs_root=runs_root)
+    assert whole.dataset_counts() == {"mnist": 1, FASHION: 1}
+    again = classes.post_entry(a_class.class_id, saved_run(runs_root, workspace, dataset=FASHION, seed=1), "amy",
+                               runs_root=runs_root)
+    assert again.entry_id == second.entry_id  # on its own dataset's board, a post still replaces the earlier one
+    assert classes.board(a_class.class_id, runs_root=runs_root).dataset_counts() == {"mnist": 1, FASHION: 1}

@@ -17,6 +17,7 @@ from tests.helpers import (
     has_button,
     open_page,
     rerun_until,
+    runs_list,
     shown,
     start_run_on_the_train_page,
     train_on_the_train_page,
@@ -79,7 +80,7 @@ def two_runs(runs_root, two_runs_template) -> str:
 def test_the_compare_page_overlays_two_runs_and_highlights_what_differs(runs_root, two_runs):
     app = open_page("pages/compare.py", workspace=two_runs)
     assert not app.exception
-    assert len(app.multiselect(key="compare_runs").value) == 2
+    assert len(runs_list(app).value) == 2
     chart = json.loads(app.get("plotly_chart")[0].proto.spec)
     assert [len(trace["x"]) for trace in chart["data"]] == [2, 2]
     assert {trace["name"].split(" · ")[1] for trace in chart["data"]} == {"Linear, SGD, lr 0.003", "Linear, Adam, lr 0.003"}
@@ -520,7 +521,7 @@ def test_runs_whose_labels_coincide_are_both_offered_on_compare(runs_root):
         config = TrainConfig(epochs=1, train_subset_size=300, batch_size=50)
         list(train_and_record(config, load_mnist(), runs_root=runs_root, workspace=TEST_WORKSPACE, name="same"))
     app = open_page("pages/compare.py", workspace=TEST_WORKSPACE)
-    assert len(app.multiselect(key="compare_runs").value) == 2
+    assert len(runs_list(app).value) == 2
     assert len(chart_points(app)) == 2
 
 
@@ -642,7 +643,7 @@ def test_one_click_trains_the_run_again_with_a_cure_and_draws_before_and_after(r
     app = open_page("pages/train.py")
     train_on_the_train_page(app, epochs=2, training_examples=300, name="small")
     labels = [button.label for button in app.button if button.key and button.key.startswith("cure_")]
-    assert labels == ["10x the training digits", "augmentation", "L2 penalty 0.001"]  # dropout: not for the linear model
+    assert labels == ["10x the training examples", "augmentation", "L2 penalty 0.001"]  # dropout: not for the linear model
     next(button for button in app.button if button.key == "cure_augmentation").click().run()
     rerun_until(app, lambda page: page.success and latest_job(page).config.augment_shift == 2.0
                 and latest_job(page).snapshot().finished)

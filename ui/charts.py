@@ -243,11 +243,18 @@ def overlay(curves: dict[str, tuple[list[int], list[float]]], metric_label: str,
     return figure
 
 
-def class_axis(figure: go.Figure, classes: ClassLabels, **where) -> None:
-    """An axis of the ten classes, each named: the digits 0-9, or Fashion-MNIST's clothes (turned, as
-    ten names side by side do not fit)."""
+def names_classes(classes: ClassLabels) -> bool:
+    """Whether the classes are named in words (Fashion-MNIST's clothes), not digits."""
+    return classes.names[0] != "0"
+
+
+def class_axis(figure: go.Figure, classes: ClassLabels, upright: bool = False, **where) -> None:
+    """An axis of the ten classes, each named: the digits 0-9, or Fashion-MNIST's clothes, turned (ten
+    names side by side do not fit), upright in a narrow panel where even turned ones ran into each other.
+    The margin grows to hold them: a turned first name was cut at the chart's left edge."""
+    angle = 0 if not names_classes(classes) else -90 if upright else -40
     figure.update_xaxes(title_text=classes.axis, tickmode="array", tickvals=list(range(10)), ticktext=list(classes.names),
-                        tickangle=0 if classes.names[0] == "0" else -40, **where)
+                        tickangle=angle, automargin=True, **where)
 
 
 def class_histograms(parts: dict[str, np.ndarray], classes: ClassLabels) -> go.Figure:
@@ -261,7 +268,7 @@ def class_histograms(parts: dict[str, np.ndarray], classes: ClassLabels) -> go.F
                                 marker_color=SERIES_COLOURS[column - 1],
                                 hovertemplate=_("%{customdata}: %{y:,} examples") + f"<extra>{name}</extra>"),
                          row=1, col=column)
-        class_axis(figure, classes, row=1, col=column)
+        class_axis(figure, classes, upright=True, row=1, col=column)  # three panels side by side: narrow
     figure.update_yaxes(title_text=_("examples"), row=1, col=1)
     styled(figure, None, height=320, legend_below=False)
     figure.update_layout(margin={"t": 40})
@@ -396,8 +403,11 @@ def runs_probability_bars(run_labels: list[str], probabilities: list, title: str
         figure.add_trace(go.Bar(x=list(range(10)), y=list(values), name=plain_for_chart(label), customdata=list(classes.names),
                                 marker_color=SERIES_COLOURS[position % len(SERIES_COLOURS)],
                                 hovertemplate="%{customdata}: %{y:.1%}<extra>%{fullData.name}</extra>"))
-    styled(figure, title, height=340)
-    figure.update_layout(barmode="group", legend={"orientation": "h", "y": -0.35, "x": 0, "font": TICK_FONT})
+    # Turned names of clothes reach further down: the legend goes below them, not over the axis title.
+    named = names_classes(classes)
+    styled(figure, title, height=420 if named else 340)
+    figure.update_layout(barmode="group", legend={"orientation": "h", "y": -0.6 if named else -0.35, "x": 0,
+                                                  "font": TICK_FONT})
     return shares_per_class(figure, _("probability"), classes)
 
 

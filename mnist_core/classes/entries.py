@@ -108,10 +108,12 @@ def owner_token(record: ClassRecord, workspace: str) -> str:
     return hmac.new(bytes.fromhex(record.owner_secret), b"owner:" + workspace.encode(), hashlib.sha256).hexdigest()
 
 
-def replacing_entry_id(record: ClassRecord, owner: str, nickname: str) -> str:
-    """The one entry id of this owner under this nickname (the same in any letter case), so posting
-    again overwrites that file: a replacement is a single atomic rename, never a delete and a write."""
-    text = f"entry:{owner}:{nickname.casefold()}".encode()
+def replacing_entry_id(record: ClassRecord, owner: str, nickname: str, dataset: str = "mnist") -> str:
+    """The one entry id of this owner under this nickname (the same in any letter case) on this dataset's
+    board, so posting again overwrites that file: a replacement is a single atomic rename, never a delete
+    and a write. A run of another dataset is another entry: it is ranked on another board, and must not
+    take the place of the poster's entry there. (MNIST's ids are those of before there were two.)"""
+    text = (f"entry:{owner}:{nickname.casefold()}" + ("" if dataset == "mnist" else f":{dataset}")).encode()
     return hmac.new(bytes.fromhex(record.owner_secret), text, hashlib.sha256).hexdigest()[:16]
 
 
@@ -143,7 +145,8 @@ def best_epoch_of(history) -> tuple[float, int]:
 def post_entry(class_id, saved_run: SavedRun, nickname, replace: bool = True, runs_root: Path | None = None) -> Entry:
     """Post `saved_run` to the class's board under `nickname` and return its entry.
 
-    With `replace`, it takes the place of the poster's earlier entry under the same nickname; without
+    With `replace`, it takes the place of the poster's earlier entry under the same nickname on the same
+    dataset's board; without
     it, it is one more entry (a second run posted on purpose). Refused with a ClassBoardError saying
     why: a nickname that cannot be one (clean_nickname), a run not finished or without an epoch, a
     closed class, a full board (MAX_ENTRIES), a stranger's class id."""
@@ -153,7 +156,7 @@ def post_entry(class_id, saved_run: SavedRun, nickname, replace: bool = True, ru
                                       "(or stop it) first."))
     record = read_class(class_id, runs_root)
     owner = owner_token(record, saved_run.workspace)
-    entry_id = replacing_entry_id(record, owner, nickname) if replace else secrets.token_hex(8)
+    entry_id = replacing_entry_id(record, owner, nickname, saved_run.config.dataset) if replace else secrets.token_hex(8)
     best_val_acc, best_epoch = best_epoch_of(saved_run.history)
     history = [[result.epoch, *(float(getattr(result, name)) for name in HISTORY_COLUMNS[1:])]
                for result in saved_run.history]
