@@ -31,11 +31,10 @@ from mnist_core.classes import (
 )
 from mnist_core.classes.board import dataset_order
 from mnist_core.classes.class_folder import read_class
-from mnist_core.data import dataset_facts
 from mnist_core.share_links import qr_code
 from ui.charts import overlay, show_chart
 from ui.class_board import is_teacher, join_class, leave_class, session_class, session_teacher_key
-from ui.dataset import dataset_or_stop
+from ui.dataset import dataset_or_stop, dataset_title
 from ui.exam_results import exam_results
 from ui.failures import guarded_fragment
 from ui.heavy_work import in_turn
@@ -64,10 +63,6 @@ def settings_words(config) -> str:
 
 def say_error(error: ClassBoardError) -> None:
     st.error(plain(say(error)), icon=":material/block:")
-
-
-def dataset_title(name: str) -> str:
-    return dataset_facts(name).title
 
 
 def sidebar_dataset() -> str:
@@ -284,19 +279,16 @@ def live_board(class_id: str) -> None:
 
 def reveal(class_id: str, teacher_key: str, needed: set[str]) -> None:
     """Every entry's run sits the exam on the test set of its own dataset: each dataset `needed` (those of
-    the entries not examined yet) is loaded first, one posted meanwhile when its first entry needs it."""
-    loaded = {name: dataset_or_stop(name) for name in sorted(needed, key=dataset_order)}
-
-    def dataset_of(name: str):
-        if name not in loaded:
-            loaded[name] = dataset_or_stop(name)
-        return loaded[name]
-
+    the entries not examined yet) is loaded first, so a dataset this server has not provisioned yet shows
+    its provisioning before the exam starts. The datasets are the server's store (dataset_or_stop): one
+    posted meanwhile is loaded when its first entry needs it."""
+    for name in sorted(needed, key=dataset_order):
+        dataset_or_stop(name)
     exams = exam_results()
 
     def exam_accuracy_of(run) -> float:
         kept = exams.get((run.workspace, *run.stamp))  # the student's own exam of this very run, if the server kept it
-        return kept.accuracy if kept is not None else test_accuracy_of_run(run, dataset_of)
+        return kept.accuracy if kept is not None else test_accuracy_of_run(run, dataset_or_stop)
 
     bar = st.progress(0.0, text=_("Sitting the exam for each entry..."))
 

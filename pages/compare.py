@@ -19,11 +19,11 @@ from mnist_core.config import (
     USUAL_LEARNING_RATES,
     race_run_name,
 )
-from mnist_core.data import DATASET_NAMES, dataset_facts
+from mnist_core.data import DATASET_NAMES
 from mnist_core.exports import runs_metrics_csv_file
 from mnist_core.results import race_standings
 from ui.charts import overlay, show_chart
-from ui.dataset import dataset_or_stop
+from ui.dataset import dataset_or_stop, dataset_title
 from ui.failures import guarded_fragment
 from ui.i18n import N_, _, in_page_language, language, listed, number, run_name, say
 from ui.jobs import POLL_SECONDS, current_activity, is_training, start_job, start_race, status_text, waiting_place
@@ -75,10 +75,6 @@ def settings_table(runs, labels: dict[str, str]) -> "pd.io.formats.style.Styler"
     differs = table.nunique(axis=1) > 1
     table = pd.concat([table[differs], table[~differs]])  # what differs first: that is what the curves compare
     return table.style.apply(lambda row: ["background-color: #fff3b0" if differs[row.name] else "" for cell in row], axis=1)
-
-
-def dataset_title(name: str) -> str:
-    return dataset_facts(name).title
 
 
 CHOSEN_RUNS = "compare_chosen_runs"  # the run ids chosen in the list, whatever its language

@@ -250,6 +250,7 @@ def show_linear_votes(model, image, classes: ClassLabels) -> None:
 
 def show_hidden_layers(run, epoch, model, outputs) -> None:
     convolutions = poolings = hidden = 0
+    thing = class_labels(run.config.dataset).thing  # what one example is: "digit", "picture"
     for output in outputs:
         values = output.values
         if output.kind == "convolution":
@@ -268,11 +269,11 @@ def show_hidden_layers(run, epoch, model, outputs) -> None:
             hidden += 1
             active = int((values > 0).sum())
             st.markdown(_("**Hidden layer {number}**: {units} units, {active} of them active (above 0) for this {thing}.",
-                          number=hidden, units=len(values), active=active, thing=class_labels(run.config.dataset).thing))
+                          number=hidden, units=len(values), active=active, thing=thing))
             st.image(activation_strip(values, cell=12))
             if run.config.model == "mlp" and hidden == 1:
                 show_top_units(run, epoch, model, values)
-    st.caption(_("Black is 0; white is the layer's largest value for this {thing}.", thing=class_labels(run.config.dataset).thing))
+    st.caption(_("Black is 0; white is the layer's largest value for this {thing}.", thing=thing))
 
 
 def show_top_units(run, epoch, model, activations: np.ndarray) -> None:

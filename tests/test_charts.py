@@ -70,7 +70,7 @@ def test_the_confusion_matrix_colours_mistakes_on_their_own_scale():
 
 def test_the_confusion_matrix_names_fashion_mnist_classes_on_both_axes_and_in_the_hover():
     clothes = ClassLabels(names=("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag",
-                                 "Ankle boot"), axis="class", thing="picture")
+                                 "Ankle boot"), axis="class", thing="picture", in_words=True)
     figure = confusion_heatmap(np.eye(10) * 100, as_shares=False, classes=clothes)
     for axis in (figure.layout.xaxis, figure.layout.yaxis):
         assert list(axis.ticktext) == list(clothes.names) and list(axis.tickvals) == list(range(10))

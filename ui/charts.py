@@ -243,16 +243,11 @@ def overlay(curves: dict[str, tuple[list[int], list[float]]], metric_label: str,
     return figure
 
 
-def names_classes(classes: ClassLabels) -> bool:
-    """Whether the classes are named in words (Fashion-MNIST's clothes), not digits."""
-    return classes.names[0] != "0"
-
-
 def class_axis(figure: go.Figure, classes: ClassLabels, upright: bool = False, **where) -> None:
     """An axis of the ten classes, each named: the digits 0-9, or Fashion-MNIST's clothes, turned (ten
     names side by side do not fit), upright in a narrow panel where even turned ones ran into each other.
     The margin grows to hold them: a turned first name was cut at the chart's left edge."""
-    angle = 0 if not names_classes(classes) else -90 if upright else -40
+    angle = 0 if not classes.in_words else -90 if upright else -40
     figure.update_xaxes(title_text=classes.axis, tickmode="array", tickvals=list(range(10)), ticktext=list(classes.names),
                         tickangle=angle, automargin=True, **where)
 
@@ -404,9 +399,8 @@ def runs_probability_bars(run_labels: list[str], probabilities: list, title: str
                                 marker_color=SERIES_COLOURS[position % len(SERIES_COLOURS)],
                                 hovertemplate="%{customdata}: %{y:.1%}<extra>%{fullData.name}</extra>"))
     # Turned names of clothes reach further down: the legend goes below them, not over the axis title.
-    named = names_classes(classes)
-    styled(figure, title, height=420 if named else 340)
-    figure.update_layout(barmode="group", legend={"orientation": "h", "y": -0.6 if named else -0.35, "x": 0,
+    styled(figure, title, height=420 if classes.in_words else 340)
+    figure.update_layout(barmode="group", legend={"orientation": "h", "y": -0.6 if classes.in_words else -0.35, "x": 0,
                                                   "font": TICK_FONT})
     return shares_per_class(figure, _("probability"), classes)
 

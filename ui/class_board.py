@@ -23,7 +23,7 @@ from mnist_core.classes import (
     post_entry,
 )
 from mnist_core.classes.class_folder import MAX_NICKNAME_CHARACTERS, read_class
-from mnist_core.data import dataset_facts
+from ui.dataset import dataset_title
 from ui.i18n import _, run_name, say
 from ui.plain import plain
 from ui.workspace import workspace
@@ -139,7 +139,7 @@ def post_panel(runs, newest: bool = True) -> None:
             else:
                 st.success(_("Posted as “{nickname}”: number {rank} of {count} {dataset} entries on the class board, by "
                              "best validation accuracy ({accuracy:.2%}).", nickname=plain(entry.nickname), rank=rank,
-                             count=len(ranked), dataset=dataset_facts(entry.dataset).title, accuracy=entry.best_val_acc),
+                             count=len(ranked), dataset=dataset_title(entry.dataset), accuracy=entry.best_val_acc),
                            icon=":material/leaderboard:")
         name = plain(run_name(run.name) if run.name else run.run_id)
         st.caption(_("Posts your newest finished run ({name}) with its settings and curves; never your workspace.", name=name)

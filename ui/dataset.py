@@ -44,6 +44,7 @@ class ClassLabels:
     names: tuple[str, ...]   # label 0-9 as shown: "7", "Sneaker" / "运动鞋"
     axis: str                # the axis title for "which class": "digit", "class"
     thing: str               # what one example is: "digit", "picture"
+    in_words: bool = False   # names in words (clothes), not digits: an axis turns them to fit
 
     def name(self, label) -> str:
         return self.names[int(label)]
@@ -52,7 +53,13 @@ class ClassLabels:
 def class_labels(dataset: str = "mnist") -> ClassLabels:
     facts = dataset_facts(dataset)
     return ClassLabels(names=tuple(_(name) for name in facts.class_names),
-                       axis=_("digit") if dataset == "mnist" else _("class"), thing=_(facts.thing))
+                       axis=_("digit") if dataset == "mnist" else _("class"), thing=_(facts.thing),
+                       in_words=dataset != "mnist")
+
+
+def dataset_title(name: str) -> str:
+    """A dataset's own name, the same in every language: "MNIST", "Fashion-MNIST"."""
+    return dataset_facts(name).title
 
 
 # Forty students may all press "repair" at once (or switch to Fashion-MNIST at once): one provisions,

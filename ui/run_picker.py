@@ -4,10 +4,10 @@ from collections import OrderedDict
 
 import streamlit as st
 
-from mnist_core.data import dataset_facts
 from mnist_core.results import epochs_text
 from mnist_core.runs import DamagedRunError
 from mnist_core.stores import SESSION_STORES
+from ui.dataset import dataset_title
 from ui.i18n import _, in_page_language, run_name, say
 from ui.settings import model_name
 from ui.workspace import workspace_runs
@@ -23,7 +23,7 @@ def trained_runs(newest_first: bool = False):
 
 def run_choice_label(run) -> str:
     return _("{name} · {dataset} · {model} · {epochs} · validation accuracy {accuracy:.2%} at its best epoch",
-             name=run_name(run.name), dataset=dataset_facts(run.config.dataset).title, model=model_name(run.config.model), epochs=say(epochs_text(len(run.history))), accuracy=run.best_result.val_acc)
+             name=run_name(run.name), dataset=dataset_title(run.config.dataset), model=model_name(run.config.model), epochs=say(epochs_text(len(run.history))), accuracy=run.best_result.val_acc)
 
 
 def pick_run(label: str, key: str, newest_first: bool = False):

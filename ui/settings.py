@@ -19,8 +19,8 @@ from mnist_core.config import (
     setting_applies,
     usual_learning_rate,
 )
-from mnist_core.data import dataset_facts
 from mnist_core.setting_ranges import SETTING_RANGES
+from ui.dataset import dataset_title
 from ui.i18n import GROUP_SEPARATOR, N_, _, in_page_language, listed, number, say
 from ui.plain import plain
 
@@ -109,7 +109,7 @@ def setting_widget(name: str, widget, on_change=None, help_text: str | None = No
 def setting_text(name: str, value) -> str:
     """A setting's value as people write it, in the reader's language."""
     if name == "dataset":
-        return dataset_facts(value).title
+        return dataset_title(value)
     if name == "model":
         return _(MODEL_LABELS[value])
     if name == "optimizer":
@@ -134,7 +134,7 @@ def setting_texts(config: TrainConfig) -> dict[str, str]:
 def describe(config: TrainConfig) -> str:
     """One line for a run's main settings, for a page that shows what is training."""
     optimizer = setting_text("optimizer", config.optimizer)
-    parts = [dataset_facts(config.dataset).title, model_name(config.model),
+    parts = [dataset_title(config.dataset), model_name(config.model),
              _("{optimizer} at {rate:g} (cosine)", optimizer=optimizer, rate=config.learning_rate)
              if config.learning_rate_schedule == "cosine" else _("{optimizer} at {rate:g}", optimizer=optimizer, rate=config.learning_rate),
              _("batch {size:,}", size=config.batch_size), _("{epochs} epochs", epochs=config.epochs),
@@ -172,7 +172,7 @@ def switch_dataset() -> None:
     kept = {name: before[name] for name in DATA_SETTINGS}
     apply_unless_hidden(TrainConfig.for_model(before["model"], **kept).to_dict())
     announce_changes(before, settings(), _("The {model} model's recommended settings on {dataset}",
-                                           model=model_name(before["model"]), dataset=dataset_facts(before["dataset"]).title))
+                                           model=model_name(before["model"]), dataset=dataset_title(before["dataset"])))
 
 
 def switch_optimizer() -> None:
