@@ -29,7 +29,6 @@ from mnist_core.classes import (
     unhide_entry,
     withdraw_entry,
 )
-from mnist_core.classes.board import dataset_order
 from mnist_core.classes.class_folder import read_class
 from mnist_core.share_links import qr_code
 from ui.charts import overlay, show_chart
@@ -282,7 +281,7 @@ def reveal(class_id: str, teacher_key: str, needed: set[str]) -> None:
     the entries not examined yet) is loaded first, so a dataset this server has not provisioned yet shows
     its provisioning before the exam starts. The datasets are the server's store (dataset_or_stop): one
     posted meanwhile is loaded when its first entry needs it."""
-    for name in sorted(needed, key=dataset_order):
+    for name in sorted(needed):
         dataset_or_stop(name)
     exams = exam_results()
 

@@ -19,11 +19,10 @@ from mnist_core.config import (
     USUAL_LEARNING_RATES,
     race_run_name,
 )
-from mnist_core.data import DATASET_NAMES
 from mnist_core.exports import runs_metrics_csv_file
 from mnist_core.results import race_standings
 from ui.charts import overlay, show_chart
-from ui.dataset import dataset_or_stop, dataset_title
+from ui.dataset import dataset_or_stop, dataset_title, datasets_of_runs
 from ui.failures import guarded_fragment
 from ui.i18n import N_, _, in_page_language, language, listed, number, run_name, say
 from ui.jobs import POLL_SECONDS, current_activity, is_training, start_job, start_race, status_text, waiting_place
@@ -84,12 +83,10 @@ def compared_dataset(runs) -> str:
     """The dataset whose runs are compared (`runs`: newest first). With runs of one dataset, that one;
     with runs of several, the one chosen above the list, at first the sidebar's (or, if the sidebar's has
     no run here, the newest run's), and a caption says how many runs of the others are hidden."""
-    present = {run.config.dataset for run in runs}
+    present, default = datasets_of_runs(runs, settings()["dataset"])
     if len(present) == 1:
-        return next(iter(present))
-    default = settings()["dataset"] if settings()["dataset"] in present else runs[0].config.dataset
-    datasets = sorted(present, key=lambda name: (name != default, DATASET_NAMES.index(name) if name in DATASET_NAMES else 99))
-    chosen = st.radio(_("Dataset"), datasets, horizontal=True, key="compare_dataset",
+        return present[0]
+    chosen = st.radio(_("Dataset"), sorted(present, key=lambda name: name != default), horizontal=True, key="compare_dataset",
                       format_func=in_page_language(dataset_title),
                       help=_("Runs of different datasets are never compared: an accuracy on one says nothing against "
                              "an accuracy on another."))

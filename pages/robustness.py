@@ -10,12 +10,11 @@ import numpy as np
 import streamlit as st
 
 from mnist_core.config import is_augmented
-from mnist_core.data import DATASET_NAMES
 from mnist_core.models import predict_probabilities
 from mnist_core.pictures import diverging_colours, enlarged
 from mnist_core.robustness import CURVE_DIGITS, curve_key, fgsm, robustness_curves, varied_digit
 from ui.charts import robustness_chart, runs_probability_bars, show_chart
-from ui.dataset import ClassLabels, class_labels, dataset_or_stop, dataset_title, run_digits
+from ui.dataset import ClassLabels, class_labels, dataset_or_stop, dataset_title, datasets_of_runs, run_digits
 from ui.heavy_work import in_turn
 from ui.i18n import N_, _, in_page_language, listed, run_name
 from ui.inside_link import DRAWN_DIGIT
@@ -51,13 +50,12 @@ def default_runs(runs) -> list:
 def pick_dataset(runs) -> str:
     """The dataset whose runs are compared. The runs read the same test pictures, so they are all of one
     dataset, never a mix: a choice, shown only when the workspace has trained runs of more than one."""
-    present = [name for name in DATASET_NAMES if any(run.config.dataset == name for run in runs)]
+    present, default = datasets_of_runs(runs, settings()["dataset"])
     if len(present) == 1:
         return present[0]
     if st.session_state.get("robust_dataset") not in present:
         # Streamlit forgets a widget's value when its page is left: start on the sidebar's dataset, or the best run's.
-        sidebar = settings()["dataset"]
-        st.session_state["robust_dataset"] = sidebar if sidebar in present else runs[0].config.dataset
+        st.session_state["robust_dataset"] = default
     dataset = st.radio(_("Dataset"), present, horizontal=True, format_func=dataset_title,
                        key="robust_dataset")
     st.caption(_("The runs compared here read the same test pictures, so they are runs of one dataset: choose which."))

@@ -9,7 +9,7 @@ import streamlit as st
 
 from mnist_core import MnistDataError, load_dataset, provision_dataset
 from mnist_core.config import DATA_SETTINGS, split_for_config
-from mnist_core.data import data_file, dataset_facts, read_verified_npz
+from mnist_core.data import DATASET_NAMES, data_file, dataset_facts, read_verified_npz
 from mnist_core.inside import NEIGHBOUR_POOL
 from mnist_core.replay import TRAINING_SAMPLE
 from ui.i18n import _, say
@@ -31,7 +31,7 @@ def shared_dataset(name: str):
     a copy per session. The first use on a server without it provisions it, showing each step."""
     if not data_file(name).exists():
         provision(name, force=False)
-    with st.spinner(_("Loading and verifying {dataset}...", dataset=dataset_facts(name).title)):
+    with st.spinner(_("Loading and verifying {dataset}...", dataset=dataset_title(name))):
         # The spinner is shown only if this takes over half a second: the first load.
         return server_store("datasets").get((name, str(data_file(name))), lambda: verified_read_only(name))
 
@@ -62,6 +62,13 @@ def dataset_title(name: str) -> str:
     return dataset_facts(name).title
 
 
+def datasets_of_runs(runs, preferred: str) -> tuple[list[str], str]:
+    """The datasets `runs` trained on (in DATASET_NAMES' order), and the one a page that shows one dataset
+    at a time starts on: `preferred` (the sidebar's) where it has runs, else the first run's."""
+    present = [name for name in DATASET_NAMES if any(run.config.dataset == name for run in runs)]
+    return present, preferred if preferred in present else runs[0].config.dataset
+
+
 # Forty students may all press "repair" at once (or switch to Fashion-MNIST at once): one provisions,
 # the others then find the file good.
 provisioning_lock = threading.Lock()
@@ -70,7 +77,7 @@ provisioning_lock = threading.Lock()
 def provision(name: str, force: bool) -> None:
     """Provision the dataset `name` (again, over a damaged file, with `force`), showing each step. On
     failure the message says how to get the data, and the page stops."""
-    title = dataset_facts(name).title
+    title = dataset_title(name)
     with provisioning_lock, st.status(_("Provisioning {dataset}...", dataset=title), expanded=True) as status:
         try:
             try:
