@@ -23,6 +23,10 @@ def test_a_student_switches_to_fashion_mnist_trains_and_reads_clothes_on_the_con
     choose(page, "Dataset", "Fashion-MNIST")
     sidebar = page.get_by_test_id("stSidebar")
     expect(sidebar.get_by_role("combobox", name="Dataset", exact=True)).to_have_value("Fashion-MNIST")
+    # The linear model's preset on Fashion-MNIST is in the sidebar before Train is pressed: a click sent while the
+    # page still showed MNIST's 5 epochs sent those back with it (seen in CI, where the switch provisions the data).
+    epochs = sidebar.locator("[data-testid=stSlider]").filter(has_text="Epochs").get_by_role("slider")
+    expect(epochs).to_have_value("10")
     page.get_by_role("button", name="Train", exact=True).click()
     expect(page.get_by_text("Finished all 10 epoch(s).")).to_be_visible(timeout=180_000)  # the linear preset on clothes
     expect(page.get_by_role("dataframe").or_(page.get_by_test_id("stDataFrame")).first).to_be_visible()
