@@ -410,6 +410,12 @@ def steps_per_epoch(training_examples: int, batch_size: int) -> int:
     return math.ceil(training_examples / batch_size)
 
 
+def training_examples(config: TrainConfig, available_examples: int) -> int:
+    """How many examples a run of `config` trains on, of `available_examples` before the validation split
+    (60,000 for MNIST): split_dataset's count, worked out without splitting (a page asks on every rerun)."""
+    return config.train_subset_size or available_examples - round(available_examples * config.validation_fraction)
+
+
 def split_for_config(dataset, config: TrainConfig) -> DatasetSplit:
     """The split a run with `config` trains on (the config's data settings applied to `dataset`)."""
     return split_dataset(dataset, validation_fraction=config.validation_fraction, train_subset_size=config.train_subset_size,

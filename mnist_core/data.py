@@ -478,6 +478,22 @@ def stratified_take(labels: np.ndarray, fraction_or_count, rng: np.random.Genera
     return np.sort(np.concatenate(chosen))
 
 
+def split_indices(labels, validation_fraction, train_subset_size, label_noise, seed):
+    """The split, as indices into the training data: (training indices, their labels with the label noise
+    in them, validation indices). Plain NumPy, with the values checked by the caller: the take-home
+    script of a run (take_home.py) carries this very function, so it splits as the app did."""
+    rng = np.random.default_rng(seed)
+    validation_indices = stratified_take(labels, float(validation_fraction), rng)
+    remaining = np.setdiff1d(np.arange(len(labels)), validation_indices, assume_unique=True)
+    if train_subset_size is not None:
+        remaining = remaining[stratified_take(labels[remaining], int(train_subset_size), rng)]
+    train_labels = labels[remaining].copy()
+    noisy = rng.choice(len(train_labels), size=int(round(label_noise * len(train_labels))), replace=False)
+    # Adding 1..9 modulo 10 always lands on a different class, each equally likely.
+    train_labels[noisy] = (train_labels[noisy] + rng.integers(1, NUM_CLASSES, size=len(noisy))) % NUM_CLASSES
+    return remaining, train_labels, validation_indices
+
+
 def split_dataset(dataset, validation_fraction: float = 0.1, train_subset_size: int | None = None,
                   label_noise: float = 0.0, seed: int = 0) -> DatasetSplit:
     """Split `dataset` (as returned by load_mnist) into training, validation and test parts.
@@ -488,6 +504,8 @@ def split_dataset(dataset, validation_fraction: float = 0.1, train_subset_size: 
     - `label_noise` replaces that fraction of training labels with a different, random class. The
       validation and test labels stay clean: they measure what the model really learned.
     - The test set is returned as it came.
+
+    The values are checked here; the split itself is `split_indices`.
     """
     (images, labels), (test_images, test_labels) = dataset
     if not 0.0 < validation_fraction < 1.0:
@@ -495,27 +513,21 @@ def split_dataset(dataset, validation_fraction: float = 0.1, train_subset_size: 
                                  value=validation_fraction))
     if not 0.0 <= label_noise <= 1.0:
         raise ValueError(Message("{name} must be between 0 and 1 (got {value}).", name="label_noise", value=label_noise))
-    rng = np.random.default_rng(seed)
-    validation_indices = stratified_take(labels, float(validation_fraction), rng)
-    if len(validation_indices) == 0:
+    validation_count = int(round(float(validation_fraction) * len(labels)))  # as stratified_take counts it
+    if validation_count == 0:
         raise ValueError(Message("The validation set would be empty: raise the validation fraction."))
-    remaining = np.setdiff1d(np.arange(len(labels)), validation_indices, assume_unique=True)
-    if train_subset_size is not None:
-        if not 1 <= train_subset_size <= len(remaining):
-            raise ValueError(Message("The training subset size must be between 1 and the {remaining} examples left after "
-                                     "the validation split (got {size}).", remaining=len(remaining), size=train_subset_size))
-        remaining = remaining[stratified_take(labels[remaining], int(train_subset_size), rng)]
-    if len(remaining) == 0:
+    remaining_count = len(labels) - validation_count
+    if train_subset_size is not None and not 1 <= train_subset_size <= remaining_count:
+        raise ValueError(Message("The training subset size must be between 1 and the {remaining} examples left after "
+                                 "the validation split (got {size}).", remaining=remaining_count, size=train_subset_size))
+    if remaining_count == 0:
         raise ValueError(Message("The training set would be empty: lower the validation fraction."))
-    train_labels_clean = labels[remaining]
-    train_labels = train_labels_clean.copy()
-    noisy = rng.choice(len(train_labels), size=int(round(label_noise * len(train_labels))), replace=False)
-    # Adding 1..9 modulo 10 always lands on a different class, each equally likely.
-    train_labels[noisy] = (train_labels[noisy] + rng.integers(1, NUM_CLASSES, size=len(noisy))) % NUM_CLASSES
+    remaining, train_labels, validation_indices = split_indices(labels, validation_fraction, train_subset_size,
+                                                                label_noise, seed)
     return DatasetSplit(
         train_images=images[remaining],
         train_labels=train_labels,
-        train_labels_clean=train_labels_clean,
+        train_labels_clean=labels[remaining],
         validation_images=images[validation_indices],
         validation_labels=labels[validation_indices],
         test_images=test_images,

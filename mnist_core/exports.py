@@ -4,7 +4,8 @@ and its curves as TensorBoard event files.
 - `weights_gif(run)`: one frame per kept checkpoint, the first layer's weights as pictures.py draws
   them, with a progress bar and "N / M" (epoch N of the run's M) under each; for a slide or a chat.
 - `keras_model_bytes(run)` and `keras_file_name(run)` (`gif_file_name(run)` for the GIF): the run's final model as a `.keras` file, for
-  students to load in their own notebook. A download only: the app itself never loads a model file.
+  students to load in their own notebook with Keras alone (no code of this app needed). A download
+  only: the app itself never loads a model file.
 - `runs_metrics_csv_file(runs)`: several runs' settings and per-epoch metrics in one CSV, for
   Compare's download and a spreadsheet.
 - `write_tensorboard_events(run_folder)`: the run's per-epoch and per-iteration curves as TensorBoard
@@ -31,6 +32,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from .config import TrainConfig
 from .i18n import Message
+from .models import plain_keras_linear
 from .palette import GAP_RGB
 from .pictures import diverging_colours, weight_picture
 from .quiet_tensorflow import tf
@@ -135,10 +137,14 @@ def keras_model_bytes(run: SavedRun) -> bytes:
     """The run's final model (its weights.npz: the last epoch, or the best after an early stop) as the
     bytes of a `.keras` file. It takes 28x28 float images in [0, 1] and returns logits, like the app's.
 
-    Keras writes the file itself (model.save), so it is the format keras.models.load_model reads; the
-    linear model's own layer is registered in models.py, so loading it needs `import mnist_core.models`.
-    Raises DamagedRunError for a run without a readable weights.npz (no finished epoch, or damage)."""
+    Keras writes the file itself (model.save), so it is the format keras.models.load_model reads, and
+    it holds Keras' own layers only, so it loads without this app's code: the linear model's own layer
+    (models.LinearSoftmax) is saved as its plain twin, a Dense layer with the same weights
+    (models.plain_keras_linear). Raises DamagedRunError for a run without a readable weights.npz (no
+    finished epoch, or damage)."""
     model = run.load_model()
+    if run.config.model == "linear":
+        model = plain_keras_linear(model, run.config)
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "model.keras"
         model.save(path)

@@ -34,7 +34,7 @@ import os
 import statistics
 import threading
 
-from .config import TrainConfig, steps_per_epoch
+from .config import TrainConfig, steps_per_epoch, training_examples
 from .data import IMAGE_SIZE, NUM_CLASSES
 from .i18n import Message
 
@@ -210,11 +210,11 @@ def estimated_training_seconds(config: TrainConfig, available_examples: int) -> 
     training sample after every epoch. Within a factor of about two. The split's sizes are worked
     out from the config (to within rounding), not made: a page calls this on every rerun."""
     validation = round(available_examples * config.validation_fraction)
-    training_examples = config.train_subset_size or available_examples - validation
-    measured_examples = validation + min(config.train_metrics_sample, training_examples)
+    training = training_examples(config, available_examples)
+    measured_examples = validation + min(config.train_metrics_sample, training)
     costs = layer_costs(config)
     parameters = sum(parameters for parameters, _ in costs)
     multiply_adds = sum(operations for _, operations in costs)
     step = SECONDS_PER_STEP + parameters * SECONDS_PER_PARAMETER_UPDATE + config.batch_size * multiply_adds * SECONDS_PER_MULTIPLY_ADD
     measuring = measured_examples * multiply_adds * SECONDS_PER_MULTIPLY_ADD / 3  # forward only
-    return config.epochs * (SECONDS_PER_EPOCH + steps_per_epoch(training_examples, config.batch_size) * step + measuring)
+    return config.epochs * (SECONDS_PER_EPOCH + steps_per_epoch(training, config.batch_size) * step + measuring)

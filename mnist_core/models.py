@@ -27,8 +27,9 @@ class LinearSoftmax(keras.layers.Layer):
     symmetry to break, so random initial weights would only add noise to the lesson. An L2 penalty,
     if asked for, applies to W (as it does to every kernel in the bigger models), not to b.
 
-    Registered with Keras, with its settings in get_config(), so a run's model downloaded as a .keras
-    file (exports.py) loads again with keras.models.load_model wherever this module is imported.
+    Registered with Keras, with its settings in get_config(), so a model holding it can be saved and
+    loaded again wherever this module is imported. A run's downloaded .keras file does not hold it:
+    exports.py saves its twin of standard layers instead (build_linear_as_dense), which loads in Keras alone.
     """
 
     def __init__(self, l2: float = 0.0, **options):
@@ -50,6 +51,31 @@ class LinearSoftmax(keras.layers.Layer):
 def build_linear(config) -> keras.Model:
     return keras.Sequential([keras.Input((IMAGE_SIZE, IMAGE_SIZE)), keras.layers.Flatten(),
                              LinearSoftmax(config.l2, name="linear_softmax")], name="linear")
+
+
+def build_linear_as_dense(config) -> keras.Model:
+    """The linear model as Keras' own layers only: one Dense layer whose kernel is W and bias b, both
+    starting at zero as LinearSoftmax's do, with the same L2 penalty on the kernel: the same logits
+    x @ W + b, the same training.
+
+    It loads with keras.models.load_model in any notebook, without this app's code, where a model
+    holding LinearSoftmax needs the app's models.py imported first: so a run's downloaded .keras file
+    (exports.py, plain_keras_linear) and the take-home program (take_home.py, which carries this
+    function's source) use it. The app keeps LinearSoftmax itself: its variables' paths
+    ('linear_softmax/W', 'linear_softmax/b') are how every saved run's weights.npz names them."""
+    regularizer = keras.regularizers.L2(config.l2) if config.l2 else None
+    return keras.Sequential([keras.Input((IMAGE_SIZE, IMAGE_SIZE)), keras.layers.Flatten(),
+                             keras.layers.Dense(NUM_CLASSES, kernel_initializer="zeros", kernel_regularizer=regularizer,
+                                                name="linear_softmax")], name="linear")
+
+
+def plain_keras_linear(model: keras.Model, config) -> keras.Model:
+    """The trained linear `model` (build_linear's) as build_linear_as_dense's twin, with its weights."""
+    twin = build_linear_as_dense(config)
+    dense = twin.get_layer("linear_softmax")
+    dense.kernel.assign(model.get_layer("linear_softmax").W)
+    dense.bias.assign(model.get_layer("linear_softmax").b)
+    return twin
 
 
 def build_mlp(config) -> keras.Model:

@@ -23,6 +23,7 @@ from mnist_core.results import epochs_text
 from mnist_core.runs import CHECKPOINT_BUDGET_BYTES, DamagedRunError
 from ui.charts import by_iteration_switch, confusion_heatmap, iteration_curves, learning_curves, show_chart
 from ui.class_board import post_panel
+from ui.code_behind import code_behind_panel
 from ui.dataset import ClassLabels, class_labels, dataset_or_stop, run_digits
 from ui.failures import guarded_fragment
 from ui.heavy_work import in_turn
@@ -377,6 +378,7 @@ def replay_page() -> None:
     guarded_fragment(replay_views, run_every=seconds_per_epoch if playing else None)(run, epochs, has_weights,
                                                                                 seconds_per_epoch, playing)
     exports(run, has_weights)
+    code_behind_panel(run.config, run, key="replay_code")
     post_panel([run], newest=False)  # in a class: this run to the class board
 
 

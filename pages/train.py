@@ -18,6 +18,7 @@ from mnist_core.pictures import weight_change, weight_picture
 from mnist_core.results import overshooting_advice
 from ui.charts import before_and_after, by_iteration_switch, iteration_curves, learning_curves, show_chart
 from ui.class_board import post_panel
+from ui.code_behind import code_behind_panel
 from ui.dataset import dataset_or_stop
 from ui.failures import guarded_fragment
 from ui.i18n import N_, _, number, run_name, say
@@ -318,6 +319,11 @@ def train_page() -> None:
                       "seconds."))
     elif job is not None:
         guarded_fragment(show_job, run_every=POLL_SECONDS if running else None)(job, running, paused)
+    if job is not None:  # its saved run once it has ended: its history and model file go into the take-home program
+        finished_run = None if running else next((run for run in runs if run.run_id == job.run_id), None)
+        code_behind_panel(job.config, finished_run, key="train_code")
+    elif not running:
+        code_behind_panel(config, key="train_code", next_run=True)
     if not running:
         post_panel(runs)
     run_history(runs, damaged)

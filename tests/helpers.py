@@ -6,7 +6,8 @@
 - drawing on the Draw page's canvas in Chromium (the browser tests);
 - run folders for tests of the run store: written by the store's own recorder with weights made by
   NumPy (milliseconds, no training), or copied from a run trained once per test session (conftest.py's
-  templates), hard links and all, into a workspace minted for the test.
+  templates), hard links and all, into a workspace minted for the test; or a tiny real run, trained
+  for the test (trained_run).
 """
 
 from __future__ import annotations
@@ -242,6 +243,18 @@ def run_written_with_numpy(runs_root: Path, config=None, workspace: str | None =
                     weights_of_epoch=config.epochs)
     return SimpleNamespace(run_id=recorder.run_id, folder=recorder.folder, config=config, history=history,
                            iterations=iterations)
+
+
+def trained_run(model_name: str, dataset, runs_root: Path):
+    """A real run of `model_name` trained two epochs (batch 50) on `dataset` (the sample digits, say)
+    into `runs_root`, completed: its SavedRun, read back from its folder."""
+    from mnist_core import RunStatus, TrainConfig, train_and_record
+    from mnist_core.runs import load_run
+
+    training = train_and_record(TrainConfig.for_model(model_name, epochs=2, batch_size=50), dataset, runs_root=runs_root)
+    list(training)
+    assert training.status == RunStatus.COMPLETED
+    return load_run(training.run_id, runs_root)
 
 
 def folder_bytes(folder):

@@ -120,8 +120,8 @@ def test_the_command_line_speaks_chinese_where_the_environment_does(runs_root):
 # --- every page in Chinese, under AppTest --------------------------------------------------------------
 
 CHINESE_WORKSPACE = "chinese-pages"
-# Words that stay as they are in Chinese text: names, code, the dataset, the optimizers.
-KEPT_AS_THEY_ARE = re.compile(r"MNIST Lab|MNIST|softmax|xW \+ b|SGD|Adam|RMSprop|Adagrad|python -m mnist_core[\w -]*|"
+# Words that stay as they are in Chinese text: names, code (and any `code span`), the dataset, the optimizers.
+KEPT_AS_THEY_ARE = re.compile(r"`[^`]*`|MNIST Lab|MNIST|softmax|xW \+ b|SGD|Adam|RMSprop|Adagrad|python -m mnist_core[\w -]*|"
                               r"\?workspace=\w+|MNIST_LAB_\w+|[\w-]+\.(npz|json|csv)|%\{[^}]*\}|<[^>]*>|run-[a-z]+")
 ENGLISH_PHRASE = re.compile(r"[A-Za-z]{2,}(?:[ ,'-]+[A-Za-z]{2,}){2,}")  # three English words in a row
 

@@ -1,0 +1,74 @@
+""""The code behind this run", on the Train and Replay pages: the engine's own source beside the study
+note's code, part by part (mnist_core/code_behind.py), the run's settings as the values they became,
+and the run as a program to take home, a notebook or a script (mnist_core/take_home.py).
+
+Made on every page run: the sources are read once per process, a notebook takes about 10 ms."""
+
+import streamlit as st
+
+from mnist_core.code_behind import NOTE_CODE, engine_parts, matches, settings_code
+from mnist_core.config import TrainConfig
+from mnist_core.exports import download_name, keras_file_name
+from mnist_core.take_home import QUICK_CHECK_DIGITS, RunFacts, notebook_bytes, script_text
+from ui.i18n import _, language
+from ui.layout import wrapping_columns
+
+
+def program_file_stem(config: TrainConfig, run) -> str:
+    """The downloads' name: the run's own (made safe), or its dataset and model before there is a run."""
+    return download_name(run, "") if run is not None else f"{config.dataset}-{config.model}"
+
+
+def take_home_downloads(config: TrainConfig, run, key: str) -> None:
+    """The program that trains the run again, as a notebook and as a script, in the reader's language."""
+    facts = RunFacts.of(run, keras_file_name(run)) if run is not None else RunFacts()
+    stem = program_file_stem(config, run)
+    st.markdown(_("**Take it home**"))
+    st.caption(_("A plain TensorFlow program that trains this run again: the same split of the data, seed and batches, "
+                 "the note's four functions and loop. It needs only `pip install tensorflow matplotlib`; with "
+                 "`QUICK_CHECK=1` it first trains one epoch on {digits:,} pictures.", digits=QUICK_CHECK_DIGITS))
+    notebook_column, script_column = st.columns(2)
+    notebook_column.download_button(
+        _("Notebook (.ipynb)"), data=notebook_bytes(config, language(), facts), file_name=f"{stem}.ipynb",
+        mime="application/x-ipynb+json", on_click="ignore", icon=":material/download:", key=f"{key}_notebook")
+    script_column.download_button(
+        _("Script (.py)"), data=script_text(config, language(), facts).encode("utf-8"), file_name=f"{stem}.py",
+        mime="text/x-python", on_click="ignore", icon=":material/download:", key=f"{key}_script")
+    if run is not None:
+        st.caption(_("Its last part compares its model with the app's: put the trained model's file beside it (on the "
+                     "Replay page, under Take it along)."))
+
+
+def code_behind_panel(config: TrainConfig, run=None, key: str = "code_behind", next_run: bool = False) -> None:
+    """The panel, folded: the note and the engine part by part in tabs, then every engine function whole.
+    `run`: the saved run, if there is one (its history and .keras file go into the program). `next_run`:
+    the settings are the sidebar's, for a run not trained yet."""
+    title = _("The code behind the next run") if next_run else _("The code behind this run")
+    with st.expander(title, icon=":material/code:"):
+        st.caption(_("What trains this run, as the app runs it: the app's own code, read from the very functions that "
+                     "train it, so it cannot drift from them, beside the study note's four functions and loop, each "
+                     "matched to the lines that do the same."))
+        settings_column, take_home_column = wrapping_columns([3, 2], key=f"{key}_top", least_width_rem=20)
+        with settings_column:
+            st.markdown(_("**The settings, as the values they became**"))
+            st.code(settings_code(config), language="python", height=230)
+        with take_home_column:
+            take_home_downloads(config, run, key)
+        parts = matches(config)
+        tabs = st.tabs([match.note_name for match in parts] + [_("Whole code")])
+        for match, tab in zip(parts, tabs):
+            note_column, engine_column = tab.columns([2, 3])
+            note_column.markdown(_("**The note**"))
+            note_column.code(match.note_lines, language="python", wrap_lines=True)
+            engine_column.markdown(_("**The app:** `{function}`, {file}, line {line}", function=match.part.name,
+                                     file=match.part.file, line=match.first_line_in_file))
+            engine_column.code(match.engine_lines, language="python", wrap_lines=True)
+            tab.caption(_(match.explanation))
+        with tabs[-1]:
+            st.caption(_("The note's code, then every function of the app behind this run, whole, as it trains it."))
+            st.markdown(_("**The note**"))
+            st.code(NOTE_CODE, language="python", wrap_lines=True)
+            for part in engine_parts(config):
+                st.markdown(_("**The app:** `{function}`, {file}, line {line}", function=part.name, file=part.file,
+                              line=part.first_line))
+                st.code(part.source, language="python", line_numbers=True, wrap_lines=True)
