@@ -56,3 +56,30 @@ def test_play_replays_a_run_epoch_by_epoch_and_every_view_follows(app_url, repla
         page.get_by_role("button", name="Download to-replay.keras").click()
     assert model_file.value.suggested_filename == "to-replay.keras"
     assert open(model_file.value.path(), "rb").read(2) == b"PK"  # a .keras file is a zip
+
+
+def test_the_code_behind_the_run_shows_the_note_beside_the_engine_and_downloads_the_program(app_url, replay_workspace, page):
+    import nbformat
+
+    open_app(page, f"{app_url}/?workspace={replay_workspace}")
+    page.get_by_role("link", name="Replay").click()
+    expect(page.get_by_role("heading", name="Replay a run")).to_be_visible()
+    page.get_by_text("The code behind this run").click()
+    expect(page.get_by_text("config.epochs = 4")).to_be_visible()  # the run's own settings
+    page.get_by_role("tab", name="grad", exact=True).click()
+    grad_tab = page.get_by_role("tabpanel", name="grad", exact=True)
+    expect(grad_tab.get_by_text("def grad(model, x, y):")).to_be_visible()  # the note
+    expect(grad_tab.get_by_text("gradients = tape.gradient(loss, model.trainable_variables)")).to_be_visible()  # the app
+    expect(grad_tab.get_by_text("make_train_step")).to_be_visible()
+    with page.expect_download() as notebook_file:
+        page.get_by_role("button", name="Notebook (.ipynb)").click()
+    assert notebook_file.value.suggested_filename == "to-replay.ipynb"
+    book = nbformat.read(notebook_file.value.path(), as_version=4)
+    nbformat.validate(book)
+    assert "KERAS_FILE = 'to-replay.keras'" in "".join(cell.source for cell in book.cells)
+    with page.expect_download() as script_file:
+        page.get_by_role("button", name="Script (.py)").click()
+    assert script_file.value.suggested_filename == "to-replay.py"
+    script = open(script_file.value.path(), encoding="utf-8").read()
+    compile(script, "to-replay.py", "exec")  # Python, whole: CI runs such a script in tests/test_take_home.py
+    assert "with tf.GradientTape() as tape:" in script and "mnist_core" not in script
