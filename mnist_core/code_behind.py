@@ -184,8 +184,8 @@ def matches(config: TrainConfig) -> list[Match]:
                   "or the cosine schedule's).")),
         Match("accuracy", note_lines("def accuracy", "correct = ", "return"), parts[make_measure],
               "logits = model(images_to_input(images), training=False)", "correct = tf.equal(", N_(
-                  "The same comparison of the highest score with the true label, counted over the whole training "
-                  "sample and validation set after each epoch, dropout off.")),
+                  "The same comparison of the highest score with the true label, counted over the fixed sample of "
+                  "training pictures and the validation set after each epoch, dropout off.")),
         Match("for step", note_lines("for step in range", "x, y = next_batch()", "loss_value, grads = grad"),
               parts[make_train_chunk], "for index in tf.range(step_count):", "loss, right = train_step(", N_(
                   "The same inner loop, compiled: one call runs many steps in a row (a chunk), each gathering its "

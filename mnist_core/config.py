@@ -16,6 +16,8 @@ from .data import DATASET_NAMES, DatasetSplit, split_dataset
 from .i18n import N_, Message
 
 MODEL_NAMES = ("linear", "mlp", "cnn")
+# Each model's name for people, in a table or a sentence (the sidebar adds what each is).
+MODEL_TITLES = {"linear": N_("Linear"), "mlp": N_("MLP"), "cnn": N_("CNN")}
 OPTIMIZER_NAMES = ("sgd", "momentum", "adam", "rmsprop", "adagrad")
 OPTIMIZER_LABELS = {"sgd": N_("SGD"), "momentum": N_("SGD with momentum"), "adam": "Adam", "rmsprop": "RMSprop", "adagrad": "Adagrad"}
 SCHEDULE_NAMES = ("constant", "cosine")

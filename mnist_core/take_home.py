@@ -38,7 +38,7 @@ from .augmentation import (
     variation_draws,
     vary,
 )
-from .config import AUGMENTATION_SETTINGS, TrainConfig, is_augmented
+from .config import AUGMENTATION_SETTINGS, MODEL_TITLES, TrainConfig, is_augmented
 from .data import IMAGE_SIZE, NUM_CLASSES, dataset_facts, split_indices, stratified_take
 from .i18n import N_, render
 from .models import BUILDERS, build_linear_as_dense, make_optimizer, optimizer_with_rate
@@ -132,7 +132,7 @@ APP_HISTORY = [{history}
 '''
 
 
-def data_code(config: TrainConfig) -> str:
+def data_code(config: TrainConfig, language: str) -> str:
     module = KERAS_DATASET_MODULES[config.dataset]
     return f'''# Without internet: {DATASET_FILE_VARIABLE}=path/to/{dataset_facts(config.dataset).file_name} (Keras' four arrays in one .npz, as the app keeps them).
 try:
@@ -143,9 +143,7 @@ try:
     else:
         (all_train_images, all_train_labels), (test_images, test_labels) = keras.datasets.{module}.load_data()
 except Exception as error:  # no internet, or a file that is not the four arrays: say what to do, not a traceback
-    raise SystemExit(f"The pictures could not be loaded ({{error}}). Connect to the internet for Keras' download, or "
-                     f"set {DATASET_FILE_VARIABLE} to a file of Keras' four arrays (x_train, y_train, x_test, y_test), "
-                     f"such as the app's data/{dataset_facts(config.dataset).file_name}.") from None
+    raise SystemExit({render(LOAD_FAILED, language)!r}.format(error=error, file={dataset_facts(config.dataset).file_name!r})) from None
 
 {engine_source(split_indices, stratified_take).rstrip()}
 
@@ -258,7 +256,7 @@ for epoch in range(1, config.epochs + 1):
     if patience and epochs_without_improvement >= patience and epoch < config.epochs:
         if config.restore_best_weights:
             model.set_weights(best_weights)
-        print(f"Stopped early: validation loss has not improved for {{patience}} epoch(s).")
+        print({stopped_early!r}.format(patience=patience))
         break
 '''
 
@@ -292,8 +290,21 @@ if KERAS_FILE and os.path.exists(KERAS_FILE):
     print(f"The app's model ({KERAS_FILE}): test accuracy {app_test_accuracy:.3%}, test loss {app_test_loss:.4f}")
     print(f"Difference: {(test_accuracy - app_test_accuracy) * 100:+.2f} percentage points")
 elif KERAS_FILE:
-    print(f"{KERAS_FILE} is not in this folder: download it from the app to compare.")
+    print({missing!r}.format(file=KERAS_FILE))
 '''
+
+# What the program prints where something is missing or ends early, in the reader's language ({fields}
+# filled in by the program itself).
+LOAD_FAILED = N_(
+    "The pictures could not be loaded ({error}). Connect to the internet for Keras' download, or set DATASET_FILE to "
+    "a file of Keras' four arrays (x_train, y_train, x_test, y_test), such as the app's data/{file}.")
+KERAS_FILE_MISSING = N_(
+    "{file} is not in this folder: download the app's model of this run (Replay page, under Take it along) into it to "
+    "compare.")
+STOPPED_EARLY = N_("Stopped early: validation loss has not improved for {patience} epoch(s).")
+# What each augmentation does to a picture, for the sentence that lists a run's.
+AUGMENTATION_KINDS = {"augment_shift": N_("shifted"), "augment_rotation": N_("turned"), "augment_scale": N_("resized"),
+                      "augment_thickness": N_("written with a thinner or bolder pen"), "augment_flip": N_("mirrored")}
 
 # The prose of each part, in the reader's language: the note's headings, what the code does.
 INTRODUCTION = N_(
@@ -306,8 +317,8 @@ INTRODUCTION = N_(
     "training, set the environment variable `QUICK_CHECK=1`: one epoch on {quick:,} training pictures.\n\n"
     "**How close to the app?** {closeness}")
 CLOSENESS = N_(
-    "The starting weights, the batches, dropout's random masks and the maths are the app's. On the lab's own "
-    "machine, one epoch on {quick:,} pictures gives the app's numbers to four decimal places; over whole runs of the "
+    "The starting weights, the batches, dropout's random masks and the maths are the app's. Measured on MNIST "
+    "Lab's build machine, one epoch on {quick:,} pictures gives the app's numbers to four decimal places; over whole runs of the "
     "presets the linear model's numbers stay identical, and the MLP's and the CNN's validation accuracy stays within "
     "{points:.1f} percentage points of the app's at every epoch. Not bit for bit: the app runs many steps in one "
     "compiled call, where float32 numbers may be added in another order, and in a network with hidden layers such "
@@ -331,19 +342,25 @@ SECTIONS = {
         "`accuracy` counts the right answers. `train_step` is one step: `grad`, then "
         "`optimizer.apply_gradients`.")),
     "augmentation": (N_("## 5b. Augmentation"), N_(
-        "This run varies every training picture a little each time it is seen (shifted, turned, resized, a "
-        "thinner or bolder pen, mirrored). These are the app's own functions; the validation and test pictures "
-        "are never varied.")),
+        "This run varies every training picture a little each time it is seen: {kinds}. These are the app's own "
+        "functions; the validation and test pictures are never varied.")),
     "loop": (N_("## 6. The training loop"), N_(
         "For each epoch, a new shuffle of the training pictures; for each step, one batch through `train_step`. "
         "After each epoch the model is measured with dropout off, on a fixed sample of the training pictures and "
         "on the validation set, and the note's epoch line is printed.")),
     "curves": (N_("## 7. The curves"), N_(
-        "Loss and accuracy per epoch, for training and validation (and the app's validation curve, dotted). A "
-        "validation curve that turns up while training still falls is overfitting.")),
+        "Loss and accuracy per epoch, for training and validation. A validation loss that turns up while the training "
+        "loss still falls is overfitting.")),
+    "curves_app": (N_("## 7. The curves"), N_(
+        "Loss and accuracy per epoch, for training and validation, and the app's validation curves of this run, "
+        "dotted. A validation loss that turns up while the training loss still falls is overfitting.")),
     "test": (N_("## 8. The final exam: the test set"), N_(
-        "Only now is the test set used, once. The app's own model of this run (`{keras_file}`, downloaded beside "
-        "this program) sits the same exam, so you can see how close the two are.")),
+        "Only now is the test set used, once. (A program downloaded for a run trained in the app also has the app's "
+        "own model of that run sit the same exam.)")),
+    "test_app": (N_("## 8. The final exam: the test set"), N_(
+        "Only now is the test set used, once. The app's own model of this run (`{keras_file}`: download it from the "
+        "Replay page, under Take it along, into this program's folder) sits the same exam, so you can see how close "
+        "the two are.")),
 }
 
 
@@ -360,9 +377,10 @@ def sections(config: TrainConfig, language: str, run: RunFacts = RunFacts()) -> 
     augmented = is_augmented(config)
     parts = [
         section("settings", settings_code(config, run)),
-        section("data", data_code(config), dataset=facts.title, train=sum(facts.label_counts["y_train"]),
+        section("data", data_code(config, language), dataset=facts.title, train=sum(facts.label_counts["y_train"]),
                 test=sum(facts.label_counts["y_test"])),
-        section("model", model_code(config), builder=SCRIPT_BUILDERS[config.model].__name__, model=config.model),
+        section("model", model_code(config), builder=SCRIPT_BUILDERS[config.model].__name__,
+                model=render(MODEL_TITLES[config.model], language)),
         section("optimizer", OPTIMIZER_CODE.format(optimizers=engine_source(optimizer_with_rate, make_optimizer).rstrip())),
         section("functions", FUNCTIONS_CODE),
     ]
@@ -370,22 +388,26 @@ def sections(config: TrainConfig, language: str, run: RunFacts = RunFacts()) -> 
         functions = engine_source(_affine_transforms, _brightest_neighbour, _thicker_or_thinner, transform_digits,
                                   variation_draws, vary).rstrip()
         amounts = ", ".join(f"config.{name}" for name in AUGMENTATION_SETTINGS)
+        kinds = render(N_(", "), language).join(render(AUGMENTATION_KINDS[name], language)
+                                                for name in AUGMENTATION_SETTINGS if getattr(config, name))
         parts.append(section("augmentation", AUGMENTATION_CODE.format(draws_per_digit=DRAWS_PER_DIGIT, functions=functions,
-                                                                      amounts=amounts)))
+                                                                      amounts=amounts), kinds=kinds))
     draws = ("\n    draws = variation_draws(len(train_labels), [config.seed, epoch])  # each picture's variation"
              if augmented else "")
     vary_line = ("\n        x = vary_batch(x, AUGMENTATION_AMOUNTS, draws[:, step * config.batch_size:(step + 1) * config.batch_size])"
                  if augmented else "")
     parts += [
-        section("loop", LOOP_CODE.format(helpers=helpers, draws=draws, vary=vary_line)),
-        section("curves", CURVES_CODE),
-        section("test", TEST_CODE, keras_file=run.keras_file or "model.keras"),
+        section("loop", LOOP_CODE.format(helpers=helpers, draws=draws, vary=vary_line,
+                                         stopped_early=render(STOPPED_EARLY, language))),
+        section("curves_app" if run.history else "curves", CURVES_CODE),
+        section("test_app" if run.keras_file else "test",
+                TEST_CODE.replace("{missing!r}", repr(render(KERAS_FILE_MISSING, language))), keras_file=run.keras_file),
     ]
     return parts
 
 
 def introduction(config: TrainConfig, language: str, run: RunFacts) -> str:
-    title = run.name or f"{dataset_facts(config.dataset).title}, {config.model}"
+    title = run.name or f"{dataset_facts(config.dataset).title}, {render(MODEL_TITLES[config.model], language)}"
     return render(INTRODUCTION, language, title=title, quick=QUICK_CHECK_DIGITS,
                   closeness=render(CLOSENESS, language, quick=QUICK_CHECK_DIGITS, points=FULL_RUN_CLOSENESS_POINTS))
 
@@ -394,7 +416,7 @@ def script_text(config: TrainConfig, language: str, run: RunFacts = RunFacts()) 
     """The program as one Python script: each part's prose as comments above its code."""
 
     def commented(markdown: str) -> str:
-        return "\n".join(f"# {line}".rstrip() for line in markdown.splitlines())
+        return "\n".join(f"# {line.lstrip('#').strip()}".rstrip() for line in markdown.splitlines())
 
     parts = [commented(introduction(config, language, run)) + "\n"]
     for part in sections(config, language, run):

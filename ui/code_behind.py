@@ -19,14 +19,20 @@ def program_file_stem(config: TrainConfig, run) -> str:
     return download_name(run, "") if run is not None else f"{config.dataset}-{config.model}"
 
 
-def take_home_downloads(config: TrainConfig, run, key: str) -> None:
+def take_home_downloads(config: TrainConfig, run, key: str, next_run: bool) -> None:
     """The program that trains the run again, as a notebook and as a script, in the reader's language."""
     facts = RunFacts.of(run, keras_file_name(run)) if run is not None else RunFacts()
     stem = program_file_stem(config, run)
     st.markdown(_("**Take it home**"))
-    st.caption(_("A plain TensorFlow program that trains this run again: the same split of the data, seed and batches, "
-                 "the note's four functions and loop. It needs only `pip install tensorflow matplotlib`; with "
-                 "`QUICK_CHECK=1` it first trains one epoch on {digits:,} pictures.", digits=QUICK_CHECK_DIGITS))
+    if next_run:
+        st.caption(_("A plain TensorFlow program that trains a run of these settings as the app would: the same split of "
+                     "the data, seed and batches, the note's four functions and loop. It needs only `pip install "
+                     "tensorflow matplotlib`; with `QUICK_CHECK=1` it first trains one epoch on {digits:,} pictures.",
+                     digits=QUICK_CHECK_DIGITS))
+    else:
+        st.caption(_("A plain TensorFlow program that trains this run again: the same split of the data, seed and batches, "
+                     "the note's four functions and loop. It needs only `pip install tensorflow matplotlib`; with "
+                     "`QUICK_CHECK=1` it first trains one epoch on {digits:,} pictures.", digits=QUICK_CHECK_DIGITS))
     notebook_column, script_column = st.columns(2)
     notebook_column.download_button(
         _("Notebook (.ipynb)"), data=notebook_bytes(config, language(), facts), file_name=f"{stem}.ipynb",
@@ -35,8 +41,8 @@ def take_home_downloads(config: TrainConfig, run, key: str) -> None:
         _("Script (.py)"), data=script_text(config, language(), facts).encode("utf-8"), file_name=f"{stem}.py",
         mime="text/x-python", on_click="ignore", icon=":material/download:", key=f"{key}_script")
     if run is not None:
-        st.caption(_("Its last part compares its model with the app's: put the trained model's file beside it (on the "
-                     "Replay page, under Take it along)."))
+        st.caption(_("Its last part also has the app's own model of this run sit the test set: download that model's file "
+                     "(Replay page, under Take it along) into the program's folder."))
 
 
 def code_behind_panel(config: TrainConfig, run=None, key: str = "code_behind", next_run: bool = False) -> None:
@@ -45,15 +51,20 @@ def code_behind_panel(config: TrainConfig, run=None, key: str = "code_behind", n
     the settings are the sidebar's, for a run not trained yet."""
     title = _("The code behind the next run") if next_run else _("The code behind this run")
     with st.expander(title, icon=":material/code:"):
-        st.caption(_("What trains this run, as the app runs it: the app's own code, read from the very functions that "
-                     "train it, so it cannot drift from them, beside the study note's four functions and loop, each "
-                     "matched to the lines that do the same."))
+        if next_run:
+            st.caption(_("The code that will train a run of the sidebar's settings: the app's own code, read from the very "
+                         "functions that train it, so it cannot drift from them, beside the study note's four functions "
+                         "and loop, each matched to the lines that do the same."))
+        else:
+            st.caption(_("The code that trains this run, as the app runs it: the app's own code, read from the very "
+                         "functions that train it, so it cannot drift from them, beside the study note's four functions "
+                         "and loop, each matched to the lines that do the same."))
         settings_column, take_home_column = wrapping_columns([3, 2], key=f"{key}_top", least_width_rem=20)
         with settings_column:
             st.markdown(_("**The settings, as the values they became**"))
             st.code(settings_code(config), language="python", height=230)
         with take_home_column:
-            take_home_downloads(config, run, key)
+            take_home_downloads(config, run, key, next_run)
         parts = matches(config)
         tabs = st.tabs([match.note_name for match in parts] + [_("Whole code")])
         for match, tab in zip(parts, tabs):
@@ -65,7 +76,7 @@ def code_behind_panel(config: TrainConfig, run=None, key: str = "code_behind", n
             engine_column.code(match.engine_lines, language="python", wrap_lines=True)
             tab.caption(_(match.explanation))
         with tabs[-1]:
-            st.caption(_("The note's code, then every function of the app behind this run, whole, as it trains it."))
+            st.caption(_("The note's code, then every function of the app behind the run, whole, as it trains it."))
             st.markdown(_("**The note**"))
             st.code(NOTE_CODE, language="python", wrap_lines=True)
             for part in engine_parts(config):

@@ -14,6 +14,7 @@ from mnist_core import TrainConfig
 from mnist_core.config import (
     AUGMENTATION_SETTINGS,
     DATA_SETTINGS,
+    MODEL_TITLES,
     OPTIMIZER_LABELS,
     is_augmented,
     setting_applies,
@@ -25,13 +26,12 @@ from ui.i18n import GROUP_SEPARATOR, N_, _, in_page_language, listed, number, sa
 from ui.plain import plain
 
 MODEL_LABELS = {"linear": N_("Linear (softmax of xW + b)"), "mlp": N_("MLP (hidden layers)"), "cnn": N_("CNN (convolutions)")}
-MODEL_NAMES = {"linear": N_("Linear"), "mlp": N_("MLP"), "cnn": N_("CNN")}  # the labels without their explanation
 SCHEDULE_LABELS = {"constant": N_("constant"), "cosine": N_("cosine")}
 
 
 def model_name(model: str) -> str:
     """'Linear', 'MLP', 'CNN' in the reader's language: the model's label without its explanation, for tables and sentences."""
-    return _(MODEL_NAMES[model])
+    return _(MODEL_TITLES[model])  # the sidebar's labels without their explanation
 
 # Each setting's name for people: the sidebar's labels, the Compare table's rows, what a preset changed.
 SETTING_LABELS = {
