@@ -25,9 +25,6 @@ No Streamlit here; the pages offer `script_text` and `notebook_bytes` as downloa
 from __future__ import annotations
 
 import dataclasses
-import inspect
-import json
-import textwrap
 
 from .augmentation import (
     DRAWS_PER_DIGIT,
@@ -38,6 +35,7 @@ from .augmentation import (
     variation_draws,
     vary,
 )
+from .code_behind import function_source
 from .config import AUGMENTATION_SETTINGS, MODEL_TITLES, TrainConfig, is_augmented
 from .data import IMAGE_SIZE, NUM_CLASSES, dataset_facts, split_indices, stratified_take
 from .i18n import N_, render
@@ -69,7 +67,7 @@ def quick_check_config(config: TrainConfig) -> TrainConfig:
 
 def engine_source(*functions) -> str:
     """The source of engine functions, as the app runs them, one after another."""
-    return "\n\n".join(textwrap.dedent(inspect.getsource(function)).rstrip() for function in functions) + "\n"
+    return "\n\n".join(function_source(function).rstrip() for function in functions) + "\n"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -218,9 +216,7 @@ def evaluate(model, images, labels, batch_size=1000):
     return total_loss / len(labels), total_right / len(labels)
 '''
 
-AUGMENTATION_CODE = '''import math  # noqa: F811 (the augmentation's functions below use it)
-
-DRAWS_PER_DIGIT = {draws_per_digit}
+AUGMENTATION_CODE = '''DRAWS_PER_DIGIT = {draws_per_digit}
 
 {functions}
 
@@ -444,7 +440,3 @@ def notebook_bytes(config: TrainConfig, language: str, run: RunFacts = RunFacts(
 
     return nbformat.writes(notebook(config, language, run)).encode("utf-8")
 
-
-def app_history_json(run: RunFacts) -> str:
-    """The app's epochs as JSON, for a test to read beside the script's own."""
-    return json.dumps(run.history)
