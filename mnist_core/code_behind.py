@@ -51,6 +51,8 @@ def accuracy(model, x, y):
     correct = tf.equal(tf.argmax(model(x), axis=1), y)
     return tf.reduce_mean(tf.cast(correct, tf.float32))
 
+optimizer = tf.keras.optimizers.SGD(learning_rate=0.5)
+
 for epoch in range(epochs):
     for step in range(steps_per_epoch):
         x, y = next_batch()
@@ -82,6 +84,10 @@ class EnginePart:
     @property
     def first_line(self) -> int:
         return inspect.getsourcelines(self.function)[1]
+
+    @property
+    def last_line(self) -> int:
+        return self.first_line + len(self.source.splitlines()) - 1
 
 
 @functools.cache
@@ -128,8 +134,9 @@ class Match:
         return first, last
 
     @property
-    def first_line_in_file(self) -> int:
-        return self.part.first_line + self.lines_in_function[0] - 1
+    def lines_in_file(self) -> tuple[int, int]:
+        first, last = self.lines_in_function
+        return self.part.first_line + first - 1, self.part.first_line + last - 1
 
     @property
     def engine_lines(self) -> str:
@@ -137,24 +144,22 @@ class Match:
         return textwrap.dedent("\n".join(self.part.source.splitlines()[first - 1:last]))
 
 
-def note_lines(*starts: str) -> str:
-    """The lines of NOTE_CODE from the first starting with starts[0]: each following start adds a line."""
+def note_lines(first: str, last: str | None = None) -> str:
+    """The lines of NOTE_CODE from the first starting with `first` to the next starting with `last` (or the one)."""
     lines = NOTE_CODE.splitlines()
-    first = next(index for index, line in enumerate(lines) if line.strip().startswith(starts[0]))
-    chosen = [lines[first]]
-    for start in starts[1:]:
-        chosen.append(next(line for line in lines[first:] if line.strip().startswith(start)))
-    return textwrap.dedent("\n".join(chosen))
+    start = next(index for index, line in enumerate(lines) if line.strip().startswith(first))
+    end = start if last is None else next(index for index in range(start, len(lines)) if lines[index].strip().startswith(last))
+    return textwrap.dedent("\n".join(lines[start:end + 1]))
 
 
 MODEL_LINES = {
     "linear": ("def call(self, flat_images):", "keras.ops.matmul(flat_images, self.W) + self.b", N_(
         "The same x @ W + b: the app's linear layer keeps W (784x10) and b (10) as the note does, and a Flatten layer "
         "before it turns each 28x28 picture into the 784 numbers x.")),
-    "mlp": ("for index in range(config.hidden_layers):", 'name=f"hidden_{index + 1}"))', N_(
+    "mlp": ("for index in range(config.hidden_layers):", "return keras.Sequential(", N_(
         "The note's model is one matrix product; the MLP stacks hidden Dense layers, each x @ W + b followed by "
         "ReLU, before the last one gives the ten scores.")),
-    "cnn": ("layers = [", "keras.layers.Flatten(),", N_(
+    "cnn": ("layers = [", "return keras.Sequential(", N_(
         "The note's model is one matrix product; the CNN first slides small 3x3 filters over the picture "
         "(convolutions) and shrinks it (max-pooling), then its Dense layers give the ten scores.")),
 }
@@ -166,11 +171,11 @@ def matches(config: TrainConfig) -> list[Match]:
     step = parts[make_train_step]
     return [
         Match("model", note_lines("def model", "return"), parts[model_function(config)], *MODEL_LINES[config.model]),
-        Match("loss", note_lines("def loss", "logits = ", "return"), step,
+        Match("loss", note_lines("def loss", "return"), step,
               "with tf.GradientTape() as tape:", "data_loss = cross_entropy(labels, logits)", N_(
                   "The same mean cross-entropy of the logits against the true labels (Keras' "
                   "SparseCategoricalCrossentropy, from logits).")),
-        Match("grad", note_lines("def grad", "with tf.GradientTape", "loss_value =", "return"), step,
+        Match("grad", note_lines("def grad", "return"), step,
               "with tf.GradientTape() as tape:", "gradients = tape.gradient(loss, model.trainable_variables)", N_(
                   "The same tape: the forward pass is recorded inside `with tf.GradientTape() as tape`, then "
                   "`tape.gradient` gives each weight's gradient. An L2 penalty, if the run has one, is added to the "
@@ -178,15 +183,15 @@ def matches(config: TrainConfig) -> list[Match]:
         Match("apply_gradients", note_lines("optimizer.apply_gradients"), step,
               "gradients = tape.gradient(", "optimizer.apply_gradients(", N_(
                   "The same call: the optimizer moves every weight against its gradient, by the learning rate.")),
-        Match("optimizer", note_lines("optimizer.apply_gradients"), parts[optimizer_with_rate],
+        Match("optimizer", note_lines("optimizer = "), parts[optimizer_with_rate],
               f'"{config.optimizer}": lambda', f'"{config.optimizer}": lambda', N_(
-                  "The note leaves the optimizer open; this run's is made here, with its learning rate (a number, "
-                  "or the cosine schedule's).")),
-        Match("accuracy", note_lines("def accuracy", "correct = ", "return"), parts[make_measure],
+                  "The note's is plain gradient descent; this run's optimizer is made here, with its learning rate (a "
+                  "number, or the cosine schedule's).")),
+        Match("accuracy", note_lines("def accuracy", "return"), parts[make_measure],
               "logits = model(images_to_input(images), training=False)", "correct = tf.equal(", N_(
                   "The same comparison of the highest score with the true label, counted over the fixed sample of "
                   "training pictures and the validation set after each epoch, dropout off.")),
-        Match("for step", note_lines("for step in range", "x, y = next_batch()", "loss_value, grads = grad"),
+        Match("for step", note_lines("for step in range", "optimizer.apply_gradients"),
               parts[make_train_chunk], "for index in tf.range(step_count):", "loss, right = train_step(", N_(
                   "The same inner loop, compiled: one call runs many steps in a row (a chunk), each gathering its "
                   "batch and calling the step above, so no Python runs between batches.")),

@@ -478,10 +478,12 @@ def stratified_take(labels: np.ndarray, fraction_or_count, rng: np.random.Genera
     return np.sort(np.concatenate(chosen))
 
 
+# Plain NumPy, with the values checked by the caller (split_dataset): the take-home program of a run
+# (take_home.py) carries this very function, so it splits as the app did.
 def split_indices(labels, validation_fraction, train_subset_size, label_noise, seed):
     """The split, as indices into the training data: (training indices, their labels with the label noise
-    in them, validation indices). Plain NumPy, with the values checked by the caller: the take-home
-    script of a run (take_home.py) carries this very function, so it splits as the app did."""
+    in them, validation indices). The validation set is a stratified, seeded share of the training data;
+    a training subset, if asked for, is stratified too; label noise changes only training labels."""
     rng = np.random.default_rng(seed)
     validation_indices = stratified_take(labels, float(validation_fraction), rng)
     remaining = np.setdiff1d(np.arange(len(labels)), validation_indices, assume_unique=True)

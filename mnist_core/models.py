@@ -53,16 +53,15 @@ def build_linear(config) -> keras.Model:
                              LinearSoftmax(config.l2, name="linear_softmax")], name="linear")
 
 
+# The linear model as Keras' own layers only, the same maths as LinearSoftmax: it loads with
+# keras.models.load_model in any notebook, without this app's code, where a model holding LinearSoftmax
+# needs models.py imported first. So a run's downloaded .keras file (exports.py, plain_keras_linear) and
+# the take-home program (take_home.py, which carries this function's source) use it. The app keeps
+# LinearSoftmax itself: its variables' paths ('linear_softmax/W', 'linear_softmax/b') are how every saved
+# run's weights.npz names them.
 def build_linear_as_dense(config) -> keras.Model:
-    """The linear model as Keras' own layers only: one Dense layer whose kernel is W and bias b, both
-    starting at zero as LinearSoftmax's do, with the same L2 penalty on the kernel: the same logits
-    x @ W + b, the same training.
-
-    It loads with keras.models.load_model in any notebook, without this app's code, where a model
-    holding LinearSoftmax needs the app's models.py imported first: so a run's downloaded .keras file
-    (exports.py, plain_keras_linear) and the take-home program (take_home.py, which carries this
-    function's source) use it. The app keeps LinearSoftmax itself: its variables' paths
-    ('linear_softmax/W', 'linear_softmax/b') are how every saved run's weights.npz names them."""
+    """The linear model: one Dense layer, x @ W + b, whose kernel W (784x10) and bias b (10) start at
+    zero, with an L2 penalty on W if the run has one. It returns logits: the softmax is the loss's."""
     regularizer = keras.regularizers.L2(config.l2) if config.l2 else None
     return keras.Sequential([keras.Input((IMAGE_SIZE, IMAGE_SIZE)), keras.layers.Flatten(),
                              keras.layers.Dense(NUM_CLASSES, kernel_initializer="zeros", kernel_regularizer=regularizer,
@@ -138,9 +137,10 @@ def count_parameters(model: keras.Model) -> int:
     return int(sum(np.prod(variable.shape) for variable in model.trainable_variables))
 
 
+# Training itself uses trainers.py's reusable twin of this optimizer; the tests check the two agree. The
+# take-home program (take_home.py) carries this function's source, so its docstring speaks to a student.
 def make_optimizer(config, steps_per_epoch: int) -> keras.optimizers.Optimizer:
-    """A fresh optimizer for one run (its moment estimates belong to that run alone), as Keras
-    builds it. Training itself uses trainers.py's reusable twin; the tests check the two agree.
+    """A fresh optimizer for one run (its moment estimates belong to that run alone).
 
     With the "cosine" schedule the learning rate glides from `learning_rate` down to zero over all
     the run's steps: big steps early to get close, small steps late to settle into the minimum.

@@ -25,6 +25,7 @@ No Streamlit here; the pages offer `script_text` and `notebook_bytes` as downloa
 from __future__ import annotations
 
 import dataclasses
+import re
 
 from .augmentation import (
     DRAWS_PER_DIGIT,
@@ -35,6 +36,7 @@ from .augmentation import (
     variation_draws,
     vary,
 )
+from .cli_text import wrap
 from .code_behind import function_source
 from .config import AUGMENTATION_SETTINGS, MODEL_TITLES, TrainConfig, is_augmented
 from .data import IMAGE_SIZE, NUM_CLASSES, dataset_facts, split_indices, stratified_take
@@ -47,6 +49,7 @@ QUICK_CHECK_VARIABLE = "QUICK_CHECK"
 # Where the program reads the pictures from instead of Keras' download (a classroom without internet, CI).
 DATASET_FILE_VARIABLE = "DATASET_FILE"
 CURVES_FILE = "curves.png"
+COMMENT_WIDTH = 100  # the script's prose, in display columns
 # The most a whole run of a preset here was from the app's validation accuracy at any epoch, in percentage
 # points, as benchmarks/take_home_reproduction.py measured it on MNIST (0.28, the CNN's first epoch; the
 # linear model's were identical): the introduction says it.
@@ -66,8 +69,8 @@ def quick_check_config(config: TrainConfig) -> TrainConfig:
 
 
 def engine_source(*functions) -> str:
-    """The source of engine functions, as the app runs them, one after another."""
-    return "\n\n".join(function_source(function).rstrip() for function in functions) + "\n"
+    """The source of engine functions, as the app runs them, one after another (two blank lines between)."""
+    return "\n\n\n".join(function_source(function).rstrip() for function in functions) + "\n"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -275,16 +278,24 @@ figure.savefig("{CURVES_FILE}")
 plt.show()
 '''
 
-TEST_CODE = '''test_loss, test_accuracy = evaluate(model, test_images, test_labels)
+TEST_CODE = '''def points(share):
+    """A difference of two shares in percentage points, to two decimals (+ 0.0: never "-0.00")."""
+    return round(share * 100, 2) + 0.0
+
+
+test_loss, test_accuracy = evaluate(model, test_images, test_labels)
 print(f"This program's model: test accuracy {test_accuracy:.3%}, test loss {test_loss:.4f}")
 for (epoch, *_, validation_accuracy), app_epoch in zip(history, [] if QUICK_CHECK else APP_HISTORY):
     print(f"Epoch {epoch}: validation accuracy {validation_accuracy:.3%} here, {app_epoch[4]:.3%} in the app "
-          f"({(validation_accuracy - app_epoch[4]) * 100:+.2f} points)")
+          f"({points(validation_accuracy - app_epoch[4]):+.2f} points)")
 if KERAS_FILE and os.path.exists(KERAS_FILE):
     app_model = keras.models.load_model(KERAS_FILE)
     app_test_loss, app_test_accuracy = evaluate(app_model, test_images, test_labels)
     print(f"The app's model ({KERAS_FILE}): test accuracy {app_test_accuracy:.3%}, test loss {app_test_loss:.4f}")
-    print(f"Difference: {(test_accuracy - app_test_accuracy) * 100:+.2f} percentage points")
+    if QUICK_CHECK:
+        print({not_comparable!r})
+    else:
+        print(f"Difference: {points(test_accuracy - app_test_accuracy):+.2f} percentage points")
 elif KERAS_FILE:
     print({missing!r}.format(file=KERAS_FILE))
 '''
@@ -297,6 +308,9 @@ LOAD_FAILED = N_(
 KERAS_FILE_MISSING = N_(
     "{file} is not in this folder: download the app's model of this run (Replay page, under Take it along) into it to "
     "compare.")
+NOT_COMPARABLE = N_(
+    "A quick check trains one epoch on a few pictures: its model is not comparable with the app's, which trained on "
+    "them all. Run the program without QUICK_CHECK to compare.")
 STOPPED_EARLY = N_("Stopped early: validation loss has not improved for {patience} epoch(s).")
 # What each augmentation does to a picture, for the sentence that lists a run's.
 AUGMENTATION_KINDS = {"augment_shift": N_("shifted"), "augment_rotation": N_("turned"), "augment_scale": N_("resized"),
@@ -313,8 +327,8 @@ INTRODUCTION = N_(
     "training, set the environment variable `QUICK_CHECK=1`: one epoch on {quick:,} training pictures.\n\n"
     "**How close to the app?** {closeness}")
 CLOSENESS = N_(
-    "The starting weights, the batches, dropout's random masks and the maths are the app's. Measured on MNIST "
-    "Lab's build machine, one epoch on {quick:,} pictures gives the app's numbers to four decimal places; over whole runs of the "
+    "The starting weights, the batches, dropout's random masks and the maths are the app's. Measured by MNIST "
+    "Lab's makers on their own computer, one epoch on {quick:,} pictures gives the app's numbers to four decimal places; over whole runs of the "
     "presets the linear model's numbers stay identical, and the MLP's and the CNN's validation accuracy stays within "
     "{points:.1f} percentage points of the app's at every epoch. Not bit for bit: the app runs many steps in one "
     "compiled call, where float32 numbers may be added in another order, and in a network with hidden layers such "
@@ -397,13 +411,21 @@ def sections(config: TrainConfig, language: str, run: RunFacts = RunFacts()) -> 
                                          stopped_early=render(STOPPED_EARLY, language))),
         section("curves_app" if run.history else "curves", CURVES_CODE),
         section("test_app" if run.keras_file else "test",
-                TEST_CODE.replace("{missing!r}", repr(render(KERAS_FILE_MISSING, language))), keras_file=run.keras_file),
+                TEST_CODE.replace("{missing!r}", repr(render(KERAS_FILE_MISSING, language))).replace(
+                    "{not_comparable!r}", repr(render(NOT_COMPARABLE, language))), keras_file=run.keras_file),
     ]
     return parts
 
 
-def introduction(config: TrainConfig, language: str, run: RunFacts) -> str:
+def markdown_text(text: str) -> str:
+    """Anyone's text (a run's name) shown as itself in a notebook's Markdown: no markup or HTML of its own."""
+    return re.sub(r"([\\`*_{}\[\]()#+\-.!|~<>&])", r"\\\1", text)
+
+
+def introduction(config: TrainConfig, language: str, run: RunFacts, markdown: bool = True) -> str:
+    """The program's first words: its title (the run's name, as plain text in Markdown), what it is, how close."""
     title = run.name or f"{dataset_facts(config.dataset).title}, {render(MODEL_TITLES[config.model], language)}"
+    title = markdown_text(title) if markdown else title
     return render(INTRODUCTION, language, title=title, quick=QUICK_CHECK_DIGITS,
                   closeness=render(CLOSENESS, language, quick=QUICK_CHECK_DIGITS, points=FULL_RUN_CLOSENESS_POINTS))
 
@@ -412,9 +434,12 @@ def script_text(config: TrainConfig, language: str, run: RunFacts = RunFacts()) 
     """The program as one Python script: each part's prose as comments above its code."""
 
     def commented(markdown: str) -> str:
-        return "\n".join(f"# {line.lstrip('#').strip()}".rstrip() for line in markdown.splitlines())
+        """Markdown as comment lines of at most COMMENT_WIDTH columns (a Han character takes two), headings unmarked."""
+        lines = [wrapped for line in markdown.splitlines()
+                 for wrapped in (wrap(line.lstrip("#").strip(), COMMENT_WIDTH) or [""])]
+        return "\n".join(f"# {line}".rstrip() for line in lines)
 
-    parts = [commented(introduction(config, language, run)) + "\n"]
+    parts = [commented(introduction(config, language, run, markdown=False)) + "\n"]
     for part in sections(config, language, run):
         parts.append(f"# %% {part.heading.lstrip('# ')}\n{commented(part.explanation)}\n\n{part.code}")
     return "\n\n".join(parts)

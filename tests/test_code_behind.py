@@ -55,7 +55,8 @@ def test_every_part_of_the_note_is_matched_to_lines_of_the_engine(model_name, op
         assert 1 <= first <= last <= len(match.part.source.splitlines())
         assert all(line.strip() and line.strip() in NOTE_CODE for line in match.note_lines.splitlines())
         lines_of_file = open(match.part.function.__code__.co_filename, encoding="utf-8").read().splitlines()
-        assert match.first_text in lines_of_file[match.first_line_in_file - 1]  # the page's "line N" is the file's
+        first_in_file, last_in_file = match.lines_in_file  # the page's "lines N-M" are the file's
+        assert match.first_text in lines_of_file[first_in_file - 1] and match.last_text in lines_of_file[last_in_file - 1]
     optimizer_match = next(match for match in found if match.note_name == "optimizer")
     assert optimizer_match.engine_lines.startswith(f'"{optimizer}": lambda')
 

@@ -144,6 +144,20 @@ def test_the_notebook_validates_and_runs_top_to_bottom(sample_dataset, full_data
     _, app_accuracy = evaluate(run.load_model(), *full_dataset[1])
     assert abs(float(shown_accuracy) / 100 - app_accuracy) < 1e-5
     assert (tmp_path / "curves.png").stat().st_size > 10_000
+    # One quick epoch beside the app's whole run: no "difference" that would make the program look broken.
+    assert "Difference:" not in output and "is not comparable with the app's" in output
+
+
+def test_a_run_s_name_is_plain_text_in_the_notebook(sample_dataset, runs_root):
+    """A name is anyone's text: in a notebook's Markdown it must not become bold, a heading or HTML."""
+    from markdown_it import MarkdownIt
+
+    run = trained_run("linear", sample_dataset, runs_root)
+    odd = RunFacts("my *bold* <b>run</b> # [link](x) `code`", run.run_id, "x.keras", ())
+    title_cell = notebook(run.config, "en", odd).cells[0].source.splitlines()[0]
+    html = MarkdownIt().render(title_cell)
+    assert html == "<h1>my *bold* &lt;b&gt;run&lt;/b&gt; # [link](x) `code`</h1>\n"
+    assert script_text(run.config, "en", odd).startswith("# my *bold* <b>run</b> # [link](x) `code`\n")
 
 
 @pytest.mark.parametrize("language", ["en", "zh"])

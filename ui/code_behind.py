@@ -19,11 +19,11 @@ def program_file_stem(config: TrainConfig, run) -> str:
     return download_name(run, "") if run is not None else f"{config.dataset}-{config.model}"
 
 
-def take_home_downloads(config: TrainConfig, run, key: str, next_run: bool) -> None:
+def take_home_downloads(config: TrainConfig, run, key: str, next_run: bool, model_file_above: bool) -> None:
     """The program that trains the run again, as a notebook and as a script, in the reader's language."""
     facts = RunFacts.of(run, keras_file_name(run)) if run is not None else RunFacts()
     stem = program_file_stem(config, run)
-    st.markdown(_("**Take it home**"))
+    st.markdown(_("**The program, to run on your own computer**"))
     if next_run:
         st.caption(_("A plain TensorFlow program that trains a run of these settings as the app would: the same split of "
                      "the data, seed and batches, the note's four functions and loop. It needs only `pip install "
@@ -40,15 +40,20 @@ def take_home_downloads(config: TrainConfig, run, key: str, next_run: bool) -> N
     script_column.download_button(
         _("Script (.py)"), data=script_text(config, language(), facts).encode("utf-8"), file_name=f"{stem}.py",
         mime="text/x-python", on_click="ignore", icon=":material/download:", key=f"{key}_script")
-    if run is not None:
+    if run is not None and model_file_above:
+        st.caption(_("Its last part also has the app's own model of this run sit the test set: download that model's file "
+                     "(above, under Take it along) into the program's folder."))
+    elif run is not None:
         st.caption(_("Its last part also has the app's own model of this run sit the test set: download that model's file "
                      "(Replay page, under Take it along) into the program's folder."))
 
 
-def code_behind_panel(config: TrainConfig, run=None, key: str = "code_behind", next_run: bool = False) -> None:
+def code_behind_panel(config: TrainConfig, run=None, key: str = "code_behind", next_run: bool = False,
+                      model_file_above: bool = False) -> None:
     """The panel, folded: the note and the engine part by part in tabs, then every engine function whole.
     `run`: the saved run, if there is one (its history and .keras file go into the program). `next_run`:
-    the settings are the sidebar's, for a run not trained yet."""
+    the settings are the sidebar's, for a run not trained yet. `model_file_above`: the page offers the
+    run's .keras file above the panel (Replay)."""
     title = _("The code behind the next run") if next_run else _("The code behind this run")
     with st.expander(title, icon=":material/code:"):
         if next_run:
@@ -62,24 +67,28 @@ def code_behind_panel(config: TrainConfig, run=None, key: str = "code_behind", n
         settings_column, take_home_column = wrapping_columns([3, 2], key=f"{key}_top", least_width_rem=20)
         with settings_column:
             st.markdown(_("**The settings, as the values they became**"))
-            st.code(settings_code(config), language="python", height=230)
+            st.code(settings_code(config), language="python", height=320)  # the model's own settings in sight, the rest scroll
         with take_home_column:
-            take_home_downloads(config, run, key, next_run)
+            take_home_downloads(config, run, key, next_run, model_file_above)
         parts = matches(config)
         tabs = st.tabs([match.note_name for match in parts] + [_("Whole code")])
-        for match, tab in zip(parts, tabs):
-            note_column, engine_column = tab.columns([2, 3])
+        for index, (match, tab) in enumerate(zip(parts, tabs)):
+            with tab:  # side by side where both fit unscrolled; at a projector's 1280 px, the note above the app
+                note_column, engine_column = wrapping_columns([2, 3], key=f"{key}_match_{index}", least_width_rem=34)
             note_column.markdown(_("**The note**"))
-            note_column.code(match.note_lines, language="python", wrap_lines=True)
-            engine_column.markdown(_("**The app:** `{function}`, {file}, line {line}", function=match.part.name,
-                                     file=match.part.file, line=match.first_line_in_file))
-            engine_column.code(match.engine_lines, language="python", wrap_lines=True)
+            # Not wrapped: a wrapped line of Python starts again at the left edge and loses its indentation; a
+            # long line scrolls instead.
+            note_column.code(match.note_lines, language="python")
+            first, last = match.lines_in_file
+            engine_column.markdown(_("**The app:** `{function}`, {file}, lines {first}–{last}", function=match.part.name,
+                                     file=match.part.file, first=first, last=last))
+            engine_column.code(match.engine_lines, language="python")
             tab.caption(_(match.explanation))
         with tabs[-1]:
             st.caption(_("The note's code, then every function of the app behind the run, whole, as it trains it."))
             st.markdown(_("**The note**"))
-            st.code(NOTE_CODE, language="python", wrap_lines=True)
+            st.code(NOTE_CODE, language="python")
             for part in engine_parts(config):
-                st.markdown(_("**The app:** `{function}`, {file}, line {line}", function=part.name, file=part.file,
-                              line=part.first_line))
-                st.code(part.source, language="python", line_numbers=True, wrap_lines=True)
+                st.markdown(_("**The app:** `{function}`, {file}, lines {first}–{last}", function=part.name, file=part.file,
+                              first=part.first_line, last=part.last_line))
+                st.code(part.source, language="python")
