@@ -9,7 +9,7 @@ line that does the same.
 - `matches(config)`: for each part of the note, its lines there and the engine's line that does it
   (found in the engine's source by its text, so a change of the engine that loses it fails a test
   instead of pointing at the wrong line).
-- `settings_code(config, training_examples)`: the run's settings as the values they became.
+- `settings_code(config)`: the run's settings as the values they became, and the steps they make.
 
 No Streamlit here: ui/code_behind.py draws it.
 """
