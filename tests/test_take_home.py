@@ -187,3 +187,19 @@ def test_the_script_without_its_pictures_says_what_to_do_without_a_traceback(tmp
     assert completed.returncode == 1
     assert "The pictures could not be loaded" in completed.stderr and "set DATASET_FILE to a file" in completed.stderr
     assert "data/mnist.npz" in completed.stderr and "Traceback" not in completed.stderr
+
+
+@pytest.mark.parametrize("language", ["en", "zh"])
+@pytest.mark.parametrize("changes", [
+    {"model": "linear", "optimizer": "sgd", "early_stopping_patience": 2, "learning_rate_schedule": "cosine"},
+    {"model": "mlp", "optimizer": "rmsprop", "hidden_layers": 3, "l2": 1e-4, "train_subset_size": 500},
+    {"model": "cnn", "optimizer": "adagrad", "augment_thickness": 0.5, "augment_scale": 0.1, "dataset": "fashion_mnist"},
+    {"model": "mlp", "optimizer": "momentum", "dropout": 0.0, "restore_best_weights": False, "label_noise": 0.2},
+])
+def test_every_program_is_python_that_compiles(changes, language):
+    """The settings the run-through tests do not train still make a whole Python program (and a valid notebook)."""
+    config = TrainConfig(**changes)
+    compile(script_text(config, language), "take_home.py", "exec")
+    for cell in notebook(config, language).cells:
+        if cell.cell_type == "code":
+            compile(cell.source, "cell", "exec")
