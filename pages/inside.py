@@ -64,20 +64,12 @@ def apply_request() -> None:
         return
     for run in trained_runs():
         if run.run_id == request["run_id"]:
-            st.session_state["inside_run"] = run
+            st.session_state["inside_run"] = run.run_id  # the run picker opens on it
             st.session_state.pop(f"inside_epoch_{run.run_id}", None)
     st.session_state["inside_digit"] = request["digit"]
     st.session_state["inside_scroll_to_top"] = True
     if request["digit"][0] == "test":
         st.session_state["inside_test_number"] = request["digit"][1]
-
-
-def remember_the_run() -> None:
-    """Open on the run looked at last: Streamlit forgets the picker's value when its page is left."""
-    if "inside_run" not in st.session_state and "inside_run_id" in st.session_state:
-        for run in trained_runs():
-            if run.run_id == st.session_state["inside_run_id"]:
-                st.session_state["inside_run"] = run
 
 
 def epoch_choice_label(epoch: int) -> str:
@@ -447,12 +439,10 @@ def inside_page() -> None:
     st.write(_("Follow one digit through your own trained model: what each layer makes of it, which pixels decided the "
                "answer, and where it lands among all the other digits."))
     apply_request()
-    remember_the_run()
-    run = pick_run(_("Model to look inside"), key="inside_run")
+    run = pick_run(_("Model to look inside"), key="inside_run")  # the run looked at last, by its id (ui/run_picker.py)
     if run is None:
         st.info(_("No trained run yet: train one on the Train page first."))
         return
-    st.session_state["inside_run_id"] = run.run_id
     # The test digits (or pictures) of the run's own dataset: a Fashion-MNIST model is looked inside on clothes.
     _training, (test_images, test_labels) = dataset_or_stop(run.config.dataset)
     classes = class_labels(run.config.dataset)

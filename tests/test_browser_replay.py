@@ -1,5 +1,7 @@
 """Browser test of the Replay page: the player's own timer moves every view, in a real Chromium."""
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
@@ -85,3 +87,15 @@ def test_the_code_behind_the_run_shows_the_note_beside_the_engine_and_downloads_
     script = open(script_file.value.path(), encoding="utf-8").read()
     compile(script, "to-replay.py", "exec")  # Python, whole: CI runs such a script in tests/test_take_home.py
     assert "with tf.GradientTape() as tape:" in script and "mnist_core" not in script
+
+
+def test_the_run_picker_speaks_the_language_it_is_switched_to(app_url, replay_workspace, page):
+    """The picker's shown run once kept the words it was first drawn with: English on a Chinese page."""
+    open_app(page, f"{app_url}/?workspace={replay_workspace}")
+    page.get_by_role("link", name="Replay").click()
+    shown_run = page.get_by_test_id("stMain").get_by_test_id("stSelectbox").first.locator("input")
+    expect(shown_run).to_have_value(re.compile("^to-replay · MNIST · Linear · 4 epochs · validation accuracy"))
+    page.get_by_test_id("stSidebar").get_by_text("中文").click()
+    expect(page.get_by_role("heading", name="回放训练过程")).to_be_visible()
+    shown_run = page.get_by_test_id("stMain").get_by_test_id("stSelectbox").first.locator("input")
+    expect(shown_run).to_have_value(re.compile("^to-replay · MNIST · 线性模型 · 4 轮 · 最佳轮次的验证准确率"))

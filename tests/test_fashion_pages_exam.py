@@ -72,7 +72,7 @@ def test_the_exam_marks_a_fashion_run_on_fashion_mnists_test_set_and_names_the_c
     workspace = written_runs(runs_root, ("mnist", 1, "digits"), ("fashion_mnist", 3, "clothes"))
     app = open_page("pages/exam.py", workspace=workspace)
     assert not app.exception and not app.error, [error.value for error in app.error]
-    picker = app.selectbox(key="exam_run")
+    picker = app.selectbox(key="exam_run_en")
     assert picker.value.config.dataset == "fashion_mnist"  # the best run first
     assert any(" · Fashion-MNIST · " in option for option in picker.options)  # each run named with its dataset
     assert any(" · MNIST · " in option for option in picker.options)
@@ -127,7 +127,7 @@ def test_the_replay_of_a_fashion_run_names_the_clothes_in_its_matrix_and_under_i
     workspace = written_runs(runs_root, ("mnist", 1, "digits"), ("fashion_mnist", 2, "clothes"))
     app = open_page("pages/replay.py", workspace=workspace)
     assert not app.exception and not app.error, [error.value for error in app.error]
-    assert app.selectbox(key="replay_run_choice").value.config.dataset == "fashion_mnist"  # the newest first
+    assert app.selectbox(key="replay_run_choice_en").value.config.dataset == "fashion_mnist"  # the newest first
     (matrix,) = [chart for chart in charts(app) if chart["data"][0]["type"] == "heatmap"]
     assert class_ticks(matrix) == (FASHION_NAMES, FASHION_NAMES)
     validation_counts = confusion_matrix(matrix).sum(axis=1)
@@ -143,8 +143,8 @@ def test_the_replay_of_a_fashion_run_names_the_clothes_in_its_matrix_and_under_i
     (matrix,) = [chart for chart in charts(app) if chart["data"][0]["type"] == "heatmap"]
     assert class_ticks(matrix)[0] == FASHION_NAMES
     # The MNIST run, picked: the digits again.
-    app.selectbox(key="replay_run_choice").select_index(1).run()
-    assert not app.exception and app.selectbox(key="replay_run_choice").value.config.dataset == "mnist"
+    app.selectbox(key="replay_run_choice_en").select_index(1).run()
+    assert not app.exception and app.selectbox(key="replay_run_choice_en").value.config.dataset == "mnist"
     (matrix,) = [chart for chart in charts(app) if chart["data"][0]["type"] == "heatmap"]
     assert class_ticks(matrix)[0] == DIGITS
     assert "Twenty digits, as this epoch reads them" in texts(app)
@@ -161,7 +161,7 @@ def test_a_run_saved_before_the_dataset_setting_opens_on_the_exam_as_an_mnist_ru
     config_file.write_text(json.dumps(config))
     app = open_page("pages/exam.py", workspace=workspace)
     assert not app.exception and not app.error, [error.value for error in app.error]
-    picker = app.selectbox(key="exam_run")
+    picker = app.selectbox(key="exam_run_en")
     assert picker.value.config.dataset == "mnist" and " · MNIST · " in picker.options[0]
     assert any("10,000 digits that no run has trained on" in text for text in texts(app))
     button(app, "Sit the final exam on the 10,000 test digits").click().run()

@@ -57,7 +57,7 @@ def test_the_inside_page_looks_inside_a_fashion_run_on_its_own_pictures_named_as
     workspace = written_runs(runs_root, ("fashion_mnist", "linear", 3, "clothes"), ("mnist", "linear", 2, "digits"))
     app = open_page("pages/inside.py", workspace=workspace)
     assert not app.exception and not app.error, [error.value for error in app.error]
-    assert app.selectbox(key="inside_run").value.config.dataset == "fashion_mnist"  # the best run first
+    assert app.selectbox(key="inside_run_en").value.config.dataset == "fashion_mnist"  # the best run first
     # Fashion-MNIST's test picture 0 is an ankle boot (label 9); MNIST's is a 7.
     assert "Looking at test picture 0 (labelled Ankle boot)." in texts(app)
     assert app.number_input(key="inside_test_number").label.startswith("Test picture number")
@@ -84,9 +84,9 @@ def test_the_inside_page_looks_inside_a_fashion_run_on_its_own_pictures_named_as
     app.run()
     assert not any(button.label == "The digit you drew" for button in app.button)
     # The MNIST run of the same workspace: its own test digits, named as digits.
-    app.selectbox(key="inside_run").select_index(1).run()
+    app.selectbox(key="inside_run_en").select_index(1).run()
     assert not app.exception and not app.error
-    assert app.selectbox(key="inside_run").value.config.dataset == "mnist"
+    assert app.selectbox(key="inside_run_en").value.config.dataset == "mnist"
     assert "Looking at test digit 0 (labelled 7)." in texts(app)
     (bars,) = [chart for chart in charts(app) if chart["layout"]["title"]["text"].startswith("Output: the probability of each digit")]
     assert tick_names(bars) == [str(digit) for digit in range(10)]

@@ -285,7 +285,7 @@ def test_the_inside_page_follows_a_test_digit_through_each_model(runs_root, trai
 def test_a_digit_from_the_map_the_draw_page_or_an_exam_mistake_opens_inside(runs_root, train_page_template):
     app = open_inside_on_a_copy(train_page_template("linear", epochs=1), runs_root)
     # A click on the map chooses a validation digit (the chart's callback sets this choice).
-    app.session_state["inside_digit"] = ("validation", 5, app.selectbox(key="inside_run").value.run_id)
+    app.session_state["inside_digit"] = ("validation", 5, app.selectbox(key="inside_run_en").value.run_id)
     app.run()
     assert any(text.startswith("Looking at validation digit 5 (labelled ") and text.endswith("picked on the map.")
                for text in texts(app))

@@ -8,7 +8,7 @@ from mnist_core.results import epochs_text
 from mnist_core.runs import DamagedRunError
 from mnist_core.stores import SESSION_STORES
 from ui.dataset import dataset_title
-from ui.i18n import _, in_page_language, run_name, say
+from ui.i18n import _, in_page_language, language, run_name, say
 from ui.settings import model_name
 from ui.workspace import workspace_runs
 
@@ -26,12 +26,36 @@ def run_choice_label(run) -> str:
              name=run_name(run.name), dataset=dataset_title(run.config.dataset), model=model_name(run.config.model), epochs=say(epochs_text(len(run.history))), accuracy=run.best_result.val_acc)
 
 
+def picker_key(key: str) -> str:
+    """The select box's own key: one per language. This Streamlit keeps a select box's shown choice as the
+    label it was first drawn with, so after a switch of language the run chosen still read "validation
+    accuracy ... at its best epoch" in English on a Chinese page, until a reload."""
+    return f"{key}_{language()}"
+
+
 def pick_run(label: str, key: str, newest_first: bool = False):
-    """A selectbox of trained runs, the best first (or the newest: the run just trained). None if there is none."""
+    """A selectbox of trained runs, the best first (or the newest: the run just trained). None if there is none.
+
+    `st.session_state[key]` holds the chosen run's id, whatever the language and the page: the choice
+    survives a switch of language and a visit to another page, and a page may set it to open on a run."""
     runs = trained_runs(newest_first)
     if not runs:
         return None
-    return st.selectbox(label, runs, format_func=in_page_language(run_choice_label), key=key)
+    widget_key = picker_key(key)
+    wanted, shown = st.session_state.get(key), st.session_state.get(widget_key)
+    wanted_run = next((run for run in runs if run.run_id == wanted), None)
+    # Asked for (by a page, or chosen in the other language), or trained on since (a stale copy of it):
+    # the box shows the run as it is now.
+    if wanted_run is not None and (shown is None or shown.run_id != wanted or shown not in runs):
+        st.session_state[widget_key] = wanted_run
+
+    def remember_the_choice():
+        st.session_state[key] = st.session_state[widget_key].run_id
+
+    run = st.selectbox(label, runs, format_func=in_page_language(run_choice_label), key=widget_key,
+                       on_change=remember_the_choice)
+    st.session_state[key] = run.run_id
+    return run
 
 
 def run_stamp(run) -> tuple:
