@@ -307,8 +307,8 @@ class Training:
         try:
             steps_left = self.steps_per_epoch - step
             while (allowed := self.pause_control.allowance(epoch, steps_left)) is None:
+                self._let_go_of_data()  # first: whoever sees the paused weights sees a run at rest
                 self.paused_weights = get_weights(loop.trainer.model)
-                self._let_go_of_data()
                 if not self.pause_control.rest(self.stop_requested):
                     return 0
             if not self.pause_control.paused:
