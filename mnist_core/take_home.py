@@ -380,8 +380,7 @@ def sections(config: TrainConfig, language: str, run: RunFacts = RunFacts()) -> 
 
     def section(key: str, code: str, **fields) -> Section:
         heading, explanation = SECTIONS[key]
-        return Section(render(heading, language), render(explanation, language, **fields) if fields
-                       else render(explanation, language), code)
+        return Section(render(heading, language), render(explanation, language, **fields), code)
 
     helpers = engine_source(shuffled_order, metrics_sample).rstrip()
     augmented = is_augmented(config)

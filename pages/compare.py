@@ -24,7 +24,7 @@ from mnist_core.results import race_standings
 from ui.charts import overlay, show_chart
 from ui.dataset import dataset_or_stop, dataset_title, datasets_of_runs
 from ui.failures import guarded_fragment
-from ui.i18n import N_, _, in_page_language, language, listed, number, run_name, say
+from ui.i18n import N_, _, in_page_language, language_keyed, listed, number, run_name, say
 from ui.jobs import POLL_SECONDS, current_activity, is_training, start_job, start_race, status_text, waiting_place
 from ui.layout import wrapping_columns
 from ui.navigation import require_navigation
@@ -115,7 +115,7 @@ def compare_history() -> None:
     # across a switch of language; another dataset starts from its newest two.
     remembered = [run_id for run_id in st.session_state.get(CHOSEN_RUNS, []) if run_id in labels]
     chosen = st.multiselect(_("Runs"), list(labels), default=remembered or list(labels)[:2], format_func=labels.get,
-                            key=f"compare_runs_{dataset}_{language()}")
+                            key=language_keyed(f"compare_runs_{dataset}"))
     st.session_state[CHOSEN_RUNS] = chosen
     metric = st.selectbox(_("Metric"), list(METRICS), format_func=in_page_language(lambda key: _(METRICS[key])), key="compare_metric")
     if not chosen:

@@ -2,7 +2,8 @@
 note's code, part by part (mnist_core/code_behind.py), the run's settings as the values they became,
 and the run as a program to take home, a notebook or a script (mnist_core/take_home.py).
 
-Made on every page run: the sources are read once per process, a notebook takes about 10 ms."""
+The sources are read once per process; the notebook and the script are made only when their download
+is clicked (about 10 ms), not on every page run, where each would also be kept as a file of the session's."""
 
 import streamlit as st
 
@@ -34,11 +35,12 @@ def take_home_downloads(config: TrainConfig, run, key: str, next_run: bool, mode
                      "the note's four functions and loop. It needs only `pip install tensorflow matplotlib`; with "
                      "`QUICK_CHECK=1` it first trains one epoch on {digits:,} pictures.", digits=QUICK_CHECK_DIGITS))
     notebook_column, script_column = st.columns(2)
+    reader_language = language()  # the downloads are made on another thread, outside this page run
     notebook_column.download_button(
-        _("Notebook (.ipynb)"), data=notebook_bytes(config, language(), facts), file_name=f"{stem}.ipynb",
+        _("Notebook (.ipynb)"), data=lambda: notebook_bytes(config, reader_language, facts), file_name=f"{stem}.ipynb",
         mime="application/x-ipynb+json", on_click="ignore", icon=":material/download:", key=f"{key}_notebook")
     script_column.download_button(
-        _("Script (.py)"), data=script_text(config, language(), facts).encode("utf-8"), file_name=f"{stem}.py",
+        _("Script (.py)"), data=lambda: script_text(config, reader_language, facts).encode("utf-8"), file_name=f"{stem}.py",
         mime="text/x-python", on_click="ignore", icon=":material/download:", key=f"{key}_script")
     if run is not None and model_file_above:
         st.caption(_("Its last part also has the app's own model of this run sit the test set: download that model's file "

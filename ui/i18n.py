@@ -36,6 +36,14 @@ def language() -> str:
     return chosen
 
 
+def language_keyed(key: str) -> str:
+    """A widget key of its own in each language. This Streamlit keeps a choice widget's shown choice as the
+    label it was first drawn with: after a switch of language a run picker still showed the English label
+    on a Chinese page, and Compare's multiselect, which keeps its choice by label, failed the page. The
+    page keeps what was chosen under a key of its own, whatever the language."""
+    return f"{key}_{language()}"
+
+
 def _(text: str, **parameters) -> str:
     """`text` in the reader's language, its {fields} filled in (numbers formatted for the language)."""
     return render(text, language(), **parameters)

@@ -8,7 +8,7 @@ from mnist_core.results import epochs_text
 from mnist_core.runs import DamagedRunError
 from mnist_core.stores import SESSION_STORES
 from ui.dataset import dataset_title
-from ui.i18n import _, in_page_language, language, run_name, say
+from ui.i18n import _, in_page_language, language_keyed, run_name, say
 from ui.settings import model_name
 from ui.workspace import workspace_runs
 
@@ -26,13 +26,6 @@ def run_choice_label(run) -> str:
              name=run_name(run.name), dataset=dataset_title(run.config.dataset), model=model_name(run.config.model), epochs=say(epochs_text(len(run.history))), accuracy=run.best_result.val_acc)
 
 
-def picker_key(key: str) -> str:
-    """The select box's own key: one per language. This Streamlit keeps a select box's shown choice as the
-    label it was first drawn with, so after a switch of language the run chosen still read "validation
-    accuracy ... at its best epoch" in English on a Chinese page, until a reload."""
-    return f"{key}_{language()}"
-
-
 def pick_run(label: str, key: str, newest_first: bool = False):
     """A selectbox of trained runs, the best first (or the newest: the run just trained). None if there is none.
 
@@ -41,7 +34,7 @@ def pick_run(label: str, key: str, newest_first: bool = False):
     runs = trained_runs(newest_first)
     if not runs:
         return None
-    widget_key = picker_key(key)
+    widget_key = language_keyed(key)  # the select box's own, one per language
     wanted, shown = st.session_state.get(key), st.session_state.get(widget_key)
     wanted_run = next((run for run in runs if run.run_id == wanted), None)
     # Asked for (by a page, or chosen in the other language), or trained on since (a stale copy of it):
