@@ -13,9 +13,10 @@ the same batch size are trained by:
 
 It prints seconds per epoch (the mean of the epochs after the first, which also pays for tracing
 and compiling) and the speed-up ratios, and for the engine the GFLOP/s it achieved and its share of
-the machine's peak. Then it trains the CNN's preset with several seeds and reports the seconds of
-training each took to pass 99.0% accuracy on the test set, and their median. Last, one CNN training
-step in float32 and in mixed bfloat16 (where the CPU has native bf16), side by side.
+the machine's peak. The CNN is compared on each arithmetic path (mnist_core/precision.py): float32,
+and mixed bfloat16 where the CPU has native bfloat16, the engine and `Model.fit` on the same path.
+Then it trains the CNN's preset with several seeds, on this machine's path, and reports the seconds of
+training each took to pass 99.0% accuracy on the test set, and their median.
 
 How the figures are computed:
 - A training example costs 3 forward passes' worth of arithmetic (the forward pass, and a backward
@@ -47,12 +48,16 @@ from mnist_core import TrainConfig, load_mnist, split_dataset, train
 from mnist_core.config import split_for_config, steps_per_epoch
 from mnist_core.fair_share import layer_costs
 from mnist_core.models import build_model, evaluate, make_optimizer
+from mnist_core.precision import FLOAT32, MIXED_BFLOAT16, cpu_flags, machine_precision, native_bfloat16
 from mnist_core.quiet_tensorflow import keras, tf
 
 
 def steady_epoch_seconds(epoch_seconds: list[float]) -> float:
     """Mean seconds of the epochs after the first (the first also traces and compiles)."""
     return statistics.mean(epoch_seconds[1:]) if len(epoch_seconds) > 1 else epoch_seconds[0]
+
+
+FLAGS_OF_NOTE = {"avx2", "fma", "avx512f", "avx512_vnni", "avx512_bf16", "amx_bf16", "amx_tile"}
 
 
 def cpu_facts() -> dict[str, str]:
@@ -70,7 +75,7 @@ def cpu_facts() -> dict[str, str]:
 def nominal_peak_gflops() -> tuple[float, str]:
     """The machine's float32 peak, as the module's docstring computes it, and how."""
     facts = cpu_facts()
-    flags = set(facts.get("flags", "").split())
+    flags = cpu_flags()
     cores = len(os.sched_getaffinity(0))
     megahertz = max((float(line.partition(":")[2]) for line in Path("/proc/cpuinfo").read_text().splitlines()
                      if line.startswith("cpu MHz")), default=0.0)
@@ -111,14 +116,14 @@ def epoch_gflop(config: TrainConfig, split) -> float:
     return (3 * forward_flop * len(split.train_labels) + forward_flop * measured) / 1e9
 
 
-def time_engine(config: TrainConfig, split) -> tuple[list[float], float]:
-    training = train(config, split=split)
+def time_engine(config: TrainConfig, split, precision: str) -> tuple[list[float], float]:
+    training = train(config, split=split, precision=precision)
     seconds = [result.seconds for result in training]
     return seconds, training.history[-1].val_acc
 
 
-def time_model_fit(config: TrainConfig, split) -> tuple[list[float], float]:
-    model = build_model(config)
+def time_model_fit(config: TrainConfig, split, precision: str) -> tuple[list[float], float]:
+    model = build_model(config, precision)
     model.compile(optimizer=make_optimizer(config, steps_per_epoch(len(split.train_labels), config.batch_size)),
                   loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"])
     seconds = []
@@ -138,8 +143,8 @@ def time_model_fit(config: TrainConfig, split) -> tuple[list[float], float]:
     return seconds, float(history.history["val_accuracy"][-1])
 
 
-def time_eager_loop(config: TrainConfig, split) -> tuple[list[float], float]:
-    model = build_model(config)
+def time_eager_loop(config: TrainConfig, split, precision: str) -> tuple[list[float], float]:
+    model = build_model(config, precision)
     optimizer = make_optimizer(config, steps_per_epoch(len(split.train_labels), config.batch_size))
     cross_entropy = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
     images = split.train_images.astype(np.float32) / 255.0
@@ -169,13 +174,14 @@ def time_eager_loop(config: TrainConfig, split) -> tuple[list[float], float]:
     return seconds, val_acc
 
 
-def compare_loops(model_name: str, epochs: int, batch_size: int, split, with_eager: bool) -> dict[str, float]:
-    config = TrainConfig.for_model(model_name, epochs=epochs, batch_size=batch_size)
-    print(f"\n{model_name}: batch {batch_size}, {epochs} epochs each, {len(split.train_labels)} training examples")
+def compare_loops(model_name: str, epochs: int, split, with_eager: bool, precision: str = FLOAT32) -> dict[str, float]:
+    """The engine, `Model.fit` and (if asked) the eager loop, on the model's preset at its batch size, in `precision`."""
+    config = TrainConfig.for_model(model_name, epochs=epochs)
+    print(f"\n{model_name}, {precision}: batch {config.batch_size}, {epochs} epochs each, {len(split.train_labels)} training examples")
     ways = [("engine", time_engine), ("fit", time_model_fit)] + ([("eager", time_eager_loop)] if with_eager else [])
     per_epoch = {}
     for name, timer in ways:
-        seconds, val_acc = timer(config, split)
+        seconds, val_acc = timer(config, split, precision)
         per_epoch[name] = steady_epoch_seconds(seconds)
         print(f"  {name:7s} {per_epoch[name]:7.3f} s/epoch (first epoch {seconds[0]:.2f} s), final val_acc {val_acc:.4f}")
     for name in per_epoch:
@@ -184,7 +190,7 @@ def compare_loops(model_name: str, epochs: int, batch_size: int, split, with_eag
     achieved = epoch_gflop(config, split) / per_epoch["engine"]
     peak, _ = nominal_peak_gflops()
     print(f"  engine: {epoch_gflop(config, split):.1f} GFLOP an epoch, {achieved:.1f} GFLOP/s"
-          + (f", {achieved / peak:.0%} of the nominal peak" if peak else ""))
+          + (f", {achieved / peak:.0%} of the nominal float32 peak" if peak else ""))
     return per_epoch
 
 
@@ -192,7 +198,8 @@ def time_to_test_accuracy(model_name: str, target: float, dataset, seeds: list[i
     """Train the model's preset with each seed; after each epoch sit the test set (here, only to time it).
     Prints each seed's seconds of training to `target`, and their median (a seed that never reaches it
     counts as never)."""
-    print(f"\n{model_name} preset, seconds of training to {target:.1%} test accuracy, seeds {seeds}:")
+    print(f"\n{model_name} preset, {machine_precision(model_name)} (this machine's path), seconds of training to "
+          f"{target:.1%} test accuracy, seeds {seeds}:")
     times = []
     for seed in seeds:
         config = TrainConfig.for_model(model_name, seed=seed)
@@ -212,49 +219,6 @@ def time_to_test_accuracy(model_name: str, target: float, dataset, seeds: list[i
     print(f"  median: {median:.1f} s" if median != float("inf") else f"  median: never {target:.1%}")
 
 
-def step_seconds(config: TrainConfig, policy: str, steps: int = 150) -> float:
-    """Seconds of one compiled training step of `config`'s model, its layers in Keras' `policy` (the logits
-    and the loss in float32 either way), on one random batch."""
-    keras.mixed_precision.set_global_policy(policy)
-    try:
-        model = build_model(config)
-    finally:
-        keras.mixed_precision.set_global_policy("float32")
-    optimizer = make_optimizer(config, 1000)
-    cross_entropy = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
-    images = tf.random.uniform([config.batch_size, 28, 28])
-    labels = tf.random.uniform([config.batch_size], 0, 10, tf.int32)
-
-    @tf.function
-    def step():
-        with tf.GradientTape() as tape:
-            loss = cross_entropy(labels, tf.cast(model(images, training=True), tf.float32))
-        gradients = tape.gradient(loss, model.trainable_variables)
-        optimizer.apply_gradients(zip(gradients, model.trainable_variables))
-        return loss
-
-    for _ in range(10):
-        step()
-    start = time.perf_counter()
-    for _ in range(steps):
-        loss = step()
-    float(loss)
-    return (time.perf_counter() - start) / steps
-
-
-def compare_precisions(model_name: str) -> None:
-    """One training step in float32 and in mixed bfloat16, at the preset's batch and at twice it."""
-    flags = set(cpu_facts().get("flags", "").split())
-    native = sorted(flags & {"avx512_bf16", "amx_bf16"})
-    print(f"\n{model_name}: one training step, float32 vs mixed bfloat16 (native bf16 here: {', '.join(native) or 'none'})")
-    preset = TrainConfig.for_model(model_name)
-    for batch_size in (preset.batch_size, 2 * preset.batch_size):
-        config = TrainConfig.for_model(model_name, batch_size=batch_size)
-        float32, bfloat16 = step_seconds(config, "float32"), step_seconds(config, "mixed_bfloat16")
-        print(f"  batch {batch_size}: float32 {float32 * 1000:.2f} ms, mixed bfloat16 {bfloat16 * 1000:.2f} ms "
-              f"({float32 / bfloat16:.2f}x)")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--linear-epochs", type=int, default=4)
@@ -263,25 +227,25 @@ def main() -> None:
     parser.add_argument("--skip-linear", action="store_true")
     parser.add_argument("--cnn-eager", action="store_true", help="also time the CNN in the eager loop (about a minute an epoch)")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2], help="seeds of the time to 99%%")
-    parser.add_argument("--skip-precisions", action="store_true")
     arguments = parser.parse_args()
 
     dataset = load_mnist()
     split = split_dataset(dataset)
     print(f"TensorFlow {tf.__version__}, Keras {keras.__version__}, {tf.config.threading.get_intra_op_parallelism_threads() or 'all'} threads")
     peak, how = nominal_peak_gflops()
-    flags = set(cpu_facts().get("flags", "").split())
     print(f"Nominal float32 peak: {peak:.0f} GFLOP/s = {how}")
-    print(f"CPU flags of note: {' '.join(sorted(flags & {'avx2', 'fma', 'avx512f', 'avx512_vnni', 'avx512_bf16', 'amx_bf16', 'amx_tile'}))}")
+    print(f"CPU flags of note: {' '.join(sorted(cpu_flags() & FLAGS_OF_NOTE))}")
     print(f"A 2048x2048 matmul reaches {matmul_gflops(tf.float32):.0f} GFLOP/s in float32"
-          + (f", {matmul_gflops(tf.bfloat16):.0f} in bfloat16" if flags & {"avx512_bf16", "amx_bf16"} else ""))
+          + (f", {matmul_gflops(tf.bfloat16):.0f} in bfloat16" if native_bfloat16() else ""))
     if not arguments.skip_linear:
-        compare_loops("linear", arguments.linear_epochs, 100, split, with_eager=True)
-    compare_loops("cnn", arguments.cnn_epochs, 64, split, with_eager=arguments.cnn_eager)
+        compare_loops("linear", arguments.linear_epochs, split, with_eager=True)
+    paths = [FLOAT32, MIXED_BFLOAT16] if native_bfloat16() else [FLOAT32]
+    cnn_epochs = {path: compare_loops("cnn", arguments.cnn_epochs, split, arguments.cnn_eager, path)["engine"] for path in paths}
+    if len(paths) > 1:
+        print(f"\ncnn: the engine's epoch in mixed bfloat16 is {cnn_epochs[FLOAT32] / cnn_epochs[MIXED_BFLOAT16]:.2f}x "
+              "as fast as in float32")
     if not arguments.skip_time_to_accuracy:
         time_to_test_accuracy("cnn", 0.99, dataset, arguments.seeds)
-    if not arguments.skip_precisions:
-        compare_precisions("cnn")
 
 
 if __name__ == "__main__":

@@ -26,6 +26,7 @@ from .config import TrainConfig, setting_applies, steps_per_epoch, training_exam
 from .data import dataset_facts
 from .i18n import N_
 from .models import BUILDERS, LinearSoftmax, make_measure, optimizer_with_rate
+from .precision import FLOAT32, MIXED_BFLOAT16
 from .trainers import make_train_chunk, make_train_step
 from .training import Training
 
@@ -202,10 +203,17 @@ def matches(config: TrainConfig) -> list[Match]:
     ]
 
 
-def settings_code(config: TrainConfig) -> str:
-    """The run's settings that apply to its model, as the values they became, and what follows from them."""
+# What each arithmetic path (precision.py) does, as a comment of the code: the code's comments are English.
+PRECISION_COMMENTS = {FLOAT32: "every number a 32-bit float",
+                      MIXED_BFLOAT16: "models.with_precision: products in bfloat16; weights, logits and loss in float32"}
+
+
+def settings_code(config: TrainConfig, precision: str = FLOAT32) -> str:
+    """The run's settings that apply to its model, as the values they became, what follows from them, and
+    the arithmetic it trains in (`precision`)."""
     examples = training_examples(config, sum(dataset_facts(config.dataset).label_counts["y_train"]))
     lines = [f"config.{name} = {value!r}" for name, value in config.to_dict().items() if setting_applies(name, config)]
     lines += [f"training_examples = {examples:_}",
-              f"steps_per_epoch = {steps_per_epoch(examples, config.batch_size)}  # ceil({examples:_} / {config.batch_size})"]
+              f"steps_per_epoch = {steps_per_epoch(examples, config.batch_size)}  # ceil({examples:_} / {config.batch_size})",
+              f"precision = {precision!r}  # {PRECISION_COMMENTS[precision]}"]
     return "\n".join(lines)

@@ -236,9 +236,14 @@ MODEL_PRESETS = {
     "linear": {},
     "mlp": {"optimizer": "adam", "learning_rate": 0.001, "learning_rate_schedule": "cosine", "epochs": 10,
             "hidden_units": 256, "hidden_layers": 2, "dropout": 0.2},
-    "cnn": {"optimizer": "adam", "learning_rate": 0.003, "learning_rate_schedule": "cosine", "epochs": 5,
-            "batch_size": 64, "cnn_filters": 16, "hidden_units": 128, "dropout": 0.25},
+    "cnn": {"optimizer": "adam", "learning_rate": 0.004, "learning_rate_schedule": "cosine", "epochs": 3,
+            "batch_size": 128, "cnn_filters": 16, "hidden_units": 128, "dropout": 0.0},
 }
+# The CNN's preset is the one that passed 99.0% test accuracy soonest, for seeds 0, 1 and 2 alike
+# (benchmarks/training_speed.py; the README's "Training speed" has each preset tried): 3 epochs at batch
+# 128 end at 99.02-99.05%, after about 11 s of training on a 2-core server. Without dropout: in 3 epochs
+# the model has no time to overfit, and dropout made each step 8% slower. (Batch 64 over 5 epochs with
+# dropout 0.25 passed 99% at its third or fourth epoch, after 23-29 s.)
 # Where a model's preset differs on Fashion-MNIST, and why. Each passes its target on the test set,
 # as benchmarks/dataset_presets.py measures (linear >= 84%, MLP >= 88%, CNN >= 91%; Zalando's own table
 # has logistic regression at about 84% and an MLP at about 87%). Clothes are harder to tell apart than
@@ -248,7 +253,8 @@ MODEL_PRESETS = {
 FASHION_MNIST_PRESETS = {
     "linear": {"epochs": 10, "learning_rate_schedule": "cosine"},
     "mlp": {},
-    "cnn": {"epochs": 8},
+    # Clothes overfit where digits do not: dropout, and the smaller batches and rate of the measured 91.8%.
+    "cnn": {"epochs": 8, "batch_size": 64, "learning_rate": 0.003, "dropout": 0.25},
 }
 DATASET_PRESETS = {"mnist": MODEL_PRESETS, "fashion_mnist": {
     model: {**MODEL_PRESETS[model], **changes} for model, changes in FASHION_MNIST_PRESETS.items()}}

@@ -35,6 +35,7 @@ from .config import TrainConfig
 from .fair_share import check_model_size, max_queued_runs, pause_limit_seconds, run_time_limit_seconds, server_pace
 from .i18n import Message, carried_message
 from .pausing import PauseControl
+from .precision import machine_precision
 from .queueing import FirstComeFirstServed
 from .results import EpochResult, IterationPoint, RunStatus, best_result
 from .runs import SHARED_WORKSPACE, start_run
@@ -176,6 +177,7 @@ class TrainingJob:
         config.validate()
         check_model_size(config)
         self.config = config
+        self.precision = machine_precision(config.model)  # the arithmetic it will train in, for its page to say
         self.name = name
         self._dataset = dataset
         self._recorder = start_run(config, runs_root, name, workspace, within_disk_quotas=True)
@@ -294,7 +296,7 @@ class TrainingJob:
         try:
             training = train_and_record(self.config, self._dataset, recorder=self._recorder, stop_requested=self._stop.is_set,
                                         on_progress=self._on_progress, time_limit_seconds=run_time_limit_seconds(),
-                                        pause_control=self._pause_control)
+                                        pause_control=self._pause_control, precision=self.precision)
             self._set(_training=training, _progress=(1, 0, training.steps_per_epoch))
             for _ in training:
                 pass  # each epoch lands in training.history, which snapshot() reads

@@ -42,6 +42,7 @@ from .config import AUGMENTATION_SETTINGS, MODEL_TITLES, TrainConfig, is_augment
 from .data import IMAGE_SIZE, NUM_CLASSES, dataset_facts, split_indices, stratified_take
 from .i18n import N_, render
 from .models import BUILDERS, build_linear_as_dense, make_optimizer, optimizer_with_rate
+from .precision import FLOAT32, MIXED_BFLOAT16
 from .training import metrics_sample, shuffled_order
 
 QUICK_CHECK_DIGITS = 1000  # training digits in a quick check: one epoch of them takes seconds, the CNN's too
@@ -90,12 +91,13 @@ class RunFacts:
     run_id: str | None = None
     keras_file: str | None = None
     history: tuple = ()  # (epoch, train loss, train accuracy, validation loss, validation accuracy) per epoch
+    precision: str = FLOAT32  # the arithmetic the app trains it in (precision.py); the program's is float32
 
     @classmethod
     def of(cls, run, keras_file: str) -> "RunFacts":
         return cls(run.name, run.run_id, keras_file, tuple(
             (r.epoch, round(r.train_loss, 6), round(r.train_acc, 6), round(r.val_loss, 6), round(r.val_acc, 6))
-            for r in run.history))
+            for r in run.history), run.precision)
 
 
 def settings_code(config: TrainConfig, run: RunFacts) -> str:
@@ -333,6 +335,12 @@ CLOSENESS = N_(
     "{points:.1f} percentage points of the app's at every epoch. Not bit for bit: the app runs many steps in one "
     "compiled call, where float32 numbers may be added in another order, and in a network with hidden layers such "
     "last-digit differences grow over thousands of steps, as they would between two computers.")
+# Said after CLOSENESS of a run the app trains in mixed bfloat16. The program computes in float32 on every
+# computer: bfloat16 is slower than float32 where the processor has no bfloat16 instructions of its own.
+BFLOAT16_CLOSENESS = N_(
+    "This run is further off: the app computes it in mixed bfloat16, 16-bit numbers this server's processor "
+    "multiplies natively, and the program in float32, 32-bit numbers, which every computer multiplies quickly. "
+    "Its numbers differ from the app's by that rounding from the first step on.")
 SECTIONS = {
     "settings": (N_("## 1. The settings"), N_(
         "Every setting of the run, as the value the app trained with. Change one and run again to see what it does.")),
@@ -426,7 +434,8 @@ def introduction(config: TrainConfig, language: str, run: RunFacts, markdown: bo
     title = run.name or f"{dataset_facts(config.dataset).title}, {render(MODEL_TITLES[config.model], language)}"
     title = markdown_text(title) if markdown else title
     return render(INTRODUCTION, language, title=title, quick=QUICK_CHECK_DIGITS,
-                  closeness=render(CLOSENESS, language, quick=QUICK_CHECK_DIGITS, points=FULL_RUN_CLOSENESS_POINTS))
+                  closeness=render(CLOSENESS, language, quick=QUICK_CHECK_DIGITS, points=FULL_RUN_CLOSENESS_POINTS)
+                  + (" " + render(BFLOAT16_CLOSENESS, language) if run.precision == MIXED_BFLOAT16 else ""))
 
 
 def script_text(config: TrainConfig, language: str, run: RunFacts = RunFacts()) -> str:

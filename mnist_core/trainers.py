@@ -25,6 +25,7 @@ from .augmentation import DRAWS_PER_DIGIT, amounts_of, variation_draws, vary
 from .config import AUGMENTATION_SETTINGS, is_augmented, setting_applies
 from .data import IMAGE_SIZE
 from .models import build_model, count_parameters, images_to_input, make_measure, optimizer_with_rate
+from .precision import FLOAT32
 from .quiet_tensorflow import keras, tf
 
 # Idle trainers kept for later runs, by their parameter count (weights and, with Adam, two moment
@@ -147,22 +148,22 @@ class ResettableLearningRate(keras.optimizers.schedules.LearningRateSchedule):
 GRAPH_SETTINGS = ("hidden_units", "hidden_layers", "cnn_filters", "dropout", "l2", "momentum")
 
 
-def graph_key(config) -> tuple:
-    """What the compiled step of a run with `config` depends on; runs with equal keys share trainers.
-    Only the settings that apply to the model count, so a hidden-layer slider left at another
-    value does not make the linear model trace again; of augmentation, only whether there is any
-    (the amounts are variables)."""
+def graph_key(config, precision: str = FLOAT32) -> tuple:
+    """What the compiled step of a run with `config`, computing in `precision`, depends on; runs with
+    equal keys share trainers. Only the settings that apply to the model count, so a hidden-layer slider
+    left at another value does not make the linear model trace again; of augmentation, only whether
+    there is any (the amounts are variables)."""
     return config.model, config.optimizer, tuple((name, getattr(config, name)) for name in GRAPH_SETTINGS
-                                                 if setting_applies(name, config)), is_augmented(config)
+                                                 if setting_applies(name, config)), is_augmented(config), precision
 
 
 class CompiledTrainer:
     """A working model, its optimizer and its compiled chunk of steps, traced once and lent to one
     run at a time (see the module's docstring)."""
 
-    def __init__(self, config):
-        self.key = graph_key(config)
-        self.model = build_model(config)
+    def __init__(self, config, precision: str = FLOAT32):
+        self.key = graph_key(config, precision)
+        self.model = build_model(config, precision)
         self.parameter_count = count_parameters(self.model)
         self.learning_rate = ResettableLearningRate()
         self.optimizer = optimizer_with_rate(config, self.learning_rate)
@@ -205,16 +206,17 @@ _idle_lock = threading.Lock()
 
 
 @contextmanager
-def borrowed_trainer(config, start_model: keras.Model, steps_per_epoch: int) -> Iterator[CompiledTrainer]:
-    """A trainer for `config`'s graph shape, reset to `start_model`'s weights, for the length of a run.
-    Runs in several threads at once each get their own."""
-    key = graph_key(config)
+def borrowed_trainer(config, start_model: keras.Model, steps_per_epoch: int,
+                     precision: str = FLOAT32) -> Iterator[CompiledTrainer]:
+    """A trainer for `config`'s graph shape in `precision`, reset to `start_model`'s weights, for the length
+    of a run. Runs in several threads at once each get their own."""
+    key = graph_key(config, precision)
     with _idle_lock:
         trainer = next((idle for idle in reversed(_idle_trainers) if idle.key == key), None)
         if trainer is not None:
             _idle_trainers.remove(trainer)
     if trainer is None:
-        trainer = CompiledTrainer(config)
+        trainer = CompiledTrainer(config, precision)
     trainer.reset(start_model, config, steps_per_epoch)
     try:
         yield trainer

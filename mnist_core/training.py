@@ -65,6 +65,7 @@ from .fair_share import SHORTER_RUN_ADVICE
 from .i18n import Message
 from .models import build_model, count_parameters, get_weights, set_weights
 from .pausing import PauseControl
+from .precision import machine_precision
 from .quiet_tensorflow import tf
 from .results import EpochResult, IterationLog, RunStatus, epochs_text, kept_epochs_text
 from .runs import SHARED_WORKSPACE, RunSaveError, start_run
@@ -141,7 +142,8 @@ class Training:
     def __init__(self, config: TrainConfig, dataset=None, split: DatasetSplit | None = None,
                  stop_requested: Callable[[], bool] | None = None,
                  on_progress: Callable[[int, int, int], None] | None = None, recorder=None,
-                 time_limit_seconds: float | None = None, pause_control: PauseControl | None = None):
+                 time_limit_seconds: float | None = None, pause_control: PauseControl | None = None,
+                 precision: str | None = None):
         config.validate()
         self.config = config
         if split is None:
@@ -167,7 +169,9 @@ class Training:
         self.paused_weights: dict[str, np.ndarray] | None = None  # the working model's weights while paused, else None
         self.training_examples = training_examples
         self.steps_per_epoch = steps_per_epoch(training_examples, config.batch_size)
-        self.model = build_model(config)
+        # float32, or mixed bfloat16 where this CPU multiplies it natively (precision.py)
+        self.precision = precision or machine_precision(config.model)
+        self.model = build_model(config, self.precision)
         self.parameter_count = count_parameters(self.model)
         self.history: list[EpochResult] = []
         self.iterations = IterationLog(self.steps_per_epoch)  # the batches' loss and accuracy, live
@@ -198,7 +202,7 @@ class Training:
     def _run(self) -> Iterator[EpochResult]:
         # The run trains a borrowed trainer's working model and copies each finished epoch's
         # weights into its own `self.model`, which pages and the recorder read.
-        with borrowed_trainer(self.config, self.model, self.steps_per_epoch) as trainer:
+        with borrowed_trainer(self.config, self.model, self.steps_per_epoch, self.precision) as trainer:
             yield from self._train(trainer)
 
     def _train(self, trainer: CompiledTrainer) -> Iterator[EpochResult]:
@@ -209,7 +213,7 @@ class Training:
         loop = _Loop(trainer, tf.constant(config.batch_size, tf.int32),
                      trainer.most_steps(config.batch_size, self.steps_per_epoch), started=time.perf_counter())
         try:
-            if not self._save_or_fail(lambda: self.recorder.mark_running(get_weights(self.model))):
+            if not self._save_or_fail(lambda: self.recorder.mark_running(get_weights(self.model), self.precision)):
                 return
             for epoch in range(1, config.epochs + 1):  # each epoch
                 order = self._start_epoch(loop, epoch)  # a new shuffle
@@ -463,7 +467,8 @@ def train(config: TrainConfig, dataset=None, **options) -> Training:
     `dataset` is what load_mnist() returns (loaded if omitted); options are those of `Training`:
     `split`, `stop_requested` (checked between chunks of steps), `on_progress(epoch, step,
     steps_per_epoch)`, `recorder` (saves the run as it goes; see runs/writer.py), `time_limit_seconds`
-    (of training, pauses left out) and `pause_control` (a PauseControl, to pause and step the run).
+    (of training, pauses left out), `pause_control` (a PauseControl, to pause and step the run) and
+    `precision` (precision.py's path; by default, this machine's for the model)
     """
     return Training(config, dataset=dataset, **options)
 

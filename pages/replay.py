@@ -378,7 +378,7 @@ def replay_page() -> None:
     guarded_fragment(replay_views, run_every=seconds_per_epoch if playing else None)(run, epochs, has_weights,
                                                                                 seconds_per_epoch, playing)
     exports(run, has_weights)
-    code_behind_panel(run.config, run, key="replay_code", model_file_above=True)
+    code_behind_panel(run.config, run, key="replay_code", model_file_above=True, precision=run.precision)
     post_panel([run], newest=False)  # in a class: this run to the class board
 
 

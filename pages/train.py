@@ -15,6 +15,7 @@ from mnist_core.config import (
 )
 from mnist_core.pausing import MOST_BATCH_STEPS_ASKED
 from mnist_core.pictures import weight_change, weight_picture
+from mnist_core.precision import machine_precision
 from mnist_core.results import overshooting_advice
 from ui.charts import before_and_after, by_iteration_switch, iteration_curves, learning_curves, show_chart
 from ui.class_board import post_panel
@@ -36,7 +37,16 @@ from ui.jobs import (
 from ui.layout import wrapping_columns
 from ui.navigation import require_navigation
 from ui.plain import plain
-from ui.settings import apply_settings, current_config, describe, model_name, setting_text, settings, settings_sidebar
+from ui.settings import (
+    apply_settings,
+    arithmetic_sentence,
+    current_config,
+    describe,
+    model_name,
+    setting_text,
+    settings,
+    settings_sidebar,
+)
 from ui.workspace import workspace_runs
 
 RUN_NAME_LENGTH = 60
@@ -153,10 +163,9 @@ def show_job(job, rendered_while_running: bool, rendered_paused: bool) -> None:
     snapshot = job.snapshot()
     # After a refresh the sidebar may show other settings: say what is (or was) training.
     about_column, view_column = st.columns([3, 1], vertical_alignment="center")
-    if job.name:
-        about_column.caption(plain(_("Run {name}: {settings}.", name=run_name(job.name), settings=describe(job.config))))
-    else:
-        about_column.caption(plain(_("Run without a name: {settings}.", settings=describe(job.config))))
+    about = (_("Run {name}: {settings}.", name=run_name(job.name), settings=describe(job.config)) if job.name
+             else _("Run without a name: {settings}.", settings=describe(job.config)))
+    about_column.caption(plain(f"{about} {arithmetic_sentence(job.precision)}"))
     by_iteration = by_iteration_switch(view_column, key="curve_view")
     # Paused (and come to rest), the step buttons share the progress bar's line and the weights the
     # curves' row: at 1280x720 everything a step moves stays in sight.
@@ -321,9 +330,9 @@ def train_page() -> None:
         guarded_fragment(show_job, run_every=POLL_SECONDS if running else None)(job, running, paused)
     if job is not None:  # its saved run once it has ended: its history and model file go into the take-home program
         finished_run = None if running else next((run for run in runs if run.run_id == job.run_id), None)
-        code_behind_panel(job.config, finished_run, key="train_code")
+        code_behind_panel(job.config, finished_run, key="train_code", precision=job.precision)
     elif not running:
-        code_behind_panel(config, key="train_code", next_run=True)
+        code_behind_panel(config, key="train_code", next_run=True, precision=machine_precision(config.model))
     if not running:
         post_panel(runs)
     run_history(runs, damaged)

@@ -55,8 +55,8 @@ def test_changing_the_model_loads_its_preset():
     app = open_page("pages/train.py")
     app.selectbox(key="widget_model").set_value("cnn").run()
     assert not app.exception
-    assert app.select_slider(key="widget_batch_size").value == 64
-    assert app.slider(key="widget_dropout").value == 0.25
+    assert app.select_slider(key="widget_batch_size").value == 128
+    assert app.slider(key="widget_epochs").value == 3
 
 
 def test_a_learning_rate_between_the_stops_stays_in_its_own_session():

@@ -10,6 +10,7 @@ import streamlit as st
 from mnist_core.code_behind import NOTE_CODE, engine_parts, matches, settings_code
 from mnist_core.config import TrainConfig
 from mnist_core.exports import download_name, keras_file_name
+from mnist_core.precision import FLOAT32
 from mnist_core.take_home import QUICK_CHECK_DIGITS, RunFacts, notebook_bytes, script_text
 from ui.i18n import _, language
 from ui.layout import wrapping_columns
@@ -20,9 +21,9 @@ def program_file_stem(config: TrainConfig, run) -> str:
     return download_name(run, "") if run is not None else f"{config.dataset}-{config.model}"
 
 
-def take_home_downloads(config: TrainConfig, run, key: str, next_run: bool, model_file_above: bool) -> None:
+def take_home_downloads(config: TrainConfig, run, key: str, next_run: bool, model_file_above: bool, precision: str) -> None:
     """The program that trains the run again, as a notebook and as a script, in the reader's language."""
-    facts = RunFacts.of(run, keras_file_name(run)) if run is not None else RunFacts()
+    facts = RunFacts.of(run, keras_file_name(run)) if run is not None else RunFacts(precision=precision)
     stem = program_file_stem(config, run)
     st.markdown(_("**The program, to run on your own computer**"))
     if next_run:
@@ -51,11 +52,11 @@ def take_home_downloads(config: TrainConfig, run, key: str, next_run: bool, mode
 
 
 def code_behind_panel(config: TrainConfig, run=None, key: str = "code_behind", next_run: bool = False,
-                      model_file_above: bool = False) -> None:
+                      model_file_above: bool = False, precision: str = FLOAT32) -> None:
     """The panel, folded: the note and the engine part by part in tabs, then every engine function whole.
     `run`: the saved run, if there is one (its history and .keras file go into the program). `next_run`:
     the settings are the sidebar's, for a run not trained yet. `model_file_above`: the page offers the
-    run's .keras file above the panel (Replay)."""
+    run's .keras file above the panel (Replay). `precision`: the arithmetic it trains in (mnist_core/precision.py)."""
     title = _("The code behind the next run") if next_run else _("The code behind this run")
     with st.expander(title, icon=":material/code:"):
         if next_run:
@@ -69,9 +70,9 @@ def code_behind_panel(config: TrainConfig, run=None, key: str = "code_behind", n
         settings_column, take_home_column = wrapping_columns([3, 2], key=f"{key}_top", least_width_rem=20)
         with settings_column:
             st.markdown(_("**The settings, as the values they became**"))
-            st.code(settings_code(config), language="python", height=320)  # the model's own settings in sight, the rest scroll
+            st.code(settings_code(config, precision), language="python", height=320)  # the model's own settings in sight, the rest scroll
         with take_home_column:
-            take_home_downloads(config, run, key, next_run, model_file_above)
+            take_home_downloads(config, run, key, next_run, model_file_above, precision)
         parts = matches(config)
         tabs = st.tabs([match.note_name for match in parts] + [_("Whole code")])
         for index, (match, tab) in enumerate(zip(parts, tabs)):

@@ -20,6 +20,7 @@ from mnist_core.config import (
     setting_applies,
     usual_learning_rate,
 )
+from mnist_core.precision import MIXED_BFLOAT16
 from mnist_core.setting_ranges import SETTING_RANGES
 from ui.dataset import dataset_title
 from ui.i18n import GROUP_SEPARATOR, N_, _, in_page_language, listed, number, say
@@ -129,6 +130,14 @@ def setting_texts(config: TrainConfig) -> dict[str, str]:
     """The settings that apply to `config`, by their labels, as people write them."""
     values = config.to_dict()
     return {setting_label(name): setting_text(name, value) for name, value in values.items() if setting_applies(name, config)}
+
+
+def arithmetic_sentence(precision: str) -> str:
+    """Which arithmetic a run trains in (mnist_core/precision.py), in a sentence for its page."""
+    if precision == MIXED_BFLOAT16:
+        return _("It computes in mixed bfloat16: this server's processor multiplies 16-bit bfloat16 numbers natively, "
+                 "which makes the epochs faster; its weights, outputs and loss stay 32-bit (float32).")
+    return _("It computes in float32, 32-bit numbers.")
 
 
 def describe(config: TrainConfig) -> str:

@@ -21,6 +21,7 @@ import numpy as np
 from ..config import TrainConfig
 from ..files import open_regular_file, read_bounded
 from ..i18n import Message, carried_message
+from ..precision import FLOAT32, PRECISIONS
 from ..results import EpochResult, IterationPoint, RunStatus, best_result, interrupted_message
 from .checkpoints import MAX_CHECKPOINTS
 from .store_format import (
@@ -62,6 +63,7 @@ class SavedRun:
     best_epoch: int | None
     name: str
     created: float
+    precision: str = FLOAT32  # the arithmetic it trained in (precision.py); runs saved before it was recorded: float32
 
     @property
     def workspace(self) -> str:
@@ -120,7 +122,7 @@ class SavedRun:
         if epoch == 0 and self._random_start_is_rebuilt():
             from ..models import build_model
 
-            return build_model(self.config)
+            return build_model(self.config, self.precision)
         return self._model_from(self.folder / CHECKPOINTS_FOLDER / checkpoint_name(epoch))
 
     def checkpoint_weights(self, epoch: int) -> dict[str, np.ndarray]:
@@ -129,7 +131,7 @@ class SavedRun:
         if epoch == 0 and self._random_start_is_rebuilt():
             from ..models import build_model, get_weights
 
-            return get_weights(build_model(self.config))
+            return get_weights(build_model(self.config, self.precision))
         return self._weights_from(self.folder / CHECKPOINTS_FOLDER / checkpoint_name(epoch), self._variable_shapes)
 
     def _random_start_is_rebuilt(self) -> bool:
@@ -143,7 +145,7 @@ class SavedRun:
     def _variable_shapes(self) -> dict[str, tuple]:
         from ..models import build_model  # TensorFlow is only needed once weights are wanted.
 
-        return {variable.path: tuple(variable.shape) for variable in build_model(self.config).weights}
+        return {variable.path: tuple(variable.shape) for variable in build_model(self.config, self.precision).weights}
 
     def _weights_from(self, path: Path, shapes: dict[str, tuple]) -> dict[str, np.ndarray]:
         try:
@@ -155,7 +157,7 @@ class SavedRun:
     def _model_from(self, path: Path):
         from ..models import build_model, set_weights  # TensorFlow is only needed once a model is wanted.
 
-        model = build_model(self.config)
+        model = build_model(self.config, self.precision)
         weights = self._weights_from(path, {variable.path: variable.shape for variable in model.weights})
         try:
             set_weights(model, weights)
@@ -240,12 +242,20 @@ def whole_number_or_none(value):
     raise ValueError(f"best_epoch must be a whole number or null (got {value!r})")
 
 
+def known_precision(value) -> str:
+    """run.json's precision as saved: one of precision.PRECISIONS."""
+    if value not in PRECISIONS:
+        raise ValueError(f"precision must be one of {', '.join(PRECISIONS)} (got {value!r})")
+    return value
+
+
 def read_info(folder: Path) -> dict:
     """run.json, checked field by field. Raises DamagedRunError naming the file."""
     try:
         raw = json.loads(read_bounded(folder / RUN_FILE, MAX_JSON_BYTES))
         info = {"status": RunStatus(raw["status"]), "message": str(raw["message"]), "name": str(raw["name"]),
-                "created": float(raw["created"]), "best_epoch": whole_number_or_none(raw["best_epoch"])}
+                "created": float(raw["created"]), "best_epoch": whole_number_or_none(raw["best_epoch"]),
+                "precision": known_precision(raw.get("precision", FLOAT32))}
     except (OSError, ValueError, TypeError, KeyError, AttributeError, RecursionError) as error:
         raise DamagedRunError(Message("Run {run}: {file} is damaged ({error}).", run=folder.name, file=RUN_FILE,
                                       error=str(error))) from error

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from ..config import TrainConfig
+from ..precision import FLOAT32
 from ..files import link_atomically, write_atomically
 from ..results import EpochResult, IterationPoint, RunStatus
 from .checkpoints import checkpoint_limit, checkpoints_to_drop
@@ -123,9 +124,11 @@ class RunRecorder:
         except OSError as error:
             raise RunSaveError(self.folder, error) from error
 
-    def mark_running(self, start_weights: dict[str, np.ndarray] | None = None) -> None:
-        """The run has its training slot and starts now, from `start_weights` (checkpoint 0)."""
+    def mark_running(self, start_weights: dict[str, np.ndarray] | None = None, precision: str = FLOAT32) -> None:
+        """The run has its training slot and starts now, from `start_weights` (checkpoint 0), computing in
+        `precision` (precision.py; every model rebuilt from the run computes the same way)."""
         self.info["status"] = RunStatus.RUNNING
+        self.info["precision"] = precision
         content = npz_bytes(start_weights) if start_weights is not None else b""
         # Written only where the budget has room for it beside the last epoch's weights: else the first
         # epoch's end would delete it again, and the random start is rebuilt from the seed all the same.
