@@ -7,6 +7,7 @@ import subprocess
 import pytest
 from playwright.sync_api import expect
 
+from mnist_core import TrainConfig
 from mnist_core.runs import list_runs, new_workspace
 from tests.app_server import clear_canvas, open_app, open_train_page, running_app, workspace_of
 from tests.helpers import choose, copy_workspace, reading, stroke
@@ -160,14 +161,33 @@ def test_the_exam_shows_the_confusion_matrix(app_url, trained_workspace, page):
     expect(page.get_by_test_id("stMetric").filter(has_text="Test accuracy")).to_contain_text("%")
 
 
+CNN_PRESET = TrainConfig.for_model("cnn")
+
+
+def choose_a_cnn_with_a_long_first_epoch(page) -> None:
+    """The CNN at batch 32, a quarter of its preset's: its first epoch takes some 15 s rather than 4, so a
+    test sees it still training on a loaded machine, whose page may take seconds to draw."""
+    choose(page, "Model", "CNN (convolutions)")
+    # The preset drawn first: a press sent before it is would send the linear model's other settings back.
+    expect(page.get_by_test_id("stToast").filter(has_text=f"Batch size 100 → {CNN_PRESET.batch_size}")).to_be_visible()
+    batch_size = page.get_by_test_id("stSidebar").locator("[data-testid=stSlider]").filter(has_text="Batch size")
+    slider = batch_size.get_by_role("slider")
+    for _ in range(6):  # a stop at a time (a press may move it two while the page reruns)
+        if slider.get_attribute("aria-valuetext") == "32":
+            break
+        slider.press("ArrowLeft")
+        page.wait_for_timeout(700)
+    expect(slider).to_have_attribute("aria-valuetext", "32")
+
+
 def test_the_iteration_curve_streams_in_during_the_first_epoch(app_url, page):
     """A teacher narrates a run as it starts: per iteration, the batches' loss is drawn while the first
     epoch is still training (a CNN's first epoch is long enough to see it)."""
     open_train_page(page, app_url)
-    choose(page, "Model", "CNN (convolutions)")
+    choose_a_cnn_with_a_long_first_epoch(page)
     page.get_by_role("button", name="Train", exact=True).click()
     page.get_by_role("radio", name="per iteration").click()  # beside the run's name, once it has started
-    page.wait_for_function("""() => document.body.innerText.includes('Epoch 1 of 5')
+    page.wait_for_function(f"""() => document.body.innerText.includes('Epoch 1 of {CNN_PRESET.epochs}')
         && document.querySelector('.js-plotly-plot')?.data?.[0]?.x?.length > 0""", timeout=120_000)
     page.get_by_role("button", name="Stop", exact=True).click()
     expect(page.get_by_text(re.compile(r"Stopped during epoch \d+"))).to_be_visible(timeout=60_000)
@@ -182,7 +202,7 @@ def iterations_done(page) -> int:
 
 def test_a_live_run_pauses_steps_one_batch_and_resumes(app_url, page):
     open_train_page(page, app_url)
-    choose(page, "Model", "CNN (convolutions)")  # minutes an epoch: it is still in its first when paused
+    choose_a_cnn_with_a_long_first_epoch(page)  # it is still in its first epoch when paused
     page.get_by_role("button", name="Train", exact=True).click()
     page.get_by_role("button", name="Pause", exact=True).click()
     rule = page.get_by_text(re.compile(r"Paused: this run has given its training slot to others.*stops by itself in about"))
@@ -194,7 +214,7 @@ def test_a_live_run_pauses_steps_one_batch_and_resumes(app_url, page):
 
     page.get_by_role("button", name="Step one batch", exact=True).click()
     page.wait_for_function(f"""() => document.querySelector('[data-testid=stProgress]')?.innerText
-        .replace(/,/g, '').match(/Epoch 1 of 5: iteration {before + 1} of/)""", timeout=60_000)
+        .replace(/,/g, '').match(/Epoch 1 of {CNN_PRESET.epochs}: iteration {before + 1} of/)""", timeout=60_000)
     expect(rule).to_be_visible()
     expect(weights).to_have_count(2)  # the weights, and what the step changed in them
     expect(weights.first.locator("img")).not_to_have_attribute("src", picture_before)  # the weights moved

@@ -5,6 +5,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from mnist_core import TrainConfig
 from tests.app_server import open_app, workspace_of
 from tests.helpers import choose
 
@@ -15,6 +16,9 @@ def sidebar_setting(page, label: str):
     return page.get_by_test_id("stSidebar").locator("[data-testid=stSlider]").filter(has_text=label)
 
 
+CNN_PRESET = TrainConfig.for_model("cnn")
+
+
 def workspace_nickname(page) -> str:
     caption = page.get_by_test_id("stSidebar").get_by_text(re.compile(r"^Workspace \w+:"))
     return re.match(r"Workspace (\w+):", caption.inner_text()).group(1)
@@ -23,9 +27,9 @@ def workspace_nickname(page) -> str:
 def test_a_link_for_students_opens_the_teachers_settings_in_a_workspace_of_their_own(app_url, chromium, page):
     open_app(page, app_url)
     choose(page, "Model", "CNN (convolutions)")
-    expect(page.get_by_test_id("stToast").filter(has_text="Batch size 100 → 64")).to_be_visible()  # the preset is in
+    expect(page.get_by_test_id("stToast").filter(has_text=f"Batch size 100 → {CNN_PRESET.batch_size}")).to_be_visible()  # the preset is in
     learning_rate = sidebar_setting(page, "Learning rate")
-    learning_rate.get_by_role("slider").press("ArrowRight")  # the CNN's 0.003 to the next stop
+    learning_rate.get_by_role("slider").press("ArrowRight")  # the CNN's 0.004 to the next stop
     expect(learning_rate).to_contain_text("0.01")
 
     page.get_by_role("button", name="Link for students").click()
@@ -51,7 +55,7 @@ def test_a_link_for_students_opens_the_teachers_settings_in_a_workspace_of_their
         student_page = student.new_page()
         open_app(student_page, link.inner_text())
         expect(student_page.get_by_role("combobox", name="Model", exact=True)).to_have_value("CNN (convolutions)")
-        expect(sidebar_setting(student_page, "Batch size")).to_contain_text("64")
+        expect(sidebar_setting(student_page, "Batch size")).to_contain_text(str(CNN_PRESET.batch_size))
         expect(sidebar_setting(student_page, "Learning rate")).to_have_count(0)  # hidden, and still 0.01
         expect(sidebar_setting(student_page, "Epochs")).to_be_visible()
         assert workspace_of(student_page) != workspace_of(page)

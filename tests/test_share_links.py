@@ -198,7 +198,7 @@ def test_a_hostile_link_keeps_the_defaults_and_says_what_it_left_out():
 def test_a_link_opens_its_settings_with_its_hidden_control_left_out_on_every_page():
     app = open_page(query={"model": "cnn", "learning_rate": "0.01", "hide": "learning_rate"})
     assert not app.exception and not app.warning
-    assert app.selectbox(key="widget_model").value == "cnn" and app.select_slider(key="widget_batch_size").value == 64
+    assert app.selectbox(key="widget_model").value == "cnn" and app.select_slider(key="widget_batch_size").value == TrainConfig.for_model("cnn").batch_size
     assert app.session_state["settings"]["learning_rate"] == 0.01
     assert "widget_learning_rate" not in [widget.key for widget in app.select_slider]
     assert "learning_rate" not in app.query_params and "model" not in app.query_params
