@@ -338,9 +338,9 @@ CLOSENESS = N_(
 # Said after CLOSENESS of a run the app trains in mixed bfloat16. The program computes in float32 on every
 # computer: bfloat16 is slower than float32 where the processor has no bfloat16 instructions of its own.
 BFLOAT16_CLOSENESS = N_(
-    "This run is further off: the app computes it in mixed bfloat16, 16-bit numbers this server's processor "
-    "multiplies natively, and the program in float32, 32-bit numbers, which every computer multiplies quickly. "
-    "Its numbers differ from the app's by that rounding from the first step on.")
+    "This run is further off: the app computes it in mixed bfloat16, multiplying 16-bit numbers, which its server's "
+    "processor does natively; this program computes in float32, 32-bit numbers, which every computer multiplies "
+    "quickly. 16-bit numbers keep fewer digits, so the program's numbers differ from the app's from the first step on.")
 SECTIONS = {
     "settings": (N_("## 1. The settings"), N_(
         "Every setting of the run, as the value the app trained with. Change one and run again to see what it does.")),

@@ -33,7 +33,7 @@ def test_the_path_is_chosen_per_machine_and_model(monkeypatch):
     assert machine_precision("cnn") == MIXED_BFLOAT16
 
 
-def test_the_server_can_choose_one_path_for_every_model(monkeypatch):
+def test_the_server_can_choose_one_path_for_every_model(monkeypatch, caplog):
     monkeypatch.setenv(PRECISION_VARIABLE, "float32")
     assert machine_precision("cnn") == FLOAT32
     monkeypatch.setenv(PRECISION_VARIABLE, "mixed_bfloat16")
@@ -41,6 +41,8 @@ def test_the_server_can_choose_one_path_for_every_model(monkeypatch):
     monkeypatch.setenv(PRECISION_VARIABLE, "half")  # not a path: chosen per machine, with a warning in the log
     monkeypatch.setattr("mnist_core.precision.cpu_flags", lambda: frozenset())
     assert machine_precision("cnn") == FLOAT32
+    assert ("MNIST_LAB_PRECISION='half' is not one of auto, float32, mixed_bfloat16: chosen per machine instead"
+            in caplog.text)
 
 
 def test_mixed_bfloat16_keeps_float32_weights_and_logits_and_the_same_start():
@@ -82,7 +84,8 @@ def test_a_run_saved_before_the_path_was_recorded_reads_as_float32_and_a_wrong_o
     (run.folder / "run.json").write_text(json.dumps(info))
     assert load_run(run.run_id, tmp_path).precision == FLOAT32
     (run.folder / "run.json").write_text(json.dumps({**info, "precision": "float8"}))
-    with pytest.raises(DamagedRunError, match="run.json"):
+    with pytest.raises(DamagedRunError, match=r"run.json is damaged \(precision must be one of float32, mixed_bfloat16 "
+                                               r"\(got 'float8'\)\)"):
         load_run(run.run_id, tmp_path)
 
 
@@ -106,7 +109,7 @@ def test_the_train_page_says_which_path_the_run_takes_in_both_languages(runs_roo
     assert any("precision = 'mixed_bfloat16'" in block for block in code_blocks(app))  # the code behind the next run
     train_on_the_train_page(app, epochs=1, training_examples=200)
     assert not app.exception and not app.error
-    sentence = "It computes in mixed bfloat16: this server's processor multiplies 16-bit bfloat16 numbers natively"
+    sentence = "It computes in mixed bfloat16: its multiplications use 16-bit bfloat16 numbers"
     assert any(sentence in shown(caption) for caption in app.caption)
     assert any("precision = 'mixed_bfloat16'" in block for block in code_blocks(app))
     app.session_state["language"] = "zh"

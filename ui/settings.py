@@ -135,8 +135,9 @@ def setting_texts(config: TrainConfig) -> dict[str, str]:
 def arithmetic_sentence(precision: str) -> str:
     """Which arithmetic a run trains in (mnist_core/precision.py), in a sentence for its page."""
     if precision == MIXED_BFLOAT16:
-        return _("It computes in mixed bfloat16: this server's processor multiplies 16-bit bfloat16 numbers natively, "
-                 "which makes the epochs faster; its weights, outputs and loss stay 32-bit (float32).")
+        return _("It computes in mixed bfloat16: its multiplications use 16-bit bfloat16 numbers, which this server's "
+                 "processor multiplies natively, so the epochs are faster; its weights, outputs and loss stay 32-bit "
+                 "(float32).")
     return _("It computes in float32, 32-bit numbers.")
 
 
