@@ -5,9 +5,10 @@ and computes the layers' products in bfloat16, 16-bit floats with float32's rang
 precision. A CPU with native bfloat16 instructions (`avx512_bf16`, or Intel's AMX tiles, `amx_bf16`)
 does twice the multiply-adds a cycle in bfloat16; one without them emulates it, slower than float32.
 So the path is chosen per machine, from /proc/cpuinfo, and only for the model where it was measured to
-win (benchmarks/training_speed.py, on a 2-core AMD EPYC with avx512_bf16): the CNN's training epoch,
-1.2x faster at batch 64 and 1.35x at batch 128, to the same test accuracy within 0.1 point. The linear
-model and the MLP are mostly memory traffic and stay float32.
+win (benchmarks/training_speed.py, on a 2-core AMD EPYC with avx512_bf16): the CNN's training epoch at
+its preset's batch of 128, 1.26x and 1.65x as fast in two runs, to the same validation accuracy within a
+few hundredths of a point. The linear model and the MLP wait on memory more than on multiplication, and
+stay float32.
 
 A run records the path it took (run.json's "precision"), and every model rebuilt from it (Exam,
 Inside, Replay, its downloaded .keras file) computes the same way, so its numbers are the run's own.
