@@ -63,9 +63,11 @@ def seconds_per_step(configs: dict[str, TrainConfig], dataset, rounds: int = 20,
         trainer.train_chunk(images, labels, order, tf.constant(config.batch_size), tf.constant(0), tf.constant(steps))  # trace
         trainers[name] = trainer
     timings = {name: [] for name in configs}
+    # Chunks start within the epoch's full batches (a step past them would train on no digits at all).
+    full_batches = len(split.train_labels) // max(config.batch_size for config in configs.values())
     for round_number in range(rounds):
         for name, trainer in trainers.items():
-            first = tf.constant((round_number * steps) % 800)
+            first = tf.constant((round_number * steps) % (full_batches - steps))
             started = time.perf_counter()
             losses, _right = trainer.train_chunk(images, labels, order, tf.constant(configs[name].batch_size), first,
                                                  tf.constant(steps))
