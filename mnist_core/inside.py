@@ -68,7 +68,8 @@ def layer_outputs(model: keras.Model, image: np.ndarray) -> list[LayerOutput]:
         elif isinstance(layer, keras.layers.Dense):
             kind = "dense"
         if kind is not None:
-            outputs.append(LayerOutput(layer.name, kind, values[0].numpy()))
+            # float32 for the pages whatever the run's arithmetic: a mixed-bfloat16 run's layers give bfloat16
+            outputs.append(LayerOutput(layer.name, kind, tf.cast(values[0], tf.float32).numpy()))
     return outputs
 
 
@@ -97,7 +98,7 @@ def penultimate_features(model: keras.Model, images: np.ndarray) -> np.ndarray:
         values = as_batch(images[start:start + batch_size])
         for layer in layers:
             values = layer(values, training=False)
-        batches.append(values.numpy())
+        batches.append(tf.cast(values, tf.float32).numpy())  # a mixed-bfloat16 run's are bfloat16
     return np.concatenate(batches) if batches else np.zeros((0, 0), np.float32)
 
 

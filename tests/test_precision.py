@@ -122,3 +122,13 @@ def test_the_train_page_says_which_path_the_run_takes_in_both_languages(runs_roo
     assert any("It computes in float32, 32-bit numbers." in shown(caption) for caption in app.caption)
     assert not any(sentence in shown(caption) for caption in app.caption)
     assert any("precision = 'float32'" in block for block in code_blocks(app))
+
+
+def test_inside_a_mixed_bfloat16_model_the_pages_get_float32():
+    """The views inside the model (mnist_core/inside.py) hand the pages float32, whatever the run computed in."""
+    from mnist_core.inside import digit_map, layer_outputs
+
+    model = build_model(TrainConfig.for_model("cnn"), MIXED_BFLOAT16)
+    digits = np.random.default_rng(0).integers(0, 256, (20, 28, 28)).astype(np.uint8)
+    assert {output.values.dtype for output in layer_outputs(model, digits[0])} == {np.dtype(np.float32)}
+    assert digit_map(model, digits).features.dtype == np.float32

@@ -14,8 +14,8 @@ from pathlib import Path
 import numpy as np
 
 from ..config import TrainConfig
-from ..precision import FLOAT32
 from ..files import link_atomically, write_atomically
+from ..precision import FLOAT32
 from ..results import EpochResult, IterationPoint, RunStatus
 from .checkpoints import checkpoint_limit, checkpoints_to_drop
 from .disk import check_disk_quotas, disk_quota_problem
