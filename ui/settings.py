@@ -132,8 +132,13 @@ def setting_texts(config: TrainConfig) -> dict[str, str]:
     return {setting_label(name): setting_text(name, value) for name, value in values.items() if setting_applies(name, config)}
 
 
+def arithmetic_words(precision: str) -> str:
+    """Which arithmetic a run trains in (mnist_core/precision.py), in two words for the list of its settings."""
+    return _("mixed bfloat16 arithmetic") if precision == MIXED_BFLOAT16 else _("float32 arithmetic")
+
+
 def arithmetic_sentence(precision: str) -> str:
-    """Which arithmetic a run trains in (mnist_core/precision.py), in a sentence for its page."""
+    """Which arithmetic a run trains in, and what it means, in a sentence (the help of arithmetic_words)."""
     if precision == MIXED_BFLOAT16:
         return _("It computes in mixed bfloat16: its multiplications use 16-bit bfloat16 numbers, which this server's "
                  "processor multiplies natively, so the epochs are faster; its weights, outputs and loss stay 32-bit "
@@ -141,8 +146,9 @@ def arithmetic_sentence(precision: str) -> str:
     return _("It computes in float32, 32-bit numbers.")
 
 
-def describe(config: TrainConfig) -> str:
-    """One line for a run's main settings, for a page that shows what is training."""
+def describe(config: TrainConfig, precision: str | None = None) -> str:
+    """One line for a run's main settings, for a page that shows what is training, ending with the arithmetic
+    it trains in if `precision` is given."""
     optimizer = setting_text("optimizer", config.optimizer)
     parts = [dataset_title(config.dataset), model_name(config.model),
              _("{optimizer} at {rate:g} (cosine)", optimizer=optimizer, rate=config.learning_rate)
@@ -152,6 +158,8 @@ def describe(config: TrainConfig) -> str:
     parts += [_("{setting} {value}", setting=setting_label(name).lower(), value=setting_text(name, getattr(config, name)))
               for name in ("dropout", "l2", "label_noise", *AUGMENTATION_SETTINGS)
               if getattr(config, name) and setting_applies(name, config)]
+    if precision is not None:
+        parts.append(arithmetic_words(precision))
     return listed(parts)
 
 
