@@ -204,8 +204,8 @@ def matches(config: TrainConfig) -> list[Match]:
 
 
 # What each arithmetic path (precision.py) does, as a comment of the code: the code's comments are English.
-PRECISION_COMMENTS = {FLOAT32: "every number a 32-bit float",
-                      MIXED_BFLOAT16: "models.with_precision: products in bfloat16; weights, logits and loss in float32"}
+PRECISION_COMMENTS = {FLOAT32: "32-bit floats throughout",
+                      MIXED_BFLOAT16: "bfloat16 products; float32 weights and loss (models.with_precision)"}
 
 
 def settings_code(config: TrainConfig, precision: str = FLOAT32) -> str:
