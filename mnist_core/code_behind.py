@@ -205,15 +205,16 @@ def matches(config: TrainConfig) -> list[Match]:
 
 # What each arithmetic path (precision.py) does, as a comment of the code: the code's comments are English.
 PRECISION_COMMENTS = {FLOAT32: "32-bit floats throughout",
-                      MIXED_BFLOAT16: "bfloat16 products; float32 weights and loss (models.with_precision)"}
+                      MIXED_BFLOAT16: "bfloat16 products, float32 weights and loss (models.with_precision)"}
 
 
 def settings_code(config: TrainConfig, precision: str = FLOAT32) -> str:
     """The run's settings that apply to its model, as the values they became, what follows from them, and
     the arithmetic it trains in (`precision`)."""
     examples = training_examples(config, sum(dataset_facts(config.dataset).label_counts["y_train"]))
-    lines = [f"config.{name} = {value!r}" for name, value in config.to_dict().items() if setting_applies(name, config)]
+    # The arithmetic first, its comment above it: the box shows its first lines unscrolled, and is narrow.
+    lines = [f"# {PRECISION_COMMENTS[precision]}", f"precision = {precision!r}"]
+    lines += [f"config.{name} = {value!r}" for name, value in config.to_dict().items() if setting_applies(name, config)]
     lines += [f"training_examples = {examples:_}",
-              f"steps_per_epoch = {steps_per_epoch(examples, config.batch_size)}  # ceil({examples:_} / {config.batch_size})",
-              f"precision = {precision!r}  # {PRECISION_COMMENTS[precision]}"]
+              f"steps_per_epoch = {steps_per_epoch(examples, config.batch_size)}  # ceil({examples:_} / {config.batch_size})"]
     return "\n".join(lines)

@@ -436,7 +436,9 @@ def introduction(config: TrainConfig, language: str, run: RunFacts, markdown: bo
     title = markdown_text(title) if markdown else title
     return render(INTRODUCTION, language, title=title, quick=QUICK_CHECK_DIGITS,
                   closeness=render(CLOSENESS, language, quick=QUICK_CHECK_DIGITS, points=FULL_RUN_CLOSENESS_POINTS)
-                  + (" " + render(BFLOAT16_CLOSENESS, language) if run.precision == MIXED_BFLOAT16 else ""))
+                  # Chinese sentences follow each other without a space
+                  + (("" if language == "zh" else " ") + render(BFLOAT16_CLOSENESS, language)
+                     if run.precision == MIXED_BFLOAT16 else ""))
 
 
 def script_text(config: TrainConfig, language: str, run: RunFacts = RunFacts()) -> str:

@@ -110,19 +110,19 @@ def test_the_train_page_says_which_path_the_run_takes_in_both_languages(runs_roo
     train_on_the_train_page(app, epochs=1, training_examples=200)
     assert not app.exception and not app.error
     # The arithmetic ends the run's line of settings; what it means is the line's help.
-    assert any("training examples, mixed bfloat16 arithmetic." in shown(caption) for caption in app.caption)
+    assert any("training examples, mixed bfloat16." in shown(caption) for caption in app.caption)
     sentence = "It computes in mixed bfloat16: its multiplications use 16-bit bfloat16 numbers"
     assert any(sentence in caption.proto.help for caption in app.caption)
     assert any("precision = 'mixed_bfloat16'" in block for block in code_blocks(app))
     app.session_state["language"] = "zh"
     app.run()
-    assert any("混合 bfloat16 运算" in shown(caption) for caption in app.caption)
+    assert any("，混合 bfloat16。" in shown(caption) for caption in app.caption)
     assert any("这次训练以混合 bfloat16 计算" in caption.proto.help for caption in app.caption)
     app.session_state["language"] = "en"
     app.run()
     monkeypatch.setenv(PRECISION_VARIABLE, FLOAT32)
     train_on_the_train_page(app, epochs=1, training_examples=200)
-    assert any("float32 arithmetic." in shown(caption) for caption in app.caption)
+    assert any("training examples, float32." in shown(caption) for caption in app.caption)
     assert any("It computes in float32, 32-bit numbers." in caption.proto.help for caption in app.caption)
     assert not any("bfloat16" in shown(caption) for caption in app.caption)
     assert any("precision = 'float32'" in block for block in code_blocks(app))

@@ -134,7 +134,7 @@ def setting_texts(config: TrainConfig) -> dict[str, str]:
 
 def arithmetic_words(precision: str) -> str:
     """Which arithmetic a run trains in (mnist_core/precision.py), in two words for the list of its settings."""
-    return _("mixed bfloat16 arithmetic") if precision == MIXED_BFLOAT16 else _("float32 arithmetic")
+    return _("mixed bfloat16") if precision == MIXED_BFLOAT16 else _("float32")
 
 
 def arithmetic_sentence(precision: str) -> str:
