@@ -205,7 +205,7 @@ def matches(config: TrainConfig) -> list[Match]:
 
 # What each arithmetic path (precision.py) does, as a comment of the code: the code's comments are English.
 PRECISION_COMMENTS = {FLOAT32: "32-bit floats throughout",
-                      MIXED_BFLOAT16: "bfloat16 products, float32 weights and loss (models.with_precision)"}
+                      MIXED_BFLOAT16: "bfloat16 products, float32 weights (models.py)"}
 
 
 def settings_code(config: TrainConfig, precision: str = FLOAT32) -> str:
