@@ -64,6 +64,12 @@ def machine_precision(model: str) -> str:
     if chosen in PRECISIONS:
         return chosen
     if chosen not in ("", "auto"):
-        logger.warning("%s=%r is not one of auto, %s: chosen per machine instead", PRECISION_VARIABLE, chosen,
-                       ", ".join(PRECISIONS))
+        warn_of_unknown_precision(chosen)
     return MIXED_BFLOAT16 if model in BFLOAT16_MODELS and native_bfloat16() else FLOAT32
+
+
+@functools.cache
+def warn_of_unknown_precision(chosen: str) -> None:
+    """Log a wrong MNIST_LAB_PRECISION once per value, not once per run the server starts."""
+    logger.warning("%s=%r is not one of auto, %s: chosen per machine instead", PRECISION_VARIABLE, chosen,
+                   ", ".join(PRECISIONS))
