@@ -46,7 +46,7 @@ $(RUNTIME_INSTALLED): requirements.txt | $(BIN)/python
 	$(BIN)/python -m pip install --disable-pip-version-check -r requirements.txt
 	touch $@
 
-$(DEV_INSTALLED): requirements-dev.txt $(RUNTIME_INSTALLED)
+$(DEV_INSTALLED): requirements-dev.txt requirements-dask.txt $(RUNTIME_INSTALLED)
 	$(BIN)/python -m pip install --disable-pip-version-check -r requirements-dev.txt
 	touch $@
 

@@ -32,7 +32,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT_ROOT))
 
 from mnist_core import TrainConfig
-from mnist_core.jobs import default_slot_count
+from mnist_core.executors import default_slot_count
 from mnist_core.runs import list_runs
 from tests.app_server import CHROMIUM, CHROMIUM_FLAGS, open_train_page, running_app, workspace_of
 

@@ -26,15 +26,14 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import os
 import threading
 from pathlib import Path
 from typing import Callable, Sequence
 
 from .config import TrainConfig
+from .executors import RunRequest, local_executor, training_executor
 from .fair_share import check_model_size, max_queued_runs, pause_limit_seconds, run_time_limit_seconds, server_pace
 from .i18n import Message, carried_message
-from .pausing import PauseControl
 from .precision import machine_precision
 from .queueing import FirstComeFirstServed
 from .results import EpochResult, IterationPoint, RunStatus, best_result
@@ -43,21 +42,14 @@ from .runs import SHARED_WORKSPACE, start_run
 logger = logging.getLogger(__name__)
 
 
-def default_slot_count() -> int:
-    configured = os.environ.get("MNIST_LAB_TRAINING_SLOTS")
-    if configured:
-        return max(1, int(configured))
-    return max(1, (os.cpu_count() or 2) // 2)
-
-
 # A first-come, first-served queue in front of a fixed number of concurrent trainings: a job waits with
 # `acquire(job, cancelled)` (False, without a slot, if stopped first), the page reads its
 # `position(job)`, and `release()` lets the next one train. The same queue as heavy page work's turns.
 TrainingSlots = FirstComeFirstServed
 
-
-# One queue for the whole server process: every browser tab shares the same cores.
-training_slots = TrainingSlots(default_slot_count())
+# The local executor's queue: one for the whole server process, since every browser tab shares the same
+# cores. A Dask executor has its own, as long as the cluster's training slots (executors.py).
+training_slots = local_executor.slots
 
 
 class WorkspaceBusyError(RuntimeError):
@@ -171,21 +163,28 @@ class TrainingJob:
     """
 
     def __init__(self, config: TrainConfig, dataset, runs_root: Path | None = None, name: str | None = None,
-                 slots: TrainingSlots | None = None, workspace: str = SHARED_WORKSPACE, after: "TrainingJob | None" = None):
+                 slots: TrainingSlots | None = None, workspace: str = SHARED_WORKSPACE, after: "TrainingJob | None" = None,
+                 executor=None):
         """Reserve the run on disk now (RunSaveError if the runs folder cannot be written; ValueError
-        for a model too big to share the server). `after`: a job this one waits for before it queues."""
+        for a model too big to share the server; executors.TrainingUnavailableError if the cluster the
+        server trains on cannot be reached). `after`: a job this one waits for before it queues.
+        `executor`: where it trains (executors.py); by default, where this server is set up to."""
         config.validate()
         check_model_size(config)
+        self._executor = executor or training_executor()
         self.config = config
-        self.precision = machine_precision(config.model)  # the arithmetic it will train in, for its page to say
+        # The arithmetic it will train in, for its page to say: this machine's guess until the worker that
+        # trains it says (a Dask worker may be another kind of computer).
+        self.precision = machine_precision(config.model)
         self.name = name
         self._dataset = dataset
         self._recorder = start_run(config, runs_root, name, workspace, within_disk_quotas=True)
         self._after = after
-        self._slots = slots or training_slots
+        self._slots = slots or self._executor.slots
         self._stop = threading.Event()
         self._holds_slot = False  # read and written by the job's own thread only
-        self._pause_control = PauseControl(pause_limit_seconds(), give_way=self._give_up_slot, take_turn=self._queue_for_slot)
+        self._pause_control = self._executor.pause_control(pause_limit_seconds(), give_way=self._give_up_slot,
+                                                           take_turn=self._queue_for_slot)
         self._lock = threading.Lock()
         self._training = None    # the Training, once it has a slot and has started
         self._progress = (0, 0, 0)
@@ -282,9 +281,13 @@ class TrainingJob:
             self._holds_slot = False
             self._slots.release()
 
-    def _work(self) -> None:
-        from .training import train_and_record  # TensorFlow is loaded by the first training, not by importing jobs
+    def _started(self, training) -> None:
+        """The executor has started the run: from now on the snapshot reads `training` (a Training, or the
+        worker's run as last reported)."""
+        self.precision = training.precision
+        self._set(_training=training, _progress=(1, 0, training.steps_per_epoch))
 
+    def _work(self) -> None:
         if not self._wait_for_turn():
             message = Message("Stopped before it started: no epoch was trained.")
             self._set(_status=RunStatus.STOPPED, _message=message)
@@ -294,12 +297,10 @@ class TrainingJob:
                 logger.exception("could not record that run %s was stopped", self.run_id)
             return
         try:
-            training = train_and_record(self.config, self._dataset, recorder=self._recorder, stop_requested=self._stop.is_set,
-                                        on_progress=self._on_progress, time_limit_seconds=run_time_limit_seconds(),
-                                        pause_control=self._pause_control, precision=self.precision)
-            self._set(_training=training, _progress=(1, 0, training.steps_per_epoch))
-            for _ in training:
-                pass  # each epoch lands in training.history, which snapshot() reads
+            request = RunRequest(self.config, self._dataset, self._recorder, stop_requested=self._stop.is_set,
+                                 on_progress=self._on_progress, time_limit_seconds=run_time_limit_seconds(),
+                                 controls=self._pause_control, precision=None)
+            training = self._executor.train(request, started=self._started)
             if not self._pause_control.ever_paused and training.history:  # a pause is no measure of speed
                 server_pace.record(self.config, len(self._dataset[0][0]), len(training.history),
                                    sum(result.seconds for result in training.history))

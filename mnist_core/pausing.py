@@ -79,6 +79,17 @@ class PauseControl:
                 self._epoch_asked = True
                 self._condition.notify_all()
 
+    @property
+    def batch_steps_waiting(self) -> int:
+        """Batch steps asked for and not yet begun."""
+        return self._batches_asked
+
+    @property
+    def seconds_rested(self) -> float:
+        """The run's rests so far, added up, the one in progress included."""
+        resting_since = self._resting_since
+        return self._rested_before + (time.monotonic() - resting_since if resting_since is not None else 0.0)
+
     def seconds_left(self) -> float | None:
         """While the run rests: how long until the pause limit ends it. None while it trains (a step
         included), or without a limit."""

@@ -30,6 +30,13 @@ class FirstComeFirstServed:
         self._holders = 0
         self._waiting: list[object] = []  # tickets, first come first
 
+    def resize(self, count: int) -> None:
+        """Hold `count` places from now on (a cluster whose workers came or went: dask_executor.py).
+        Holders past a smaller count keep their places until they give them back."""
+        with self._condition:
+            self.count = count
+            self._condition.notify_all()
+
     @property
     def holders(self) -> int:
         """How many hold a place now."""

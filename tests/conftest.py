@@ -246,3 +246,37 @@ def page(chromium):
     page.set_default_timeout(60_000)
     yield page
     context.close()
+
+
+@pytest.fixture(scope="session")
+def dask_cluster():
+    """A Dask cluster on this machine, as the README's "Past one machine" sets one up: 2 worker processes,
+    each with one training slot and the worker preload, on loopback only."""
+    from distributed import LocalCluster
+
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, resources={"training_slot": 1},
+                      preload=["mnist_core.dask_worker"], host="127.0.0.1", dashboard_address=None) as cluster:
+        yield cluster
+
+
+@pytest.fixture(scope="session")
+def dask_executor(dask_cluster):
+    """The app's Dask executor, connected to `dask_cluster`, once its 2 training slots are counted."""
+    from mnist_core.dask_executor import DaskExecutor
+    from tests.helpers import wait_until
+
+    executor = DaskExecutor(dask_cluster.scheduler_address)
+    executor.connect()
+    wait_until(lambda: executor.slots.count == 2)
+    yield executor
+    executor.close()
+
+
+@pytest.fixture(params=["local", "dask"])
+def executor(request):
+    """Each executor a run can train on (mnist_core/executors.py): this server's threads, and a Dask cluster."""
+    if request.param == "local":
+        from mnist_core.executors import local_executor
+
+        return local_executor
+    return request.getfixturevalue("dask_executor")

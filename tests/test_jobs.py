@@ -10,8 +10,8 @@ from mnist_core.runs import list_runs, load_run
 from tests.helpers import wait_until
 
 
-def test_a_job_trains_in_the_background_and_saves_its_run(sample_dataset, runs_root):
-    job = TrainingJob(TrainConfig(epochs=2, batch_size=50), sample_dataset, slots=TrainingSlots(1)).start()
+def test_a_job_trains_in_the_background_and_saves_its_run(sample_dataset, runs_root, executor):
+    job = TrainingJob(TrainConfig(epochs=2, batch_size=50), sample_dataset, slots=TrainingSlots(1), executor=executor).start()
     assert job.join(120)
     snapshot = job.snapshot()
     assert snapshot.status == "completed" and snapshot.finished
@@ -34,14 +34,14 @@ class SlotHeldUntilLetGo(TrainingSlots):
         super().release()
 
 
-def test_jobs_beyond_the_slots_wait_in_order_and_none_is_lost(sample_dataset, runs_root):
+def test_jobs_beyond_the_slots_wait_in_order_and_none_is_lost(sample_dataset, runs_root, executor):
     slots = SlotHeldUntilLetGo()
     config = TrainConfig(epochs=3, batch_size=10)
     try:
-        first = TrainingJob(config, sample_dataset, slots=slots).start()
+        first = TrainingJob(config, sample_dataset, slots=slots, executor=executor).start()
         wait_until(lambda: first.snapshot().status == "running")
-        second = TrainingJob(config, sample_dataset, slots=slots).start()
-        third = TrainingJob(config, sample_dataset, slots=slots).start()
+        second = TrainingJob(config, sample_dataset, slots=slots, executor=executor).start()
+        third = TrainingJob(config, sample_dataset, slots=slots, executor=executor).start()
         wait_until(lambda: third.snapshot().queue_position == 2)
         assert second.snapshot().status == RunStatus.WAITING and second.snapshot().queue_position == 1
     finally:
@@ -51,11 +51,11 @@ def test_jobs_beyond_the_slots_wait_in_order_and_none_is_lost(sample_dataset, ru
         assert job.snapshot().status == "completed" and len(job.snapshot().history) == 3
 
 
-def test_stopping_a_waiting_job_ends_it_without_training(sample_dataset, runs_root):
+def test_stopping_a_waiting_job_ends_it_without_training(sample_dataset, runs_root, executor):
     slots = TrainingSlots(1)
-    running = TrainingJob(TrainConfig(epochs=20, batch_size=10), sample_dataset, slots=slots).start()
+    running = TrainingJob(TrainConfig(epochs=20, batch_size=10), sample_dataset, slots=slots, executor=executor).start()
     wait_until(lambda: running.snapshot().status == "running")
-    waiting = TrainingJob(TrainConfig(epochs=2), sample_dataset, slots=slots).start()
+    waiting = TrainingJob(TrainConfig(epochs=2), sample_dataset, slots=slots, executor=executor).start()
     wait_until(lambda: waiting.snapshot().queue_position == 1)
     waiting.stop()
     assert waiting.join(30)
@@ -64,8 +64,8 @@ def test_stopping_a_waiting_job_ends_it_without_training(sample_dataset, runs_ro
     assert running.join(30) and running.snapshot().status == "stopped"
 
 
-def test_a_setting_that_does_not_fit_the_data_fails_with_its_message(sample_dataset, runs_root):
-    job = TrainingJob(TrainConfig(batch_size=4096), sample_dataset, slots=TrainingSlots(1)).start()
+def test_a_setting_that_does_not_fit_the_data_fails_with_its_message(sample_dataset, runs_root, executor):
+    job = TrainingJob(TrainConfig(batch_size=4096), sample_dataset, slots=TrainingSlots(1), executor=executor).start()
     assert job.join(60)
     snapshot = job.snapshot()
     assert snapshot.status == RunStatus.FAILED and "batch size (4096) is larger than the training set" in str(snapshot.message)

@@ -35,9 +35,9 @@ def paused_job(config: TrainConfig, dataset, slots: TrainingSlots | None = None,
     return job
 
 
-def test_a_run_paused_stepped_and_resumed_ends_exactly_as_a_run_never_paused(sample_dataset, runs_root):
+def test_a_run_paused_stepped_and_resumed_ends_exactly_as_a_run_never_paused(sample_dataset, runs_root, executor):
     """Training is deterministic given the seed, and pausing must not change what is computed."""
-    job = paused_job(SMALL_BATCHES, sample_dataset)
+    job = paused_job(SMALL_BATCHES, sample_dataset, executor=executor)
     for iterations in (1, 2, 3):
         job.step_batch()
         wait_until(lambda iterations=iterations: resting(job, iterations))
@@ -60,8 +60,8 @@ def test_a_run_paused_stepped_and_resumed_ends_exactly_as_a_run_never_paused(sam
     assert [point.iteration for point in snapshot.iterations] == [1, 2, 3] + list(range(4, 2 * 270 + 1, 2))
 
 
-def test_a_batch_step_trains_exactly_one_batch_and_the_page_sees_it(sample_dataset, runs_root):
-    job = paused_job(SMALL_BATCHES, sample_dataset)
+def test_a_batch_step_trains_exactly_one_batch_and_the_page_sees_it(sample_dataset, runs_root, executor):
+    job = paused_job(SMALL_BATCHES, sample_dataset, executor=executor)
     start = job.snapshot()
     assert start.paused and start.step == 0 and start.iterations == () and start.pause_seconds_left > 0
     job.step_batch()
@@ -81,8 +81,8 @@ def test_a_batch_step_trains_exactly_one_batch_and_the_page_sees_it(sample_datas
     assert job.join(60)
 
 
-def test_an_epoch_step_finishes_the_current_epoch_saves_it_and_pauses_again(sample_dataset, runs_root):
-    job = paused_job(SMALL_BATCHES, sample_dataset)
+def test_an_epoch_step_finishes_the_current_epoch_saves_it_and_pauses_again(sample_dataset, runs_root, executor):
+    job = paused_job(SMALL_BATCHES, sample_dataset, executor=executor)
     job.step_batch()
     wait_until(lambda: resting(job, 1))
     job.step_epoch()  # from the middle of epoch 1: to its end, not one epoch's worth of steps
@@ -98,13 +98,13 @@ def test_an_epoch_step_finishes_the_current_epoch_saves_it_and_pauses_again(samp
     assert job.snapshot().status == RunStatus.COMPLETED and len(job.snapshot().history) == 2
 
 
-def test_a_paused_run_gives_its_slot_to_the_queue_and_queues_again_to_step(sample_dataset, runs_root):
+def test_a_paused_run_gives_its_slot_to_the_queue_and_queues_again_to_step(sample_dataset, runs_root, executor):
     slots = TrainingSlots(1)
-    paused = paused_job(SMALL_BATCHES, sample_dataset, slots=slots)
-    meanwhile = TrainingJob(TrainConfig(epochs=1, batch_size=50), sample_dataset, slots=slots).start()
+    paused = paused_job(SMALL_BATCHES, sample_dataset, slots=slots, executor=executor)
+    meanwhile = TrainingJob(TrainConfig(epochs=1, batch_size=50), sample_dataset, slots=slots, executor=executor).start()
     assert meanwhile.join(120) and meanwhile.snapshot().status == RunStatus.COMPLETED  # it never waited for the paused run
 
-    busy = TrainingJob(TrainConfig(epochs=1000, batch_size=10), sample_dataset, slots=slots).start()
+    busy = TrainingJob(TrainConfig(epochs=1000, batch_size=10), sample_dataset, slots=slots, executor=executor).start()
     wait_until(lambda: busy.snapshot().status == RunStatus.RUNNING)
     paused.step_batch()  # first come, first served: behind the run that holds the slot
     wait_until(lambda: paused.snapshot().queue_position == 1)
@@ -116,9 +116,9 @@ def test_a_paused_run_gives_its_slot_to_the_queue_and_queues_again_to_step(sampl
     assert paused.join(120) and paused.snapshot().status == RunStatus.COMPLETED
 
 
-def test_a_run_left_paused_past_the_limit_stops_by_itself_keeping_its_epochs(sample_dataset, runs_root, monkeypatch):
+def test_a_run_left_paused_past_the_limit_stops_by_itself_keeping_its_epochs(sample_dataset, runs_root, monkeypatch, executor):
     monkeypatch.setenv("MNIST_LAB_PAUSE_LIMIT_SECONDS", "0.5")
-    job = TrainingJob(TrainConfig(epochs=3, batch_size=50), sample_dataset, slots=TrainingSlots(1))
+    job = TrainingJob(TrainConfig(epochs=3, batch_size=50), sample_dataset, slots=TrainingSlots(1), executor=executor)
     job.pause()
     job.step_epoch()  # asked before it starts: it trains epoch 1, then rests until the limit ends it
     job.start()
@@ -185,8 +185,8 @@ def test_a_resting_run_lets_go_of_its_data_and_makes_it_again_the_same(sample_da
         np.testing.assert_array_equal(value, get_weights(training.model)[name], err_msg=name)
 
 
-def test_stop_ends_a_paused_run_at_once_keeping_its_finished_epochs(sample_dataset, runs_root):
-    job = TrainingJob(TrainConfig(epochs=3, batch_size=50), sample_dataset, slots=TrainingSlots(1))
+def test_stop_ends_a_paused_run_at_once_keeping_its_finished_epochs(sample_dataset, runs_root, executor):
+    job = TrainingJob(TrainConfig(epochs=3, batch_size=50), sample_dataset, slots=TrainingSlots(1), executor=executor)
     job.pause()
     job.step_epoch()
     job.start()

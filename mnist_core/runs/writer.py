@@ -35,6 +35,7 @@ from .store_format import (
     checkpoint_name,
     lock_path,
     metrics_csv,
+    runs_directory,
     npz_bytes,
     try_lock,
     workspace_folder,
@@ -105,6 +106,30 @@ class RunRecorder:
                 raise
             return run_id, folder
         raise FileExistsError(f"no free run id after {self.RESERVE_ATTEMPTS} tries")
+
+    def __getstate__(self) -> dict:
+        """A recorder sent to a Dask worker (dask_executor.py) writes the run's files there, but its lock stays
+        with the process that reserved the run and watches the worker: a lock is a process's own, and whoever
+        holds it says the run is alive. So the worker's copy holds none, and names the runs folder outright
+        (the worker's own $MNIST_LAB_RUNS_DIR may differ) for its disk quotas."""
+        state = dict(self.__dict__, _lock=None)
+        if self._quota_workspace is not None:
+            workspace, runs_root = self._quota_workspace
+            state["_quota_workspace"] = (workspace, runs_root or runs_directory())
+        return state
+
+    def saved_status(self) -> RunStatus:
+        """The status run.json holds now (a worker that picks the run up again after another was lost
+        finds it running, not waiting)."""
+        try:
+            return RunStatus(json.loads((self.folder / RUN_FILE).read_bytes())["status"])
+        except (OSError, ValueError, KeyError) as error:
+            raise RunSaveError(self.folder, error) from error
+
+    def release(self) -> None:
+        """Let go of the run's lock, the sign that it is alive: its worker has ended it, or was lost (then
+        a reader finds it interrupted, with its saved epochs)."""
+        self._release_lock(self.folder)
 
     def _release_lock(self, folder: Path) -> None:
         if self._lock is not None:
