@@ -10,6 +10,7 @@ from typing import Callable, Sequence
 import streamlit as st
 
 from mnist_core import RunStatus, TrainConfig
+from mnist_core.executors import TrainingUnavailableError
 from mnist_core.fair_share import SHORTER_RUN_ADVICE, run_time_limit_seconds, server_pace
 from mnist_core.jobs import Activity, TrainingJob, WorkspaceBusyError, job_board
 from mnist_core.runs import SHARED_WORKSPACE, RunSaveError
@@ -87,6 +88,8 @@ def start_activity(kind: str, make_jobs: Callable[[], Sequence[TrainingJob]]) ->
         return job_board.start(workspace(), kind, make_jobs)
     except WorkspaceBusyError as error:
         st.warning(say(error))
+    except TrainingUnavailableError as error:  # the cluster this server trains on is down: no hang, no traceback
+        st.error(say(error))
     except RunSaveError as error:
         st.error(_("Nothing was trained: the run cannot be saved. {error}", error=say(error)))
     except ValueError as error:  # a model too big for a shared server
