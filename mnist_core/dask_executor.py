@@ -38,6 +38,7 @@ from distributed.scheduler import KilledWorker
 from .executors import UNREACHABLE_MESSAGE, RunRequest, TrainingUnavailableError
 from .i18n import Message
 from .pausing import MOST_BATCH_STEPS_ASKED, PauseControl
+from .precision import machine_precision
 from .queueing import FirstComeFirstServed
 from .results import RunStatus, kept_epochs_text
 
@@ -141,14 +142,15 @@ class _WorkerSide:
         self.publish()
 
     def _take_turn(self) -> None:
+        # No longer resting from here on: asking for a turn, the run holds no slot, and the app must not give
+        # back the one it is about to queue for (news is read in order, so none says "resting" after this).
+        self._resting = False
         with self._condition:
             self._turns_wanted += 1
         self.publish()
         with self._condition:
             while self._turns_granted < self._turns_wanted and not self.stop.is_set():
                 self._condition.wait(LINK_SECONDS)
-        self._resting = False
-        self.publish()
 
     # what the worker says
 
@@ -167,7 +169,7 @@ class _WorkerSide:
             news.update(started=True, status=training.status, message=training.message, history=list(training.history),
                         iterations=tuple(training.iterations.points_so_far), best_epoch=training.best_epoch,
                         steps_per_epoch=training.steps_per_epoch, precision=training.precision,
-                        paused_weights=training.paused_weights if self._resting else None)
+                        paused_weights=training.paused_weights)
         return news
 
     def publish(self) -> None:
@@ -250,6 +252,7 @@ class RemotePauseControl:
         self._control = {"stop": False, "paused": False, "resumes": 0, "batch_steps": 0, "epoch_steps": 0, "turns": 0,
                          "beats": 0}
         self.ever_paused = False
+        self._turn_asked = 0  # the latest turn queued for in the app
         self._batch_steps_applied = self._batch_steps_waiting = 0
         self._rest_ends_at: float | None = None  # time.monotonic() at which the pause limit ends the rest
 
@@ -290,9 +293,21 @@ class RemotePauseControl:
         with self._lock:
             self._control["stop"] = True
 
-    def grant_turn(self, turn: int) -> None:
+    def queue_for_turn(self, turn: int) -> None:
+        """The worker asks for its `turn`-th turn to go on: queue for a slot in the app's queue (`take_turn`),
+        then let it go on. In a thread of its own, so the watcher goes on carrying the buttons and the
+        heartbeat while the run waits, minutes perhaps, behind a class's runs."""
         with self._lock:
-            self._control["turns"] = turn
+            if turn <= self._control["turns"] or self._turn_asked >= turn:
+                return
+            self._turn_asked = turn
+
+        def queue() -> None:
+            self.take_turn()
+            with self._lock:
+                self._control["turns"] = turn
+
+        threading.Thread(target=queue, name="mnist-lab-turn", daemon=True).start()
 
     def beat(self) -> None:
         with self._lock:
@@ -389,7 +404,8 @@ class DaskExecutor:
             run = self._watch(future, request, started, *variables)
             if run is None or not run.status.finished:  # its worker, or the scheduler, was lost
                 if run is None:
-                    run = RemoteRun(NOTHING_TRAINED | {"precision": request.precision}, request.recorder.folder)
+                    run = RemoteRun(NOTHING_TRAINED | {"precision": machine_precision(request.config.model)},
+                                    request.recorder.folder)
                     started(run)
                 run.lose()
             return run
@@ -452,9 +468,7 @@ class DaskExecutor:
                 request.on_progress(*news["progress"])
         if news["resting"]:
             controls.give_way()  # its slot goes back to the queue (once: the job knows whether it holds one)
-        if news["turns_wanted"] > controls.control()["turns"]:
-            controls.take_turn()  # queue for a slot in the app's queue, then let the worker go on
-            controls.grant_turn(news["turns_wanted"])
+        controls.queue_for_turn(news["turns_wanted"])
         return run
 
 

@@ -272,9 +272,10 @@ def dask_executor(dask_cluster):
     executor.close()
 
 
-@pytest.fixture(params=["local", "dask"])
+@pytest.fixture(params=["local", pytest.param("dask", marks=pytest.mark.slow)])
 def executor(request):
-    """Each executor a run can train on (mnist_core/executors.py): this server's threads, and a Dask cluster."""
+    """Each executor a run can train on (mnist_core/executors.py): this server's threads, and a Dask cluster
+    (slow: a cluster of processes, started once per test session)."""
     if request.param == "local":
         from mnist_core.executors import local_executor
 

@@ -43,6 +43,12 @@ def wait_for_chart_points(page, count: int, at_least: bool = False) -> None:
                            timeout=120_000)
 
 
+def press_stop(page) -> None:
+    """The page's Stop, not Streamlit's own "Stop" in the header, which shows while a page run takes long (a
+    busy machine: the Dask cluster's workers train beside the server, tests/test_browser_dask.py)."""
+    page.get_by_test_id("stMainBlockContainer").get_by_role("button", name="Stop", exact=True).click()
+
+
 def test_the_app_opens_on_the_overview_with_real_data(app_url, page):
     page.goto(app_url)
     expect(page.get_by_role("heading", name="MNIST Lab")).to_be_visible()
@@ -70,7 +76,7 @@ def test_stop_during_a_longer_run_keeps_the_finished_epochs(app_url, app_runs_ro
     # The chart appears after the first epoch and gains a point with the second.
     expect(page.locator(".js-plotly-plot").first).to_be_visible(timeout=120_000)
     wait_for_chart_points(page, 2, at_least=True)
-    page.get_by_role("button", name="Stop", exact=True).click()
+    press_stop(page)
     # A Stop that lands between two epochs (the MLP's epochs are short) stops "after" the last
     # finished one rather than "during" the next: both keep every finished epoch.
     message = page.get_by_text(re.compile(
@@ -189,7 +195,7 @@ def test_the_iteration_curve_streams_in_during_the_first_epoch(app_url, page):
     page.get_by_role("radio", name="per iteration").click()  # beside the run's name, once it has started
     page.wait_for_function(f"""() => document.body.innerText.includes('Epoch 1 of {CNN_PRESET.epochs}')
         && document.querySelector('.js-plotly-plot')?.data?.[0]?.x?.length > 0""", timeout=120_000)
-    page.get_by_role("button", name="Stop", exact=True).click()
+    press_stop(page)
     expect(page.get_by_text(re.compile(r"Stopped during epoch \d+"))).to_be_visible(timeout=60_000)
 
 
@@ -226,7 +232,7 @@ def test_a_live_run_pauses_steps_one_batch_and_resumes(app_url, page):
     expect(weights).to_have_count(0)
     page.wait_for_function(f"""() => +document.querySelector('[data-testid=stProgress]')?.innerText
         .replace(/,/g, '').match(/iteration (\\d+) of/)?.[1] > {before + 1}""", timeout=60_000)  # training again
-    page.get_by_role("button", name="Stop", exact=True).click()
+    press_stop(page)
     expect(page.get_by_text(re.compile(r"Stopped during epoch \d+"))).to_be_visible(timeout=60_000)
 
 

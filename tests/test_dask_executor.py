@@ -26,6 +26,7 @@ def closed_port() -> int:
         return probe.getsockname()[1]
 
 
+@pytest.mark.slow
 def test_a_worker_killed_mid_run_leaves_the_run_interrupted_with_its_epochs_and_the_next_run_starts(
         sample_dataset, runs_root, dask_executor):
     slots = TrainingSlots(1)  # the next run queues behind the one whose worker is killed
@@ -49,6 +50,7 @@ def test_a_worker_killed_mid_run_leaves_the_run_interrupted_with_its_epochs_and_
     wait_until(lambda: dask_executor.slots.count == 2, seconds=120)  # the nanny brings the worker back
 
 
+@pytest.mark.slow
 def test_the_run_time_limit_holds_on_a_worker(sample_dataset, runs_root, dask_executor, monkeypatch):
     monkeypatch.setenv("MNIST_LAB_RUN_TIME_LIMIT_MINUTES", "0.02")  # 1.2 s of training
     job = TrainingJob(TrainConfig(epochs=500, batch_size=10), sample_dataset, slots=TrainingSlots(1),
@@ -81,6 +83,7 @@ def test_the_train_page_says_the_cluster_cannot_be_reached_and_keeps_the_setting
     assert not list(runs_root.rglob("run.json"))  # nothing was reserved
 
 
+@pytest.mark.slow
 def test_the_default_server_never_imports_dask(tmp_path):
     """`make run` does not install dask: the local executor must train without it."""
     program = (
