@@ -55,6 +55,10 @@ def button_latencies(dataset, executor, tries: int = 5) -> dict:
     from mnist_core import TrainConfig
     from mnist_core.jobs import TrainingJob
 
+    def iterations(job) -> int:
+        snapshot = job.snapshot()
+        return (snapshot.epoch - 1) * snapshot.steps_per_epoch + snapshot.step
+
     def seconds_until(condition) -> float:
         started = time.perf_counter()
         while not condition():
@@ -64,12 +68,12 @@ def button_latencies(dataset, executor, tries: int = 5) -> dict:
     pause, step, stop = [], [], []
     for number in range(tries):
         job = TrainingJob(TrainConfig(epochs=50, seed=number), dataset, workspace=f"buttons-{number}", executor=executor).start()
-        seconds_until(lambda job=job: job.snapshot().step > 0)
+        seconds_until(lambda job=job: iterations(job) > 0)
         job.pause()
         pause.append(seconds_until(lambda job=job: job.snapshot().pause_seconds_left is not None))
-        before = job.snapshot().step
+        before = iterations(job)  # a run paused at an epoch's end steps into the next epoch
         job.step_batch()
-        step.append(seconds_until(lambda job=job, before=before: job.snapshot().step == before + 1
+        step.append(seconds_until(lambda job=job, before=before: iterations(job) == before + 1
                                   and job.snapshot().pause_seconds_left is not None))
         job.resume()
         seconds_until(lambda job=job: job.snapshot().pause_seconds_left is None)
@@ -108,7 +112,7 @@ def main() -> None:
         else:
             started = time.perf_counter()
             cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, resources={"training_slot": 1},
-                                   preload=["mnist_core.dask_worker"], host="127.0.0.1", dashboard_address=None)
+                                   preload=["mnist_core.dask_worker"], host="127.0.0.1", dashboard_address=":0")
             executor = DaskExecutor(cluster.scheduler_address)
             executor.connect()
             while executor.slots.count != workers:

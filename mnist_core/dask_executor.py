@@ -35,7 +35,7 @@ from distributed import Client, Variable, get_client
 from distributed.client import FutureCancelledError
 from distributed.scheduler import KilledWorker
 
-from .executors import UNREACHABLE_MESSAGE, RunRequest, TrainingUnavailableError
+from .executor_api import UNREACHABLE_MESSAGE, RunRequest, TrainingUnavailableError
 from .i18n import Message
 from .pausing import MOST_BATCH_STEPS_ASKED, PauseControl
 from .precision import machine_precision
@@ -60,7 +60,7 @@ def _variable_names(run_id: str) -> tuple[str, str, str]:
 
 def lost_message(finished_epochs: int) -> Message:
     kept = kept_epochs_text(finished_epochs) if finished_epochs else Message("nothing had been trained yet")
-    return Message("Interrupted during epoch {epoch}: the computer of the cluster that trained it stopped or could not be "
+    return Message("Interrupted during epoch {epoch}: the cluster computer that was training it stopped or could not be "
                    "reached, so {kept}.", epoch=finished_epochs + 1, kept=kept)
 
 
@@ -336,9 +336,6 @@ class DaskExecutor:
         self._slots_counted_at = -float("inf")
         self._slots_use_resource = True
 
-    def describe(self) -> str:
-        return f"the Dask cluster at {self.address}"
-
     def connect(self) -> Client:
         """The client, connected now if it was not (TrainingUnavailableError if the scheduler cannot be reached
         within CONNECT_SECONDS); the training slots counted again if they are due."""
@@ -395,11 +392,16 @@ class DaskExecutor:
         control_name, news_name, version_name = _variable_names(request.recorder.run_id)
         variables = Variable(control_name, client=client), Variable(news_name, client=client), Variable(version_name, client=client)
         control_variable, _, version_variable = variables
-        control_variable.set(controls.control(), timeout=CONNECT_SECONDS)
-        version_variable.set(0, timeout=CONNECT_SECONDS)  # so that reading it answers at once, until the worker says more
-        future = client.submit(train_on_worker, request.config, self._on_cluster(client, request.dataset), request.recorder,
-                               request.time_limit_seconds, controls.limit_seconds, key=f"mnist-lab-train-{request.recorder.run_id}",
-                               pure=False, resources={TRAINING_SLOT: 1} if self._slots_use_resource else None)
+        try:
+            control_variable.set(controls.control(), timeout=CONNECT_SECONDS)
+            version_variable.set(0, timeout=CONNECT_SECONDS)  # so that reading it answers at once, until the worker says more
+            future = client.submit(train_on_worker, request.config, self._on_cluster(client, request.dataset),
+                                   request.recorder, request.time_limit_seconds, controls.limit_seconds, pure=False,
+                                   key=f"mnist-lab-train-{request.recorder.run_id}",
+                                   resources={TRAINING_SLOT: 1} if self._slots_use_resource else None)
+        except (OSError, TimeoutError) as error:  # the scheduler went away after the run was admitted
+            logger.warning("run %s could not be handed to %s: %s", request.recorder.run_id, self.address, error)
+            raise TrainingUnavailableError(UNREACHABLE_MESSAGE) from error
         try:
             run = self._watch(future, request, started, *variables)
             if run is None or not run.status.finished:  # its worker, or the scheduler, was lost

@@ -12,7 +12,7 @@ training slot, one activity per workspace, the fair-share limits) and hands the 
   (shared with this server) as a local run does, and the page's buttons reach it within a second.
   Its training slots are the cluster's (`--resources training_slot=1` on each worker).
 
-An executor gives a run two things: its *controls* (a pausing.PauseControl, or one that forwards to the
+An executor (executor_api.TrainingExecutor) gives a run two things: its *controls* (a pausing.PauseControl, or one that forwards to the
 worker), which the page's buttons call, and `train(request, started)`, which the job's thread calls
 once the run has a slot: it trains the run to its end and hands `started` an object the job's snapshot
 reads as it goes (a training.Training, or the worker's run as last reported).
@@ -20,14 +20,12 @@ reads as it goes (a training.Training, or the worker's run as last reported).
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import os
 import threading
 from typing import Callable
 
-from .config import TrainConfig
-from .i18n import Message
+from .executor_api import RunRequest, TrainingExecutor, TrainingUnavailableError
 from .pausing import PauseControl
 from .queueing import FirstComeFirstServed
 
@@ -37,25 +35,6 @@ DASK_SCHEDULER_SETTING = "MNIST_LAB_DASK_SCHEDULER"
 # "local": when the scheduler cannot be reached, train in this server instead (and log why); unset, a
 # start is refused with a message, so a teacher finds out at once that the cluster is down.
 DASK_FALLBACK_SETTING = "MNIST_LAB_DASK_FALLBACK"
-
-
-class TrainingUnavailableError(RuntimeError):
-    """Nowhere to train: the Dask scheduler the server was set up with cannot be reached. The message
-    says what to do."""
-
-
-@dataclasses.dataclass
-class RunRequest:
-    """Everything an executor needs to train one admitted run (jobs.TrainingJob makes it)."""
-
-    config: TrainConfig
-    dataset: object                   # ((x_train, y_train), (x_test, y_test)), the server's shared copy
-    recorder: object                  # runs.RunRecorder: the run reserved on disk
-    stop_requested: Callable[[], bool]
-    on_progress: Callable[[int, int, int], None]
-    time_limit_seconds: float | None
-    controls: object                  # what `pause_control()` gave this run
-    precision: str | None             # None: the machine that trains it chooses (precision.machine_precision)
 
 
 def default_slot_count() -> int:
@@ -70,9 +49,6 @@ class LocalExecutor:
 
     def __init__(self, slots: FirstComeFirstServed):
         self.slots = slots
-
-    def describe(self) -> str:
-        return "this server's own threads"
 
     @staticmethod
     def pause_control(limit_seconds: float | None, give_way: Callable[[], None],
@@ -97,10 +73,10 @@ class LocalExecutor:
 local_executor = LocalExecutor(FirstComeFirstServed(default_slot_count()))
 
 _chosen_lock = threading.Lock()
-_dask_executors: dict[str, object] = {}
+_dask_executors: dict[str, TrainingExecutor] = {}
 
 
-def training_executor():
+def training_executor() -> TrainingExecutor:
     """The executor this server trains with: the Dask cluster named by MNIST_LAB_DASK_SCHEDULER (connected
     on first use, TrainingUnavailableError if it cannot be reached), else this server's own threads.
     With MNIST_LAB_DASK_FALLBACK=local, an unreachable cluster means training here instead."""
@@ -121,9 +97,3 @@ def training_executor():
             return local_executor
         raise
     return executor
-
-
-# What a student reads when the cluster cannot be reached (the log names its address, for the teacher).
-UNREACHABLE_MESSAGE = Message(
-    "Nothing was trained: this server trains on a cluster of computers, and it cannot be reached just now. Tell your "
-    "teacher; your settings are kept, so press Train again once it is back.")

@@ -17,6 +17,9 @@ together (`MNIST_LAB_MAX_QUEUED_RUNS`): past it, a start is refused before its r
 Each run is saved from the moment it is asked for (runs/writer.py), and limited in size and time as
 fair_share.py says.
 
+Where a run trains is its executor's business (executors.py): a thread of this server by default, or a
+Dask cluster's worker. The job, the board and the queue in front of them are the same for both.
+
 A run can be paused and stepped (pausing.PauseControl). A paused run gives its training slot to
 the queue, so it never holds up anyone else's run; a step or Resume queues for a slot again, first
 come, first served, like any run. Left paused too long, it stops by itself (fair_share.py).
@@ -31,7 +34,8 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 from .config import TrainConfig
-from .executors import RunRequest, local_executor, training_executor
+from .executor_api import RunRequest, TrainingExecutor, TrainingUnavailableError
+from .executors import local_executor, training_executor
 from .fair_share import check_model_size, max_queued_runs, pause_limit_seconds, run_time_limit_seconds, server_pace
 from .i18n import Message, carried_message
 from .precision import machine_precision
@@ -164,7 +168,7 @@ class TrainingJob:
 
     def __init__(self, config: TrainConfig, dataset, runs_root: Path | None = None, name: str | None = None,
                  slots: TrainingSlots | None = None, workspace: str = SHARED_WORKSPACE, after: "TrainingJob | None" = None,
-                 executor=None):
+                 executor: TrainingExecutor | None = None):
         """Reserve the run on disk now (RunSaveError if the runs folder cannot be written; ValueError
         for a model too big to share the server; executors.TrainingUnavailableError if the cluster the
         server trains on cannot be reached). `after`: a job this one waits for before it queues.
@@ -306,6 +310,12 @@ class TrainingJob:
                                    sum(result.seconds for result in training.history))
         except ValueError as error:  # a setting that makes no sense for this data: say which
             self._set(_status=RunStatus.FAILED, _message=carried_message(error))
+        except TrainingUnavailableError as error:  # the cluster went away after the run was admitted: say so, and save it
+            self._set(_status=RunStatus.FAILED, _message=carried_message(error))
+            try:
+                self._recorder.finish(RunStatus.FAILED, carried_message(error), None)
+            except OSError:
+                logger.exception("could not record that run %s failed", self.run_id)
         except Exception as error:  # a page must show this, not lose it in a thread
             logger.exception("training job failed")
             self._set(_status=RunStatus.FAILED, _message=Message("Training failed unexpectedly: {error}",

@@ -255,7 +255,7 @@ def dask_cluster():
     from distributed import LocalCluster
 
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, resources={"training_slot": 1},
-                      preload=["mnist_core.dask_worker"], host="127.0.0.1", dashboard_address=None) as cluster:
+                      preload=["mnist_core.dask_worker"], host="127.0.0.1", dashboard_address=":0") as cluster:
         yield cluster
 
 

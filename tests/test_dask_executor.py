@@ -12,7 +12,8 @@ import time
 import pytest
 
 from mnist_core import RunStatus, TrainConfig
-from mnist_core.executors import TrainingUnavailableError, local_executor, training_executor
+from mnist_core.executor_api import TrainingUnavailableError
+from mnist_core.executors import local_executor, training_executor
 from mnist_core.jobs import TrainingJob, TrainingSlots
 from mnist_core.runs import load_run
 from tests.app_server import PROJECT_ROOT
@@ -42,7 +43,7 @@ def test_a_worker_killed_mid_run_leaves_the_run_interrupted_with_its_epochs_and_
     assert doomed.join(60)
     snapshot = doomed.snapshot()
     assert snapshot.status == RunStatus.INTERRUPTED and len(snapshot.history) >= 2
-    assert str(snapshot.message).startswith(f"Interrupted during epoch {len(snapshot.history) + 1}: the computer of the cluster")
+    assert str(snapshot.message).startswith(f"Interrupted during epoch {len(snapshot.history) + 1}: the cluster computer")
     saved = load_run(doomed.run_id)  # as kill -9 leaves a local run: interrupted, its saved epochs kept
     assert saved.status == RunStatus.INTERRUPTED and len(saved.history) >= len(snapshot.history)
     assert saved.load_model() is not None

@@ -10,7 +10,7 @@ from typing import Callable, Sequence
 import streamlit as st
 
 from mnist_core import RunStatus, TrainConfig
-from mnist_core.executors import TrainingUnavailableError
+from mnist_core.executor_api import TrainingUnavailableError
 from mnist_core.fair_share import SHORTER_RUN_ADVICE, run_time_limit_seconds, server_pace
 from mnist_core.jobs import Activity, TrainingJob, WorkspaceBusyError, job_board
 from mnist_core.runs import SHARED_WORKSPACE, RunSaveError
