@@ -10,10 +10,12 @@ Between the two, two small messages go back and forth through the scheduler, as 
 named after the run:
 - *control* (app to worker): stop, paused, and counters of the resumes, batch steps, epoch steps and
   training turns asked for. Counters, not events, so a message read twice or skipped is harmless;
-- *news* (worker to app): the run's status, epochs, iteration curve, progress, and while it rests its
+- *news* (worker to app): the run's status, epochs, iteration curve, progress, and while it is paused its
   weights and how long it may still rest; a *version* beside it, so the app fetches the news only when
-  it changed (a paused CNN's weights are 1.6 MB).
-Each side looks every LINK_SECONDS, so a button reaches the worker within a second.
+  it changed (a paused model's weights can be megabytes).
+Each side looks every LINK_SECONDS, and every QUICK_LINK_SECONDS for a few seconds after a button
+(a step is five messages back and forth), so a button's effect shows on the page within a second while
+forty idle runs cost the scheduler little.
 
 A paused run rests on its worker and gives its slot back to the app's queue, as a local one does; a
 step or Resume queues for a slot in the app, which then grants the worker its turn.
@@ -45,6 +47,8 @@ from .results import RunStatus, kept_epochs_text
 logger = logging.getLogger(__name__)
 
 LINK_SECONDS = 0.2        # how often the app and the worker look at each other's messages
+QUICK_LINK_SECONDS = 0.04  # ... and how often, for QUICK_SECONDS after a button, while its effect goes back and forth
+QUICK_SECONDS = 3.0
 CONNECT_SECONDS = 5       # the longest a start waits for an unreachable scheduler before it says so
 SLOTS_REFRESH_SECONDS = 5.0  # how often the app counts the cluster's training slots (workers come and go)
 SILENT_SCHEDULER_SECONDS = 30.0  # a scheduler that answers neither side this long: the run is lost
@@ -84,6 +88,7 @@ class _WorkerSide:
         self._publishing = threading.Lock()
         self._published = 0
         self._app_heard_at = time.monotonic()
+        self._quick_until = 0.0  # time.monotonic() until which the listener looks quickly (a button was pressed)
         self._done = threading.Event()
         # The buttons pressed before the run reached its worker (paused from the start, an epoch step) hold
         # before its first step: read here, not left to the listener, which the training could outrun.
@@ -108,10 +113,13 @@ class _WorkerSide:
                 logger.warning("the app that asked for this run has not been heard from for %.0f s: stopping it",
                                SILENT_APP_SECONDS)
                 self.stop.set()
-            self._done.wait(LINK_SECONDS)
+            self._done.wait(QUICK_LINK_SECONDS if time.monotonic() < self._quick_until else LINK_SECONDS)
 
     def _apply(self, control: dict) -> None:
         pause_control, applied = self.pause_control, self._applied
+        changed = any(control[name] != applied[name] for name in ("resumes", "batch_steps", "epoch_steps"))
+        if changed or control["paused"] != pause_control.paused or control["turns"] > self._turns_granted:
+            self._quick_until = time.monotonic() + QUICK_SECONDS  # a button's effect is on its way: look quickly
         if control["beats"] != applied["beats"]:
             self._app_heard_at = time.monotonic()
         if control["stop"]:
@@ -126,7 +134,6 @@ class _WorkerSide:
             pause_control.step_batch()
         if control["epoch_steps"] > applied["epoch_steps"]:
             pause_control.step_epoch()
-        changed = any(control[name] != applied[name] for name in ("resumes", "batch_steps", "epoch_steps"))
         applied.update((name, control[name]) for name in applied)
         with self._condition:
             if control["turns"] > self._turns_granted:
@@ -255,6 +262,8 @@ class RemotePauseControl:
         self._turn_asked = 0  # the latest turn queued for in the app
         self._batch_steps_applied = self._batch_steps_waiting = 0
         self._rest_ends_at: float | None = None  # time.monotonic() at which the pause limit ends the rest
+        self._quick_until = 0.0  # time.monotonic() until which the watcher looks quickly (QUICK_SECONDS after a button)
+        self._pressed = threading.Event()  # wakes the watcher at once: a button's message leaves without waiting
 
     @property
     def paused(self) -> bool:
@@ -262,10 +271,12 @@ class RemotePauseControl:
 
     def pause(self) -> None:
         with self._lock:
+            self._pressed_now()
             self._control["paused"] = self.ever_paused = True
 
     def resume(self) -> None:
         with self._lock:
+            self._pressed_now()
             self._control["paused"] = False
             self._control["resumes"] += 1
 
@@ -276,10 +287,12 @@ class RemotePauseControl:
             if not control["paused"] or not_taken >= MOST_BATCH_STEPS_ASKED:
                 return False
             control["batch_steps"] += 1
+            self._pressed_now()
             return True
 
     def step_epoch(self) -> None:
         with self._lock:
+            self._pressed_now()
             if self._control["paused"]:
                 self._control["epoch_steps"] += 1
 
@@ -291,6 +304,7 @@ class RemotePauseControl:
 
     def stop(self) -> None:
         with self._lock:
+            self._pressed_now()
             self._control["stop"] = True
 
     def queue_for_turn(self, turn: int) -> None:
@@ -306,12 +320,24 @@ class RemotePauseControl:
             self.take_turn()
             with self._lock:
                 self._control["turns"] = turn
+                self._pressed_now()  # the worker waits for this turn: tell it at once
 
         threading.Thread(target=queue, name="mnist-lab-turn", daemon=True).start()
 
     def beat(self) -> None:
         with self._lock:
             self._control["beats"] += 1
+
+    def _pressed_now(self) -> None:
+        self._quick_until = time.monotonic() + QUICK_SECONDS
+        self._pressed.set()
+
+    def wait_for_a_press(self) -> None:
+        """The watcher's pause between two looks: LINK_SECONDS, or QUICK_LINK_SECONDS in the QUICK_SECONDS after a
+        button (or a turn granted), while its effect goes back and forth; cut short by the next button."""
+        quick = time.monotonic() < self._quick_until
+        self._pressed.wait(QUICK_LINK_SECONDS if quick else LINK_SECONDS)
+        self._pressed.clear()
 
     def control(self) -> dict:
         with self._lock:
@@ -446,7 +472,7 @@ class DaskExecutor:
             if news is not None:
                 heard_version = version
                 run = self._heard(news, run, request, started)
-            time.sleep(LINK_SECONDS)
+            controls.wait_for_a_press()
         try:
             news = future.result()
         except (KilledWorker, FutureCancelledError, OSError) as error:
