@@ -101,3 +101,16 @@ def test_the_default_server_never_imports_dask(tmp_path):
                             env={**environment, "MNIST_LAB_RUNS_DIR": str(tmp_path)})
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_the_worker_preload_gives_glibc_back_its_thresholds(dask_cluster):
+    """Dask's nanny fixes glibc's trim threshold (MALLOC_TRIM_THRESHOLD_), which made every large tensor of a
+    training step a fresh mmap: the preload sets the thresholds a plain process grows into, on each worker."""
+    from distributed import Client
+
+    from mnist_core.dask_worker import use_glibc_thresholds_of_a_plain_process
+
+    with Client(dask_cluster.scheduler_address, set_as_default=False) as client:
+        answers = client.run(lambda: (os.environ.get("MALLOC_TRIM_THRESHOLD_"), "mnist_core.dask_worker" in sys.modules))
+        assert answers and all(answer == ("65536", True) for answer in answers.values()), answers  # the nanny's setting, and the preload
+        assert all(client.run(use_glibc_thresholds_of_a_plain_process).values())
