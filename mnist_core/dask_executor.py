@@ -216,6 +216,8 @@ def train_on_worker(config, dataset, recorder, time_limit_seconds: float | None,
 # -- in the app --------------------------------------------------------------------------------------
 
 class IterationsSoFar:
+    """The iteration curve as a worker last reported it, read as a Training's IterationLog is."""
+
     def __init__(self, points: tuple):
         self.points_so_far = points
 
@@ -304,8 +306,9 @@ class RemotePauseControl:
 
     def stop(self) -> None:
         with self._lock:
-            self._pressed_now()
-            self._control["stop"] = True
+            if not self._control["stop"]:  # the watcher calls this at every look once Stop is pressed: wake it once
+                self._pressed_now()
+                self._control["stop"] = True
 
     def queue_for_turn(self, turn: int) -> None:
         """The worker asks for its `turn`-th turn to go on: queue for a slot in the app's queue (`take_turn`),
@@ -359,12 +362,11 @@ class DaskExecutor:
         self._lock = threading.Lock()
         self._client: Client | None = None
         self._datasets: dict[int, tuple[object, object]] = {}  # id(dataset): (the dataset, its future on the cluster)
-        self._slots_counted_at = -float("inf")
         self._slots_use_resource = True
 
     def connect(self) -> Client:
         """The client, connected now if it was not (TrainingUnavailableError if the scheduler cannot be reached
-        within CONNECT_SECONDS); the training slots counted again if they are due."""
+        within CONNECT_SECONDS); from then on, a thread counts the cluster's training slots now and then."""
         with self._lock:
             if self._client is None or self._client.status != "running":
                 if self._client is not None:
@@ -467,7 +469,8 @@ class DaskExecutor:
             except (OSError, TimeoutError) as error:
                 logger.warning("the Dask scheduler did not answer about run %s: %s", request.recorder.run_id, error)
                 if time.monotonic() - answered_at > SILENT_SCHEDULER_SECONDS:
-                    return run
+                    return run  # lost; its worker, if it still trains, stops once it has not heard from here for long
+                controls.wait_for_a_press()
                 continue
             if news is not None:
                 heard_version = version
