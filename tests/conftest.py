@@ -248,10 +248,12 @@ def page(chromium):
     context.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def dask_cluster():
     """A Dask cluster on this machine, as the README's "Past one machine" sets one up: 2 worker processes,
-    each with one training slot and the worker preload, on loopback only."""
+    each with one training slot and the worker preload, on loopback only. One per test module that uses it,
+    closed after it (10 s to start): a cluster kept for the whole session would go on taking memory and
+    time in a pytest worker that has moved on to other files."""
     from distributed import LocalCluster
 
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, resources={"training_slot": 1},
@@ -259,7 +261,7 @@ def dask_cluster():
         yield cluster
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def dask_executor(dask_cluster):
     """The app's Dask executor, connected to `dask_cluster`, once its 2 training slots are counted."""
     from mnist_core.dask_executor import DaskExecutor
@@ -275,7 +277,7 @@ def dask_executor(dask_cluster):
 @pytest.fixture(params=["local", pytest.param("dask", marks=pytest.mark.slow)])
 def executor(request):
     """Each executor a run can train on (mnist_core/executors.py): this server's threads, and a Dask cluster
-    (slow: a cluster of processes, started once per test session)."""
+    (slow: a cluster of processes, started once per test module)."""
     if request.param == "local":
         from mnist_core.executors import local_executor
 

@@ -2,8 +2,6 @@
 
 import threading
 
-import pytest
-
 from mnist_core import RunStatus, TrainConfig
 from mnist_core.jobs import TrainingJob, TrainingSlots
 from mnist_core.runs import list_runs, load_run
@@ -70,30 +68,3 @@ def test_a_setting_that_does_not_fit_the_data_fails_with_its_message(sample_data
     snapshot = job.snapshot()
     assert snapshot.status == RunStatus.FAILED and "batch size (4096) is larger than the training set" in str(snapshot.message)
     assert list_runs(runs_root) == ([], [])  # the run reserved when it was asked for is gone again
-
-
-def resident_mib() -> float:
-    from pathlib import Path
-
-    status = Path("/proc/self/status").read_text()
-    return int(next(line for line in status.splitlines() if line.startswith("VmRSS:")).split()[1]) / 1024
-
-
-@pytest.mark.slow
-def test_finished_runs_do_not_keep_the_training_data_in_memory(full_dataset, runs_root):
-    """A class trains run after run on one server: memory must not grow by a training set (42 MB) per run."""
-    import gc
-
-    config = TrainConfig(epochs=1, validation_fraction=0.1)
-    for _ in range(2):  # warm TensorFlow up: the second run still settles its allocator; after it, memory stays flat
-        TrainingJob(config, full_dataset, runs_root=runs_root).start().join()
-    gc.collect()
-    before = resident_mib()
-    jobs = []
-    for _ in range(5):  # one after another, as the class's runs come out of the queue
-        jobs.append(TrainingJob(config, full_dataset, runs_root=runs_root).start())
-        jobs[-1].join()
-    gc.collect()
-    grown = resident_mib() - before
-    assert all(job.snapshot().status == "completed" and job.model is not None for job in jobs)
-    assert grown < 40, f"memory grew by {grown:.0f} MiB over 5 finished runs"
