@@ -20,10 +20,11 @@ lint: $(DEV_INSTALLED)
 	$(BIN)/ruff check .
 
 # The lint first; then two workers, one test file each at a time: the browser tests mostly wait for pages, the
-# engine tests use that time.
+# engine tests use that time. Last, alone, the tests that train on a Dask cluster (its workers take both cores).
 test: $(DEV_INSTALLED) $(MNIST_FILE) $(COMPILED_CATALOGS)
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest -n 2 --dist loadfile
+	$(BIN)/python -m pytest -n 2 --dist loadfile -m "not dask"
+	$(BIN)/python -m pytest -m dask
 
 # The engine layer alone (no browser, no page scripts, nothing on all of MNIST): under a minute, for while you work.
 test-fast: $(DEV_INSTALLED) $(MNIST_FILE) $(COMPILED_CATALOGS)

@@ -274,7 +274,7 @@ def dask_executor(dask_cluster):
     executor.close()
 
 
-@pytest.fixture(params=["local", pytest.param("dask", marks=pytest.mark.slow)])
+@pytest.fixture(params=["local", pytest.param("dask", marks=[pytest.mark.slow, pytest.mark.dask])])
 def executor(request):
     """Each executor a run can train on (mnist_core/executors.py): this server's threads, and a Dask cluster
     (slow: a cluster of processes, started once per test module)."""

@@ -13,7 +13,7 @@ from tests.test_browser import (  # noqa: F401  (collected here again, with this
     test_two_students_training_at_once_each_get_their_own_chart_and_runs,
 )
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.dask]
 
 
 @pytest.fixture(scope="module")

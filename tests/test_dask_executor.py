@@ -19,6 +19,8 @@ from mnist_core.runs import load_run
 from tests.app_server import PROJECT_ROOT
 from tests.helpers import open_page, start_run_on_the_train_page, wait_until
 
+pytestmark = pytest.mark.dask
+
 
 def closed_port() -> int:
     """A loopback port with nothing listening on it."""
