@@ -26,8 +26,8 @@ class RunRequest:
     stop_requested: Callable[[], bool]
     on_progress: Callable[[int, int, int], None]
     time_limit_seconds: float | None
-    controls: object                  # what `pause_control()` gave this run
-    precision: str | None             # None: the machine that trains it chooses (precision.machine_precision)
+    controls: object                  # what `pause_control()` gave this run; the machine that trains it
+                                      # chooses its arithmetic (precision.machine_precision)
 
 
 class TrainingExecutor(Protocol):

@@ -61,8 +61,7 @@ class LocalExecutor:
 
         training = train_and_record(request.config, request.dataset, recorder=request.recorder,
                                     stop_requested=request.stop_requested, on_progress=request.on_progress,
-                                    time_limit_seconds=request.time_limit_seconds, pause_control=request.controls,
-                                    precision=request.precision)
+                                    time_limit_seconds=request.time_limit_seconds, pause_control=request.controls)
         started(training)
         for _ in training:
             pass  # each epoch lands in training.history, which the job's snapshot reads

@@ -303,7 +303,7 @@ class TrainingJob:
         try:
             request = RunRequest(self.config, self._dataset, self._recorder, stop_requested=self._stop.is_set,
                                  on_progress=self._on_progress, time_limit_seconds=run_time_limit_seconds(),
-                                 controls=self._pause_control, precision=None)
+                                 controls=self._pause_control)
             training = self._executor.train(request, started=self._started)
             if not self._pause_control.ever_paused and training.history:  # a pause is no measure of speed
                 server_pace.record(self.config, len(self._dataset[0][0]), len(training.history),
