@@ -114,6 +114,8 @@ def start_run_on_the_train_page(app: AppTest, epochs: int = 2, training_examples
     app.slider(key="widget_epochs").set_value(epochs)
     app.text_input(key="run_name").input(name)
     button(app, "Train").click().run()
+    # A size that is not one of the slider's stops is dropped without a word, and the run trains on all of MNIST.
+    assert app.select_slider(key="widget_train_subset_size").value == training_examples, "not one of the slider's stops"
 
 
 def train_on_the_train_page(app: AppTest, epochs: int = 2, training_examples: int = 300, name: str = "") -> None:

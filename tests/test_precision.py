@@ -107,7 +107,7 @@ def test_the_train_page_says_which_path_the_run_takes_in_both_languages(runs_roo
     app = open_page("pages/train.py")
     app.selectbox(key="widget_model").set_value("cnn").run()
     assert any("precision = 'mixed_bfloat16'" in block for block in code_blocks(app))  # the code behind the next run
-    train_on_the_train_page(app, epochs=1, training_examples=200)
+    train_on_the_train_page(app, epochs=1, training_examples=300)
     assert not app.exception and not app.error
     # The arithmetic ends the run's line of settings; what it means is the line's help.
     assert any("training examples, mixed bfloat16." in shown(caption) for caption in app.caption)
@@ -121,7 +121,7 @@ def test_the_train_page_says_which_path_the_run_takes_in_both_languages(runs_roo
     app.session_state["language"] = "en"
     app.run()
     monkeypatch.setenv(PRECISION_VARIABLE, FLOAT32)
-    train_on_the_train_page(app, epochs=1, training_examples=200)
+    train_on_the_train_page(app, epochs=1, training_examples=300)
     assert any("training examples, float32." in shown(caption) for caption in app.caption)
     assert any("It computes in float32, 32-bit numbers." in caption.proto.help for caption in app.caption)
     assert not any("bfloat16" in shown(caption) for caption in app.caption)
