@@ -50,6 +50,9 @@ LINK_SECONDS = 0.2        # how often the app and the worker look at each other'
 QUICK_LINK_SECONDS = 0.04  # ... and how often, for QUICK_SECONDS after a button, while its effect goes back and forth
 QUICK_SECONDS = 3.0
 CONNECT_SECONDS = 5       # the longest a start waits for an unreachable scheduler before it says so
+# After a failed attempt, starts are refused at once for this long: a class pressing Train while the scheduler
+# is down would otherwise queue on the connection lock, CONNECT_SECONDS each (the 40th student 200 s).
+UNREACHABLE_RETRY_SECONDS = 10.0
 SLOTS_REFRESH_SECONDS = 5.0  # how often the app counts the cluster's training slots (workers come and go)
 SILENT_SCHEDULER_SECONDS = 30.0  # a scheduler that answers neither side this long: the run is lost
 # A worker whose app has not been heard from this long stops the run: nobody is there to see it.
@@ -363,18 +366,23 @@ class DaskExecutor:
         self._client: Client | None = None
         self._datasets: dict[int, tuple[object, object]] = {}  # id(dataset): (the dataset, its future on the cluster)
         self._slots_use_resource = True
+        self._refused_until = 0.0  # time.monotonic() before which the scheduler is not asked again
 
     def connect(self) -> Client:
         """The client, connected now if it was not (TrainingUnavailableError if the scheduler cannot be reached
-        within CONNECT_SECONDS); from then on, a thread counts the cluster's training slots now and then."""
+        within CONNECT_SECONDS, or at once within UNREACHABLE_RETRY_SECONDS of a failed attempt); from then on,
+        a thread counts the cluster's training slots now and then."""
         with self._lock:
             if self._client is None or self._client.status != "running":
+                if time.monotonic() < self._refused_until:
+                    raise TrainingUnavailableError(UNREACHABLE_MESSAGE)
                 if self._client is not None:
                     self._client.close(timeout=CONNECT_SECONDS)
                     self._client = None
                 try:
                     self._client = Client(self.address, timeout=CONNECT_SECONDS, set_as_default=False)
                 except (OSError, TimeoutError) as error:
+                    self._refused_until = time.monotonic() + UNREACHABLE_RETRY_SECONDS
                     logger.warning("the Dask scheduler at %s cannot be reached: %s", self.address, error)
                     raise TrainingUnavailableError(UNREACHABLE_MESSAGE) from error
                 threading.Thread(target=self._count_slots_now_and_then, args=(self._client,), daemon=True,

@@ -2,11 +2,13 @@
 both executors (tests/test_jobs.py, tests/test_pause.py): a worker killed mid-run, a scheduler that
 cannot be reached, the server's limits on a worker, and a default server that never imports dask."""
 
+import logging
 import os
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 
 import pytest
@@ -73,6 +75,34 @@ def test_an_unreachable_scheduler_is_a_message_at_once_or_local_training_if_chos
     assert "cannot be reached just now" in str(refused.value.args[0])
     monkeypatch.setenv("MNIST_LAB_DASK_FALLBACK", "local")
     assert training_executor() is local_executor
+
+
+def test_a_class_pressing_train_while_the_scheduler_is_down_waits_for_one_attempt_not_one_each(caplog):
+    from mnist_core import dask_executor
+
+    executor = dask_executor.DaskExecutor(f"tcp://127.0.0.1:{closed_port()}")
+    refusals = []
+
+    def press_train():
+        try:
+            executor.connect()
+        except TrainingUnavailableError as error:
+            refusals.append(error)
+
+    with caplog.at_level(logging.WARNING, logger=dask_executor.logger.name):
+        students = [threading.Thread(target=press_train) for _ in range(5)]
+        for student in students:
+            student.start()
+        for student in students:
+            student.join()
+    assert len(refusals) == 5
+    attempts = [record for record in caplog.records if "cannot be reached" in record.getMessage()]
+    assert len(attempts) == 1  # the others were refused at once, behind the first attempt
+    executor._refused_until = 0.0  # as if the retry window had passed: the next press asks the scheduler again
+    with caplog.at_level(logging.WARNING, logger=dask_executor.logger.name), \
+            pytest.raises(TrainingUnavailableError):
+        executor.connect()
+    assert len([record for record in caplog.records if "cannot be reached" in record.getMessage()]) == 2
 
 
 @pytest.mark.pages
