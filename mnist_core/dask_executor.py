@@ -87,6 +87,7 @@ class _WorkerSide:
         self._applied = {"resumes": 0, "batch_steps": 0, "epoch_steps": 0, "beats": 0}
         self._turns_granted = self._turns_wanted = 0
         self._resting = False
+        self._points_heard = 0  # the finished points of the iteration curve the app says it holds: news sends the rest
         self._condition = threading.Condition()
         self._publishing = threading.Lock()
         self._published = 0
@@ -125,6 +126,7 @@ class _WorkerSide:
             self._quick_until = time.monotonic() + QUICK_SECONDS  # a button's effect is on its way: look quickly
         if control["beats"] != applied["beats"]:
             self._app_heard_at = time.monotonic()
+        self._points_heard = control["points_heard"]
         if control["stop"]:
             self.stop.set()
         if control["resumes"] > applied["resumes"]:
@@ -176,8 +178,14 @@ class _WorkerSide:
         if self._resting and pause_control.limit_seconds is not None:
             news["pause_seconds_left"] = max(0.0, pause_control.limit_seconds - pause_control.seconds_rested)
         if training is not None:
+            # Only the curve the app does not hold yet: the whole of a 100-epoch run's is 20,000 points (0.7 MB),
+            # five times a second through the scheduler. Counted before the curve is read, so a stretch that ends
+            # in between is sent again, never skipped.
+            finished = len(training.iterations.points)
+            start = min(self._points_heard, finished)
             news.update(started=True, status=training.status, message=training.message, history=list(training.history),
-                        iterations=tuple(training.iterations.points_so_far), best_epoch=training.best_epoch,
+                        iterations=tuple(training.iterations.points_so_far[start:]), iterations_from=start,
+                        iterations_finished=finished, best_epoch=training.best_epoch,
                         steps_per_epoch=training.steps_per_epoch, precision=training.precision,
                         paused_weights=training.paused_weights)
         return news
@@ -230,6 +238,7 @@ class RemoteRun:
 
     def __init__(self, news: dict, folder):
         self.folder = folder
+        self.finished_points: tuple = ()  # the iteration curve's finished points, which news no longer repeats
         self.update(news)
 
     @property
@@ -243,7 +252,9 @@ class RemoteRun:
     def update(self, news: dict) -> None:
         # The history first, the status last: a snapshot never pairs an ended status with an older history.
         self.history = news["history"]
-        self.iterations = IterationsSoFar(news["iterations"])
+        curve = self.finished_points[:news["iterations_from"]] + tuple(news["iterations"])
+        self.finished_points = curve[:news["iterations_finished"]]
+        self.iterations = IterationsSoFar(curve)
         self.paused_weights, self.best_epoch = news["paused_weights"], news["best_epoch"]
         self.steps_per_epoch, self.precision = news["steps_per_epoch"], news["precision"]
         self.message, self.status = news["message"], news["status"]
@@ -262,7 +273,8 @@ class RemotePauseControl:
         self.limit_seconds, self.give_way, self.take_turn = limit_seconds, give_way, take_turn
         self._lock = threading.Lock()
         self._control = {"stop": False, "paused": False, "resumes": 0, "batch_steps": 0, "epoch_steps": 0, "turns": 0,
-                         "beats": 0}
+                         "beats": 0, "points_heard": 0}
+        self._points_heard = 0  # the finished points of the run's curve the app holds, told with each heartbeat
         self.ever_paused = False
         self._turn_asked = 0  # the latest turn queued for in the app
         self._batch_steps_applied = self._batch_steps_waiting = 0
@@ -333,6 +345,13 @@ class RemotePauseControl:
     def beat(self) -> None:
         with self._lock:
             self._control["beats"] += 1
+            self._control["points_heard"] = self._points_heard
+
+    def hold_points(self, count: int) -> None:
+        """The app now holds `count` finished points of the curve: the next heartbeat tells the worker (not a
+        message of its own, so at most HEARTBEAT_SECONDS of points are sent again)."""
+        with self._lock:
+            self._points_heard = count
 
     def _pressed_now(self) -> None:
         self._quick_until = time.monotonic() + QUICK_SECONDS
@@ -503,6 +522,7 @@ class DaskExecutor:
                 started(run)
             else:
                 run.update(news)
+            controls.hold_points(len(run.finished_points))
             if news["progress"][0]:
                 request.on_progress(*news["progress"])
         if news["resting"]:
@@ -512,5 +532,5 @@ class DaskExecutor:
 
 
 # What a run that never started on a worker reads as.
-NOTHING_TRAINED = {"history": [], "iterations": (), "paused_weights": None, "best_epoch": None, "steps_per_epoch": 1,
-                   "message": "", "status": RunStatus.RUNNING}
+NOTHING_TRAINED = {"history": [], "iterations": (), "iterations_from": 0, "iterations_finished": 0, "paused_weights": None,
+                   "best_epoch": None, "steps_per_epoch": 1, "message": "", "status": RunStatus.RUNNING}

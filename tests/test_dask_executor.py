@@ -55,6 +55,40 @@ def test_a_worker_killed_mid_run_leaves_the_run_interrupted_with_its_epochs_and_
     wait_until(lambda: dask_executor.slots.count == 2, seconds=120)  # the nanny brings the worker back
 
 
+def test_news_carries_only_the_iteration_curve_the_app_does_not_hold_yet(sample_dataset, dask_executor):
+    from distributed import Variable
+
+    from mnist_core.dask_executor import RemotePauseControl, RemoteRun, _variable_names, _WorkerSide
+    from mnist_core.training import train
+
+    training = train(TrainConfig(epochs=3, batch_size=50), sample_dataset)
+    list(training)
+    whole_curve = tuple(training.iterations.points_so_far)
+    assert len(whole_curve) > 20
+    client = dask_executor.connect()
+    controls = RemotePauseControl(None, give_way=lambda: None, take_turn=lambda: None)  # the app's side
+    control_variable = Variable(_variable_names("curve-news")[0], client=client)
+    control_variable.set(controls.control())
+    worker_side = _WorkerSide(client, "curve-news", None)
+    try:
+        worker_side.training = training
+        first = worker_side.news()
+        assert first["iterations"] == whole_curve  # the app holds nothing yet
+        run = RemoteRun(first, folder=None)
+        controls.hold_points(len(run.finished_points) - 5)  # an older count: a heartbeat left before the last news
+        controls.beat()
+        control_variable.set(controls.control())
+        wait_until(lambda: worker_side.news()["iterations_from"] == len(whole_curve) - 5)
+        later = worker_side.news()
+        assert later["iterations"] == whole_curve[-5:]  # only what the app may not hold
+        run.update(later)
+        assert run.iterations.points_so_far == whole_curve
+    finally:
+        worker_side.close()
+        for name in _variable_names("curve-news"):
+            Variable(name, client=client).delete()
+
+
 @pytest.mark.slow
 def test_the_run_time_limit_holds_on_a_worker(sample_dataset, runs_root, dask_executor, monkeypatch):
     monkeypatch.setenv("MNIST_LAB_RUN_TIME_LIMIT_MINUTES", "0.02")  # 1.2 s of training

@@ -2,6 +2,8 @@
 
 import threading
 
+import pytest
+
 from mnist_core import RunStatus, TrainConfig
 from mnist_core.jobs import TrainingJob, TrainingSlots
 from mnist_core.runs import list_runs, load_run
@@ -15,6 +17,9 @@ def test_a_job_trains_in_the_background_and_saves_its_run(sample_dataset, runs_r
     assert snapshot.status == "completed" and snapshot.finished
     assert [result.epoch for result in snapshot.history] == [1, 2]
     assert load_run(snapshot.run_id).history == list(snapshot.history)
+    saved_curve = load_run(snapshot.run_id).iterations()  # (iterations.csv keeps 6 significant digits)
+    assert [point.iteration for point in snapshot.iterations] == [point.iteration for point in saved_curve]
+    assert [point.loss for point in snapshot.iterations] == pytest.approx([point.loss for point in saved_curve], rel=1e-5)
     assert job.model is not None
 
 
