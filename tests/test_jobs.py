@@ -42,7 +42,9 @@ def test_jobs_beyond_the_slots_wait_in_order_and_none_is_lost(sample_dataset, ru
     config = TrainConfig(epochs=3, batch_size=10)
     try:
         first = TrainingJob(config, sample_dataset, slots=slots, executor=executor).start()
-        wait_until(lambda: first.snapshot().status == "running")
+        # Out of the queue: running, or already ended (a worker whose compiled step is warm from the test before
+        # can finish these 3 epochs between two of the app's looks); its slot is held until the test lets go.
+        wait_until(lambda: first.snapshot().status != RunStatus.WAITING)
         second = TrainingJob(config, sample_dataset, slots=slots, executor=executor).start()
         third = TrainingJob(config, sample_dataset, slots=slots, executor=executor).start()
         wait_until(lambda: third.snapshot().queue_position == 2)
@@ -56,7 +58,8 @@ def test_jobs_beyond_the_slots_wait_in_order_and_none_is_lost(sample_dataset, ru
 
 def test_stopping_a_waiting_job_ends_it_without_training(sample_dataset, runs_root, executor):
     slots = TrainingSlots(1)
-    running = TrainingJob(TrainConfig(epochs=20, batch_size=10), sample_dataset, slots=slots, executor=executor).start()
+    # Long enough never to end on its own before it is stopped, however warm the worker's compiled step is.
+    running = TrainingJob(TrainConfig(epochs=500, batch_size=10), sample_dataset, slots=slots, executor=executor).start()
     wait_until(lambda: running.snapshot().status == "running")
     waiting = TrainingJob(TrainConfig(epochs=2), sample_dataset, slots=slots, executor=executor).start()
     wait_until(lambda: waiting.snapshot().queue_position == 1)
