@@ -9,10 +9,11 @@ the same path (README, "Past one machine").
 Between the two, two small messages go back and forth through the scheduler, as `distributed.Variable`s
 named after the run:
 - *control* (app to worker): stop, paused, and counters of the resumes, batch steps, epoch steps and
-  training turns asked for. Counters, not events, so a message read twice or skipped is harmless;
-- *news* (worker to app): the run's status, epochs, iteration curve, progress, and while it is paused its
-  weights and how long it may still rest; a *version* beside it, so the app fetches the news only when
-  it changed (a paused model's weights can be megabytes).
+  training turns asked for. Counters, not events, so a message read twice or skipped is harmless. With
+  each heartbeat, how many finished points of the iteration curve the app holds;
+- *news* (worker to app): the run's status, epochs, the iteration curve past what the app holds,
+  progress, and while it is paused its weights and how long it may still rest; a *version* beside it,
+  so the app fetches the news only when it changed (a paused model's weights can be megabytes).
 Each side looks every LINK_SECONDS, and every QUICK_LINK_SECONDS for a few seconds after a button
 (a step is five messages back and forth), so a button's effect shows on the page within a second while
 forty idle runs cost the scheduler little.
