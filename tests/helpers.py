@@ -33,6 +33,20 @@ DASHBOARD = str(Path(__file__).resolve().parent.parent / "dashboard.py")
 
 # -- waiting -------------------------------------------------------------------------------------------
 
+def again_until_seen(act, seen, attempts: int = 3) -> None:
+    """Browser input a loaded machine can lose for good (a key pressed while a rerun redraws the page): `act`,
+    then up to 15 s for `seen` (a Playwright expectation, given its timeout in ms); again while it is not,
+    `attempts` times; then `seen` with its own timeout. `act` must do nothing where its input was not lost."""
+    for _attempt in range(attempts):
+        act()
+        try:
+            seen(15_000)
+            return
+        except AssertionError:
+            continue
+    seen(None)
+
+
 def wait_until(condition, seconds=60):
     deadline = time.monotonic() + seconds
     while not condition():

@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 from mnist_core import TrainConfig
 from mnist_core.runs import list_runs, new_workspace
 from tests.app_server import clear_canvas, open_app, open_train_page, running_app, workspace_of
-from tests.helpers import choose, copy_workspace, reading, stroke
+from tests.helpers import again_until_seen, choose, copy_workspace, reading, stroke
 
 pytestmark = pytest.mark.browser
 
@@ -30,18 +30,16 @@ def add_epochs(page, count: int) -> None:
     # One stop at a time, each seen before the next: a key pressed while the rerun of the last redraws the
     # sidebar can be lost on a busy machine (in CI, once, for good). A lost press is pressed again, but only
     # while the slider still shows the stop before, so a slow one is never doubled.
-    for moved in range(1, count + 1):
-        target = str(before + moved)
-        for _attempt in range(3):
-            if slider.input_value() == str(before + moved - 1):
+    for stop in range(before + 1, before + count + 1):
+        def press_unless_moved(previous=str(stop - 1)):
+            if slider.input_value() == previous:
                 slider.focus()
                 slider.press("ArrowRight")
-            try:
-                expect(slider).to_have_value(target, timeout=15_000)
-                break
-            except AssertionError:
-                continue
-        expect(slider).to_have_value(target)
+
+        def moved_on(timeout, stop=str(stop)):
+            expect(slider).to_have_value(stop, timeout=timeout)
+
+        again_until_seen(press_unless_moved, moved_on)
 
 
 def wait_for_chart_points(page, count: int, at_least: bool = False) -> None:

@@ -7,7 +7,7 @@ from playwright.sync_api import expect
 
 from mnist_core import TrainConfig
 from tests.app_server import open_app, workspace_of
-from tests.helpers import choose
+from tests.helpers import again_until_seen, choose
 
 pytestmark = pytest.mark.browser
 
@@ -40,14 +40,13 @@ def test_a_link_for_students_opens_the_teachers_settings_in_a_workspace_of_their
     # The list closes, and the choice is sent. On a loaded machine the key press was once lost: the list is
     # closed again until the link says so, but only while it is open (an Escape more closes the dialog).
     expect(dialog.get_by_role("combobox")).to_be_visible()
-    for _attempt in range(3):
+
+    def close_the_list_if_open():
         if page.get_by_role("listbox").is_visible():
             page.keyboard.press("Escape")
-        try:
-            expect(link).to_have_text(re.compile(r"&hide=learning_rate&"), timeout=15_000)
-            break
-        except AssertionError:
-            continue
+
+    again_until_seen(close_the_list_if_open,
+                     lambda timeout: expect(link).to_have_text(re.compile(r"&hide=learning_rate&"), timeout=timeout))
     expect(link).to_have_text(re.compile(r"/\?model=cnn&learning_rate=0\.01&hide=learning_rate&lang=en$"))
     expect(dialog.get_by_role("img")).to_be_visible()  # the QR code
 

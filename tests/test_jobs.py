@@ -16,8 +16,9 @@ def test_a_job_trains_in_the_background_and_saves_its_run(sample_dataset, runs_r
     snapshot = job.snapshot()
     assert snapshot.status == "completed" and snapshot.finished
     assert [result.epoch for result in snapshot.history] == [1, 2]
-    assert load_run(snapshot.run_id).history == list(snapshot.history)
-    saved_curve = load_run(snapshot.run_id).iterations()  # (iterations.csv keeps 6 significant digits)
+    saved = load_run(snapshot.run_id)
+    assert saved.history == list(snapshot.history)
+    saved_curve = saved.iterations()  # (iterations.csv keeps 6 significant digits)
     assert [point.iteration for point in snapshot.iterations] == [point.iteration for point in saved_curve]
     assert [point.loss for point in snapshot.iterations] == pytest.approx([point.loss for point in saved_curve], rel=1e-5)
     assert job.model is not None
