@@ -48,6 +48,7 @@ import numpy as np
 from mnist_core import TrainConfig, load_mnist, split_dataset, train
 from mnist_core.config import split_for_config, steps_per_epoch
 from mnist_core.fair_share import layer_costs
+from mnist_core.kernels import choose_kernel_library
 from mnist_core.models import build_model, evaluate, make_optimizer
 from mnist_core.precision import FLOAT32, MIXED_BFLOAT16, cpu_flags, machine_precision, native_bfloat16
 from mnist_core.quiet_tensorflow import keras, tf
@@ -58,7 +59,7 @@ def steady_epoch_seconds(epoch_seconds: list[float]) -> float:
     return statistics.mean(epoch_seconds[1:]) if len(epoch_seconds) > 1 else epoch_seconds[0]
 
 
-FLAGS_OF_NOTE = {"avx2", "fma", "avx512f", "avx512_vnni", "avx512_bf16", "amx_bf16", "amx_tile"}
+FLAGS_OF_NOTE = {"avx2", "fma", "avx512f", "avx512_vnni", "avx512_bf16", "avx_vnni", "amx_bf16", "amx_tile"}
 
 
 def cpu_facts() -> dict[str, str]:
@@ -246,6 +247,8 @@ def main() -> None:
     peak, how = nominal_peak_gflops()
     print(f"Nominal float32 peak: {peak:.0f} GFLOP/s = {how}")
     print(f"CPU flags of note: {' '.join(sorted(cpu_flags() & FLAGS_OF_NOTE))}")
+    print(f"Kernels: {choose_kernel_library()}'s, for every way below (mnist_core/kernels.py; "
+          "benchmarks/kernel_libraries.py compares the two)")
     print(f"A 2048x2048 matmul reaches {matmul_gflops(tf.float32):.0f} GFLOP/s in float32"
           + (f", {matmul_gflops(tf.bfloat16):.0f} in bfloat16" if native_bfloat16() else ""))
     if not arguments.skip_linear:

@@ -40,6 +40,7 @@ from distributed.scheduler import KilledWorker
 
 from .executor_api import UNREACHABLE_MESSAGE, RunRequest, TrainingUnavailableError
 from .i18n import Message
+from .kernels import choose_kernel_library
 from .pausing import MOST_BATCH_STEPS_ASKED, PauseControl
 from .precision import machine_precision
 from .queueing import FirstComeFirstServed
@@ -187,7 +188,7 @@ class _WorkerSide:
             news.update(started=True, status=training.status, message=training.message, history=list(training.history),
                         iterations=tuple(training.iterations.points_so_far[start:]), iterations_from=start,
                         iterations_finished=finished, best_epoch=training.best_epoch,
-                        steps_per_epoch=training.steps_per_epoch, precision=training.precision,
+                        steps_per_epoch=training.steps_per_epoch, precision=training.precision, kernels=training.kernels,
                         paused_weights=training.paused_weights)
         return news
 
@@ -257,7 +258,7 @@ class RemoteRun:
         self.finished_points = curve[:news["iterations_finished"]]
         self.iterations = IterationsSoFar(curve)
         self.paused_weights, self.best_epoch = news["paused_weights"], news["best_epoch"]
-        self.steps_per_epoch, self.precision = news["steps_per_epoch"], news["precision"]
+        self.steps_per_epoch, self.precision, self.kernels = news["steps_per_epoch"], news["precision"], news["kernels"]
         self.message, self.status = news["message"], news["status"]
 
     def lose(self) -> None:
@@ -462,7 +463,8 @@ class DaskExecutor:
             run = self._watch(future, request, started, *variables)
             if run is None or not run.status.finished:  # its worker, or the scheduler, was lost
                 if run is None:
-                    run = RemoteRun(NOTHING_TRAINED | {"precision": machine_precision(request.config.model)},
+                    run = RemoteRun(NOTHING_TRAINED | {"precision": machine_precision(request.config.model),
+                                                     "kernels": choose_kernel_library()},
                                     request.recorder.folder)
                     started(run)
                 run.lose()

@@ -38,6 +38,7 @@ from .executor_api import RunRequest, TrainingExecutor, TrainingUnavailableError
 from .executors import local_executor, training_executor
 from .fair_share import check_model_size, max_queued_runs, pause_limit_seconds, run_time_limit_seconds, server_pace
 from .i18n import Message, carried_message
+from .kernels import choose_kernel_library
 from .precision import machine_precision
 from .queueing import FirstComeFirstServed
 from .results import EpochResult, IterationPoint, RunStatus, best_result
@@ -177,9 +178,10 @@ class TrainingJob:
         check_model_size(config)
         self._executor = executor or training_executor()
         self.config = config
-        # The arithmetic it will train in, for its page to say: this machine's guess until the worker that
+        # The arithmetic and kernels it will train with, for its page to say: this machine's guess until the worker that
         # trains it says (a Dask worker may be another kind of computer).
         self.precision = machine_precision(config.model)
+        self.kernels = choose_kernel_library()
         self.name = name
         self._dataset = dataset
         self._recorder = start_run(config, runs_root, name, workspace, within_disk_quotas=True)
@@ -288,7 +290,7 @@ class TrainingJob:
     def _started(self, training) -> None:
         """The executor has started the run: from now on the snapshot reads `training` (a Training, or the
         worker's run as last reported)."""
-        self.precision = training.precision
+        self.precision, self.kernels = training.precision, training.kernels
         self._set(_training=training, _progress=(1, 0, training.steps_per_epoch))
 
     def _work(self) -> None:

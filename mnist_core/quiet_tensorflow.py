@@ -13,6 +13,8 @@ import contextlib
 import os
 import sys
 
+from .kernels import prefer_onednn
+
 
 @contextlib.contextmanager
 def stderr_silenced():
@@ -29,6 +31,7 @@ def stderr_silenced():
 
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+prefer_onednn()  # read once, when TensorFlow starts (kernels.py)
 with stderr_silenced():
     import keras
     import tensorflow as tf

@@ -63,6 +63,7 @@ from .config import TrainConfig, lower_rate_advice, split_for_config, steps_per_
 from .data import DatasetSplit, load_dataset
 from .fair_share import SHORTER_RUN_ADVICE
 from .i18n import Message
+from .kernels import choose_kernel_library
 from .models import build_model, count_parameters, get_weights, set_weights
 from .pausing import PauseControl
 from .precision import machine_precision
@@ -171,6 +172,7 @@ class Training:
         self.steps_per_epoch = steps_per_epoch(training_examples, config.batch_size)
         # float32, or mixed bfloat16 where this CPU multiplies it natively (precision.py)
         self.precision = precision or machine_precision(config.model)
+        self.kernels = choose_kernel_library()  # this process's, where it trains (kernels.py)
         self.model = build_model(config, self.precision)
         self.parameter_count = count_parameters(self.model)
         self.history: list[EpochResult] = []
@@ -213,7 +215,7 @@ class Training:
         loop = _Loop(trainer, tf.constant(config.batch_size, tf.int32),
                      trainer.most_steps(config.batch_size, self.steps_per_epoch), started=time.perf_counter())
         try:
-            if not self._save_or_fail(lambda: self.recorder.mark_running(get_weights(self.model), self.precision)):
+            if not self._save_or_fail(lambda: self.recorder.mark_running(get_weights(self.model), self.precision, self.kernels)):
                 return
             for epoch in range(1, config.epochs + 1):  # each epoch
                 order = self._start_epoch(loop, epoch)  # a new shuffle

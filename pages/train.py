@@ -167,7 +167,7 @@ def show_job(job, rendered_while_running: bool, rendered_paused: bool) -> None:
     # The arithmetic in two words, what it means in the help: at 1280x720 a sentence more pushed the charts down.
     about_column.caption(plain(_("Run {name}: {settings}.", name=run_name(job.name), settings=settings_line) if job.name
                                else _("Run without a name: {settings}.", settings=settings_line)),
-                         help=arithmetic_sentence(job.precision))
+                         help=arithmetic_sentence(job.precision, job.kernels))
     by_iteration = by_iteration_switch(view_column, key="curve_view")
     # Paused (and come to rest), the step buttons share the progress bar's line and the weights the
     # curves' row: at 1280x720 everything a step moves stays in sight.

@@ -8,6 +8,7 @@ import pytest
 
 from mnist_core import TrainConfig, train
 from mnist_core.exam import sit_exam
+from mnist_core.kernels import ONEDNN, choose_kernel_library
 from mnist_core.models import build_model, evaluate
 from mnist_core.precision import (
     FLOAT32,
@@ -67,6 +68,7 @@ def test_a_run_records_its_path_and_every_model_rebuilt_from_it_computes_the_sam
     monkeypatch.setenv(PRECISION_VARIABLE, precision)
     run = trained_run("cnn", sample_dataset, tmp_path)
     assert json.loads((run.folder / "run.json").read_text())["precision"] == precision
+    assert json.loads((run.folder / "run.json").read_text())["kernels"] == choose_kernel_library()  # a record only
     assert run.precision == precision
     expected = "bfloat16" if precision == MIXED_BFLOAT16 else "float32"
     for model in (run.load_model(), run.load_checkpoint(1), run.load_checkpoint(0)):
@@ -110,7 +112,7 @@ def test_the_train_page_says_which_path_the_run_takes_in_both_languages(runs_roo
     train_on_the_train_page(app, epochs=1, training_examples=300)
     assert not app.exception and not app.error
     # The arithmetic ends the run's line of settings; what it means is the line's help.
-    assert any("training examples, mixed bfloat16." in shown(caption) for caption in app.caption)
+    assert any(shown(caption).endswith(", mixed bfloat16.") for caption in app.caption)
     sentence = "It computes in mixed bfloat16: its multiplications use 16-bit bfloat16 numbers"
     assert any(sentence in caption.proto.help for caption in app.caption)
     assert any("precision = 'mixed_bfloat16'" in block for block in code_blocks(app))
@@ -118,12 +120,18 @@ def test_the_train_page_says_which_path_the_run_takes_in_both_languages(runs_roo
     app.run()
     assert any("，混合 bfloat16。" in shown(caption) for caption in app.caption)
     assert any("这次训练以混合 bfloat16 计算" in caption.proto.help for caption in app.caption)
+    # Then whose kernels it computes with (kernels.py): this server's, one sentence after the other.
+    library = "oneDNN 的计算内核完成" if choose_kernel_library() == ONEDNN else "TensorFlow 自带的计算内核（Eigen）完成"
+    assert any(f"。它的卷积和矩阵乘法由 {library}" in caption.proto.help for caption in app.caption)
     app.session_state["language"] = "en"
     app.run()
     monkeypatch.setenv(PRECISION_VARIABLE, FLOAT32)
     train_on_the_train_page(app, epochs=1, training_examples=300)
-    assert any("training examples, float32." in shown(caption) for caption in app.caption)
-    assert any("It computes in float32, 32-bit numbers." in caption.proto.help for caption in app.caption)
+    assert any(shown(caption).endswith(", float32.") for caption in app.caption)
+    library = "oneDNN's kernels, chosen for this server's processor." if choose_kernel_library() == ONEDNN else \
+        "TensorFlow's own kernels (Eigen)."
+    assert any(f"It computes in float32, 32-bit numbers. Its convolutions and matrix products run on {library}"
+               in caption.proto.help for caption in app.caption)
     assert not any("bfloat16" in shown(caption) for caption in app.caption)
     assert any("precision = 'float32'" in block for block in code_blocks(app))
 

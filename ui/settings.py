@@ -20,6 +20,7 @@ from mnist_core.config import (
     setting_applies,
     usual_learning_rate,
 )
+from mnist_core.kernels import ONEDNN
 from mnist_core.precision import MIXED_BFLOAT16
 from mnist_core.setting_ranges import SETTING_RANGES
 from ui.dataset import dataset_title
@@ -137,13 +138,21 @@ def arithmetic_words(precision: str) -> str:
     return _("mixed bfloat16") if precision == MIXED_BFLOAT16 else _("float32")
 
 
-def arithmetic_sentence(precision: str) -> str:
-    """Which arithmetic a run trains in, and what it means, in a sentence (the help of arithmetic_words)."""
+def arithmetic_sentence(precision: str, kernels: str | None = None) -> str:
+    """Which arithmetic a run trains in, and what it means, in a sentence (the help of arithmetic_words); then,
+    if given, whose kernels it computes with (mnist_core/kernels.py)."""
     if precision == MIXED_BFLOAT16:
-        return _("It computes in mixed bfloat16: its multiplications use 16-bit bfloat16 numbers, which this server's "
-                 "processor multiplies natively, so the epochs are faster; its weights, outputs and loss stay 32-bit "
-                 "(float32).")
-    return _("It computes in float32, 32-bit numbers.")
+        sentence = _("It computes in mixed bfloat16: its multiplications use 16-bit bfloat16 numbers, which this server's "
+                     "processor multiplies natively, so the epochs are faster; its weights, outputs and loss stay 32-bit "
+                     "(float32).")
+    else:
+        sentence = _("It computes in float32, 32-bit numbers.")
+    if kernels is None:
+        return sentence
+    library = (_("Its convolutions and matrix products run on oneDNN's kernels, chosen for this server's processor.")
+               if kernels == ONEDNN else _("Its convolutions and matrix products run on TensorFlow's own kernels (Eigen)."))
+    # Two sentences, one after the other: English puts a space between them, Chinese none.
+    return _("{sentence} {next_sentence}", sentence=sentence, next_sentence=library)
 
 
 def describe(config: TrainConfig, precision: str | None = None) -> str:

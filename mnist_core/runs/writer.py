@@ -149,11 +149,15 @@ class RunRecorder:
         except OSError as error:
             raise RunSaveError(self.folder, error) from error
 
-    def mark_running(self, start_weights: dict[str, np.ndarray] | None = None, precision: str = FLOAT32) -> None:
+    def mark_running(self, start_weights: dict[str, np.ndarray] | None = None, precision: str = FLOAT32,
+                     kernels: str | None = None) -> None:
         """The run has its training slot and starts now, from `start_weights` (checkpoint 0), computing in
-        `precision` (precision.py; every model rebuilt from the run computes the same way)."""
+        `precision` (precision.py; every model rebuilt from the run computes the same way) with TensorFlow's
+        `kernels` (kernels.py; only a record of where it trained: its numbers differ in the last digits)."""
         self.info["status"] = RunStatus.RUNNING
         self.info["precision"] = precision
+        if kernels is not None:
+            self.info["kernels"] = kernels
         content = npz_bytes(start_weights) if start_weights is not None else b""
         # Written only where the budget has room for it beside the last epoch's weights: else the first
         # epoch's end would delete it again, and the random start is rebuilt from the seed all the same.
