@@ -34,8 +34,8 @@ def measure_in_this_process(model_name: str) -> dict:
     """One model's steady training epoch and test-set pass, with whichever library this process has."""
     from mnist_core import TrainConfig, load_mnist, train
     from mnist_core.config import split_for_config
-    from mnist_core.kernels import onednn_enabled
     from mnist_core.models import evaluate
+    from mnist_core.quiet_tensorflow import onednn_enabled
 
     config = TrainConfig.for_model(model_name, epochs=EPOCHS[model_name])
     split = split_for_config(load_mnist(), config)

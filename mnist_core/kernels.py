@@ -13,7 +13,7 @@ server set it already (0 keeps Eigen, 1 oneDNN, whatever the processor). Both li
 same float32 maths; they round in other places, so a run's last digits may differ between two
 machines (or two settings) with the same seed, never within one server.
 
-This module needs no TensorFlow until `onednn_enabled` is asked.
+This module needs no TensorFlow (quiet_tensorflow.onednn_enabled asks TensorFlow what it chose).
 """
 
 from __future__ import annotations
@@ -58,10 +58,3 @@ def prefer_onednn() -> None:
     if switch is not None:
         logger.warning("%s=%r is not 0 or 1: the kernels are chosen per machine instead", ONEDNN_SWITCH, switch)
     os.environ[ONEDNN_SWITCH] = "1" if choose_kernel_library() == ONEDNN else "0"
-
-
-def onednn_enabled() -> bool:
-    """Whether this process's TensorFlow computes with oneDNN (TensorFlow's own answer)."""
-    from tensorflow.python.util import _pywrap_util_port
-
-    return bool(_pywrap_util_port.IsMklEnabled())

@@ -38,4 +38,12 @@ with stderr_silenced():
 
     tf.config.list_physical_devices()
 
-__all__ = ["keras", "tf"]
+
+def onednn_enabled() -> bool:
+    """Whether this process's TensorFlow computes with oneDNN (TensorFlow's own answer; kernels.py chose)."""
+    from tensorflow.python.util import _pywrap_util_port
+
+    return bool(_pywrap_util_port.IsMklEnabled())
+
+
+__all__ = ["keras", "onednn_enabled", "tf"]

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from mnist_core.kernels import EIGEN, ONEDNN, ONEDNN_SWITCH, choose_kernel_library, onednn_enabled
+from mnist_core.kernels import EIGEN, ONEDNN, ONEDNN_SWITCH, choose_kernel_library
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -38,8 +38,8 @@ def library_of_a_fresh_process(switch: str | None) -> tuple[str, bool]:
     environment = {name: value for name, value in os.environ.items() if name != ONEDNN_SWITCH}
     if switch is not None:
         environment[ONEDNN_SWITCH] = switch
-    program = ("from mnist_core.quiet_tensorflow import tf\n"
-               "from mnist_core.kernels import choose_kernel_library, onednn_enabled\n"
+    program = ("from mnist_core.quiet_tensorflow import onednn_enabled\n"
+               "from mnist_core.kernels import choose_kernel_library\n"
                "print(choose_kernel_library(), onednn_enabled())")
     output = subprocess.run([sys.executable, "-c", program], cwd=ROOT, env=environment, capture_output=True, text=True,
                             check=True).stdout.split()
@@ -54,7 +54,7 @@ def test_tensorflow_computes_with_the_library_chosen():
 
 
 def test_this_test_process_computes_with_the_library_chosen():
-    from mnist_core.quiet_tensorflow import tf  # noqa: F401  (TensorFlow started, as the app starts it)
+    from mnist_core.quiet_tensorflow import onednn_enabled  # TensorFlow started, as the app starts it
 
     assert onednn_enabled() == (choose_kernel_library() == ONEDNN)
 

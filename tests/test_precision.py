@@ -128,8 +128,7 @@ def test_the_train_page_says_which_path_the_run_takes_in_both_languages(runs_roo
     monkeypatch.setenv(PRECISION_VARIABLE, FLOAT32)
     train_on_the_train_page(app, epochs=1, training_examples=300)
     assert any(shown(caption).endswith(", float32.") for caption in app.caption)
-    library = "oneDNN's kernels, chosen for this server's processor." if choose_kernel_library() == ONEDNN else \
-        "TensorFlow's own kernels (Eigen)."
+    library = "oneDNN's kernels." if choose_kernel_library() == ONEDNN else "TensorFlow's own kernels (Eigen)."
     assert any(f"It computes in float32, 32-bit numbers. Its convolutions and matrix products run on {library}"
                in caption.proto.help for caption in app.caption)
     assert not any("bfloat16" in shown(caption) for caption in app.caption)

@@ -149,7 +149,7 @@ def arithmetic_sentence(precision: str, kernels: str | None = None) -> str:
         sentence = _("It computes in float32, 32-bit numbers.")
     if kernels is None:
         return sentence
-    library = (_("Its convolutions and matrix products run on oneDNN's kernels, chosen for this server's processor.")
+    library = (_("Its convolutions and matrix products run on oneDNN's kernels.")
                if kernels == ONEDNN else _("Its convolutions and matrix products run on TensorFlow's own kernels (Eigen)."))
     # Two sentences, one after the other: English puts a space between them, Chinese none.
     return _("{sentence} {next_sentence}", sentence=sentence, next_sentence=library)
