@@ -4,8 +4,11 @@ TensorFlow turns oneDNN on by itself only where the CPU has the newer neural-net
 (AVX-512 VNNI or bfloat16, AVX-VNNI, AMX). On a CPU with AVX2 and FMA but none of those, many
 students' laptops among them, it keeps its own Eigen kernels, and there oneDNN's convolutions and
 max-pooling are much faster: on a 2-core AMD EPYC with AVX2 alone, the CNN preset's training epoch
-took 8.9 s with oneDNN against 16.7 s without (benchmarks/kernel_libraries.py measures each model's
-epoch and test-set pass both ways, in fresh processes). So MNIST Lab turns oneDNN on there too.
+took 8.3 s with oneDNN against 14.8 s without, the linear model's 1.4-1.6x as fast; the MLP's was
+0.71-0.92x as fast, though its compiled steps alone took the same time both ways
+(benchmarks/kernel_libraries.py measures each model's epoch and test-set pass both ways, in fresh
+processes; the README's "Training speed" has the figures). The CNN's is the long wait in a lesson, so
+MNIST Lab turns oneDNN on there too.
 
 TensorFlow reads its switch (TF_ENABLE_ONEDNN_OPTS) once, when it starts, for the whole process:
 `prefer_onednn` sets it before quiet_tensorflow imports TensorFlow, unless whoever started the
