@@ -67,11 +67,11 @@ def main() -> None:
         print(json.dumps(measure_in_this_process(arguments.child)))
         return
 
-    from mnist_core.kernels import choose_kernel_library
+    # Only the children load TensorFlow: this process just takes turns starting them.
+    from mnist_core.kernels import ONEDNN_FLAGS, TENSORFLOW_ONEDNN_FLAGS, choose_kernel_library
     from mnist_core.precision import cpu_flags
-    from training_speed import FLAGS_OF_NOTE
 
-    print(f"CPU flags of note: {' '.join(sorted(cpu_flags() & FLAGS_OF_NOTE))}")
+    print(f"CPU flags that choose: {' '.join(sorted(cpu_flags() & (ONEDNN_FLAGS | TENSORFLOW_ONEDNN_FLAGS))) or 'none'}")
     print(f"mnist_core.kernels chooses: {choose_kernel_library()}")
     for model_name in arguments.models:
         best = {library: {"epoch": float("inf"), "exam": float("inf")} for library in LIBRARIES}

@@ -186,7 +186,7 @@ class _WorkerSide:
             finished = len(training.iterations.points)
             start = min(self._points_heard, finished)
             news.update(started=True, status=training.status, message=training.message, history=list(training.history),
-                        iterations=tuple(training.iterations.points_so_far[start:]), iterations_from=start,
+                        iterations=tuple(training.iterations.points_from(start)), iterations_from=start,
                         iterations_finished=finished, best_epoch=training.best_epoch,
                         steps_per_epoch=training.steps_per_epoch, precision=training.precision, kernels=training.kernels,
                         paused_weights=training.paused_weights)

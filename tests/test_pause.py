@@ -246,3 +246,13 @@ def test_the_unfinished_stretch_of_the_iteration_curve_shows_as_a_provisional_po
     assert [(point.iteration, point.loss) for point in log.points] == [(3, 1.0)] and log.points_so_far == log.points
     log.add([0.5, float("nan")], [0.5, 0.5])  # a step that is not a number is left out, as in a finished stretch
     assert [(point.iteration, point.loss) for point in log.points_so_far] == [(3, 1.0), (5, 0.5)] and len(log.points) == 1
+
+
+def test_the_curve_from_a_point_on_is_the_curve_so_far_from_that_point():
+    log = IterationLog(steps_per_epoch=540)  # stretches of 3 steps
+    log.add([2.0, 1.0, 0.0, 0.5, 0.25, 1.0, 3.0], [0.1] * 7)  # two finished stretches and one in progress
+    for first in range(len(log.points) + 1):
+        assert log.points_from(first) == log.points_so_far[first:]
+    log.add([1.0, 1.0], [0.1, 0.1])  # the stretch in progress finished: no provisional point
+    for first in range(len(log.points) + 1):
+        assert log.points_from(first) == log.points_so_far[first:]

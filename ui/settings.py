@@ -138,17 +138,15 @@ def arithmetic_words(precision: str) -> str:
     return _("mixed bfloat16") if precision == MIXED_BFLOAT16 else _("float32")
 
 
-def arithmetic_sentence(precision: str, kernels: str | None = None) -> str:
-    """Which arithmetic a run trains in, and what it means, in a sentence (the help of arithmetic_words); then,
-    if given, whose kernels it computes with (mnist_core/kernels.py)."""
+def arithmetic_sentence(precision: str, kernels: str) -> str:
+    """Which arithmetic a run trains in, and what it means, in a sentence (the help of arithmetic_words); then
+    whose kernels it computes with (mnist_core/kernels.py)."""
     if precision == MIXED_BFLOAT16:
         sentence = _("It computes in mixed bfloat16: its multiplications use 16-bit bfloat16 numbers, which this server's "
                      "processor multiplies natively, so the epochs are faster; its weights, outputs and loss stay 32-bit "
                      "(float32).")
     else:
         sentence = _("It computes in float32, 32-bit numbers.")
-    if kernels is None:
-        return sentence
     library = (_("Its convolutions and matrix products run on oneDNN's kernels.")
                if kernels == ONEDNN else _("Its convolutions and matrix products run on TensorFlow's own kernels (Eigen)."))
     # Two sentences, one after the other: English puts a space between them, Chinese none.
